@@ -1,0 +1,268 @@
+"""Live checking: shapes, costs, errors and warnings for a whole graph, from the formulas.
+
+`analyze(graph)` never raises for anything a user can build: every problem becomes a
+`Problem` pinned to a node or edge, with a `Fix` where one exists. Errors upstream do
+not cascade: a node whose input shape is unknown is simply left unknown.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .blocks import CATALOGUE, BlockError, Out
+from .blocks.spec import prod
+from .graph import Edge, Graph
+from .params import clamp, range_error, type_error
+
+
+@dataclass
+class Fix:
+    """A one-click repair, as data. action: set_params, insert_before, insert_on_edge,
+    remove_edge, remove_node, add_input. `args` holds what the action needs."""
+
+    label: str
+    action: str
+    args: dict = field(default_factory=dict)
+
+
+@dataclass
+class Problem:
+    severity: str  # "error" or "warning"
+    message: str
+    node: str | None = None
+    edge: Edge | None = None
+    fix: Fix | None = None
+    code: str = "error"
+
+    def to_dict(self) -> dict:
+        d = {"severity": self.severity, "node": self.node, "message": self.message, "code": self.code}
+        if self.edge:
+            d["edge"] = list(self.edge)
+        if self.fix:
+            d["fix"] = self.fix.label
+        return d
+
+
+@dataclass
+class NodeInfo:
+    in_shapes: list | None = None
+    out: Out | None = None  # None: unknown (an error here or upstream)
+    rf: int = 1  # receptive field on the input, in pixels
+    jump: int = 1  # cumulative stride: input pixels between neighbouring outputs
+
+    @property
+    def shape(self):
+        return self.out.shape if self.out else None
+
+
+@dataclass
+class Analysis:
+    order: list[str]
+    info: dict[str, NodeInfo]
+    problems: list[Problem]
+    output: str | None  # the node whose output is the model's output
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def problems_for(self, node_id: str) -> list[Problem]:
+        return [p for p in self.problems if p.node == node_id]
+
+    def total(self, attr: str) -> int:
+        return sum(getattr(i.out, attr) for i in self.info.values() if i.out)
+
+    @property
+    def activation_elements(self) -> int:
+        return sum(prod(i.out.shape) for i in self.info.values() if i.out)
+
+
+def _shape(s) -> str:
+    return "[" + ", ".join(map(str, s)) + "]"
+
+
+def analyze(graph: Graph) -> Analysis:
+    problems: list[Problem] = []
+    err = problems.append
+    nodes, edges = graph.nodes, graph.edges
+    order, stuck = graph.topological_order()
+
+    preds: dict[str, list[str]] = {n: [] for n in nodes}
+    has_out: set[str] = set()
+    for s, t in edges:
+        preds[t].append(s)
+        has_out.add(s)
+
+    if stuck:  # report each cycle once, on the edge that closes it
+        for s, t in edges:
+            if s in stuck and t in stuck and _reaches(graph, t, s):
+                err(Problem("error", f"{s} → {t} closes a loop: data must flow one way, from Input "
+                            "to output. Remove this connection.", node=t, edge=(s, t),
+                            fix=Fix(f"Remove {s} → {t}", "remove_edge", {"edge": [s, t]}), code="cycle"))
+                break
+
+    inputs = [n for n in order if nodes[n].type == "Input"]
+    if not inputs and nodes:
+        roots = [n for n in order if not preds[n]]
+        err(Problem("error", "The network has no Input block: add one and connect it to the first layer.",
+                    node=roots[0] if roots else None,
+                    fix=Fix("Add an Input before it", "add_input", {}) if roots else None, code="no_input"))
+    for extra in inputs[1:]:
+        err(Problem("error", f"Only one Input is supported; {inputs[0]} is the model's input. "
+                    f"Delete {extra} or merge its branch.", node=extra,
+                    fix=Fix(f"Delete {extra}", "remove_node"), code="several_inputs"))
+
+    info: dict[str, NodeInfo] = {}
+    for nid in order:
+        node = nodes[nid]
+        spec = CATALOGUE[node.type]
+        ni = info[nid] = NodeInfo()
+        src = preds[nid]
+        if not _count_ok(spec.inputs, src, nid, node.type, err):
+            continue
+        if not _params_ok(spec, node, err):
+            continue
+        in_infos = [info[s] for s in src]
+        if any(i.out is None for i in in_infos):
+            continue  # unknown upstream: reported there
+        shapes = [i.out.shape for i in in_infos]
+        ni.in_shapes = shapes
+        try:
+            out = spec.infer(node.params, shapes)
+        except BlockError as e:
+            err(_pin(e, graph, nid, src, shapes, info, order))
+            continue
+        ni.out = out
+        for message, fix in out.warnings:
+            problems.append(Problem("warning", message, node=nid, fix=fix, code="warning"))
+        if in_infos:
+            rf_in = max(i.rf for i in in_infos)
+            jump = max(i.jump for i in in_infos)
+            ni.rf, ni.jump = rf_in + (out.rf_kernel - 1) * jump, jump * out.rf_stride
+
+    output = _find_output(order, preds, info, has_out, problems)
+    return Analysis(order=order, info=info, problems=problems, output=output)
+
+
+def _count_ok(want: int, src: list, nid: str, type_: str, err) -> bool:
+    n = len(src)
+    if want == 0 and n:
+        err(Problem("error", f"{nid} is an Input and takes no inputs, but {n} "
+                    f"{'is' if n == 1 else 'are'} connected.", node=nid,
+                    fix=Fix(f"Remove {src[0]} → {nid}", "remove_edge", {"edge": [src[0], nid]}),
+                    code="extra_inputs"))
+        return False
+    if want == 1 and n == 0:
+        err(Problem("error", f"{nid} ({type_}) is not connected: nothing feeds it. "
+                    "Drag a wire from a block's output to it.", node=nid, code="missing_input"))
+        return False
+    if want == 1 and n > 1:
+        err(Problem("error", f"{nid} ({type_}) takes one input but {n} are connected "
+                    f"({', '.join(src)}). Merge them with Add or Concat first, or remove one.",
+                    node=nid, fix=Fix(f"Remove {src[-1]} → {nid}", "remove_edge", {"edge": [src[-1], nid]}),
+                    code="extra_inputs"))
+        return False
+    if want == -1 and n < 2:
+        err(Problem("error", f"{nid} ({type_}) merges two or more inputs but has {n}. "
+                    "Connect another branch to it.", node=nid, code="missing_input"))
+        return False
+    return True
+
+
+def _params_ok(spec, node, err) -> bool:
+    for p in spec.params:
+        v = node.params.get(p.name, p.default)
+        msg = type_error(p, v)
+        if msg is None and (msg := range_error(p, v)) is not None:
+            fixed = clamp(p, v)
+            err(Problem("error", f"{node.id}: {p.name} {msg}.", node=node.id,
+                        fix=Fix(f"Set {p.name} to {fixed}", "set_params", {"params": {p.name: fixed}}),
+                        code="param_range"))
+            return False
+        if msg is not None:
+            err(Problem("error", f"{node.id}: {p.name} {msg}.", node=node.id, code="param_type"))
+            return False
+    return True
+
+
+def _pin(e: BlockError, graph, nid, src, shapes, info, order) -> Problem:
+    """Turn a block's error into a pinned Problem; merges get edge-level detail."""
+    if e.code == "add_mismatch":
+        return _merge_problem(graph, nid, src, shapes, order, same="all")
+    if e.code == "concat_mismatch":
+        return _merge_problem(graph, nid, src, shapes, order, same="hw")
+    type_ = graph.nodes[nid].type
+    msg = e.message
+    msg = f"{nid} ({type_}):{msg[len(type_) + 1:]}" if msg.startswith(type_ + ":") else f"{nid}: {msg}"
+    return Problem("error", msg, node=nid, fix=e.fix, code=e.code)
+
+
+def _merge_problem(graph, nid, src, shapes, order, same) -> Problem:
+    rank = {n: i for i, n in enumerate(order)}
+    if same == "all":
+        # the deepest input is the main path; the others are shortcuts to adapt
+        main = max(range(len(src)), key=lambda i: rank[src[i]])
+        target = shapes[main]
+        bad = next(i for i in range(len(src)) if tuple(shapes[i]) != tuple(target))
+    else:
+        # concat: shrink the larger inputs to the smallest H×W
+        main = min(range(len(src)), key=lambda i: shapes[i][1] * shapes[i][2])
+        target = shapes[main]
+        bad = next(i for i in range(len(src)) if tuple(shapes[i][1:]) != tuple(target[1:]))
+    a, b = src[bad], src[main]
+    sa, sb = shapes[bad], shapes[main]
+    edge = (a, nid)
+    fix = None
+    if len(sa) == 3 and len(sb) == 3:
+        if same == "all":
+            stride = sa[1] // sb[1] if sb[1] and sa[1] % sb[1] == 0 else 0
+            if stride and (sa[2] - 1) // stride + 1 == sb[2] and (sa[1] - 1) // stride + 1 == sb[1]:
+                fix = Fix(f"Add a 1×1 projection {sa[0]}→{sb[0]} (stride {stride}) on the shortcut",
+                          "insert_on_edge", {"edge": [a, nid], "type": "Conv2d",
+                                             "params": {"out_channels": sb[0], "kernel_size": 1,
+                                                        "stride": stride, "bias": False}})
+        else:
+            fix = Fix(f"Pool {a} to {sb[1]}×{sb[2]}", "insert_on_edge",
+                      {"edge": [a, nid], "type": "AdaptiveAvgPool2d", "params": {"output_size": [sb[1], sb[2]]}})
+    if same == "all":
+        msg = (f"{nid} (Add) needs inputs of the same shape, but gets {_shape(sa)} from {a} and "
+               f"{_shape(sb)} from {b}." + (" A 1×1 convolution on the shortcut can match them." if fix else ""))
+        code = "add_mismatch"
+    else:
+        msg = (f"{nid} (Concat) joins channels, so its inputs must share height × width, but {a} gives "
+               f"{sa[1]}×{sa[2]} and {b} gives {sb[1]}×{sb[2]}.")
+        code = "concat_mismatch"
+    return Problem("error", msg, node=nid, edge=edge, fix=fix, code=code)
+
+
+def _find_output(order, preds, info, has_out, problems) -> str | None:
+    """The model's output: the deepest node nothing consumes. Other dead ends are errors."""
+    sinks = [n for n in order if n not in has_out]
+    if not sinks:
+        return None
+    depth: dict[str, int] = {}
+    for n in order:
+        depth[n] = 1 + max((depth[s] for s in preds[n]), default=-1)
+    output = max(sinks, key=lambda n: (info[n].out is not None, depth[n]))
+    for n in sinks:
+        if n != output and info[n].out is not None:  # unknown ones have their error upstream
+            problems.append(Problem(
+                "error", f"{n} leads nowhere: the model has one output ({output}), and {n}'s result "
+                "is unused. Connect it onward or delete it.", node=n,
+                fix=Fix(f"Delete {n}", "remove_node"), code="several_outputs"))
+    return output
+
+
+def _reaches(graph: Graph, start: str, goal: str) -> bool:
+    seen, todo = set(), [start]
+    while todo:
+        n = todo.pop()
+        if n == goal:
+            return True
+        if n not in seen:
+            seen.add(n)
+            todo.extend(graph.outputs_of(n))
+    return False

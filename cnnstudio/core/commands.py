@@ -1,0 +1,213 @@
+"""Undoable edits. One small command per model operation; `Macro` groups them.
+
+A command computes everything it needs when created, so `do`/`undo` are exact inverses
+and never create further commands. `UndoStack` runs them and announces one `changed`
+event per edit, which is when views re-check the graph.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from .blocks import CATALOGUE
+from .graph import Edge, Graph, Node, _deep
+
+
+class Command:
+    label = "edit"
+
+    def do(self, g: Graph) -> None:
+        raise NotImplementedError
+
+    def undo(self, g: Graph) -> None:
+        raise NotImplementedError
+
+
+class AddNode(Command):
+    def __init__(self, node: Node):
+        self.node = node
+        self.label = f"Add {node.type} {node.id}"
+
+    def do(self, g):
+        g._add_node(Node(self.node.id, self.node.type, _deep(self.node.params), self.node.pos))
+
+    def undo(self, g):
+        g._remove_node(self.node.id)
+
+
+class AddEdge(Command):
+    def __init__(self, source: str, target: str, index: int | None = None):
+        self.edge, self.index = (source, target), index
+        self.label = f"Connect {source} → {target}"
+
+    def do(self, g):
+        g._add_edge(self.edge, self.index)
+
+    def undo(self, g):
+        g._remove_edge(self.edge)
+
+
+class RemoveEdge(Command):
+    def __init__(self, g: Graph, source: str, target: str):
+        self.edge = (source, target)
+        self.index = g.edges.index(self.edge)
+        self.label = f"Disconnect {source} → {target}"
+
+    def do(self, g):
+        g._remove_edge(self.edge)
+
+    def undo(self, g):
+        g._add_edge(self.edge, self.index)
+
+
+class RemoveNode(Command):
+    """Removes a node and its wires; undo puts both back where they were."""
+
+    def __init__(self, g: Graph, node_id: str):
+        n = g.nodes[node_id]
+        self.node = Node(n.id, n.type, _deep(n.params), n.pos)
+        self.index = list(g.nodes).index(node_id)
+        self.edges = [(i, e) for i, e in enumerate(g.edges) if node_id in e]
+        self.label = f"Delete {node_id}"
+
+    def do(self, g):
+        for _, e in reversed(self.edges):
+            g._remove_edge(e)
+        g._remove_node(self.node.id)
+
+    def undo(self, g):
+        g._add_node(Node(self.node.id, self.node.type, _deep(self.node.params), self.node.pos), self.index)
+        for i, e in self.edges:
+            g._add_edge(e, i)
+
+
+class SetParams(Command):
+    def __init__(self, g: Graph, node_id: str, changes: dict):
+        self.node_id = node_id
+        self.old = _deep(g.nodes[node_id].params)
+        self.new = {**self.old, **_deep(changes)}
+        names = ", ".join(f"{k}={v}" for k, v in changes.items())
+        self.label = f"Set {node_id} {names}"
+
+    def do(self, g):
+        g._set_params(self.node_id, _deep(self.new))
+
+    def undo(self, g):
+        g._set_params(self.node_id, _deep(self.old))
+
+
+class MoveNodes(Command):
+    def __init__(self, g: Graph, positions: dict):
+        self.new = dict(positions)
+        self.old = {n: g.nodes[n].pos for n in positions}
+        self.label = "Move " + ", ".join(positions) if len(positions) < 4 else f"Move {len(positions)} blocks"
+
+    def do(self, g):
+        for n, p in self.new.items():
+            g._move(n, p)
+
+    def undo(self, g):
+        for n, p in self.old.items():
+            g._move(n, p)
+
+
+class Macro(Command):
+    """Several commands as one undo step (undone in reverse)."""
+
+    def __init__(self, label: str, commands: list[Command]):
+        self.label, self.commands = label, commands
+
+    def do(self, g):
+        for c in self.commands:
+            c.do(g)
+
+    def undo(self, g):
+        for c in reversed(self.commands):
+            c.undo(g)
+
+
+# --- builders for compound edits -------------------------------------------------------
+
+def new_node(g: Graph, type_: str, params: dict | None = None, pos=None, node_id: str | None = None) -> Node:
+    spec = CATALOGUE[type_]
+    return Node(node_id or g.new_id(type_), type_, {**spec.defaults(), **(params or {})}, pos)
+
+
+def insert_on_edge(g: Graph, edge: Edge, node: Node) -> Command:
+    """source → node → target, keeping the edge's place among target's inputs."""
+    source, target = edge
+    index = g.edges.index(tuple(edge))
+    return Macro(f"Insert {node.type} {node.id} on {source} → {target}", [
+        AddNode(node), RemoveEdge(g, source, target),
+        AddEdge(source, node.id), AddEdge(node.id, target, index)])
+
+
+def remove_nodes(g: Graph, node_ids) -> Command:
+    """Delete several nodes; computed against the graph as each step will find it."""
+    scratch = g.copy()
+    commands = []
+    for nid in node_ids:
+        c = RemoveNode(scratch, nid)
+        c.do(scratch)
+        commands.append(c)
+    label = f"Delete {', '.join(node_ids)}" if len(node_ids) < 4 else f"Delete {len(node_ids)} blocks"
+    return Macro(label, commands)
+
+
+class UndoStack:
+    """Runs commands against one graph and keeps them for undo/redo."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self.commands: list[Command] = []
+        self.index = 0  # commands[:index] are applied
+        self.clean_index: int | None = 0
+        self._listeners: list[Callable[[], None]] = []
+
+    def subscribe(self, fn: Callable[[], None]) -> Callable[[], None]:
+        self._listeners.append(fn)
+        return lambda: self._listeners.remove(fn)
+
+    def push(self, command: Command) -> None:
+        command.do(self.graph)
+        del self.commands[self.index:]
+        if self.clean_index is not None and self.clean_index > self.index:
+            self.clean_index = None  # the saved state can no longer be reached
+        self.commands.append(command)
+        self.index += 1
+        self._changed()
+
+    def undo(self) -> bool:
+        if not self.index:
+            return False
+        self.index -= 1
+        self.commands[self.index].undo(self.graph)
+        self._changed()
+        return True
+
+    def redo(self) -> bool:
+        if self.index == len(self.commands):
+            return False
+        self.commands[self.index].do(self.graph)
+        self.index += 1
+        self._changed()
+        return True
+
+    def set_clean(self) -> None:
+        self.clean_index = self.index
+        self._notify()
+
+    @property
+    def is_clean(self) -> bool:
+        return self.clean_index == self.index
+
+    def clear(self) -> None:
+        self.commands, self.index, self.clean_index = [], 0, 0
+        self._notify()
+
+    def _changed(self):
+        self.graph.emit("changed")
+        self._notify()
+
+    def _notify(self):
+        for fn in list(self._listeners):
+            fn()

@@ -1,0 +1,76 @@
+"""Graph → torch.nn.Module. Imports torch: keep it off the GUI's start-up path."""
+from __future__ import annotations
+
+import keyword
+
+import torch.nn as nn
+
+from .blocks import CATALOGUE
+from .blocks.activations import build_activation
+from .checks import Analysis, analyze
+from .graph import Graph
+
+
+class CompileError(ValueError):
+    def __init__(self, problems):
+        self.problems = problems
+        lines = "\n".join(f"  {p.node or '-'}: {p.message}" for p in problems)
+        super().__init__(f"the network has {len(problems)} error(s):\n{lines}")
+
+
+class CompiledNet(nn.Module):
+    """Runs the graph's blocks in topological order; submodules are named by node id."""
+
+    def __init__(self, plan: list[tuple[str, str, list[str]]], output: str, node_names: dict):
+        super().__init__()
+        self._plan = plan  # (module name, node id, source module names)
+        self._output = node_names[output]
+        self.node_names = node_names  # node id → submodule name
+        self.activations = nn.ModuleDict()
+
+    def forward(self, x, return_all: bool = False):
+        """The model's output; with return_all, {node id: output} for every node."""
+        values = {}
+        mods, acts = self._modules, self.activations
+        for name, _, sources in self._plan:
+            if not sources:
+                y = x
+            else:
+                y = mods[name](*[values[s] for s in sources])
+            if name in acts:
+                y = acts[name](y)
+            values[name] = y
+        if return_all:
+            return {nid: values[name] for name, nid, _ in self._plan}
+        return values[self._output]
+
+
+def module_name(node_id: str, taken: set) -> str:
+    """A node id as an attribute name that cannot clash with nn.Module's own."""
+    name = "".join(c if c.isalnum() or c == "_" else "_" for c in node_id) or "node"
+    if name[0].isdigit() or keyword.iskeyword(name) or hasattr(nn.Module, name) or name in ("activations", "node_names"):
+        name = "n_" + name
+    base, i = name, 2
+    while name in taken:
+        name, i = f"{base}_{i}", i + 1
+    taken.add(name)
+    return name
+
+
+def compile_graph(graph: Graph, analysis: Analysis | None = None) -> CompiledNet:
+    analysis = analysis or analyze(graph)
+    if not analysis.ok:
+        raise CompileError(analysis.errors)
+    taken: set = set()
+    names = {nid: module_name(nid, taken) for nid in analysis.order}
+    plan = [(names[nid], nid, [names[s] for s in graph.inputs_of(nid)]) for nid in analysis.order]
+    net = CompiledNet(plan, analysis.output, names)
+    for nid in analysis.order:
+        node = graph.nodes[nid]
+        spec = CATALOGUE[node.type]
+        info = analysis.info[nid]
+        net.add_module(names[nid], spec.build(node.params, info.in_shapes or []))
+        act = node.params.get("activation", "none") if spec.activation_param else "none"
+        if act != "none":
+            net.activations[names[nid]] = build_activation(act)
+    return net

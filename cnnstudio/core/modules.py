@@ -1,0 +1,77 @@
+"""torch.nn modules the compiler needs beyond torch.nn itself. Imports torch: load lazily."""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+
+class Add(nn.Module):
+    def forward(self, *xs):
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out
+
+
+class Concat(nn.Module):
+    def forward(self, *xs):
+        return torch.cat(xs, dim=1)
+
+
+def _conv_bn(cin, cout, k, stride=1):
+    return [nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, bias=False), nn.BatchNorm2d(cout)]
+
+
+class BasicBlock(nn.Module):
+    """torchvision's BasicBlock: two 3×3 conv + BN, projection shortcut when the shape changes."""
+
+    def __init__(self, cin: int, cout: int, stride: int = 1):
+        super().__init__()
+        self.conv1, self.bn1 = _conv_bn(cin, cout, 3, stride)
+        self.conv2, self.bn2 = _conv_bn(cout, cout, 3)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = (nn.Sequential(*_conv_bn(cin, cout, 1, stride))
+                           if stride != 1 or cin != cout else None)
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        return self.relu(self.bn2(self.conv2(out)) + identity)
+
+
+class Bottleneck(nn.Module):
+    """torchvision's Bottleneck (v1.5): 1×1 → 3×3 (stride) → 1×1, inner width cout/4."""
+
+    def __init__(self, cin: int, cout: int, stride: int = 1):
+        super().__init__()
+        w = cout // 4
+        self.conv1, self.bn1 = _conv_bn(cin, w, 1)
+        self.conv2, self.bn2 = _conv_bn(w, w, 3, stride)
+        self.conv3, self.bn3 = _conv_bn(w, cout, 1)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = (nn.Sequential(*_conv_bn(cin, cout, 1, stride))
+                           if stride != 1 or cin != cout else None)
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        return self.relu(self.bn3(self.conv3(out)) + identity)
+
+
+def _conv_relu(cin, cout, k):
+    return nn.Sequential(nn.Conv2d(cin, cout, k, padding=k // 2), nn.ReLU(inplace=True))
+
+
+class Inception(nn.Module):
+    """GoogLeNet inception module (conv + ReLU branches, as in the paper)."""
+
+    def __init__(self, cin, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj):
+        super().__init__()
+        self.branch1 = _conv_relu(cin, ch1x1, 1)
+        self.branch2 = nn.Sequential(_conv_relu(cin, ch3x3red, 1), _conv_relu(ch3x3red, ch3x3, 3))
+        self.branch3 = nn.Sequential(_conv_relu(cin, ch5x5red, 1), _conv_relu(ch5x5red, ch5x5, 5))
+        self.branch4 = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), _conv_relu(cin, pool_proj, 1))
+
+    def forward(self, x):
+        return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], 1)

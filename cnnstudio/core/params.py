@@ -1,0 +1,71 @@
+"""Validating one parameter value against its `Param` spec.
+
+A value of the wrong *type* cannot be shown or edited (a file is rejected); a value of
+the right type but out of *range* is a check error on the node, with a fix.
+"""
+from __future__ import annotations
+
+from .blocks.spec import Param
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_pair(v) -> bool:
+    return isinstance(v, list) and len(v) == 2 and all(_is_int(x) for x in v)
+
+
+def type_error(p: Param, v) -> str | None:
+    """What is wrong with the value's type, or None."""
+    if v is None:
+        return None if p.nullable else "must not be empty"
+    k = p.kind
+    ok = {
+        "int": _is_int(v),
+        "float": _is_int(v) or isinstance(v, float),
+        "bool": isinstance(v, bool),
+        "choice": isinstance(v, str) and v in p.choices,
+        "size": _is_int(v) or _is_pair(v),
+        "padding": _is_int(v) or _is_pair(v) or v in ("same", "valid"),
+        "shape": isinstance(v, list) and len(v) == 3 and all(_is_int(x) for x in v),
+    }[k]
+    if ok:
+        return None
+    expected = {
+        "int": "a whole number", "float": "a number", "bool": "true or false",
+        "choice": "one of " + ", ".join(f'"{c}"' for c in p.choices),
+        "size": "a whole number or [height, width]",
+        "padding": 'a whole number, [height, width], "same" or "valid"',
+        "shape": "[channels, height, width]",
+    }[k]
+    return f"must be {expected}, not {v!r}"
+
+
+def numbers(v) -> list:
+    if isinstance(v, list):
+        return v
+    return [v] if isinstance(v, (int, float)) and not isinstance(v, bool) else []
+
+
+def range_error(p: Param, v) -> str | None:
+    for x in numbers(v):
+        if p.min is not None and x < p.min:
+            return f"is {_show(v)}; it must be at least {_show(p.min)}"
+        if p.max is not None and x > p.max:
+            return f"is {_show(v)}; it must be at most {_show(p.max)}"
+    return None
+
+
+def clamp(p: Param, v):
+    def one(x):
+        lo = p.min if p.min is not None else x
+        hi = p.max if p.max is not None else x
+        return type(x)(min(max(x, lo), hi))
+    return [one(x) for x in v] if isinstance(v, list) else one(v)
+
+
+def _show(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)

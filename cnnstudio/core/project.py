@@ -1,0 +1,204 @@
+"""`.cnnproj` project files: JSON, versioned, validated, saved atomically.
+
+Loading only parses JSON and checks it against the catalogue: nothing in a file is ever
+executed. Every rejection names the place in the file. See docs/project-format.md.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .blocks import CATALOGUE
+from .graph import Graph, Node
+from .params import type_error
+
+FORMAT = "cnnstudio.project"
+VERSION = 1
+SUFFIX = ".cnnproj"
+_KNOWN = ("format", "version", "name", "graph", "dataset", "training", "layout")
+
+
+class ProjectError(ValueError):
+    """A project file that cannot be used; the message says where and why."""
+
+
+@dataclass
+class Project:
+    name: str = "Untitled"
+    graph: Graph = field(default_factory=Graph)
+    dataset: dict = field(default_factory=dict)
+    training: dict = field(default_factory=dict)
+    layout: dict = field(default_factory=dict)  # besides node positions (kept on the nodes)
+    extra: dict = field(default_factory=dict)  # unknown top-level keys, kept as they were
+
+
+# --- reading ---------------------------------------------------------------------------
+
+def load_project(path) -> Project:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProjectError(f"{path}: no such file.") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ProjectError(f"{path}: cannot be read ({e.__class__.__name__}: {e}).") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        hint = " The file looks cut off (truncated)." if e.pos >= len(text.rstrip()) else ""
+        raise ProjectError(f"{path}: not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}.{hint}") from None
+    return parse_project(doc, source=str(path))
+
+
+def parse_project(doc, source: str = "project") -> Project:
+    def fail(where: str, what: str):
+        raise ProjectError(f"{source}: {where}: {what}" if where else f"{source}: {what}")
+
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        fail("", f'not a CNN Studio project (expected "format": "{FORMAT}").')
+    version = doc.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        fail("version", f"must be a whole number ≥ 1, not {version!r}.")
+    if version > VERSION:
+        fail("version", f"the file was saved by a newer CNN Studio (format version {version}); this "
+             f"version reads up to {VERSION}. Update CNN Studio to open it.")
+    name = doc.get("name", "Untitled")
+    if not isinstance(name, str):
+        fail("name", f"must be text, not {name!r}.")
+    sections = {}
+    for key in ("dataset", "training", "layout"):
+        value = doc.get(key, {})
+        if not isinstance(value, dict):
+            fail(key, f"must be an object {{...}}, not {type(value).__name__}.")
+        sections[key] = value
+    graph_doc = doc.get("graph")
+    if not isinstance(graph_doc, dict):
+        fail("graph", "missing, or not an object with nodes and edges.")
+    graph = _parse_graph(graph_doc, fail)
+    layout = dict(sections["layout"])
+    positions = layout.pop("positions", {})
+    if not isinstance(positions, dict):
+        fail("layout.positions", "must map node ids to [x, y].")
+    for nid, pos in positions.items():
+        ok = isinstance(pos, list) and len(pos) == 2 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos)
+        if not ok:
+            fail(f"layout.positions.{nid}", f"must be [x, y], not {pos!r}.")
+        if nid in graph.nodes:
+            graph.nodes[nid].pos = tuple(pos)
+    extra = {k: v for k, v in doc.items() if k not in _KNOWN}
+    return Project(name, graph, sections["dataset"], sections["training"], layout, extra)
+
+
+def _parse_graph(doc: dict, fail) -> Graph:
+    nodes, edges = doc.get("nodes"), doc.get("edges", [])
+    if not isinstance(nodes, list):
+        fail("graph.nodes", "must be a list of blocks.")
+    if not isinstance(edges, list):
+        fail("graph.edges", "must be a list of [source, target] pairs.")
+    g = Graph()
+    for i, n in enumerate(nodes):
+        where = f"graph.nodes[{i}]"
+        if not isinstance(n, dict):
+            fail(where, "must be an object with id, type and params.")
+        nid = n.get("id")
+        if not isinstance(nid, str) or not nid.strip():
+            fail(f"{where}.id", f"must be non-empty text, not {nid!r}.")
+        where = f'{where} ("{nid}")'
+        if nid in g.nodes:
+            fail(where, f'the id "{nid}" is used twice; ids must be unique.')
+        type_ = n.get("type")
+        if type_ not in CATALOGUE:
+            close = difflib.get_close_matches(str(type_), CATALOGUE, n=1)
+            hint = f' Did you mean "{close[0]}"?' if close else ""
+            fail(f"{where}.type", f"unknown block type {type_!r}.{hint} Known types: {', '.join(sorted(CATALOGUE))}.")
+        spec = CATALOGUE[type_]
+        params = n.get("params", {})
+        if not isinstance(params, dict):
+            fail(f"{where}.params", "must be an object of name: value.")
+        names = [p.name for p in spec.params]
+        for key in params:
+            if key not in names:
+                close = difflib.get_close_matches(key, names, n=1)
+                hint = f' Did you mean "{close[0]}"?' if close else ""
+                listed = ", ".join(names) or "none"
+                fail(f"{where}.params.{key}", f"{type_} has no parameter {key!r}.{hint} Its parameters: {listed}.")
+        full = spec.defaults()
+        full.update(params)
+        for p in spec.params:
+            msg = type_error(p, full[p.name])
+            if msg:
+                fail(f"{where}.params.{p.name}", msg + ".")
+        extra_keys = set(n) - {"id", "type", "params"}
+        if extra_keys:
+            fail(where, f"unexpected key(s) {sorted(extra_keys)}; a block has id, type and params.")
+        g.nodes[nid] = Node(nid, type_, full)
+    seen = set()
+    for i, e in enumerate(edges):
+        where = f"graph.edges[{i}]"
+        if not (isinstance(e, list) and len(e) == 2 and all(isinstance(x, str) for x in e)):
+            fail(where, f"must be [source_id, target_id], not {e!r}.")
+        for x in e:
+            if x not in g.nodes:
+                fail(where, f'refers to "{x}", which is not a block in graph.nodes.')
+        if tuple(e) in seen:
+            fail(where, f"{e[0]} → {e[1]} is listed twice.")
+        seen.add(tuple(e))
+        g.edges.append(tuple(e))
+    return g
+
+
+# --- writing ---------------------------------------------------------------------------
+
+def project_to_dict(p: Project) -> dict:
+    g = p.graph
+    layout = dict(p.layout)
+    positions = {n.id: list(n.pos) for n in g.nodes.values() if n.pos is not None}
+    if positions:
+        layout["positions"] = positions
+    doc = {"format": FORMAT, "version": VERSION, "name": p.name,
+           "graph": {"nodes": [{"id": n.id, "type": n.type, "params": n.params} for n in g.nodes.values()],
+                     "edges": [list(e) for e in g.edges]},
+           "dataset": p.dataset, "training": p.training, "layout": layout}
+    doc.update(p.extra)
+    return doc
+
+
+def dumps_project(p: Project) -> str:
+    """JSON with one block and one edge per line, so version control diffs stay readable."""
+    doc = project_to_dict(p)
+    graph = doc.pop("graph")
+    nodes = ",\n".join("      " + json.dumps(n, ensure_ascii=False) for n in graph["nodes"])
+    edges = ",\n".join("      " + json.dumps(e, ensure_ascii=False) for e in graph["edges"])
+    head = json.dumps({k: doc[k] for k in ("format", "version", "name")}, ensure_ascii=False)[1:-1]
+    rest = {k: v for k, v in doc.items() if k not in ("format", "version", "name")}
+    tail = json.dumps(rest, indent=2, ensure_ascii=False)[1:-1].rstrip()
+    graph_text = (f'  "graph": {{\n    "nodes": [\n{nodes}\n    ],\n    "edges": [\n{edges}\n    ]\n  }}'
+                  if graph["nodes"] or graph["edges"] else '  "graph": {"nodes": [], "edges": []}')
+    return "{\n  " + head.replace(', "', ',\n  "') + ",\n" + graph_text + ("," + tail if tail.strip() else "") + "\n}\n"
+
+
+def save_project(p: Project, path) -> None:
+    atomic_write_text(Path(path), dumps_project(p))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write to a temp file beside `path`, fsync, then rename over it: never half-written."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
