@@ -1,0 +1,35 @@
+"""`cnnstudio summary FILE [--json]`: the layer table, totals and errors of a project."""
+from __future__ import annotations
+
+import json
+import sys
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("summary", help="print a project's layer table, totals and errors",
+                       description="Print the textbook layer table of a project: output shapes, "
+                       "parameters, MACs, totals and any errors. Exit status 1 when the network has "
+                       "errors, 2 when the file cannot be read.")
+    p.add_argument("file", help="a .cnnproj project file")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--batch-size", type=int, default=32, metavar="N",
+                   help="batch size for the training-memory estimate (default 32)")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from ..core import ProjectError, analyze, load_project
+    from ..core.summary import summary_dict, summary_text
+
+    try:
+        project = load_project(args.file)
+    except ProjectError as e:
+        print(f"cnnstudio summary: {e}", file=sys.stderr)
+        return 2
+    analysis = analyze(project.graph)
+    if args.json:
+        doc = {"name": project.name, **summary_dict(project.graph, analysis, args.batch_size)}
+        print(json.dumps(doc, indent=2))
+    else:
+        print(summary_text(project.graph, analysis, project.name, args.batch_size))
+    return 1 if analysis.errors else 0

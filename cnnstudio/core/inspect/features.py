@@ -1,0 +1,55 @@
+"""Every layer's activations for one image, and a layer's maps as one tile mosaic."""
+from __future__ import annotations
+
+import numpy as np
+
+from .filters import Mosaic
+from .mosaic import colorize, grid_shape, normalize, tile, to_uint8, upscale
+
+
+def activations(net, image) -> dict[str, np.ndarray]:
+    """{node id: output of that node for `image`} (C×H×W, C×H×W or N floats, batch removed).
+
+    `image` is one C×H×W sample (tensor or array), already normalised as the net expects.
+    """
+    import torch
+
+    x = torch.as_tensor(np.asarray(image, dtype=np.float32))
+    if x.dim() == 3:
+        x = x[None]
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.no_grad():
+            device = next((p.device for p in net.parameters()), torch.device("cpu"))
+            outs = net(x.to(device), return_all=True)
+    finally:
+        net.train(was_training)
+    return {nid: t[0].detach().float().cpu().numpy() for nid, t in outs.items()}
+
+
+def feature_mosaic(fm: np.ndarray, max_maps: int = 64, scale: int | None = None, pad: int = 1,
+                   cmap: str | None = "viridis", target: int = 48) -> Mosaic:
+    """One layer's output as one picture: C×H×W → a tile per channel, each normalised to its
+    own min…max; a flat vector [N] → one strip of N cells normalised together."""
+    fm = np.asarray(fm, dtype=np.float32)
+    if fm.ndim == 1:
+        rows, cols = grid_shape(len(fm), cols=min(len(fm), 32))
+        cells = np.zeros(rows * cols, np.float32)
+        cells[:len(fm)] = normalize(fm)
+        scale = scale or 12
+        img = upscale(to_uint8(cells.reshape(rows, cols)), scale)
+        img = colorize(img / 255.0, cmap) if cmap else img
+        return Mosaic(img, rows, cols, scale, scale, 0, len(fm), f"{len(fm)} values", scale)
+    c, h, w = fm.shape
+    n = min(c, max_maps)
+    maps = normalize(fm[:n], axes=(1, 2))
+    scale = scale or max(1, target // max(h, w))
+    tiles = to_uint8(maps)
+    if cmap:
+        tiles = colorize(maps, cmap)
+    tiles = np.stack([upscale(t, scale) for t in tiles])
+    img = tile(tiles, pad=pad)
+    rows, cols = grid_shape(n)
+    caption = f"{n} of {c} maps" if n < c else f"{c} map{'s' * (c > 1)}"
+    return Mosaic(img, rows, cols, h * scale, w * scale, pad, n, caption + f", {h}×{w}", scale)

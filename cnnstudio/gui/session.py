@@ -1,0 +1,85 @@
+"""The open project as every window part sees it: one object, Qt signals, no widgets.
+
+Views subscribe to the signals; edits go through `push` so they are undoable and
+re-checked once. Docks (canvas, properties, summary, training, inspection) all take a
+`Session` and nothing else from the window.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from ..core import Analysis, Graph, Project, UndoStack, analyze
+from ..core.commands import Command
+
+
+class Session(QObject):
+    project_replaced = Signal()  # New / Open: everything changed
+    analysis_changed = Signal()  # after every edit; read `session.analysis`
+    selection_changed = Signal(list)  # node ids
+    dirty_changed = Signal(bool)  # unsaved changes or not
+    path_changed = Signal(object)  # Path or None
+    run_changed = Signal(object)  # Path of the training run to inspect, or None
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.project = Project()
+        self.path: Path | None = None
+        self.run_dir: Path | None = None
+        self.selection: list[str] = []
+        self._unsubscribe = None
+        self._attach(self.project)
+
+    # --- the project -------------------------------------------------------------------
+    @property
+    def graph(self) -> Graph:
+        return self.project.graph
+
+    def set_project(self, project: Project, path: Path | None = None) -> None:
+        self._attach(project)
+        self.path = Path(path) if path else None
+        self.selection = []
+        self.project_replaced.emit()
+        self.analysis_changed.emit()
+        self.path_changed.emit(self.path)
+        self.dirty_changed.emit(False)
+
+    def _attach(self, project: Project) -> None:
+        if self._unsubscribe:
+            self._unsubscribe()
+            self.stack_unsubscribe()
+        self.project = project
+        self.stack = UndoStack(project.graph)
+        self.analysis: Analysis = analyze(project.graph)
+        self._unsubscribe = project.graph.subscribe(self._on_graph_event)
+        self.stack_unsubscribe = self.stack.subscribe(lambda: self.dirty_changed.emit(not self.stack.is_clean))
+
+    def _on_graph_event(self, event) -> None:
+        if event.kind == "changed":
+            self.analysis = analyze(self.project.graph)
+            self.selection = [n for n in self.selection if n in self.project.graph.nodes]
+            self.analysis_changed.emit()
+
+    # --- edits and selection -------------------------------------------------------------
+    def push(self, command: Command) -> None:
+        self.stack.push(command)
+
+    def select(self, node_ids: list[str]) -> None:
+        ids = [n for n in node_ids if n in self.graph.nodes]
+        if ids != self.selection:
+            self.selection = ids
+            self.selection_changed.emit(ids)
+
+    def mark_saved(self, path: Path) -> None:
+        self.path = Path(path)
+        self.stack.set_clean()
+        self.path_changed.emit(self.path)
+
+    @property
+    def dirty(self) -> bool:
+        return not self.stack.is_clean
+
+    def set_run(self, run_dir: Path | None) -> None:
+        self.run_dir = Path(run_dir) if run_dir else None
+        self.run_changed.emit(self.run_dir)

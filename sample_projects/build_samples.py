@@ -1,0 +1,171 @@
+"""Writes the sample projects in this folder. Run: python sample_projects/build_samples.py
+
+The ImageNet-sized samples reproduce torchvision's AlexNet, VGG-16, ResNet-18 and ResNet-34
+exactly (tests/core/test_samples.py compares parameter counts and output shapes).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from cnnstudio.core import Graph, Project, save_project
+
+HERE = Path(__file__).parent
+
+
+def lenet5() -> Graph:
+    g = Graph()
+    x = g.add("Input", shape=[1, 28, 28])
+    x = g.add("Conv2d", x, id="c1", out_channels=6, kernel_size=5, padding=2, activation="relu")
+    x = g.add("MaxPool2d", x, id="s2", kernel_size=2)
+    x = g.add("Conv2d", x, id="c3", out_channels=16, kernel_size=5, activation="relu")
+    x = g.add("MaxPool2d", x, id="s4", kernel_size=2)
+    x = g.add("Flatten", x)
+    x = g.add("Linear", x, id="f5", out_features=120, activation="relu")
+    x = g.add("Linear", x, id="f6", out_features=84, activation="relu")
+    g.add("Linear", x, id="output", out_features=10)
+    return g
+
+
+def cifar10_convnet() -> Graph:
+    g = Graph()
+    x = g.add("Input", shape=[3, 32, 32])
+    for stage, width in enumerate((32, 64), start=1):
+        for i in (1, 2):
+            x = g.add("Conv2d", x, id=f"conv{stage}_{i}", out_channels=width, kernel_size=3,
+                      padding=1, bias=False)
+            x = g.add("BatchNorm2d", x, id=f"bn{stage}_{i}")
+            x = g.add("ReLU", x, id=f"relu{stage}_{i}")
+        x = g.add("MaxPool2d", x, id=f"pool{stage}", kernel_size=2)
+        x = g.add("Dropout2d", x, id=f"drop{stage}", p=0.1)
+    x = g.add("Flatten", x)
+    x = g.add("Linear", x, id="fc1", out_features=256, activation="relu")
+    x = g.add("Dropout", x, id="drop3", p=0.5)
+    g.add("Linear", x, id="output", out_features=10)
+    return g
+
+
+def alexnet() -> Graph:
+    g = Graph()
+    x = g.add("Input", shape=[3, 224, 224])
+    convs = [(64, 11, 4, 2, True), (192, 5, 1, 2, True), (384, 3, 1, 1, False),
+             (256, 3, 1, 1, False), (256, 3, 1, 1, True)]
+    for i, (k, f, s, p, pool) in enumerate(convs, start=1):
+        x = g.add("Conv2d", x, id=f"conv{i}", out_channels=k, kernel_size=f, stride=s, padding=p,
+                  activation="relu")
+        if pool:
+            x = g.add("MaxPool2d", x, id=f"pool{i}", kernel_size=3, stride=2)
+    x = g.add("AdaptiveAvgPool2d", x, id="avgpool", output_size=6)
+    x = g.add("Flatten", x)
+    x = g.add("Dropout", x, id="drop1")
+    x = g.add("Linear", x, id="fc1", out_features=4096, activation="relu")
+    x = g.add("Dropout", x, id="drop2")
+    x = g.add("Linear", x, id="fc2", out_features=4096, activation="relu")
+    g.add("Linear", x, id="output", out_features=1000)
+    return g
+
+
+def vgg16() -> Graph:
+    g = Graph()
+    x = g.add("Input", shape=[3, 224, 224])
+    for stage, (width, n) in enumerate(((64, 2), (128, 2), (256, 3), (512, 3), (512, 3)), start=1):
+        for i in range(1, n + 1):
+            x = g.add("Conv2d", x, id=f"conv{stage}_{i}", out_channels=width, kernel_size=3,
+                      padding=1, activation="relu")
+        x = g.add("MaxPool2d", x, id=f"pool{stage}", kernel_size=2)
+    x = g.add("AdaptiveAvgPool2d", x, id="avgpool", output_size=7)
+    x = g.add("Flatten", x)
+    x = g.add("Linear", x, id="fc1", out_features=4096, activation="relu")
+    x = g.add("Dropout", x, id="drop1")
+    x = g.add("Linear", x, id="fc2", out_features=4096, activation="relu")
+    x = g.add("Dropout", x, id="drop2")
+    g.add("Linear", x, id="output", out_features=1000)
+    return g
+
+
+def resnet(blocks_per_stage, kind="basic", classes=1000, image=224) -> Graph:
+    g = Graph()
+    x = g.add("Input", shape=[3, image, image])
+    x = g.add("Conv2d", x, id="conv1", out_channels=64, kernel_size=7, stride=2, padding=3, bias=False)
+    x = g.add("BatchNorm2d", x, id="bn1")
+    x = g.add("ReLU", x, id="relu")
+    x = g.add("MaxPool2d", x, id="maxpool", kernel_size=3, stride=2, padding=1)
+    widths = (64, 128, 256, 512) if kind == "basic" else (256, 512, 1024, 2048)
+    for stage, (width, n) in enumerate(zip(widths, blocks_per_stage), start=1):
+        for i in range(n):
+            stride = 2 if stage > 1 and i == 0 else 1
+            x = g.add("ResidualBlock", x, id=f"layer{stage}_{i}", out_channels=width, stride=stride, kind=kind)
+    x = g.add("AdaptiveAvgPool2d", x, id="avgpool", output_size=1)
+    x = g.add("Flatten", x)
+    g.add("Linear", x, id="fc", out_features=classes)
+    return g
+
+
+def mini_inception() -> Graph:
+    g = Graph()
+    x = g.add("Input", shape=[3, 32, 32])
+    x = g.add("Conv2d", x, id="stem", out_channels=64, kernel_size=3, padding=1, activation="relu")
+    x = g.add("InceptionBlock", x, id="inception3a", ch1x1=32, ch3x3red=48, ch3x3=64, ch5x5red=8,
+              ch5x5=16, pool_proj=16)
+    x = g.add("InceptionBlock", x, id="inception3b", ch1x1=64, ch3x3red=64, ch3x3=96, ch5x5red=16,
+              ch5x5=48, pool_proj=32)
+    x = g.add("MaxPool2d", x, id="pool", kernel_size=2)
+    x = g.add("AdaptiveAvgPool2d", x, id="gap", output_size=1)
+    x = g.add("Flatten", x)
+    g.add("Linear", x, id="output", out_features=10)
+    return g
+
+
+def binary_classifier() -> Graph:
+    g = Graph()
+    x = g.add("Input", shape=[3, 32, 32])
+    x = g.add("Conv2d", x, out_channels=16, kernel_size=3, padding=1, activation="relu")
+    x = g.add("MaxPool2d", x)
+    x = g.add("Conv2d", x, out_channels=32, kernel_size=3, padding=1, activation="relu")
+    x = g.add("MaxPool2d", x)
+    x = g.add("Flatten", x)
+    x = g.add("Linear", x, out_features=64, activation="relu")
+    g.add("Linear", x, id="output", out_features=1, activation="sigmoid")
+    return g
+
+
+def shape_localizer() -> Graph:
+    """Regresses one box (centre x, centre y, width, height), each as a fraction of the image."""
+    g = Graph()
+    x = g.add("Input", shape=[3, 64, 64])
+    for width in (16, 32, 64):
+        x = g.add("Conv2d", x, out_channels=width, kernel_size=3, padding=1, activation="relu")
+        x = g.add("MaxPool2d", x)
+    x = g.add("Flatten", x)
+    x = g.add("Linear", x, out_features=128, activation="relu")
+    g.add("Linear", x, id="box", out_features=4, activation="sigmoid")
+    return g
+
+
+TRAIN = {"epochs": 8, "batch_size": 64, "optimizer": "adam", "lr": 0.001}
+SAMPLES = {
+    "lenet5": ("LeNet-5 (MNIST)", lenet5, {"id": "mnist5k"}, TRAIN),
+    "cifar10_convnet": ("Small CIFAR-10 convnet", cifar10_convnet, {"id": "cifar10"},
+                        {**TRAIN, "epochs": 20, "batch_size": 128, "schedule": "onecycle", "lr": 0.003}),
+    "alexnet": ("AlexNet (torchvision)", alexnet, {}, {}),
+    "vgg16": ("VGG-16 (torchvision)", vgg16, {}, {}),
+    "resnet18": ("ResNet-18 (torchvision)", lambda: resnet((2, 2, 2, 2)), {}, {}),
+    "resnet34": ("ResNet-34 (torchvision)", lambda: resnet((3, 4, 6, 3)), {}, {}),
+    "mini_inception": ("Mini Inception (CIFAR-10)", mini_inception, {"id": "cifar10"}, TRAIN),
+    "binary_classifier": ("Circle or square? (sigmoid head)", binary_classifier,
+                          {"id": "shapes", "classes": ["circle", "square"], "image_size": 32},
+                          {**TRAIN, "epochs": 5}),
+    "shape_localizer": ("Shape localizer (box regression)", shape_localizer,
+                        {"id": "shapes", "task": "box", "image_size": 64},
+                        {**TRAIN, "epochs": 10}),
+}
+
+
+def main() -> None:
+    for stem, (name, build, dataset, training) in SAMPLES.items():
+        save_project(Project(name=name, graph=build(), dataset=dataset, training=training),
+                     HERE / f"{stem}.cnnproj")
+        print(f"wrote {stem}.cnnproj")
+
+
+if __name__ == "__main__":
+    main()
