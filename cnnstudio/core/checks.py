@@ -42,7 +42,7 @@ class Problem:
         return d
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeInfo:
     in_shapes: list | None = None
     out: Out | None = None  # None: unknown (an error here or upstream)
@@ -123,22 +123,39 @@ def analyze(graph: Graph) -> Analysis:
         src = preds[nid]
         if not _count_ok(spec.inputs, src, nid, node.type, err):
             continue
-        if not _params_ok(spec, node, err):
-            continue
         in_infos = [info[s] for s in src]
-        if any(i.out is None for i in in_infos):
+        if None in [i.out for i in in_infos]:
+            bad = _param_problem(spec, node)
+            if bad:
+                err(bad)
             continue  # unknown upstream: reported there
         shapes = [i.out.shape for i in in_infos]
         ni.in_shapes = shapes
-        try:
-            out = spec.infer(node.params, shapes)
-        except BlockError as e:
-            err(_pin(e, graph, nid, src, shapes, info, order))
+        # memoized per params object and input shapes: an edit re-infers only what it touched
+        memo = node.memo
+        if memo is not None and memo[0] is node.params and memo[1] == shapes:
+            out = memo[2]
+        else:
+            out = _param_problem(spec, node)
+            if out is None:
+                try:
+                    out = spec.infer(node.params, shapes)
+                except BlockError as e:
+                    out = e
+            node.memo = (node.params, shapes, out)
+        if isinstance(out, Problem):
+            err(out)
+            continue
+        if isinstance(out, BlockError):
+            err(_pin(out, graph, nid, src, shapes, info, order))
             continue
         ni.out = out
         for message, fix in out.warnings:
             problems.append(Problem("warning", message, node=nid, fix=fix, code="warning"))
-        if in_infos:
+        if len(in_infos) == 1:
+            prev = in_infos[0]
+            ni.rf, ni.jump = prev.rf + (out.rf_kernel - 1) * prev.jump, prev.jump * out.rf_stride
+        elif in_infos:  # a merge sees as far as its widest input
             rf_in = max(i.rf for i in in_infos)
             jump = max(i.jump for i in in_infos)
             ni.rf, ni.jump = rf_in + (out.rf_kernel - 1) * jump, jump * out.rf_stride
@@ -172,20 +189,19 @@ def _count_ok(want: int, src: list, nid: str, type_: str, err) -> bool:
     return True
 
 
-def _params_ok(spec, node, err) -> bool:
+def _param_problem(spec, node) -> Problem | None:
+    """The first parameter with a wrong type or out-of-range value, as a Problem."""
     for p in spec.params:
         v = node.params.get(p.name, p.default)
         msg = type_error(p, v)
         if msg is None and (msg := range_error(p, v)) is not None:
             fixed = clamp(p, v)
-            err(Problem("error", f"{node.id}: {p.name} {msg}.", node=node.id,
-                        fix=Fix(f"Set {p.name} to {fixed}", "set_params", {"params": {p.name: fixed}}),
-                        code="param_range"))
-            return False
+            return Problem("error", f"{node.id}: {p.name} {msg}.", node=node.id,
+                           fix=Fix(f"Set {p.name} to {fixed}", "set_params", {"params": {p.name: fixed}}),
+                           code="param_range")
         if msg is not None:
-            err(Problem("error", f"{node.id}: {p.name} {msg}.", node=node.id, code="param_type"))
-            return False
-    return True
+            return Problem("error", f"{node.id}: {p.name} {msg}.", node=node.id, code="param_type")
+    return None
 
 
 def _pin(e: BlockError, graph, nid, src, shapes, info, order) -> Problem:

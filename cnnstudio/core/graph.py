@@ -16,10 +16,14 @@ Edge = tuple  # (source_id, target_id)
 
 @dataclass
 class Node:
+    """A block. `params` is replaced on every change, never mutated in place: the checks
+    memoize their result per params object (see checks.py)."""
+
     id: str
     type: str
     params: dict
     pos: tuple | None = None  # canvas position; saved in the project's layout
+    memo: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def spec(self):

@@ -81,7 +81,7 @@ def conv_infer(params, shapes) -> Out:
             code="same_stride")
     p, total = conv_padding(params, k, d)
     mode = params["padding_mode"]
-    if mode != "zeros":
+    if mode in ("reflect", "circular"):  # replicate works at any size
         side = (max(total[0] - total[0] // 2, p[0]), max(total[1] - total[1] // 2, p[1]))
         limit_h, limit_w = (h - 1, w - 1) if mode == "reflect" else (h, w)
         if side[0] > limit_h or side[1] > limit_w:
@@ -98,7 +98,8 @@ def conv_infer(params, shapes) -> Out:
         raise too_small("Conv2d", (h, w), k, p, d, fix)
     per_out = k[0] * k[1] * (c // groups)
     warnings = []
-    if s[0] > d[0] * (k[0] - 1) + 1 or s[1] > d[1] * (k[1] - 1) + 1:
+    # (a strided 1×1 conv is the standard shortcut projection: not worth a warning)
+    if max(k) > 1 and (s[0] > d[0] * (k[0] - 1) + 1 or s[1] > d[1] * (k[1] - 1) + 1):
         warnings.append((f"Conv2d: stride {fmt_pair(s)} is larger than the kernel {fmt_pair(k)}, "
                          f"so some input pixels are never looked at.", None))
     return Out(shape=(out_c, oh, ow),

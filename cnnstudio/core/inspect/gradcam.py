@@ -1,0 +1,60 @@
+"""Grad-CAM (Selvaraju et al., 2017): where in the image the evidence for a class lies,
+from a spatial layer's maps weighted by the class score's average gradient."""
+from __future__ import annotations
+
+import numpy as np
+
+from .mosaic import resize_bilinear
+
+
+def output_node(net) -> str:
+    """The node id whose output is the net's output."""
+    return next(n for n, m in net.node_names.items() if m == net._output)
+
+
+def last_spatial_node(outs: dict) -> str | None:
+    """The last node (in run order) whose output still has height and width."""
+    spatial = [n for n, t in outs.items() if t.dim() == 4 and t.requires_grad]
+    return spatial[-1] if spatial else None
+
+
+def grad_cam(net, image, target: int | None = None, node: str | None = None) -> tuple[np.ndarray, str, int]:
+    """(heat map H×W in [0, 1] at the input's size, the layer used, the class explained).
+
+    target: class to explain (default: the predicted one). With one output (a binary
+    classifier) class 1 is the output itself and class 0 its negative. node: a layer with
+    a spatial output (default: the last one). Raises ValueError with a clear message when
+    the net has no spatial layer.
+    """
+    import torch
+
+    x = torch.as_tensor(np.asarray(image, dtype=np.float32))
+    if x.dim() == 3:
+        x = x[None]
+    device = next((p.device for p in net.parameters()), torch.device("cpu"))
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.enable_grad():
+            outs = net(x.to(device), return_all=True)
+            node = node or last_spatial_node(outs)
+            if node is None or node not in outs or outs[node].dim() != 4 or not outs[node].requires_grad:
+                raise ValueError(f"Grad-CAM needs a layer with a spatial output (C×H×W); "
+                                 f"{node or 'this network'} has none after the input. Pick a convolution or pooling layer.")
+            y = outs[output_node(net)].reshape(1, -1)[0]
+            if y.numel() == 1:
+                target = int(y.item() > 0) if target is None else target
+                score = y[0] if target == 1 else -y[0]
+            else:
+                target = int(y.argmax()) if target is None else target
+                score = y[target]
+            acts = outs[node]
+            (grads,) = torch.autograd.grad(score, acts)
+    finally:
+        net.train(was_training)
+    weights = grads[0].mean(dim=(1, 2))  # one weight per channel: average gradient
+    cam = torch.relu((weights[:, None, None] * acts[0]).sum(0)).detach().float().cpu().numpy()
+    top = cam.max()
+    cam = cam / top if top > 0 else cam
+    h, w = x.shape[2:]
+    return np.clip(resize_bilinear(cam, h, w), 0, 1), node, target

@@ -1,0 +1,135 @@
+"""The epoch timeline: a small snapshot per epoch (first conv layer's filters, the feature
+maps of one fixed probe image) saved into the run folder, scrubbed later with a slider.
+
+Files: RUN/timeline/epoch_0001.npz ... written with numpy.savez (no pickle: only numeric
+and unicode arrays) and read with allow_pickle=False. float16 keeps a LeNet epoch ≈30 KB.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+FOLDER = "timeline"
+MAX_MAPS = 16  # channels kept per layer
+MAX_LAYERS = 12  # spatial layers kept (spread over the depth)
+MAX_SIDE = 64  # larger maps are subsampled to at most this many pixels a side
+
+
+def _save_npz(path: Path, arrays: dict) -> None:
+    """numpy.savez, atomically: a reader never sees half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def snapshot(net, probe) -> dict:
+    """{name: array} for one epoch: 'filters' (+ 'filters_node') and 'map:<node>' arrays."""
+    from .features import activations
+    from .filters import conv_layers
+
+    arrays = {}
+    convs = conv_layers(net)
+    if convs:
+        arrays["filters"] = convs[0].weight.astype(np.float16)
+        arrays["filters_node"] = np.array(convs[0].label)
+    acts = activations(net, probe)
+    spatial = [n for n, a in acts.items() if a.ndim == 3][1:]  # skip the input itself
+    if len(spatial) > MAX_LAYERS:
+        spatial = [spatial[round(i)] for i in np.linspace(0, len(spatial) - 1, MAX_LAYERS)]
+    for n in spatial:
+        a = acts[n][:MAX_MAPS]
+        step = max(1, -(-max(a.shape[1:]) // MAX_SIDE))
+        arrays["map:" + n] = a[:, ::step, ::step].astype(np.float16)
+    return arrays
+
+
+class TimelineCallback:
+    """Training callback: saves `snapshot` after every epoch into RUN/timeline/.
+
+    The probe is the first test image (the same every epoch and on resume); `probe` in the
+    constructor overrides it. A failure here never stops training: it is reported once.
+    """
+
+    def __init__(self, probe=None):
+        self.probe = probe
+        self.error: str | None = None
+
+    def _probe(self, ctx):
+        if self.probe is None:
+            ds = getattr(ctx, "dataset", None)
+            split = getattr(ds, "test", None) if ds is not None else None
+            if split is None or len(split) == 0:
+                split = getattr(ds, "val", None)
+            if split is None or len(split) == 0:
+                return None
+            self.probe = split.images[:1].detach().float().cpu().numpy()[0]
+        return self.probe
+
+    def on_epoch_end(self, ctx) -> None:
+        if self.error:
+            return
+        try:
+            run_dir = Path(getattr(ctx, "run_dir"))
+            net = getattr(ctx, "model", None) or getattr(ctx, "net")
+            probe = self._probe(ctx)
+            if probe is None:
+                return
+            folder = run_dir / FOLDER
+            folder.mkdir(parents=True, exist_ok=True)
+            if not (folder / "probe.npy").exists():
+                np.save(folder / "probe.npy", np.asarray(probe, np.float32), allow_pickle=False)
+            epoch = int(getattr(ctx, "epoch"))
+            _save_npz(folder / f"epoch_{epoch:04d}.npz", snapshot(net, probe))
+        except Exception as e:  # the timeline is a nicety: never break a training run
+            self.error = f"epoch timeline not saved: {e.__class__.__name__}: {e}"
+            log = getattr(ctx, "log", None)
+            if callable(log):
+                log(self.error)
+
+
+@dataclass
+class Frame:
+    epoch: int
+    filters: np.ndarray | None
+    filters_node: str
+    maps: dict = field(default_factory=dict)  # node → C×H×W float32
+
+
+def timeline_epochs(run_dir) -> list[tuple[int, Path]]:
+    """[(epoch, file)] saved so far, in epoch order."""
+    folder = Path(run_dir) / FOLDER
+    found = []
+    for p in folder.glob("epoch_*.npz") if folder.is_dir() else ():
+        m = re.fullmatch(r"epoch_(\d+)\.npz", p.name)
+        if m:
+            found.append((int(m.group(1)), p))
+    return sorted(found)
+
+
+def load_frame(path, epoch: int = 0) -> Frame:
+    """One epoch's snapshot. Raises ValueError with the file name if it cannot be read."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            filters = z["filters"].astype(np.float32) if "filters" in z else None
+            node = str(z["filters_node"]) if "filters_node" in z else ""
+            maps = {k[4:]: z[k].astype(np.float32) for k in z.files if k.startswith("map:")}
+    except (OSError, ValueError, KeyError) as e:
+        raise ValueError(f"{path}: cannot read this timeline snapshot ({e}).") from None
+    return Frame(epoch, filters, node, maps)
+
+
+def load_probe(run_dir) -> np.ndarray | None:
+    p = Path(run_dir) / FOLDER / "probe.npy"
+    return np.load(p, allow_pickle=False) if p.exists() else None

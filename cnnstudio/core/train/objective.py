@@ -1,0 +1,147 @@
+"""What the run optimises and measures: the task follows the dataset and the head.
+
+softmax (or no activation) + classes → cross-entropy on logits; sigmoid with one output and
+two classes → binary cross-entropy on logits; boxes → Smooth-L1 (or MSE). A final softmax or
+sigmoid is removed from the training forward pass and fused into the loss (log-sum-exp), which
+is what keeps the loss finite for confident predictions; the saved model still has it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+FUSABLE = {"softmax": "Softmax", "sigmoid": "Sigmoid"}
+
+
+@dataclass
+class Head:
+    node: str  # the graph's output node
+    out_shape: tuple
+    activation: str  # "softmax", "sigmoid", "none", or another activation name
+    standalone: bool  # a Softmax/Sigmoid block rather than Linear(activation=...)
+    layer: str  # the node that holds the weights (the Linear before a standalone activation)
+
+
+def find_head(graph, analysis) -> Head | None:
+    out = analysis.output
+    if out is None or analysis.info[out].out is None:
+        return None
+    node = graph.nodes[out]
+    shape = tuple(analysis.info[out].shape)
+    if node.type in ("Softmax", "Sigmoid"):
+        src = graph.inputs_of(out)
+        return Head(out, shape, node.type.lower(), True, src[0] if src else out)
+    return Head(out, shape, node.params.get("activation", "none") if node.spec.activation_param else "none",
+                False, out)
+
+
+def head_problem(head: Head | None, n_classes: int, task: str, classes=()) -> tuple[str | None, dict | None]:
+    """(message, fix) when the head cannot be trained on this dataset; fix is
+    {"node", "params"} for a one-click change of the head."""
+    if head is None:
+        return "The network has no usable output yet: fix the errors on the canvas first.", None
+    if len(head.out_shape) != 1:
+        return (f"The output {head.node} is image-shaped {list(head.out_shape)}; a classifier ends with "
+                "Flatten and a Linear head.", None)
+    k = head.out_shape[0]
+    if task == "box":
+        if k != 4:
+            return (f"The head {head.layer} gives {k} outputs, but a box is 4 numbers (x0, y0, x1, y1): "
+                    f"set its out_features to 4.", {"node": head.layer, "params": {"out_features": 4}})
+        return None, None
+    if k == 1 and n_classes == 2:
+        return None, None
+    if k != n_classes:
+        names = ", ".join(map(str, classes[:6])) + (", …" if len(classes) > 6 else "")
+        return (f"The head {head.layer} gives {k} outputs, but the dataset has {n_classes} classes ({names}): "
+                f"set its out_features to {n_classes}.", {"node": head.layer, "params": {"out_features": n_classes}})
+    if head.activation not in ("none", "softmax", "sigmoid"):
+        return (f"The head {head.layer} ends with {head.activation}; a classifier's last layer needs no "
+                "activation (or softmax): set its activation to none.", {"node": head.layer, "params": {"activation": "none"}})
+    return None, None
+
+
+def resolve_task(dataset_task: str, head: Head, n_classes: int) -> str:
+    if dataset_task == "box":
+        return "box"
+    if head.out_shape == (1,) and n_classes == 2:
+        return "binary"
+    return "classify"
+
+
+def strip_final_activation(net: nn.Module, head: Head, task: str) -> str | None:
+    """Make `net` output logits by removing a final softmax/sigmoid (fused into the loss).
+    Returns the removed activation's name."""
+    if task == "box" or head.activation not in FUSABLE:
+        return None
+    name = net.node_names[head.node]
+    if head.standalone:
+        net._modules[name] = nn.Identity()
+    elif name in net.activations:
+        del net.activations[name]
+    return head.activation
+
+
+class Objective:
+    """Loss and on-device metric sums for one task; `finish()` turns sums into numbers."""
+
+    def __init__(self, task: str, n_classes: int, box_loss: str = "smooth_l1"):
+        self.task, self.n_classes, self.box_loss = task, n_classes, box_loss
+        self.topk = 5 if task == "classify" and n_classes > 5 else 0
+
+    def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        out = out.float()
+        if self.task == "classify":
+            return F.cross_entropy(out, y)
+        if self.task == "binary":
+            return F.binary_cross_entropy_with_logits(out.view(-1), y.float())
+        if self.box_loss == "mse":
+            return F.mse_loss(out, y)
+        return F.smooth_l1_loss(out, y, beta=0.05)
+
+    def new_sums(self, device) -> torch.Tensor:
+        return torch.zeros(4, device=device)  # loss·n, n, correct (or IoU sum), top-5 correct
+
+    @torch.no_grad()
+    def accumulate(self, sums: torch.Tensor, out: torch.Tensor, y: torch.Tensor, loss: torch.Tensor) -> None:
+        n = y.shape[0]
+        out = out.float()
+        if self.task == "classify":
+            hit = (out.argmax(1) == y).sum()
+            top5 = (out.topk(self.topk, 1).indices == y[:, None]).any(1).sum() if self.topk else hit
+        elif self.task == "binary":
+            hit = ((out.view(-1) > 0).long() == y).sum()
+            top5 = hit
+        else:
+            hit = box_iou(out, y).sum()
+            top5 = hit
+        sums[0].add_(loss.detach().float() * n)
+        sums[1].add_(n)
+        sums[2].add_(hit.float())
+        sums[3].add_(top5.float())
+
+    def finish(self, sums: torch.Tensor, prefix: str) -> dict:
+        s = sums.tolist()
+        n = max(s[1], 1.0)
+        d = {f"{prefix}_loss": s[0] / n}
+        if self.task == "box":
+            d[f"{prefix}_iou"] = s[2] / n
+        else:
+            d[f"{prefix}_accuracy"] = s[2] / n
+            if self.topk:
+                d[f"{prefix}_top5"] = s[3] / n
+        return d
+
+
+def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """IoU of matching rows of two N×4 (x0, y0, x1, y1) box tensors."""
+    a = torch.stack([torch.minimum(a[:, 0], a[:, 2]), torch.minimum(a[:, 1], a[:, 3]),
+                     torch.maximum(a[:, 0], a[:, 2]), torch.maximum(a[:, 1], a[:, 3])], 1)
+    iw = (torch.minimum(a[:, 2], b[:, 2]) - torch.maximum(a[:, 0], b[:, 0])).clamp_min(0)
+    ih = (torch.minimum(a[:, 3], b[:, 3]) - torch.maximum(a[:, 1], b[:, 1])).clamp_min(0)
+    inter = iw * ih
+    union = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]) + (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]) - inter
+    return inter / union.clamp_min(1e-9)

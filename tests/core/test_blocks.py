@@ -1,0 +1,139 @@
+"""Every block × representative parameters: builds, runs forward, and PyTorch agrees with
+the formulas on output shape, trainable parameters and non-trainable state."""
+import pytest
+import torch
+
+from cnnstudio.core import CATALOGUE, Graph, analyze
+from cnnstudio.core.compiler import compile_graph
+
+# (block type, params, input shape[s]); merges get several inputs
+CASES = [
+    ("Conv2d", {}, [3, 16, 16]),
+    ("Conv2d", {"out_channels": 10, "kernel_size": 5, "padding": 2}, [3, 32, 32]),
+    ("Conv2d", {"kernel_size": [3, 5], "stride": [2, 1], "padding": [1, 0]}, [4, 17, 15]),
+    ("Conv2d", {"kernel_size": 4, "padding": "same", "dilation": 2}, [2, 9, 11]),
+    ("Conv2d", {"kernel_size": 3, "padding": "valid", "stride": 3}, [2, 10, 10]),
+    ("Conv2d", {"out_channels": 8, "groups": 4, "bias": False}, [4, 8, 8]),
+    ("Conv2d", {"out_channels": 6, "groups": 6, "kernel_size": 3}, [6, 5, 5]),
+    ("Conv2d", {"padding": 2, "padding_mode": "reflect", "activation": "relu"}, [1, 6, 6]),
+    ("Conv2d", {"padding": "same", "padding_mode": "circular", "kernel_size": 5}, [1, 7, 7]),
+    ("Conv2d", {"padding": 1, "padding_mode": "replicate", "activation": "softmax"}, [3, 4, 4]),
+    ("MaxPool2d", {}, [3, 8, 8]),
+    ("MaxPool2d", {"kernel_size": 3, "stride": 2, "padding": 1}, [2, 7, 9]),
+    ("MaxPool2d", {"kernel_size": 3, "stride": 2, "ceil_mode": True}, [1, 8, 8]),
+    ("MaxPool2d", {"kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": True}, [1, 5, 5]),
+    ("AvgPool2d", {"kernel_size": [2, 3], "stride": 1}, [2, 5, 6]),
+    ("AvgPool2d", {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}, [2, 6, 6]),
+    ("AdaptiveAvgPool2d", {}, [5, 7, 7]),
+    ("AdaptiveAvgPool2d", {"output_size": [3, 2]}, [5, 7, 9]),
+    ("AdaptiveAvgPool2d", {"output_size": 6}, [2, 4, 4]),
+    ("BatchNorm2d", {}, [6, 4, 4]),
+    ("BatchNorm2d", {"affine": False}, [3, 2, 2]),
+    ("BatchNorm2d", {"track_running_stats": False}, [3, 2, 2]),
+    ("Dropout", {"p": 0.2}, [3, 4, 4]),
+    ("Dropout", {}, [20]),
+    ("Dropout2d", {"p": 0.3}, [3, 4, 4]),
+    ("Flatten", {}, [3, 4, 5]),
+    ("Flatten", {}, [7]),
+    ("Linear", {}, [12]),
+    ("Linear", {"out_features": 3, "bias": False, "activation": "sigmoid"}, [5]),
+    ("ReLU", {}, [3, 4, 4]),
+    ("LeakyReLU", {"negative_slope": 0.2}, [3, 4, 4]),
+    ("ELU", {"alpha": 0.5}, [8]),
+    ("GELU", {}, [8]),
+    ("SiLU", {}, [2, 3, 3]),
+    ("Sigmoid", {}, [8]),
+    ("Tanh", {}, [2, 3, 3]),
+    ("Softmax", {}, [10]),
+    ("Softmax", {}, [4, 2, 2]),
+    ("Add", {}, [[3, 4, 4], [3, 4, 4]]),
+    ("Add", {}, [[6], [6], [6]]),
+    ("Concat", {}, [[3, 4, 4], [5, 4, 4]]),
+    ("Concat", {}, [[3], [4], [1]]),
+    ("ResidualBlock", {"out_channels": 8}, [8, 8, 8]),
+    ("ResidualBlock", {"out_channels": 16, "stride": 2}, [8, 9, 9]),
+    ("ResidualBlock", {"out_channels": 16, "kind": "bottleneck"}, [16, 6, 6]),
+    ("ResidualBlock", {"out_channels": 32, "stride": 2, "kind": "bottleneck"}, [8, 7, 7]),
+    ("InceptionBlock", {}, [16, 8, 8]),
+    ("InceptionBlock", {"ch1x1": 4, "ch3x3red": 2, "ch3x3": 3, "ch5x5red": 2, "ch5x5": 5, "pool_proj": 1},
+     [3, 5, 5]),
+    ("Input", {"shape": [3, 10, 12]}, None),
+]
+
+
+def graph_for(type_, params, in_shape):
+    """Input(s) → the block under test; merges get one Input and shape-adapting branches."""
+    g = Graph()
+    if type_ == "Input":
+        g.add("Input", id="block", **params)
+        return g
+    shapes = in_shape if isinstance(in_shape[0], list) else [in_shape]
+    first = shapes[0]
+    x = g.add("Input", id="input", shape=first if len(first) == 3 else [first[0], 1, 1])
+    sources = []
+    for i, s in enumerate(shapes):
+        if len(s) == 3:
+            src = g.add("Conv2d", x, id=f"branch{i}", out_channels=s[0], kernel_size=1) if i else x
+        else:
+            flat = g.add("Flatten", x, id=f"flat{i}")
+            src = g.add("Linear", flat, id=f"branch{i}", out_features=s[0])
+        sources.append(src)
+    g.add(type_, *sources, id="block", **params)
+    return g
+
+
+def test_cases_cover_the_whole_catalogue():
+    assert {c[0] for c in CASES} == set(CATALOGUE)
+
+
+@pytest.mark.parametrize("type_,params,in_shape", CASES, ids=lambda v: str(v) if isinstance(v, str) else None)
+def test_block_matches_pytorch(type_, params, in_shape):
+    g = graph_for(type_, params, in_shape)
+    analysis = analyze(g)
+    assert analysis.ok, [p.message for p in analysis.errors]
+    model = compile_graph(g, analysis).eval()
+    in_shape0 = analysis.info[analysis.order[0]].shape
+    with torch.no_grad():
+        outs = model(torch.randn(2, *in_shape0), return_all=True)
+    info = analysis.info["block"]
+    assert tuple(outs["block"].shape[1:]) == info.shape
+    module = getattr(model, model.node_names["block"])
+    assert sum(p.numel() for p in module.parameters()) == info.out.params
+    float_buffers = sum(b.numel() for b in module.buffers() if b.dtype.is_floating_point)
+    assert float_buffers == info.out.buffers
+    assert torch.isfinite(outs["block"]).all()
+    # the whole model's total equals the summed formulas
+    assert sum(p.numel() for p in model.parameters()) == analysis.total("params")
+
+
+def test_activation_option_is_applied():
+    g = Graph()
+    x = g.add("Input", shape=[1, 4, 4])
+    g.add("Conv2d", x, id="c", out_channels=2, activation="sigmoid")
+    model = compile_graph(g).eval()
+    x = torch.randn(3, 1, 4, 4)
+    with torch.no_grad():
+        assert torch.allclose(model(x), torch.sigmoid(model.c(x)))
+
+
+def test_concat_follows_edge_order():
+    g = Graph()
+    x = g.add("Input", shape=[1, 2, 2])
+    a = g.add("Conv2d", x, id="a", out_channels=1, kernel_size=1)
+    b = g.add("Conv2d", x, id="b", out_channels=2, kernel_size=1)
+    g.add("Concat", b, a, id="cat")
+    model = compile_graph(g).eval()
+    with torch.no_grad():
+        outs = model(torch.randn(1, 1, 2, 2), return_all=True)
+    assert torch.equal(outs["cat"][:, :2], outs["b"]) and torch.equal(outs["cat"][:, 2:], outs["a"])
+
+
+def test_submodules_are_named_by_node_id():
+    g = Graph()
+    x = g.add("Input", shape=[1, 8, 8])
+    x = g.add("Conv2d", x, id="conv1")
+    g.add("Conv2d", x, id="forward")  # would clash with nn.Module.forward
+    model = compile_graph(g)
+    assert isinstance(model.conv1, torch.nn.Conv2d)
+    assert "conv1.weight" in model.state_dict()
+    assert model.node_names["forward"] != "forward" and hasattr(model, model.node_names["forward"])
