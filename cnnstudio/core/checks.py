@@ -96,8 +96,8 @@ def analyze(graph: Graph) -> Analysis:
         preds[t].append(s)
         has_out.add(s)
 
-    if stuck:  # report each cycle once, on the edge that closes it
-        for s, t in edges:
+    if stuck:  # report each cycle once, on its newest edge: the one most likely a mistake
+        for s, t in reversed(edges):
             if s in stuck and t in stuck and _reaches(graph, t, s):
                 err(Problem("error", f"{s} → {t} closes a loop: data must flow one way, from Input "
                             "to output. Remove this connection.", node=t, edge=(s, t),
@@ -105,6 +105,7 @@ def analyze(graph: Graph) -> Analysis:
                 break
 
     inputs = [n for n in order if nodes[n].type == "Input"]
+    roots = []
     if not inputs and nodes:
         roots = [n for n in order if not preds[n]]
         err(Problem("error", "The network has no Input block: add one and connect it to the first layer.",
@@ -121,6 +122,8 @@ def analyze(graph: Graph) -> Analysis:
         spec = CATALOGUE[node.type]
         ni = info[nid] = NodeInfo()
         src = preds[nid]
+        if roots and nid == roots[0] and not src:
+            continue  # "no Input" is already pinned here, with its fix
         if not _count_ok(spec.inputs, src, nid, node.type, err):
             continue
         in_infos = [info[s] for s in src]
@@ -160,7 +163,7 @@ def analyze(graph: Graph) -> Analysis:
             jump = max(i.jump for i in in_infos)
             ni.rf, ni.jump = rf_in + (out.rf_kernel - 1) * jump, jump * out.rf_stride
 
-    output = _find_output(order, preds, info, has_out, problems)
+    output = _find_output(order, preds, info, has_out, problems, nodes)
     return Analysis(order=order, info=info, problems=problems, output=output)
 
 
@@ -212,7 +215,7 @@ def _pin(e: BlockError, graph, nid, src, shapes, info, order) -> Problem:
         return _merge_problem(graph, nid, src, shapes, order, same="hw")
     type_ = graph.nodes[nid].type
     msg = e.message
-    msg = f"{nid} ({type_}):{msg[len(type_) + 1:]}" if msg.startswith(type_ + ":") else f"{nid}: {msg}"
+    msg = f"{nid} ({type_}){msg[len(type_):]}" if msg.startswith(type_) else f"{nid}: {msg}"
     return Problem("error", msg, node=nid, fix=e.fix, code=e.code)
 
 
@@ -254,7 +257,7 @@ def _merge_problem(graph, nid, src, shapes, order, same) -> Problem:
     return Problem("error", msg, node=nid, edge=edge, fix=fix, code=code)
 
 
-def _find_output(order, preds, info, has_out, problems) -> str | None:
+def _find_output(order, preds, info, has_out, problems, nodes) -> str | None:
     """The model's output: the deepest node nothing consumes. Other dead ends are errors."""
     sinks = [n for n in order if n not in has_out]
     if not sinks:
@@ -264,7 +267,8 @@ def _find_output(order, preds, info, has_out, problems) -> str | None:
         depth[n] = 1 + max((depth[s] for s in preds[n]), default=-1)
     output = max(sinks, key=lambda n: (info[n].out is not None, depth[n]))
     for n in sinks:
-        if n != output and info[n].out is not None:  # unknown ones have their error upstream
+        # unknown ones have their error upstream; extra Inputs are reported as such
+        if n != output and info[n].out is not None and nodes[n].type != "Input":
             problems.append(Problem(
                 "error", f"{n} leads nowhere: the model has one output ({output}), and {n}'s result "
                 "is unused. Connect it onward or delete it.", node=n,

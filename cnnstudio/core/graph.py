@@ -5,7 +5,6 @@ underscore methods here are the primitive steps those commands use.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -71,7 +70,7 @@ class Graph:
         return [t for s, t in self.edges if s == node_id]
 
     def new_id(self, type_: str) -> str:
-        prefix = ID_PREFIX.get(type_, re.sub(r"(?<!^)(?=[A-Z])", "_", type_).lower())
+        prefix = ID_PREFIX.get(type_, type_.lower())
         n = 1
         while f"{prefix}{n}" in self.nodes:
             n += 1

@@ -44,12 +44,17 @@ def load_project(path) -> Project:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ProjectError(f"{path}: no such file.") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ProjectError(f"{path}: cannot be read ({e.__class__.__name__}: {e}).") from None
+    except UnicodeDecodeError:
+        raise ProjectError(f"{path}: not a CNN Studio project: it is not text (projects are "
+                           "UTF-8 JSON).") from None
+    except OSError as e:
+        raise ProjectError(f"{path}: cannot be read: {e.strerror or e}.") from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
-        hint = " The file looks cut off (truncated)." if e.pos >= len(text.rstrip()) else ""
+        body = text.strip()
+        cut = body.startswith("{") and not body.endswith("}")
+        hint = " The file looks cut off (truncated): restore it from a backup or the recovery journal." if cut else ""
         raise ProjectError(f"{path}: not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}.{hint}") from None
     return parse_project(doc, source=str(path))
 

@@ -18,13 +18,15 @@ def last_spatial_node(outs: dict) -> str | None:
     return spatial[-1] if spatial else None
 
 
-def grad_cam(net, image, target: int | None = None, node: str | None = None) -> tuple[np.ndarray, str, int]:
+def grad_cam(net, image, target: int | None = None, node: str | None = None,
+             activation: str = "none") -> tuple[np.ndarray, str, int]:
     """(heat map H×W in [0, 1] at the input's size, the layer used, the class explained).
 
     target: class to explain (default: the predicted one). With one output (a binary
     classifier) class 1 is the output itself and class 0 its negative. node: a layer with
     a spatial output (default: the last one). Raises ValueError with a clear message when
-    the net has no spatial layer.
+    the net has no spatial layer. activation: the head's own final softmax/sigmoid, undone
+    (log / logit) so the score is a logit that does not saturate.
     """
     import torch
 
@@ -41,7 +43,12 @@ def grad_cam(net, image, target: int | None = None, node: str | None = None) -> 
             if node is None or node not in outs or outs[node].dim() != 4 or not outs[node].requires_grad:
                 raise ValueError(f"Grad-CAM needs a layer with a spatial output (C×H×W); "
                                  f"{node or 'this network'} has none after the input. Pick a convolution or pooling layer.")
-            y = outs[output_node(net)].reshape(1, -1)[0]
+            y = outs[output_node(net)].reshape(1, -1)[0].float()
+            if activation == "softmax":
+                y = y.clamp_min(1e-12).log()
+            elif activation == "sigmoid":
+                y = y.clamp(1e-6, 1 - 1e-6)
+                y = (y / (1 - y)).log()
             if y.numel() == 1:
                 target = int(y.item() > 0) if target is None else target
                 score = y[0] if target == 1 else -y[0]

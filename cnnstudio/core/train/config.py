@@ -78,7 +78,7 @@ def parse_config(training: dict | None, overrides: dict | None = None) -> TrainC
     cfg.report_hz = _num("report_hz", cfg.report_hz, 0.1, 20)
     for name, allowed in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES), ("precision", PRECISIONS),
                           ("box_loss", BOX_LOSSES)):
-        v = str(getattr(cfg, name)).lower().replace("-", "").replace("_", "") if name != "box_loss" else getattr(cfg, name)
+        v = str(getattr(cfg, name)).lower().replace("-", "").replace("_", "")
         match = [a for a in allowed if a.replace("_", "") == v]
         if not match:
             raise ConfigError(f'training "{name}" must be one of {", ".join(allowed)}, not {getattr(cfg, name)!r}.')

@@ -1,0 +1,128 @@
+"""What the panels inspect: one trained (or training) model with its test samples, as plain
+data. Built from a run folder (`from_run`, in a background thread: it imports torch) or
+from parts (`Inspection(...)`, tests and scripts)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..checks import Analysis, analyze
+from ..graph import Graph
+from .mosaic import resize_bilinear
+
+MAX_SAMPLES = 2000  # test samples evaluated for the gallery, the matrix and neighbours
+
+
+@dataclass
+class Inspection:
+    net: object  # a CompiledNet with weights, in eval mode
+    graph: Graph
+    classes: list
+    images: np.ndarray  # N×C×H×W float32, as the net sees them
+    labels: np.ndarray  # N classes (int) or N×4 boxes
+    mean: list = field(default_factory=lambda: [0.0])
+    std: list = field(default_factory=lambda: [1.0])
+    task: str = "classify"  # "classify" | "binary" | "box"
+    activation: str = "none"  # the head's final activation, kept in the saved model
+    name: str = ""
+    run_dir: Path | None = None
+    metrics: list = field(default_factory=list)  # one dict per epoch
+    info: dict = field(default_factory=dict)
+    box_classes: np.ndarray | None = None  # box task: the class of each sample's shape
+    analysis: Analysis | None = None
+    _preds: object = None
+    _features: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.analysis = self.analysis or analyze(self.graph)
+        self.images = np.asarray(self.images, np.float32)
+        self.labels = np.asarray(self.labels)
+
+    # --- images ---------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return tuple(self.images.shape[1:])
+
+    def to_display(self, images) -> np.ndarray:
+        """Net-input images (N×C×H×W) → uint8 N×H×W×C."""
+        x = np.asarray(images, np.float32)
+        if x.ndim == 3:
+            x = x[None]
+        c = x.shape[1]
+        mean = np.resize(np.asarray(self.mean, np.float32), c).reshape(1, c, 1, 1)
+        std = np.resize(np.asarray(self.std, np.float32), c).reshape(1, c, 1, 1)
+        x = np.clip(x * std + mean, 0, 1) * 255
+        return (x + 0.5).astype(np.uint8).transpose(0, 2, 3, 1)
+
+    def from_pixels(self, rgb: np.ndarray) -> np.ndarray:
+        """A picture (uint8 H×W×3 or H×W) of any size → C×H×W as the net expects it:
+        resized, grey or colour as needed, normalised like the training data."""
+        a = np.asarray(rgb, np.float32) / 255.0
+        if a.ndim == 2:
+            a = a[:, :, None]
+        c, h, w = self.shape
+        if c == 1 and a.shape[2] >= 3:
+            a = (a[:, :, :3] @ np.array([0.299, 0.587, 0.114], np.float32))[:, :, None]
+        elif c == 3 and a.shape[2] == 1:
+            a = np.repeat(a, 3, axis=2)
+        a = np.stack([resize_bilinear(a[:, :, i], h, w) for i in range(c)])
+        mean = np.resize(np.asarray(self.mean, np.float32), c).reshape(c, 1, 1)
+        std = np.resize(np.asarray(self.std, np.float32), c).reshape(c, 1, 1)
+        return ((a - mean) / std).astype(np.float32)
+
+    def class_name(self, i: int) -> str:
+        return str(self.classes[i]) if 0 <= i < len(self.classes) else str(i)
+
+    # --- derived, cached ----------------------------------------------------------------
+    @property
+    def predictions(self):
+        if self._preds is None:
+            from .predictions import predict
+            self._preds = predict(self.net, self.images, self.labels, self.task, self.activation)
+        return self._preds
+
+    def features(self, node: str | None = None) -> np.ndarray:
+        from .neighbours import embed, hidden_node
+        node = node or hidden_node(self.net, self.graph)
+        if node not in self._features:
+            self._features[node] = embed(self.net, self.images, node)
+        return self._features[node]
+
+    def warm(self) -> "Inspection":
+        """Compute what the panels need up front (call it off the UI thread)."""
+        _ = self.predictions
+        if self.task != "box":
+            self.features()
+        return self
+
+
+def from_run(run_dir, which: str = "best", max_samples: int = MAX_SAMPLES) -> Inspection:
+    """A run folder → Inspection: its project, weights and test split. Imports torch."""
+    from ..train.runs import load_run
+    from ..train.objective import find_head
+
+    run = load_run(run_dir)
+    net = run.model(which=which)
+    net.eval()
+    ds = run.dataset()
+    test = ds.test if len(ds.test) else ds.val
+    n = min(len(test), max_samples)
+    graph = run.project.graph
+    analysis = analyze(graph)
+    head = find_head(graph, analysis)
+    info = dict(getattr(run, "info", {}) or {})
+    task = info.get("task") or ds.task
+    if task not in ("box",) and head is not None and head.out_shape == (1,) and len(ds.classes) == 2:
+        task = "binary"
+    box_classes = None
+    if getattr(test, "classes", None) is not None:
+        box_classes = test.classes[:n].cpu().numpy()
+    return Inspection(
+        net=net, graph=graph, analysis=analysis, classes=list(ds.classes),
+        images=test.images[:n].cpu().numpy(), labels=test.labels[:n].cpu().numpy(),
+        mean=list(ds.mean), std=list(ds.std), task=task,
+        activation=head.activation if head else "none", name=run.project.name,
+        run_dir=Path(run_dir), metrics=list(getattr(run, "metrics", []) or []), info=info,
+        box_classes=box_classes)

@@ -1,0 +1,317 @@
+"""The training engine the window and the command line share. Qt-free.
+
+The dataset lives on the training device and batches are random slices of it: no DataLoader,
+no per-sample Python. Progress goes to `report(dict)` (small plain dicts, at most `report_hz`
+a second); `control` is polled between batches for stop and pause. Callbacks are objects
+with any of: on_fit_start, on_epoch_start, on_batch_end, on_epoch_end, on_fit_end (ctx).
+"""
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from ..project import Project
+from . import setup
+from .checkpoint import load_checkpoint, save_checkpoint
+from .errors import TrainError, oom_message
+from .optim import Schedule, set_lr
+from .runs import DiskError, append_line, truncate_metrics, write_json
+
+
+class Control:
+    """Stop/pause requests; the worker process backs these with multiprocessing Events."""
+
+    def __init__(self, stop=None, pause=None):
+        self._stop, self._pause = stop, pause
+
+    def stop_requested(self) -> bool:
+        return bool(self._stop and self._stop.is_set())
+
+    def pause_requested(self) -> bool:
+        return bool(self._pause and self._pause.is_set())
+
+
+@dataclass
+class Context:
+    """What callbacks see. Set `should_stop = True` to end the run after this epoch."""
+
+    trainer: "Trainer"
+    model: torch.nn.Module
+    dataset: object
+    run_dir: Path
+    optimizer: torch.optim.Optimizer
+    epoch: int = 0
+    batch: int = 0
+    loss: torch.Tensor | None = None
+    metrics: dict = field(default_factory=dict)  # the last finished epoch's row
+    history: list = field(default_factory=list)
+    should_stop: bool = False
+
+
+def default_callbacks() -> list:
+    try:
+        from ..inspect.timeline import TimelineCallback
+    except ImportError:
+        return []
+    return [TimelineCallback()]
+
+
+class Trainer:
+    def __init__(self, project: Project, run_dir, *, overrides: dict | None = None, resume: bool = False,
+                 callbacks=None, report=None, control: Control | None = None, dataset=None,
+                 project_path=None):
+        self.project, self.run_dir = project, Path(run_dir)
+        self.overrides, self.resume = overrides or {}, resume
+        self.callbacks = default_callbacks() if callbacks is None else list(callbacks)
+        self.report = report or (lambda msg: None)
+        self.control = control or Control()
+        self.dataset = dataset
+        self.project_path = project_path
+        self.info: dict = {}
+
+    # --- public ------------------------------------------------------------------------
+    def run(self) -> dict:
+        """Train; never raises for anything a user can cause. → {status, message, run_dir, ...}."""
+        status, message = "failed", ""
+        try:
+            self._prepare()
+            status, message = self._fit()
+        except TrainError as e:
+            message = str(e)
+            status = e.status
+        except DiskError as e:
+            message = e.strerror or str(e)
+        except torch.OutOfMemoryError:
+            message = oom_message(self, torch)
+        except RuntimeError as e:
+            if "out of memory" in str(e).lower() or "can't allocate memory" in str(e).lower():
+                message = oom_message(self, torch)
+            else:
+                message = self._unexpected(e)
+        except Exception as e:  # noqa: BLE001 - last resort: a message and a log, never a traceback
+            message = self._unexpected(e)
+        return self._finish(status, message)
+
+    # --- set-up ------------------------------------------------------------------------
+    def _prepare(self) -> None:
+        s = setup.prepare(self.project, self.overrides, self.dataset, self.report)
+        self.__dict__.update(s)  # cfg, device, precision, dataset, net, objective, task, info
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "checkpoints").mkdir(exist_ok=True)
+        self.optimizer = setup.make_optimizer(self.cfg, self.net.parameters())
+        n = len(self.dataset.train)
+        self.steps_per_epoch = max(1, n // self.cfg.batch_size) if n >= self.cfg.batch_size else 1
+        self.schedule = Schedule(self.cfg, self.steps_per_epoch)
+        self.scaler = torch.amp.GradScaler("cuda") if self.precision == "fp16" else None
+        setup.preflight(self)  # one real forward/backward: labels against outputs
+        self.start_epoch, self.best, self.es = 1, None, {"best": math.inf, "bad": 0}
+        self.history: list = []
+        if self.resume:
+            state = load_checkpoint(self)
+            self.start_epoch = state["epoch"] + 1
+            self.best, self.es = state.get("best"), state.get("early_stopping", self.es)
+            self.history = truncate_metrics(self.run_dir, state["epoch"])
+            self.info = dict(setup.read_info(self.run_dir), **{k: v for k, v in self.info.items()
+                                                                 if k in ("device", "precision", "versions")})
+            self.info.setdefault("resumed", []).append({"at_epoch": state["epoch"], "time": setup.now()})
+            self.info["epochs"] = self.cfg.epochs
+        else:
+            setup.write_project(self)
+        self.info.update(status="running", updated=setup.now())
+        write_json(self.run_dir / "run.json", self.info)
+        self.report({"type": "started", "run_dir": str(self.run_dir), "start_epoch": self.start_epoch,
+                     "epochs": self.cfg.epochs, "history": self.history, "info": self.info})
+
+    # --- the loop ----------------------------------------------------------------------
+    def _fit(self) -> tuple[str, str]:
+        cfg, ds, net = self.cfg, self.dataset, self.net
+        ctx = Context(self, net, ds, self.run_dir, self.optimizer, history=self.history)
+        self._call("on_fit_start", ctx)
+        images, labels = ds.train.images, ds.train.labels
+        n, bs = len(ds.train), min(cfg.batch_size, len(ds.train))
+        steps = self.steps_per_epoch
+        aug = ds.spec.get("augment") or {}
+        augment = setup.augmenter(aug, self.task)
+        interval, last_report = 1.0 / cfg.report_hz, 0.0
+        if self.start_epoch > cfg.epochs:
+            return "finished", f"Already trained {cfg.epochs} epoch(s): raise the epochs to continue."
+        for epoch in range(self.start_epoch, cfg.epochs + 1):
+            torch.manual_seed(cfg.seed * 100003 + epoch)  # each epoch reproducible, so resume is exact
+            ctx.epoch = epoch
+            self._call("on_epoch_start", ctx)
+            net.train()
+            sums = self.objective.new_sums(self.device)
+            perm = torch.randperm(n, device=self.device)
+            t0 = time.perf_counter()
+            paused = 0.0
+            for b in range(steps):
+                if self.control.stop_requested():
+                    return "stopped", f"Stopped during epoch {epoch}; the run can resume from epoch {epoch - 1}."
+                if self.control.pause_requested():
+                    paused += self._wait_paused(epoch)
+                    if self.control.stop_requested():
+                        return "stopped", f"Stopped during epoch {epoch}; the run can resume from epoch {epoch - 1}."
+                idx = perm[b * bs:(b + 1) * bs]
+                x, y = images[idx], labels[idx]
+                if augment:
+                    x, y = augment(x, y)
+                if self.channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                step = (epoch - 1) * steps + b
+                lr = self.schedule.lr_at(epoch, step)
+                set_lr(self.optimizer, lr)
+                out, loss = self._step(x, y)
+                self.objective.accumulate(sums, out, y, loss)
+                ctx.batch, ctx.loss = b, loss
+                if self.callbacks:
+                    self._call("on_batch_end", ctx)
+                now = time.perf_counter()
+                if now - last_report >= interval or b == steps - 1:
+                    last_report = now
+                    running = sums[0].item() / max(sums[1].item(), 1)
+                    if not math.isfinite(running):
+                        raise self._nan(epoch, b, lr)
+                    done = b + 1
+                    rate = done * bs / max(now - t0 - paused, 1e-9)
+                    left = (steps - done + (cfg.epochs - epoch) * steps) * bs / rate
+                    self.report({"type": "batch", "epoch": epoch, "epochs": cfg.epochs, "batch": done,
+                                 "batches": steps, "loss": running, "lr": lr, "images_per_s": rate,
+                                 "eta_s": left})
+            train_s = time.perf_counter() - t0 - paused
+            row = {"epoch": epoch, **self.objective.finish(sums, "train")}
+            if not math.isfinite(row["train_loss"]):
+                raise self._nan(epoch, steps - 1, lr)
+            row.update(self._validate())
+            row.update(lr=lr, seconds=round(time.perf_counter() - t0 - paused, 4),
+                       images_per_s=round(steps * bs / max(train_s, 1e-9), 1))
+            if not math.isfinite(row.get("val_loss", 0.0)):
+                raise self._nan(epoch, steps - 1, lr, where="validation")
+            self.schedule.epoch_end(row.get("val_loss", row["train_loss"]))
+            improved = self._track_best(row)
+            append_line(self.run_dir / "metrics.jsonl", row)
+            self.history.append(row)
+            save_checkpoint(self, epoch, best=improved)
+            self.info.update(epochs_done=epoch, best=self.best, updated=setup.now())
+            write_json(self.run_dir / "run.json", self.info)
+            ctx.metrics = row
+            self._call("on_epoch_end", ctx)
+            self.report({"type": "epoch", **row, "epochs": cfg.epochs})
+            if self._early_stop(row) or ctx.should_stop:
+                return "finished", f"Stopped early after epoch {epoch}: validation loss stopped improving."
+        return "finished", f"Trained {cfg.epochs} epoch(s)."
+
+    def _step(self, x, y):
+        with torch.autocast(self.device.type, dtype=setup.DTYPES[self.precision],
+                            enabled=self.precision in ("bf16", "fp16")):
+            out = self.net(x)
+            loss = self.objective.loss(out, y)
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            loss.backward()
+            self.optimizer.step()
+        return out.detach(), loss.detach()
+
+    @torch.no_grad()
+    def _validate(self) -> dict:
+        split = self.dataset.val
+        if len(split) == 0:
+            return {}
+        self.net.eval()
+        sums = self.objective.new_sums(self.device)
+        bs = max(self.cfg.batch_size, 256)
+        for i in range(0, len(split), bs):
+            x, y = split.images[i:i + bs], split.labels[i:i + bs]
+            if self.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            with torch.autocast(self.device.type, dtype=setup.DTYPES[self.precision],
+                                enabled=self.precision in ("bf16", "fp16")):
+                out = self.net(x)
+                loss = self.objective.loss(out, y)
+            self.objective.accumulate(sums, out, y, loss)
+        return self.objective.finish(sums, "val")
+
+    def _wait_paused(self, epoch) -> float:
+        t = time.perf_counter()
+        self.info.update(status="paused", updated=setup.now())
+        write_json(self.run_dir / "run.json", self.info)
+        self.report({"type": "paused", "epoch": epoch})
+        while self.control.pause_requested() and not self.control.stop_requested():
+            time.sleep(0.05)
+        self.info.update(status="running", updated=setup.now())
+        write_json(self.run_dir / "run.json", self.info)
+        self.report({"type": "resumed", "epoch": epoch})
+        return time.perf_counter() - t
+
+    # --- bookkeeping ---------------------------------------------------------------------
+    def _track_best(self, row) -> bool:
+        metric = {"box": "val_iou"}.get(self.task, "val_accuracy")
+        if metric not in row:
+            metric = "train_loss"
+        value = row[metric]
+        better = self.best is None or (value < self.best["value"] if metric.endswith("loss")
+                                       else value > self.best["value"])
+        if better:
+            self.best = {"epoch": row["epoch"], "metric": metric, "value": value}
+        return better
+
+    def _early_stop(self, row) -> bool:
+        es = self.cfg.early_stopping
+        if not es or "val_loss" not in row:
+            return False
+        if row["val_loss"] < self.es["best"] - es["min_delta"]:
+            self.es = {"best": row["val_loss"], "bad": 0}
+            return False
+        self.es["bad"] += 1
+        return self.es["bad"] >= es["patience"]
+
+    def _nan(self, epoch, batch, lr, where="training") -> TrainError:
+        kept = (f"The last good checkpoint (epoch {epoch - 1}) is kept." if epoch > 1 else
+                "No epoch had finished, so there is no checkpoint.")
+        tips = [f"lower the learning rate (now {lr:.3g}; try {lr / 10:.3g})"]
+        if self.precision == "fp16":
+            tips.append('use "precision": "bf16" or "fp32"')
+        tips += ["add BatchNorm after the convolutions", "check the inputs are normalised"]
+        return TrainError(f"The loss became NaN/infinite in {where} at epoch {epoch}, batch {batch + 1}: the run "
+                          f"was stopped. {kept} Try: " + "; ".join(tips) + ".", status="failed")
+
+    def _call(self, hook: str, ctx) -> None:
+        for cb in self.callbacks:
+            fn = getattr(cb, hook, None)
+            if fn:
+                fn(ctx)
+
+    def _unexpected(self, e: Exception) -> str:
+        log = self.run_dir / "error.log"
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            log.write_text(traceback.format_exc(), encoding="utf-8")
+            where = f" Details are in {log}."
+        except OSError:
+            where = ""
+        return f"Training failed unexpectedly: {e.__class__.__name__}: {e}.{where}"
+
+    def _finish(self, status: str, message: str) -> dict:
+        if self.callbacks and getattr(self, "net", None) is not None:
+            try:
+                self._call("on_fit_end", Context(self, self.net, self.dataset, self.run_dir, self.optimizer,
+                                                 history=getattr(self, "history", [])))
+            except Exception:  # noqa: BLE001 - a callback must not lose the run
+                pass
+        result = {"type": "done", "status": status, "message": message, "run_dir": str(self.run_dir),
+                  "epochs_done": len(getattr(self, "history", [])), "best": getattr(self, "best", None)}
+        if (self.run_dir / "run.json").exists() and self.info:
+            self.info.update(status=status, message=message, updated=setup.now())
+            try:
+                write_json(self.run_dir / "run.json", self.info)
+            except DiskError:
+                pass
+        return result

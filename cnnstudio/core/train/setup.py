@@ -1,0 +1,227 @@
+"""Getting a run ready: settings, device, dataset, network, task — and the pre-flight checks.
+
+Everything that can be wrong before the first step is found here and raised as a TrainError
+whose message says what to change.
+"""
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from ..checks import analyze
+from ..compiler import compile_graph
+from ..project import Project, dumps_project
+from .config import ConfigError, TrainConfig, parse_config
+from .errors import TrainError
+from .objective import Objective, find_head, head_problem, resolve_task, strip_final_activation
+from .optim import make_optimizer  # noqa: F401 - re-exported for the engine
+from .runs import RUN_FORMAT, write_text
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    kind = name.split(":")[0]
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise TrainError('The device is set to "cuda" but no CUDA GPU is available here '
+                         f"(PyTorch {torch.__version__}, CUDA build: {torch.version.cuda or 'no'}). "
+                         'Choose "auto" or "cpu".', kind="device")
+    if kind == "cuda" and ":" in name and int(name.split(":")[1]) >= torch.cuda.device_count():
+        raise TrainError(f"There is no GPU {name}: this machine has {torch.cuda.device_count()}.", kind="device")
+    if kind == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise TrainError('The device is set to "mps" but Apple Metal is not available here. Choose "auto" or "cpu".',
+                         kind="device")
+    return torch.device(name)
+
+
+def pick_precision(cfg: TrainConfig, device: torch.device) -> tuple[str, str | None]:
+    """(precision used, note). Mixed precision is for CUDA; elsewhere fp32 is used and said."""
+    if device.type != "cuda":
+        note = None if cfg.precision in ("auto", "fp32") else (
+            f"{cfg.precision} mixed precision needs a CUDA GPU; trained in fp32 on {device.type}.")
+        return "fp32", note
+    if cfg.precision == "auto":
+        return ("bf16" if torch.cuda.is_bf16_supported() else "fp16"), None
+    if cfg.precision == "bf16" and not torch.cuda.is_bf16_supported():
+        return "fp16", "this GPU has no bf16: trained with fp16 autocast instead."
+    return cfg.precision, None
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    if device.type == "cpu":
+        return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+    return str(device)
+
+
+def versions() -> dict:
+    import numpy
+
+    from ... import __version__ as studio
+    v = {"cnnstudio": studio, "python": platform.python_version(), "torch": torch.__version__,
+         "numpy": numpy.__version__, "cuda": torch.version.cuda}
+    try:
+        import safetensors
+        v["safetensors"] = safetensors.__version__
+    except ImportError:
+        pass
+    return v
+
+
+def prepare(project: Project, overrides: dict, dataset, report) -> dict:
+    try:
+        cfg = parse_config(project.training, overrides)
+    except ConfigError as e:
+        raise TrainError(str(e), kind="config") from None
+    analysis = analyze(project.graph)
+    if not analysis.ok:
+        lines = "; ".join(f"{p.node or '-'}: {p.message}" for p in analysis.errors[:5])
+        raise TrainError(f"The network has {len(analysis.errors)} error(s) to fix before training: {lines}",
+                         kind="network")
+    device = pick_device(cfg.device)
+    precision, note = pick_precision(cfg, device)
+    if dataset is None:
+        from ..data import load_dataset
+        from ..data.base import DatasetError
+        report({"type": "status", "text": f"Loading dataset {project.dataset.get('id', '?')}…"})
+        try:
+            dataset = load_dataset(project.dataset, progress=lambda t: report({"type": "status", "text": t}))
+        except DatasetError as e:
+            raise TrainError(str(e), kind="dataset") from None
+    from ..data.augment import check_augment
+    bad_aug = check_augment(dataset.spec.get("augment"))
+    if bad_aug:
+        raise TrainError(bad_aug, kind="config")
+    check_input(project.graph, dataset)
+    head = find_head(project.graph, analysis)
+    msg, fix = head_problem(head, len(dataset.classes), dataset.task, dataset.classes)
+    if msg:
+        raise TrainError(msg, kind="head", fix=fix)
+    task = resolve_task(dataset.task, head, len(dataset.classes))
+    dataset.task = task
+    net = compile_graph(project.graph, analysis)
+    fused = strip_final_activation(net, head, task)
+    channels_last = device.type == "cuda" and cfg.channels_last
+    net = net.to(device)
+    if channels_last:
+        net = net.to(memory_format=torch.channels_last)
+    dataset = dataset.to(device, torch.channels_last if channels_last else None)
+    info = {"format": RUN_FORMAT, "version": 1, "status": "starting", "project": project.name,
+            "created": now(), "dataset": {"id": dataset.id, "name": dataset.name, **dataset.describe()},
+            "classes": list(dataset.classes), "task": task, "device": device_name(device),
+            "precision": precision, "channels_last": channels_last, "seed": cfg.seed,
+            "epochs": cfg.epochs, "epochs_done": 0, "training": cfg.to_dict(),
+            "loss": {"classify": "cross_entropy", "binary": "bce_with_logits"}.get(task, cfg.box_loss),
+            "fused_activation": fused, "head": head.node, "versions": versions(), "notes": [note] if note else []}
+    return {"cfg": cfg, "device": device, "precision": precision, "channels_last": channels_last,
+            "dataset": dataset, "net": net, "objective": Objective(task, len(dataset.classes), cfg.box_loss),
+            "task": task, "head": head, "info": info}
+
+
+def check_input(graph, dataset) -> None:
+    inputs = [n for n in graph.nodes.values() if n.type == "Input"]
+    if not inputs:
+        return
+    want = list(inputs[0].params["shape"])
+    have = list(dataset.shape)
+    if want == have:
+        return
+    tips = [f"set {inputs[0].id}'s shape to {have}"]
+    if want[0] == have[0]:
+        tips.append(f'or resize the images with "resize": {want[1:]} in the dataset settings')
+    elif want[0] in (1, 3):
+        tips.append(f'or convert the images with "channels": {want[0]}' +
+                    (f' and "resize": {want[1:]}' if want[1:] != have[1:] else ""))
+    raise TrainError(f"The Input block {inputs[0].id} expects {want} but {dataset.name} images are {have}: "
+                     + " ".join(tips) + ".", kind="input",
+                     fix={"node": inputs[0].id, "params": {"shape": have}})
+
+
+def preflight(trainer) -> None:
+    """One forward/backward on a real batch, before a long run; parameters are not changed."""
+    ds, net = trainer.dataset, trainer.net
+    n = min(len(ds.train), trainer.cfg.batch_size)
+    x, y = ds.train.images[:n], ds.train.labels[:n]
+    if trainer.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    net.train()
+    with torch.autocast(trainer.device.type, dtype=DTYPES[trainer.precision],
+                        enabled=trainer.precision in ("bf16", "fp16")):
+        out = net(x)
+        expect = {"classify": (n, len(ds.classes)), "binary": (n, 1), "box": (n, 4)}[trainer.task]
+        if tuple(out.shape) != expect:
+            raise TrainError(f"Pre-flight: the network outputs {list(out.shape[1:])} per image but the "
+                             f"{trainer.task} labels need {list(expect[1:])}.", kind="head")
+        if trainer.task == "classify" and int(y.max()) >= out.shape[1]:
+            raise TrainError(f"Pre-flight: a label is {int(y.max())} but the head has only {out.shape[1]} outputs.",
+                             kind="head")
+        loss = trainer.objective.loss(out, y)
+    if not torch.isfinite(loss):
+        raise TrainError("Pre-flight: the loss of the first batch is already NaN/infinite, before any training. "
+                         "Check the network's initialisation and the dataset's values.", kind="nan")
+    loss.backward()
+    dead = [name for name, p in net.named_parameters() if p.requires_grad and p.grad is None]
+    net.zero_grad(set_to_none=True)
+    if dead:
+        trainer.info.setdefault("notes", []).append(f"parameters with no gradient: {', '.join(dead[:5])}")
+
+
+def overfit_one_batch(trainer, steps: int = 60, size: int = 16) -> dict:
+    """Train a copy of the network on one small batch: a healthy network drives the loss near zero.
+    → {"first_loss", "last_loss", "ok", "message"}."""
+    import copy
+
+    net = copy.deepcopy(trainer.net).train()
+    ds = trainer.dataset
+    x, y = ds.train.images[:size], ds.train.labels[:size]
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3 if trainer.cfg.optimizer != "sgd" else trainer.cfg.lr)
+    first = last = None
+    for _ in range(steps):
+        loss = trainer.objective.loss(net(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        first = loss.item() if first is None else first
+        last = loss.item()
+    ok = last <= 0.2 * first or last < 0.05
+    msg = (f"It can overfit one batch: loss {first:.3f} → {last:.4f} in {steps} steps." if ok else
+           f"It could not overfit one batch of {size} images (loss {first:.3f} → {last:.3f} in {steps} steps): "
+           "check the head, the labels, and that no layer blocks the gradient (e.g. a sigmoid everywhere).")
+    return {"first_loss": first, "last_loss": last, "ok": ok, "message": msg}
+
+
+def augmenter(aug: dict, task: str):
+    from ..data.augment import augment_batch, is_active
+
+    if not is_active(aug):
+        return None
+    if task == "box":
+        return lambda x, y: augment_batch(x, aug, boxes=y)
+    return lambda x, y: (augment_batch(x, aug), y)
+
+
+def write_project(trainer) -> None:
+    """The graph and settings as trained (overrides applied), beside the run's results."""
+    p = trainer.project
+    trained = Project(p.name, p.graph, dict(p.dataset), trainer.cfg.to_dict(), dict(p.layout), dict(p.extra))
+    write_text(Path(trainer.run_dir) / "project.cnnproj", dumps_project(trained))
+
+
+def read_info(run_dir) -> dict:
+    path = Path(run_dir) / "run.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
