@@ -9,19 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .blocks import CATALOGUE, BlockError, Out
+from .blocks.spec import Fix
 from .blocks.spec import prod
 from .graph import Edge, Graph
 from .params import clamp, range_error, type_error
-
-
-@dataclass
-class Fix:
-    """A one-click repair, as data. action: set_params, insert_before, insert_on_edge,
-    remove_edge, remove_node, add_input. `args` holds what the action needs."""
-
-    label: str
-    action: str
-    args: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -4,12 +4,8 @@ Their inner layers are listed by `inner_layers` so the editor can expand them.
 """
 from __future__ import annotations
 
-from .spec import BlockError, BlockSpec, Out, Param, need_spatial, register
+from .spec import BlockError, BlockSpec, Out, Param, need_spatial, register, set_params_fix
 
-
-def _fix(label, **params):
-    from ..checks import Fix
-    return Fix(label, "set_params", {"params": params})
 
 
 # --- ResidualBlock (torchvision BasicBlock / Bottleneck, v1.5: stride on the 3×3) -----
@@ -34,7 +30,7 @@ def _residual_infer(params, shapes) -> Out:
         near = max(4, round(out / 4) * 4)
         raise BlockError(f"ResidualBlock: a bottleneck's out_channels ({out}) must be divisible by 4 "
                          f"(its inner width is a quarter of it).",
-                         fix=_fix(f"Set out_channels to {near}", out_channels=near), code="bottleneck_width")
+                         fix=set_params_fix(f"Set out_channels to {near}", out_channels=near), code="bottleneck_width")
     oh, ow = (h - 1) // s + 1, (w - 1) // s + 1
     n = macs = buffers = inner = 0
     for name, cin, cout, k, _ in residual_parts(params, c):

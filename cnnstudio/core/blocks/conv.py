@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from math import gcd
 
-from .spec import BlockError, BlockSpec, Out, Param, fmt_pair, need_spatial, pair, register
-from .activations import ACTIVATION_PARAM, build_activation
+from .activations import ACTIVATION_PARAM
+from .spec import (BlockError, BlockSpec, Out, Param, fmt_pair, need_spatial, pair, register,
+                   set_params_fix)
 
 # --- the sliding-window arithmetic, exactly as PyTorch computes it ------------------
 
@@ -43,10 +44,6 @@ def too_small(type_, in_hw, k, p, d, fix, what="kernel") -> BlockError:
         fix=fix, code="spatial_too_small")
 
 
-def _fix(label, **params):
-    from ..checks import Fix
-    return Fix(label, "set_params", {"params": params})
-
 
 # --- Conv2d ---------------------------------------------------------------------------
 
@@ -73,11 +70,11 @@ def conv_infer(params, shapes) -> Out:
         raise BlockError(
             f"Conv2d: {bad} cannot be split into {groups} groups "
             f"(input and output channels must both be divisible by groups).",
-            fix=_fix(f"Set groups to {g}", groups=g), code="groups")
+            fix=set_params_fix(f"Set groups to {g}", groups=g), code="groups")
     if params["padding"] == "same" and s != (1, 1):
         raise BlockError(
             f"Conv2d: padding \"same\" only works with stride 1 (stride is {fmt_pair(s)}).",
-            fix=_fix(f"Use padding {k[0] // 2}", padding=k[0] // 2 if k[0] == k[1] else [k[0] // 2, k[1] // 2]),
+            fix=set_params_fix(f"Use padding {k[0] // 2}", padding=k[0] // 2 if k[0] == k[1] else [k[0] // 2, k[1] // 2]),
             code="same_stride")
     p, total = conv_padding(params, k, d)
     mode = params["padding_mode"]
@@ -87,13 +84,13 @@ def conv_infer(params, shapes) -> Out:
         if side[0] > limit_h or side[1] > limit_w:
             raise BlockError(
                 f"Conv2d: {mode} padding of {side[0]}×{side[1]} needs an input larger than the "
-                f"{h}×{w} it gets.", fix=_fix("Use zero padding", padding_mode="zeros"),
+                f"{h}×{w} it gets.", fix=set_params_fix("Use zero padding", padding_mode="zeros"),
                 code="padding_mode")
     oh = (h + total[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
     ow = (w + total[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
     if oh <= 0 or ow <= 0:
-        fix = (_fix('Set padding to "same"', padding="same") if s == (1, 1)
-               else _fix(f"Shrink the kernel to {min(h, k[0])}×{min(w, k[1])}",
+        fix = (set_params_fix('Set padding to "same"', padding="same") if s == (1, 1)
+               else set_params_fix(f"Shrink the kernel to {min(h, k[0])}×{min(w, k[1])}",
                          kernel_size=[min(h, k[0]), min(w, k[1])], dilation=1))
         raise too_small("Conv2d", (h, w), k, p, d, fix)
     per_out = k[0] * k[1] * (c // groups)
@@ -173,11 +170,11 @@ def pool_infer(type_):
             raise BlockError(
                 f"{type_}: padding {fmt_pair(p)} is more than half the kernel {fmt_pair(k)}; "
                 f"PyTorch allows at most {k[0] // 2}.",
-                fix=_fix(f"Set padding to {min(k) // 2}", padding=min(k) // 2), code="pool_padding")
+                fix=set_params_fix(f"Set padding to {min(k) // 2}", padding=min(k) // 2), code="pool_padding")
         ceil = params["ceil_mode"]
         oh, ow = window_out(h, k[0], s[0], p[0], 1, ceil), window_out(w, k[1], s[1], p[1], 1, ceil)
         if oh <= 0 or ow <= 0:
-            fix = _fix(f"Shrink the window to {min(h, k[0])}×{min(w, k[1])}",
+            fix = set_params_fix(f"Shrink the window to {min(h, k[0])}×{min(w, k[1])}",
                        kernel_size=[min(h, k[0]), min(w, k[1])], padding=0)
             raise too_small(type_, (h, w), k, p, (1, 1), fix, what="window")
         warnings = []

@@ -13,6 +13,20 @@ from typing import Any, Callable
 Shape = tuple  # (C, H, W) or (N,) — batch dimension left out
 
 
+@dataclass
+class Fix:
+    """A one-click repair, as data. action: set_params, insert_before, insert_on_edge,
+    remove_edge, remove_node, add_input. `args` holds what the action needs."""
+
+    label: str
+    action: str
+    args: dict = field(default_factory=dict)
+
+
+def set_params_fix(label: str, **params) -> Fix:
+    return Fix(label, "set_params", {"params": params})
+
+
 class BlockError(Exception):
     """A problem with one block's configuration or inputs, in the user's terms.
 
@@ -125,7 +139,6 @@ def need_spatial(type_: str, shapes: list) -> tuple[int, int, int]:
 def need_flat(type_: str, shapes: list) -> int:
     s = shapes[0]
     if len(s) != 1:
-        from ..checks import Fix  # local import: checks imports the catalogue
         raise BlockError(
             f"{type_} needs a flat input [N] but gets [{', '.join(map(str, s))}]. "
             f"Insert a Flatten before it (giving [{_prod(s)}]).",

@@ -63,9 +63,9 @@ def filter_mosaic(weight: np.ndarray, rgb: bool | None = None, max_filters: int 
     if rgb:
         tiles = to_uint8(w.transpose(0, 2, 3, 1))  # K×kh×kw×3
         cols, count = None, nk
-    else:
+    else:  # one row per filter; a single input channel packs the filters in a square
         tiles = to_uint8(w.reshape(nk * nc, kh, kw))
-        cols, count = nc, nk * nc
+        cols, count = (nc if nc > 1 else None), nk * nc
     tiles = np.stack([upscale(t, scale) for t in tiles])
     img = tile(tiles, cols=cols, pad=pad)
     from .mosaic import grid_shape

@@ -119,11 +119,13 @@ def as_rgb(img: np.ndarray) -> np.ndarray:
     return img
 
 
-def overlay(image: np.ndarray, heat01: np.ndarray, alpha: float = 0.45) -> np.ndarray:
-    """A heat map in [0, 1] (same H×W as the image) blended over the image, uint8 RGB."""
+def overlay(image: np.ndarray, heat01: np.ndarray, alpha: float = 0.6) -> np.ndarray:
+    """A heat map in [0, 1] (same H×W as the image) blended over the image, uint8 RGB.
+    The blend follows the heat, so cold regions keep the image as it is."""
     base = as_rgb(image).astype(np.float32)
     heat = colorize(heat01, "heat").astype(np.float32)
-    return (base * (1 - alpha) + heat * alpha + 0.5).astype(np.uint8)
+    a = alpha * np.clip(np.asarray(heat01, np.float32), 0, 1)[:, :, None] ** 0.5
+    return (base * (1 - a) + heat * a + 0.5).astype(np.uint8)
 
 
 def draw_box(img: np.ndarray, box, color=(255, 0, 0), width: int = 1) -> np.ndarray:

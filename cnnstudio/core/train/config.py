@@ -36,6 +36,7 @@ class TrainConfig:
     device: str = "auto"  # auto: CUDA, then MPS, then CPU; or "cuda:1"
     channels_last: bool = True  # on CUDA only
     seed: int = 0
+    cpu_threads: int = 0  # 0: auto, about one per physical core (oversubscribing a busy CPU is slow)
     early_stopping: dict | None = None  # {"patience": 5, "min_delta": 0.0} on validation loss
     box_loss: str = "smooth_l1"
     report_hz: float = 20.0
@@ -75,6 +76,7 @@ def parse_config(training: dict | None, overrides: dict | None = None) -> TrainC
     cfg.plateau_patience = _num("plateau_patience", cfg.plateau_patience, 0, 1000, True)
     cfg.warmup_fraction = _num("warmup_fraction", cfg.warmup_fraction, 0.01, 0.99)
     cfg.seed = _num("seed", cfg.seed, 0, 2 ** 31 - 1, True)
+    cfg.cpu_threads = _num("cpu_threads", cfg.cpu_threads, 0, 1024, True)
     cfg.report_hz = _num("report_hz", cfg.report_hz, 0.1, 20)
     for name, allowed in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES), ("precision", PRECISIONS),
                           ("box_loss", BOX_LOSSES)):

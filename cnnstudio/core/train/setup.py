@@ -6,6 +6,7 @@ whose message says what to change.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -94,6 +95,8 @@ def prepare(project: Project, overrides: dict, dataset, report) -> dict:
         raise TrainError(f"The network has {len(analysis.errors)} error(s) to fix before training: {lines}",
                          kind="network")
     device = pick_device(cfg.device)
+    if device.type == "cpu":
+        torch.set_num_threads(cfg.cpu_threads or max(1, (os.cpu_count() or 2) // 2))
     precision, note = pick_precision(cfg, device)
     if dataset is None:
         from ..data import load_dataset
@@ -114,6 +117,7 @@ def prepare(project: Project, overrides: dict, dataset, report) -> dict:
         raise TrainError(msg, kind="head", fix=fix)
     task = resolve_task(dataset.task, head, len(dataset.classes))
     dataset.task = task
+    torch.manual_seed(cfg.seed)  # the initial weights come from the recorded seed
     net = compile_graph(project.graph, analysis)
     fused = strip_final_activation(net, head, task)
     channels_last = device.type == "cuda" and cfg.channels_last
