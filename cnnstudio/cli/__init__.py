@@ -11,7 +11,7 @@ import sys
 
 # subcommand name → module in this package
 SUBCOMMANDS = {"summary": "summary", "open": "open", "train": "train", "datasets": "datasets",
-               "report": "report"}
+               "report": "report", "export": "export"}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,80 @@
+"""`cnnstudio export`: the generated file needs only torch, takes the compiled model's
+weights unchanged (strict state_dict) and computes exactly the same outputs."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+import torch
+
+from cnnstudio.cli import main
+from cnnstudio.core import Graph, load_project
+from cnnstudio.core.compiler import compile_graph
+
+SAMPLES = Path(__file__).parents[2] / "sample_projects"
+
+
+def every_kind_of_block() -> Graph:
+    g = Graph()
+    x = g.add("Input", shape=[3, 16, 16])
+    a = g.add("Conv2d", x, out_channels=8, padding="same", activation="leaky_relu")
+    b = g.add("Conv2d", x, out_channels=8, kernel_size=[3, 1], padding=[1, 0], padding_mode="reflect",
+              activation="gelu")
+    s = g.add("Add", a, b)
+    s = g.add("BatchNorm2d", s)
+    s = g.add("ResidualBlock", s, out_channels=16, stride=2, kind="bottleneck")
+    s = g.add("InceptionBlock", s, ch1x1=4, ch3x3red=4, ch3x3=4, ch5x5red=2, ch5x5=4, pool_proj=4)
+    c = g.add("Concat", s, g.add("AvgPool2d", g.add("Conv2d", x, out_channels=2, stride=2, padding=1),
+                                 kernel_size=3, stride=1, padding=1, ceil_mode=True))
+    c = g.add("Dropout2d", g.add("ELU", c, alpha=0.5))
+    c = g.add("MaxPool2d", c, kernel_size=3, stride=2, padding=1)
+    f = g.add("Flatten", g.add("AdaptiveAvgPool2d", c, output_size=[2, 1]))
+    f = g.add("Linear", g.add("Dropout", f), out_features=12, activation="silu")
+    for t in ("ReLU", "Tanh", "Sigmoid", "SiLU", "GELU", "LeakyReLU"):
+        f = g.add(t, f)
+    g.add("Softmax", g.add("Linear", f, out_features=5, activation="tanh"))
+    return g
+
+
+def load_generated(path: Path):
+    spec = importlib.util.spec_from_file_location("generated_model", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def check_same_model(graph, path, shape):
+    torch.manual_seed(0)
+    ours = compile_graph(graph).eval()
+    theirs = load_generated(path).Net().eval()
+    theirs.load_state_dict(ours.state_dict(), strict=True)
+    x = torch.randn(2, *shape)
+    with torch.no_grad():
+        assert torch.allclose(ours(x), theirs(x), atol=1e-6)
+
+
+def test_every_kind_of_block_exports_exactly(tmp_path):
+    from cnnstudio.core.export import to_pytorch_source
+    g = every_kind_of_block()
+    out = tmp_path / "model.py"
+    out.write_text(to_pytorch_source(g))
+    check_same_model(g, out, (3, 16, 16))
+
+
+@pytest.mark.parametrize("stem", ["lenet5", "mini_inception", "resnet18"])
+def test_samples_export_from_the_command_line(stem, tmp_path, capsys):
+    out = tmp_path / f"{stem}.py"
+    assert main(["export", str(SAMPLES / f"{stem}.cnnproj"), "-o", str(out)]) == 0
+    assert "import cnnstudio" not in out.read_text()
+    graph = load_project(SAMPLES / f"{stem}.cnnproj").graph
+    shape = graph.nodes[next(iter(graph.nodes))].params["shape"]
+    check_same_model(graph, out, shape)
+
+
+def test_a_network_with_errors_is_not_exported(tmp_path, capsys):
+    bad = tmp_path / "bad.cnnproj"
+    bad.write_text((SAMPLES / "lenet5.cnnproj").read_text().replace('"kernel_size": 5, "stride": 1, "padding": 2',
+                                                                    '"kernel_size": 50, "stride": 1, "padding": 2'))
+    out = tmp_path / "m.py"
+    assert main(["export", str(bad), "-o", str(out)]) == 1
+    assert "kernel 50×50 is larger than the 28×28 input" in capsys.readouterr().err
+    assert not out.exists()
