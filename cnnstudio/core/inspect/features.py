@@ -48,7 +48,7 @@ def feature_mosaic(fm: np.ndarray, max_maps: int = 64, scale: int | None = None,
     tiles = to_uint8(maps)
     if cmap:
         tiles = colorize(maps, cmap)
-    tiles = np.stack([upscale(t, scale) for t in tiles])
+    tiles = upscale(tiles, scale, axes=(1, 2))
     img = tile(tiles, pad=pad)
     rows, cols = grid_shape(n)
     caption = f"{n} of {c} maps" if n < c else f"{c} map{'s' * (c > 1)}"

@@ -31,8 +31,8 @@ class Mosaic:
     scale: int = 1
 
 
-def conv_layers(net) -> list[ConvLayer]:
-    """Every Conv2d in a CompiledNet, in graph order, with its weights as numpy."""
+def conv_layers(net, first_only: bool = False) -> list[ConvLayer]:
+    """Every Conv2d in a CompiledNet (or just the first), in graph order, weights as numpy."""
     import torch.nn as nn
 
     by_module = {name: nid for nid, name in net.node_names.items()}
@@ -44,6 +44,8 @@ def conv_layers(net) -> list[ConvLayer]:
         nid = by_module.get(top, top)
         w = mod.weight.detach().float().cpu().numpy()
         out.append(ConvLayer(nid if not rest else f"{nid}.{rest}", nid, w))
+        if first_only:
+            break
     return out
 
 
@@ -66,7 +68,7 @@ def filter_mosaic(weight: np.ndarray, rgb: bool | None = None, max_filters: int 
     else:  # one row per filter; a single input channel packs the filters in a square
         tiles = to_uint8(w.reshape(nk * nc, kh, kw))
         cols, count = (nc if nc > 1 else None), nk * nc
-    tiles = np.stack([upscale(t, scale) for t in tiles])
+    tiles = upscale(tiles, scale, axes=(1, 2))
     img = tile(tiles, cols=cols, pad=pad)
     from .mosaic import grid_shape
     rows, cols = grid_shape(count, cols)

@@ -12,10 +12,39 @@ def output_node(net) -> str:
     return next(n for n, m in net.node_names.items() if m == net._output)
 
 
-def last_spatial_node(outs: dict) -> str | None:
-    """The last node (in run order) whose output still has height and width."""
+def last_spatial_node(outs: dict, net=None) -> str | None:
+    """The layer Grad-CAM uses by default: the last convolution (or block holding one)
+    whose output still has height and width — as in the paper; the last spatial layer
+    of any kind when there is no convolution."""
+    import torch.nn as nn
+
     spatial = [n for n, t in outs.items() if t.dim() == 4 and t.requires_grad]
+    if net is not None:
+        mods = net._modules
+        convs = [n for n in spatial if any(isinstance(m, nn.Conv2d) for m in mods[net.node_names[n]].modules())]
+        if convs:
+            return convs[-1]
     return spatial[-1] if spatial else None
+
+
+def _capture_logits(net, activation: str) -> dict:
+    """The head's output before its own softmax/sigmoid (a saturated probability has no
+    gradient): hooked on the head layer when the compiler applies the activation after it."""
+    found: dict = {"remove": lambda: None}
+    name = net._output
+    if activation in ("softmax", "sigmoid") and name in net.activations:
+        handle = net._modules[name].register_forward_hook(lambda m, i, out: found.__setitem__("y", out))
+        found["remove"] = handle.remove
+    return found
+
+
+def _head_input(net) -> str | None:
+    """For a standalone Softmax/Sigmoid output block, the node that feeds it."""
+    by_module = {m: n for n, m in net.node_names.items()}
+    for name, _, sources in net._plan:
+        if name == net._output and type(net._modules[name]).__name__ in ("Softmax", "Sigmoid") and sources:
+            return by_module[sources[0]]
+    return None
 
 
 def grad_cam(net, image, target: int | None = None, node: str | None = None,
@@ -24,9 +53,9 @@ def grad_cam(net, image, target: int | None = None, node: str | None = None,
 
     target: class to explain (default: the predicted one). With one output (a binary
     classifier) class 1 is the output itself and class 0 its negative. node: a layer with
-    a spatial output (default: the last one). Raises ValueError with a clear message when
-    the net has no spatial layer. activation: the head's own final softmax/sigmoid, undone
-    (log / logit) so the score is a logit that does not saturate.
+    a spatial output (default: the last convolution). Raises ValueError with a clear message when
+    the net has no spatial layer. activation: the head's own final softmax/sigmoid; the
+    score is then taken before it, as a logit that does not saturate.
     """
     import torch
 
@@ -38,17 +67,19 @@ def grad_cam(net, image, target: int | None = None, node: str | None = None,
     net.eval()
     try:
         with torch.enable_grad():
-            outs = net(x.to(device), return_all=True)
-            node = node or last_spatial_node(outs)
+            logits = _capture_logits(net, activation)
+            try:
+                outs = net(x.to(device), return_all=True)
+            finally:
+                logits["remove"]()
+            node = node or last_spatial_node(outs, net)
             if node is None or node not in outs or outs[node].dim() != 4 or not outs[node].requires_grad:
                 raise ValueError(f"Grad-CAM needs a layer with a spatial output (C×H×W); "
                                  f"{node or 'this network'} has none after the input. Pick a convolution or pooling layer.")
-            y = outs[output_node(net)].reshape(1, -1)[0].float()
-            if activation == "softmax":
-                y = y.clamp_min(1e-12).log()
-            elif activation == "sigmoid":
-                y = y.clamp(1e-6, 1 - 1e-6)
-                y = (y / (1 - y)).log()
+            y = logits.get("y")
+            if y is None:  # a standalone Softmax/Sigmoid block: its input is the logit
+                y = outs[_head_input(net) or output_node(net)]
+            y = y.reshape(1, -1)[0].float()
             if y.numel() == 1:
                 target = int(y.item() > 0) if target is None else target
                 score = y[0] if target == 1 else -y[0]

@@ -98,15 +98,29 @@ class Inspection:
         return self
 
 
-def from_run(run_dir, which: str = "best", max_samples: int = MAX_SAMPLES) -> Inspection:
-    """A run folder → Inspection: its project, weights and test split. Imports torch."""
+_DATA_CACHE: dict = {}  # the last dataset loaded, by its spec: live refreshes reuse it
+
+
+def _dataset(run):
+    import json
+    key = json.dumps(run.project.dataset, sort_keys=True) + str(run.info.get("task"))
+    if key not in _DATA_CACHE:
+        _DATA_CACHE.clear()
+        _DATA_CACHE[key] = run.dataset()
+    return _DATA_CACHE[key]
+
+
+def from_run(run_dir, which: str | None = None, max_samples: int = MAX_SAMPLES) -> Inspection:
+    """A run folder → Inspection: its project, weights and test split. Imports torch.
+    which: "best" or "last" checkpoint; default "last" while the run is training (the
+    panels follow it live), else "best"."""
+    from ..train.head import find_head
     from ..train.runs import load_run
-    from ..train.objective import find_head
 
     run = load_run(run_dir)
+    which = which or ("last" if run.status == "running" else "best")
     net = run.model(which=which)
-    net.eval()
-    ds = run.dataset()
+    ds = _dataset(run)
     test = ds.test if len(ds.test) else ds.val
     n = min(len(test), max_samples)
     graph = run.project.graph

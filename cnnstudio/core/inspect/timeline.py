@@ -28,6 +28,7 @@ def _save_npz(path: Path, arrays: dict) -> None:
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the run's other files are not
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -40,7 +41,7 @@ def snapshot(net, probe) -> dict:
     from .filters import conv_layers
 
     arrays = {}
-    convs = conv_layers(net)
+    convs = conv_layers(net, first_only=True)
     if convs:
         arrays["filters"] = convs[0].weight.astype(np.float16)
         arrays["filters_node"] = np.array(convs[0].label)

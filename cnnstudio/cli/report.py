@@ -1,0 +1,48 @@
+"""`cnnstudio report RUN [-o report.html]`: a self-contained HTML report of a training run."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("report", help="write a self-contained HTML report of a training run",
+                       description="Architecture, curves, filters, feature maps, sample predictions and the "
+                                   "confusion matrix of a run, in one HTML file with the images embedded.")
+    p.add_argument("run_dir", metavar="RUN", help="the run folder (it holds run.json)")
+    p.add_argument("-o", "--output", help="HTML file to write (default: RUN/report.html)")
+    p.add_argument("--checkpoint", choices=("best", "last"), default=None,
+                   help="which weights to report on (default: best, or last while training)")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    import sys
+
+    run_dir = Path(args.run_dir)
+    out = Path(args.output) if args.output else run_dir / "report.html"
+    if not (run_dir / "run.json").is_file():
+        print(f"error: {run_dir} is not a training run (no run.json in it). Pass the run folder that "
+              "`cnnstudio train` printed.", file=sys.stderr)
+        return 2
+    if out.is_dir():
+        print(f"error: {out} is a folder; give a file name such as {out / 'report.html'}.", file=sys.stderr)
+        return 2
+    from ..core.inspect.report import build_report
+    from ..core.inspect.source import from_run
+    from ..core.project import atomic_write_text
+    try:
+        insp = from_run(run_dir, which=args.checkpoint)
+    except FileNotFoundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except Exception as e:  # a damaged run: say which and why, no traceback
+        print(f"error: cannot read the run {run_dir}: {e}", file=sys.stderr)
+        return 1
+    text = build_report(insp)
+    try:
+        atomic_write_text(out, text)
+    except OSError as e:
+        print(f"error: cannot write {out}: {e.strerror or e}. Choose another file with -o.", file=sys.stderr)
+        return 2
+    print(f"wrote {out} ({len(text.encode()) / 1024:.0f} KB)")
+    return 0

@@ -1,0 +1,197 @@
+"""One self-contained HTML file about a run: architecture, curves, filters, feature maps,
+sample predictions with Grad-CAM, confusion matrix. Images are embedded as base64 PNG, so
+the file opens anywhere, offline, on its own. Imports torch and matplotlib (CLI only)."""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import time
+
+import numpy as np
+
+from ..cost import human_count, totals
+from .confusion import confusion_matrix, precision_recall
+from .mosaic import as_rgb, overlay, upscale
+
+SECTIONS = ("summary", "architecture", "curves", "filters", "feature-maps", "predictions", "confusion")
+CSS = """body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
+h1{margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
+table{border-collapse:collapse}td,th{padding:3px 8px;border:1px solid #ddd;text-align:right}
+th{background:#f4f4f4}td.l,th.l{text-align:left}img.px{image-rendering:pixelated}
+.grid{display:flex;flex-wrap:wrap;gap:10px}.card{font-size:12px;text-align:center;width:132px}
+.ok{color:#1b7f3b}.bad{color:#c62828}.muted{color:#777}figure{margin:0 0 1em}"""
+
+
+def png(img: np.ndarray) -> str:
+    """uint8 image → data: URL of a PNG."""
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(img)).save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _img(img, alt: str, width: int | None = None) -> str:
+    """An <img>; small pictures are shown at twice their size (crisp, pixelated)."""
+    width = width or (2 * img.shape[1] if img.shape[1] < 200 else None)
+    w = f' width="{width}"' if width else ""
+    return f'<img class="px" src="{png(img)}" alt="{html.escape(alt)}"{w}>'
+
+
+def _architecture(insp) -> str:
+    a, g = insp.analysis, insp.graph
+    rows = []
+    for nid in a.order:
+        node, info = g.nodes[nid], a.info[nid]
+        spec = node.spec
+        keys = ", ".join(f"{p.name}={node.params.get(p.name)}" for p in spec.params if p.key)
+        out = info.out
+        shape = "×".join(map(str, out.shape)) if out else "?"
+        rows.append(f'<tr><td class="l">{html.escape(nid)}</td><td class="l">{node.type}</td>'
+                    f'<td class="l">{html.escape(keys)}</td><td>{shape}</td>'
+                    f'<td>{out.params if out else 0:,}</td><td>{human_count(out.macs) if out else 0}</td></tr>')
+    t = totals(a)
+    return ('<table><tr><th class="l">layer</th><th class="l">type</th><th class="l">settings</th>'
+            '<th>output</th><th>parameters</th><th>MACs</th></tr>' + "".join(rows) +
+            f'<tr><th class="l" colspan="4">total</th><th>{t["total_params"]:,}</th>'
+            f'<th>{human_count(t["macs"])}</th></tr></table>')
+
+
+def curves_png(metrics: list) -> np.ndarray | None:
+    """Loss and accuracy (or IoU) per epoch as one picture, drawn with matplotlib (Agg)."""
+    if not metrics:
+        return None
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # no pyplot: no GUI backend chosen
+    from matplotlib.figure import Figure
+
+    epochs = [m.get("epoch", i + 1) for i, m in enumerate(metrics)]
+    score = "accuracy" if any("val_accuracy" in m or "train_accuracy" in m for m in metrics) else "iou"
+    fig = Figure(figsize=(9, 3.2), dpi=100)
+    canvas = FigureCanvasAgg(fig)
+    for k, what in enumerate(("loss", score)):
+        ax = fig.add_subplot(1, 2, k + 1)
+        for split, style in (("train", "-"), ("val", "--")):
+            ys = [m.get(f"{split}_{what}") for m in metrics]
+            if any(y is not None for y in ys):
+                ax.plot(epochs, [np.nan if y is None else y for y in ys], style, marker="o", ms=3, label=split)
+        ax.set_xlabel("epoch")
+        ax.set_title(what)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[:, :, :3].copy()
+
+
+def _filters(insp) -> str:
+    from .filters import conv_layers, filter_mosaic
+    layers = conv_layers(insp.net)
+    if not layers:
+        return '<p class="muted">This network has no convolution layer.</p>'
+    parts = []
+    for k, layer in enumerate(layers[:3]):
+        m = filter_mosaic(layer.weight) if k == 0 else filter_mosaic(layer.weight, max_filters=16, max_inputs=8)
+        parts.append(f"<figure>{_img(m.image, layer.label)}<figcaption>{html.escape(layer.label)}: "
+                     f"{html.escape(m.caption)}, each filter scaled to its own range.</figcaption></figure>")
+    if len(layers) > 3:
+        parts.append(f'<p class="muted">{len(layers) - 3} more convolution layers are in the app.</p>')
+    return "".join(parts)
+
+
+def _feature_maps(insp, index: int) -> str:
+    from .features import activations, feature_mosaic
+    acts = activations(insp.net, insp.images[index])
+    disp = upscale(insp.to_display(insp.images[index:index + 1])[0], 3)
+    parts = [f"<p>Test sample {index}:</p>{_img(disp.squeeze(), 'input')}"]
+    for nid, a in acts.items():
+        if insp.graph.nodes[nid].type == "Input" or a.ndim != 3:
+            continue
+        m = feature_mosaic(a, max_maps=32, target=32)
+        parts.append(f"<figure>{_img(m.image, nid)}<figcaption>{html.escape(nid)} "
+                     f"[{'×'.join(map(str, a.shape))}]: {html.escape(m.caption)}</figcaption></figure>")
+    return "".join(parts)
+
+
+def _predictions(insp, n: int = 24) -> str:
+    from .gradcam import grad_cam
+    from .mosaic import draw_box
+    p = insp.predictions
+    rng = np.random.default_rng(0)
+    idx = np.sort(rng.choice(len(p.conf), size=min(n, len(p.conf)), replace=False))
+    disp = insp.to_display(insp.images[idx])
+    cards = []
+    for i, d in zip(idx, disp):
+        d = as_rgb(d)
+        s = max(1, 96 // max(d.shape[:2]))
+        if p.boxes is not None:
+            h, w = d.shape[:2]
+            scale = np.array([w - 1, h - 1, w - 1, h - 1])
+            img = draw_box(draw_box(d, p.labels[i] * scale, (40, 200, 60)), p.boxes[i] * scale, (230, 40, 40))
+            text = f"IoU {p.conf[i]:.2f}"
+        else:
+            try:
+                heat, _, _ = grad_cam(insp.net, insp.images[i], None, None, insp.activation)
+                img = np.concatenate([d, np.full((d.shape[0], 2, 3), 255, np.uint8), overlay(d, heat)], 1)
+            except ValueError:
+                img = d
+            text = (f"true {html.escape(insp.class_name(int(p.labels[i])))}<br>predicted "
+                    f"{html.escape(insp.class_name(int(p.pred[i])))} ({p.conf[i]:.0%})")
+        cls = "ok" if p.correct[i] else "bad"
+        cards.append(f'<div class="card">{_img(upscale(img, s), f"sample {i}", 128)}'
+                     f'<div class="{cls}">#{i}: {text}</div></div>')
+    what = "IoU ≥ 0.5" if p.boxes is not None else "accuracy"
+    note = ("green: true box, red: predicted" if p.boxes is not None else
+            "each sample beside its Grad-CAM map (red: where the evidence for the predicted class lies)")
+    return (f"<p>{len(p.conf)} test samples, {what} <b>{p.accuracy:.1%}</b>. "
+            f"{len(idx)} random samples; {note}.</p><div class=\"grid\">{''.join(cards)}</div>")
+
+
+def _confusion(insp) -> str:
+    p = insp.predictions
+    if p.boxes is not None:
+        return '<p class="muted">A localization run predicts boxes, not classes: no confusion matrix.</p>'
+    k = max(len(insp.classes), p.probs.shape[1])
+    cm = confusion_matrix(p.labels, p.pred, k)
+    prec, rec = precision_recall(cm)
+    names = [html.escape(insp.class_name(c)) for c in range(k)]
+    share = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    pct = lambda v: "—" if np.isnan(v) else f"{v:.0%}"
+    rows = ['<tr><th class="l">true ↓ / predicted →</th>' + "".join(f"<th>{n}</th>" for n in names) + "<th>recall</th></tr>"]
+    for i in range(k):
+        cells = "".join(f'<td style="background:rgba(60,100,200,{share[i, j]:.2f});'
+                        f'color:{"#fff" if share[i, j] > 0.5 else "#222"}">{cm[i, j] or ""}</td>' for j in range(k))
+        rows.append(f'<tr><th class="l">{names[i]}</th>{cells}<td>{pct(rec[i])}</td></tr>')
+    rows.append('<tr><th class="l">precision</th>' + "".join(f"<td>{pct(v)}</td>" for v in prec) + "<td></td></tr>")
+    return "<table>" + "".join(rows) + "</table>"
+
+
+def build_report(insp, info: dict | None = None) -> str:
+    """The HTML text of the report for an Inspection (see source.py)."""
+    info = info if info is not None else insp.info
+    m = insp.metrics[-1] if insp.metrics else {}
+    best = info.get("best") or {}
+    facts = [("Project", insp.name), ("Dataset", (info.get("dataset") or {}).get("id", "") if isinstance(info.get("dataset"), dict) else info.get("dataset", "")),
+             ("Task", insp.task), ("Classes", ", ".join(map(str, insp.classes[:20])) + (" …" if len(insp.classes) > 20 else "")),
+             ("Status", info.get("status", "")), ("Epochs", str(len(insp.metrics))),
+             ("Best", f"{best.get('metric')} {best.get('value'):.4g} (epoch {best.get('epoch')})" if best.get("value") is not None else ""),
+             ("Device", str(info.get("device", ""))), ("Run folder", str(insp.run_dir or ""))]
+    facts += [(k, f"{v:.4g}") for k, v in m.items() if k.startswith("val_") and isinstance(v, (int, float))]
+    summary = "<table>" + "".join(f'<tr><th class="l">{html.escape(k)}</th><td class="l">{html.escape(str(v))}</td></tr>'
+                                   for k, v in facts if v not in ("", None)) + "</table>"
+    curves = curves_png(insp.metrics)
+    body = {
+        "summary": summary,
+        "architecture": _architecture(insp),
+        "curves": _img(curves, "training curves") if curves is not None else '<p class="muted">No epoch finished yet.</p>',
+        "filters": _filters(insp),
+        "feature-maps": _feature_maps(insp, 0),
+        "predictions": _predictions(insp),
+        "confusion": _confusion(insp),
+    }
+    titles = {"summary": "Summary", "architecture": "Architecture", "curves": "Training curves", "filters": "Filters",
+              "feature-maps": "Feature maps", "predictions": "Sample predictions", "confusion": "Confusion matrix"}
+    sections = "".join(f'<section id="{s}"><h2>{titles[s]}</h2>{body[s]}</section>' for s in SECTIONS)
+    title = html.escape(f"{insp.name} — CNN Studio report")
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+            f"<style>{CSS}</style></head><body><h1>{html.escape(insp.name)}</h1>"
+            f'<p class="muted">CNN Studio report, {time.strftime("%Y-%m-%d %H:%M")}</p>{sections}</body></html>\n')

@@ -1,0 +1,37 @@
+"""The inspection docks the main window hosts: `create_docks(session, parent)`.
+
+Importing this module loads only Qt; torch is imported when a run is opened (in a
+background thread) and the panels' numpy helpers on first draw.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget
+
+from .confusion_panel import ConfusionPanel
+from .features_panel import FeatureMapsPanel
+from .filters_panel import FiltersPanel
+from .predictions_panel import PredictionsPanel
+from .state import InspectState
+from .timeline_panel import TimelinePanel
+
+PANELS = (("Filters", "inspect.filters", FiltersPanel),
+          ("Feature maps", "inspect.features", FeatureMapsPanel),
+          ("Predictions", "inspect.predictions", PredictionsPanel),
+          ("Confusion matrix", "inspect.confusion", ConfusionPanel),
+          ("Epoch timeline", "inspect.timeline", TimelinePanel))
+
+
+def create_docks(session, parent=None) -> list[QDockWidget]:
+    """One dock per panel, all sharing one InspectState that follows session.run_changed
+    (the run to inspect) and session.selection_changed (the node whose maps to show)."""
+    state = InspectState(session, parent)
+    docks = []
+    for title, name, cls in PANELS:
+        dock = QDockWidget(title, parent)
+        dock.setObjectName(name)
+        dock.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
+        dock.setWidget(cls(state, dock))
+        dock.inspect_state = state  # for the window and tests
+        docks.append(dock)
+    return docks

@@ -1,0 +1,135 @@
+"""A gallery of samples painted by one widget: thumbnail, true and predicted label, top-k
+probability bars (or true/predicted boxes for localization). Click a cell to pick it."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from .image_view import to_qimage
+
+THUMB, CELL_W, CELL_H, GAP = 64, 184, 76, 4
+MAX_CELLS = 400
+GOOD, BAD, TRUE_BOX, PRED_BOX = "#1b7f3b", "#c62828", (40, 200, 60), (230, 40, 40)
+
+
+class Gallery(QWidget):
+    sample_clicked = Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.insp = None
+        self.display = None  # uint8 N×H×W×C of every sample
+        self.indices = np.zeros(0, int)
+        self.total = 0
+        self.selected: int | None = None
+        self._thumbs: dict[int, object] = {}
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def set_inspection(self, insp) -> None:
+        self.insp = insp
+        self.display = insp.to_display(insp.images) if insp is not None else None
+        self._thumbs = {}
+        self.set_indices(np.zeros(0, int))
+
+    def set_indices(self, indices) -> None:
+        indices = np.asarray(indices, int)
+        self.total = len(indices)
+        self.indices = indices[:MAX_CELLS]
+        self.updateGeometry()
+        self.setMinimumHeight(self.sizeHint().height())
+        self.update()
+
+    def columns(self) -> int:
+        return max(1, (self.width() - GAP) // (CELL_W + GAP))
+
+    def sizeHint(self) -> QSize:
+        rows = -(-len(self.indices) // self.columns()) if len(self.indices) else 1
+        return QSize(2 * CELL_W, rows * (CELL_H + GAP) + GAP)
+
+    def resizeEvent(self, e):
+        self.setMinimumHeight(self.sizeHint().height())
+        super().resizeEvent(e)
+
+    def cell_rect(self, k: int) -> QRect:
+        r, c = divmod(k, self.columns())
+        return QRect(GAP + c * (CELL_W + GAP), GAP + r * (CELL_H + GAP), CELL_W, CELL_H)
+
+    def thumb(self, i: int):
+        q = self._thumbs.get(i)
+        if q is None:
+            img = self.display[i]
+            p = self.insp.predictions
+            if p.boxes is not None:
+                from ...core.inspect.mosaic import draw_box
+                h, w = img.shape[:2]
+                scale = np.array([w - 1, h - 1, w - 1, h - 1])
+                img = draw_box(img, p.labels[i] * scale, TRUE_BOX)
+                img = draw_box(img, p.boxes[i] * scale, PRED_BOX)
+            q = self._thumbs[i] = to_qimage(img)
+        return q
+
+    def paintEvent(self, e):
+        p = QPainter(self)
+        p.fillRect(self.rect(), self.palette().base())
+        if self.insp is None or not len(self.indices):
+            p.setPen(self.palette().text().color())
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No samples to show.")
+            return
+        preds = self.insp.predictions
+        small = QFont(self.font())
+        small.setPointSizeF(max(self.font().pointSizeF() - 1, 7))
+        p.setFont(small)
+        fm = p.fontMetrics()
+        for k, i in enumerate(self.indices):
+            rect = self.cell_rect(k)
+            if not rect.intersects(e.rect()):
+                continue
+            ok = bool(preds.correct[i])
+            p.fillRect(rect, QColor("#f4f4f4"))
+            if i == self.selected:
+                p.setPen(QPen(QColor("#1565c0"), 2))
+                p.drawRect(rect.adjusted(1, 1, -1, -1))
+            p.drawImage(QRectF(rect.x() + 4, rect.y() + 6, THUMB, THUMB), self.thumb(i))
+            x0, y = rect.x() + THUMB + 10, rect.y() + fm.ascent() + 4
+            p.setPen(QColor("#333"))
+            if preds.boxes is not None:
+                p.drawText(x0, y, f"#{i}")
+                p.setPen(QColor(GOOD if ok else BAD))
+                p.drawText(x0, y + fm.height(), f"IoU {preds.conf[i]:.2f}")
+                p.setPen(QColor("#333"))
+                p.drawText(x0, y + 2 * fm.height(), "green: true, red: predicted")
+                continue
+            name = self.insp.class_name
+            p.drawText(x0, y, fm.elidedText(f"#{i} true: {name(int(preds.labels[i]))}", Qt.TextElideMode.ElideRight,
+                                            rect.right() - x0 - 2))
+            p.setPen(QColor(GOOD if ok else BAD))
+            p.drawText(x0, y + fm.height(), fm.elidedText(f"pred: {name(int(preds.pred[i]))}",
+                                                          Qt.TextElideMode.ElideRight, rect.right() - x0 - 2))
+            self._bars(p, fm, preds.probs[i], x0, y + fm.height() + 4, rect.right() - 4)
+
+    def _bars(self, p, fm, probs, x0, y, right) -> None:
+        from ...core.inspect.predictions import top_k
+        label_w = min(56, (right - x0) // 2)
+        for c, prob in top_k(probs, 3):
+            bar_w = right - x0 - label_w - 36
+            p.setPen(QColor("#333"))
+            p.drawText(x0, y + fm.ascent(), fm.elidedText(self.insp.class_name(c), Qt.TextElideMode.ElideRight, label_w - 2))
+            p.fillRect(QRectF(x0 + label_w, y + 2, bar_w, fm.height() - 4), QColor("#ddd"))
+            p.fillRect(QRectF(x0 + label_w, y + 2, bar_w * prob, fm.height() - 4), QColor("#5c85d6"))
+            p.drawText(x0 + label_w + bar_w + 3, y + fm.ascent(), f"{prob:.0%}")
+            y += fm.height()
+
+    def index_at(self, pos) -> int | None:
+        for k in range(len(self.indices)):
+            if self.cell_rect(k).contains(pos):
+                return int(self.indices[k])
+        return None
+
+    def mousePressEvent(self, e):
+        i = self.index_at(e.position().toPoint())
+        if i is not None:
+            self.selected = i
+            self.update()
+            self.sample_clicked.emit(i)

@@ -1,0 +1,91 @@
+"""Predictions: a gallery of test samples (filter by class or mistakes, sort by
+confidence), the chosen sample up close with Grad-CAM and neighbours; drop an image to
+predict it."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QLabel, QPushButton, QScrollArea, QSplitter
+
+from .detail import SampleDetail
+from .gallery import MAX_CELLS, Gallery
+from .image_view import DropTarget
+from .widgets import Panel
+
+SORTS = (("Most confident first", "confidence"), ("Least confident first", "uncertain"), ("Test order", "index"))
+
+
+class PredictionsPanel(DropTarget, Panel):
+    def __init__(self, state, parent=None):
+        super().__init__(state, parent)
+        self.cls = QComboBox()
+        self.cls.setToolTip("Show only samples of this true class")
+        self.mistakes = QCheckBox("Mistakes only")
+        self.sort = QComboBox()
+        for text, key in SORTS:
+            self.sort.addItem(text, key)
+        self.predict_btn = QPushButton("Predict image…")
+        self.predict_btn.setToolTip("Or drop an image file onto this panel")
+        self.predict_btn.clicked.connect(self._choose_file)
+        for w in (QLabel("Class"), self.cls, self.mistakes, self.sort, self.predict_btn):
+            self.controls.addWidget(w)
+        self.controls.addStretch(1)
+        self.cls.currentIndexChanged.connect(self.refresh)
+        self.mistakes.toggled.connect(self.refresh)
+        self.sort.currentIndexChanged.connect(self.refresh)
+        self.gallery = Gallery()
+        self.gallery.sample_clicked.connect(self.state.select_sample)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self.gallery)
+        self.detail = SampleDetail(state)
+        split = QSplitter()
+        split.addWidget(scroll)
+        split.addWidget(self.detail)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        self.body.addWidget(split, 1)
+        self.enable_drops()
+        state.changed.connect(self.reload)
+        self.reload()
+
+    def _choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Image to predict", "", "Images (*.png *.jpg *.jpeg *.bmp *.gif)")
+        if path:
+            self.open_picture(path)
+
+    def picture_dropped(self, rgb) -> None:
+        insp = self.state.inspection
+        if insp is None:
+            self.show_error("Open a trained run first: there is no network to predict with.")
+            return
+        x = insp.from_pixels(rgb)
+        self.state.set_custom(x, insp.to_display(x[None])[0])
+
+    def reload(self) -> None:
+        insp = self.state.inspection
+        self.cls.blockSignals(True)
+        self.cls.clear()
+        self.cls.addItem("All classes", None)
+        if insp is not None and insp.task != "box":
+            for c in range(len(insp.classes)):
+                self.cls.addItem(insp.class_name(c), c)
+        self.cls.blockSignals(False)
+        self.cls.setEnabled(insp is not None and insp.task != "box")
+        self.gallery.set_inspection(insp)
+        self.refresh()
+
+    def refresh(self) -> None:
+        insp = self.state.inspection
+        if insp is None:
+            self.gallery.set_indices([])
+            self.show_info(self.state.message)
+            return
+        from ...core.inspect.predictions import select
+        p = insp.predictions
+        idx = select(p, self.cls.currentData(), self.mistakes.isChecked(), self.sort.currentData())
+        self.gallery.set_indices(idx)
+        what = "IoU ≥ 0.5" if p.boxes is not None else "accuracy"
+        shown = f"showing the first {MAX_CELLS} of {len(idx)}" if len(idx) > MAX_CELLS else f"{len(idx)} shown"
+        self.show_info(f"{len(p.conf)} test samples, {what} {p.accuracy:.1%}; {shown}. "
+                       "Click one to see it with Grad-CAM and its neighbours.")

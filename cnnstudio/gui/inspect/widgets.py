@@ -1,0 +1,62 @@
+"""Small shared pieces of the inspection panels."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+
+from .image_view import ZoomArea
+
+
+class Panel(QWidget):
+    """A panel body: a row of controls on top, content, a status line at the bottom."""
+
+    def __init__(self, state, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.controls = QHBoxLayout()
+        self.body = QVBoxLayout()
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setStyleSheet("color: #555;")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(self.controls)
+        lay.addLayout(self.body, 1)
+        lay.addWidget(self.status)
+        self._notice = False
+        state.notice.connect(self.show_notice)
+        state.changed.connect(self._clear_notice)  # connected first: panels then write their own
+
+    def show_notice(self, text: str) -> None:
+        """Loading and load errors, from the shared state."""
+        if text.startswith(("Loading", "Waiting")):
+            self.show_info(text)
+        else:
+            self.show_error(text)
+        self._notice = True
+
+    def _clear_notice(self) -> None:
+        if self._notice and self.state.inspection is not None:
+            self.show_info("")
+        self._notice = False
+
+    def show_error(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #b00020;")
+
+    def show_info(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #555;")
+
+
+def zoom_buttons(area: ZoomArea) -> list[QToolButton]:
+    """−, fit, + buttons for a ZoomArea."""
+    out = []
+    for text, tip, fn in (("−", "Zoom out (Ctrl+wheel)", lambda: area.zoom_by(0.8)),
+                          ("Fit", "Fit to the panel", lambda: area.set_zoom(None)),
+                          ("+", "Zoom in (Ctrl+wheel)", lambda: area.zoom_by(1.25))):
+        b = QToolButton()
+        b.setText(text)
+        b.setToolTip(tip)
+        b.clicked.connect(fn)
+        out.append(b)
+    return out
