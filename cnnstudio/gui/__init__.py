@@ -1,1 +1,1 @@
-"""PySide6 layer. Views read the core; user actions become core commands."""
+"""CNN Studio's Qt layer: the editor window, its canvas and docks (PySide6)."""

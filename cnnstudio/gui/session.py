@@ -36,14 +36,17 @@ class Session(QObject):
     def graph(self) -> Graph:
         return self.project.graph
 
-    def set_project(self, project: Project, path: Path | None = None) -> None:
+    def set_project(self, project: Project, path: Path | None = None, dirty: bool = False) -> None:
+        """Replace the open project. `dirty`: it differs from `path` on disk (a restored journal)."""
         self._attach(project)
+        if dirty:
+            self.stack.clean_index = None  # no undo step leads back to what is on disk
         self.path = Path(path) if path else None
         self.selection = []
         self.project_replaced.emit()
         self.analysis_changed.emit()
         self.path_changed.emit(self.path)
-        self.dirty_changed.emit(False)
+        self.dirty_changed.emit(dirty)
 
     def _attach(self, project: Project) -> None:
         if self._unsubscribe:
@@ -64,6 +67,12 @@ class Session(QObject):
     # --- edits and selection -------------------------------------------------------------
     def push(self, command: Command) -> None:
         self.stack.push(command)
+
+    def undo(self) -> bool:
+        return self.stack.undo()
+
+    def redo(self) -> bool:
+        return self.stack.redo()
 
     def select(self, node_ids: list[str]) -> None:
         ids = [n for n in node_ids if n in self.graph.nodes]

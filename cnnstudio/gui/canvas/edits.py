@@ -1,0 +1,127 @@
+"""Canvas edits as core commands (Qt-free): drop, connect, delete, copy/paste, nudge, layout."""
+from __future__ import annotations
+
+import json
+
+from ...core.commands import (AddEdge, AddNode, Command, Macro, MoveNodes, RemoveEdge, insert_on_edge,
+                              new_node, remove_nodes)
+from ...core.graph import Graph, Node, _deep
+from .layout import layered_layout
+
+MIME_BLOCK = "application/x-cnnstudio-block"
+CLIP_KIND = "cnnstudio.blocks"
+
+
+def add_block(graph: Graph, type_: str, pos, on_edge=None) -> tuple[Command, str]:
+    """A new block at `pos`; dropped on a wire, it is inserted into it."""
+    node = new_node(graph, type_, pos=(float(pos[0]), float(pos[1])))
+    if on_edge is not None and node.spec.inputs != 0:
+        return insert_on_edge(graph, tuple(on_edge), node), node.id
+    return AddNode(node), node.id
+
+
+def connect(graph: Graph, source: str, target: str) -> tuple[Command | None, str]:
+    """The command for a wire, or None and why not (in the user's terms)."""
+    if source == target:
+        return None, "A block cannot feed itself."
+    if (source, target) in graph.edges:
+        return None, f"{source} is already connected to {target}."
+    if graph.nodes[target].spec.inputs == 0:
+        return None, f"{target} is an Input: it takes no inputs."
+    return AddEdge(source, target), ""
+
+
+def delete(graph: Graph, node_ids, edges=()) -> Command | None:
+    steps = []
+    edges = [tuple(e) for e in edges if e[0] not in node_ids and e[1] not in node_ids]
+    scratch = graph.copy()
+    for e in edges:
+        c = RemoveEdge(scratch, *e)
+        c.do(scratch)
+        steps.append(c)
+    if node_ids:
+        steps.append(remove_nodes(scratch, list(node_ids)))
+    if not steps:
+        return None
+    if len(steps) == 1:
+        return steps[0]
+    return Macro(f"Delete {len(node_ids)} block(s) and {len(edges)} wire(s)", steps)
+
+
+def copy_payload(graph: Graph, node_ids) -> str:
+    """Selected blocks and the wires among them, as JSON for the clipboard."""
+    keep = [n for n in graph.nodes if n in set(node_ids)]
+    doc = {"format": CLIP_KIND, "nodes": [{"id": n, "type": graph.nodes[n].type, "params": graph.nodes[n].params,
+                      "pos": list(graph.nodes[n].pos) if graph.nodes[n].pos else None} for n in keep],
+           "edges": [list(e) for e in graph.edges if e[0] in keep and e[1] in keep]}
+    return json.dumps(doc)
+
+
+def is_payload(text: str) -> bool:
+    return f'"format": "{CLIP_KIND}"' in text[:60]
+
+
+def paste(graph: Graph, payload: str, offset=(40.0, 40.0)) -> tuple[Command | None, list[str]]:
+    """Copies of the blocks in `payload` with fresh ids, shifted by `offset`."""
+    from ...core.blocks import CATALOGUE
+    try:
+        doc = json.loads(payload)
+        items = [n for n in doc["nodes"] if n["type"] in CATALOGUE]
+    except (ValueError, KeyError, TypeError):
+        return None, []
+    scratch = graph.copy()
+    rename, steps = {}, []
+    for n in items:
+        spec = CATALOGUE[n["type"]]
+        params = {**spec.defaults(), **{k: v for k, v in n.get("params", {}).items()
+                                        if k in spec.defaults()}}
+        pos = n.get("pos")
+        pos = (pos[0] + offset[0], pos[1] + offset[1]) if pos else None
+        node = Node(scratch.new_id(n["type"]), n["type"], _deep(params), pos)
+        scratch.nodes[node.id] = node
+        rename[n["id"]] = node.id
+        steps.append(AddNode(node))
+    for s, t in doc.get("edges", []):
+        if s in rename and t in rename:
+            steps.append(AddEdge(rename[s], rename[t]))
+    if not steps:
+        return None, []
+    return Macro(f"Paste {len(rename)} block(s)", steps), list(rename.values())
+
+
+def nudge(graph: Graph, node_ids, dx: float, dy: float) -> Command | None:
+    moves = {n: (graph.nodes[n].pos[0] + dx, graph.nodes[n].pos[1] + dy)
+             for n in node_ids if graph.nodes[n].pos is not None}
+    return MoveNodes(graph, moves) if moves else None
+
+
+def auto_layout(graph: Graph) -> Command | None:
+    positions = layered_layout(graph)
+    moves = {n: p for n, p in positions.items() if graph.nodes[n].pos != p}
+    if not moves:
+        return None
+    c = MoveNodes(graph, moves)
+    c.label = "Arrange blocks"
+    return c
+
+
+def place_missing(graph: Graph) -> None:
+    """Give unplaced blocks a position (loading a file without a layout, a fix without one).
+
+    Positions are view state saved with the project, not an edit, so this sets them
+    directly instead of adding an undo step the user never made.
+    """
+    missing = [n for n, node in graph.nodes.items() if node.pos is None]
+    if not missing:
+        return
+    if len(missing) == len(graph.nodes):
+        for n, p in layered_layout(graph).items():
+            graph.nodes[n].pos = p
+        return
+    full = layered_layout(graph)
+    for n in missing:
+        near = [graph.nodes[s].pos for s in graph.inputs_of(n) if graph.nodes[s].pos]
+        if near:
+            graph.nodes[n].pos = (near[0][0], near[0][1] + 120.0)
+        else:
+            graph.nodes[n].pos = full[n]

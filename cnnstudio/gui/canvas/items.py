@@ -1,0 +1,367 @@
+"""What the canvas draws: a block (NodeItem) with its ports and chips, and a wire (EdgeItem).
+
+Items are passive views: they show what the scene tells them and never edit the graph;
+the scene turns gestures on them into commands.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtWidgets import QGraphicsItem
+
+from ..theme import ERROR, WARNING, CanvasColors, category_color
+
+WIDTH = 216.0
+BASE_HEIGHT = 72.0
+INNER_LINE = 16.0
+PORT_R = 6.0
+
+
+def _fonts():
+    title = QFont()
+    title.setPointSizeF(9.5)
+    title.setBold(True)
+    body = QFont()
+    body.setPointSizeF(8.5)
+    return title, body
+
+
+class PortItem(QGraphicsItem):
+    """A connection point: "in" on a block's top edge, "out" on its bottom edge."""
+
+    def __init__(self, node: "NodeItem", kind: str):
+        super().__init__(node)
+        self.node, self.kind = node, kind
+        self.hover = False
+        self.setAcceptHoverEvents(True)
+        self.setCursor(Qt.CrossCursor)
+        self.setZValue(2)
+        self.setToolTip("Drag to an input port to connect" if kind == "out" else
+                        "Drag from an output port to here to connect")
+
+    def boundingRect(self):
+        r = PORT_R + 3
+        return QRectF(-r, -r, 2 * r, 2 * r)
+
+    def shape(self):
+        p = QPainterPath()
+        p.addEllipse(self.boundingRect())
+        return p
+
+    def paint(self, painter, option, widget=None):
+        c = self.node.colors
+        painter.setPen(QPen(c.node_border if not self.hover else c.selected, 1.5))
+        painter.setBrush(c.selected if self.hover else c.node)
+        r = PORT_R + (1.5 if self.hover else 0)
+        painter.drawEllipse(QPointF(0, 0), r, r)
+
+    def hoverEnterEvent(self, e):
+        self.hover = True
+        self.update()
+
+    def hoverLeaveEvent(self, e):
+        self.hover = False
+        self.update()
+
+    def scene_center(self) -> QPointF:
+        return self.mapToScene(QPointF(0, 0))
+
+
+class ChipItem(QGraphicsItem):
+    """A small clickable label on a block: the quick fix, or expand/collapse."""
+
+    def __init__(self, node: "NodeItem", kind: str):
+        super().__init__(node)
+        self.node, self.kind, self.text = node, kind, ""
+        self.setAcceptHoverEvents(True)
+        self.setCursor(Qt.PointingHandCursor)
+        self.setZValue(3)
+        self._w = 0.0
+
+    def set_text(self, text: str, tip: str) -> None:
+        self.prepareGeometryChange()
+        self.text = text
+        self.setToolTip(tip)
+        self._w = QFontMetricsF(_fonts()[1]).horizontalAdvance(text) + 12
+
+    def boundingRect(self):
+        return QRectF(-self._w, 0, self._w, 17)
+
+    def paint(self, painter, option, widget=None):
+        c = self.node.colors
+        color = ERROR if self.kind == "fix" else c.muted
+        painter.setPen(QPen(color, 1))
+        painter.setBrush(QColor(color.red(), color.green(), color.blue(), 40))
+        painter.drawRoundedRect(self.boundingRect().adjusted(0.5, 0.5, -0.5, -0.5), 8, 8)
+        painter.setFont(_fonts()[1])
+        painter.setPen(color if self.kind == "fix" else c.text)
+        painter.drawText(self.boundingRect(), Qt.AlignCenter, self.text)
+
+    def mousePressEvent(self, e):
+        e.accept()
+
+    def mouseReleaseEvent(self, e):
+        if self.boundingRect().contains(e.pos()):
+            self.node.chip_clicked(self.kind)
+
+
+class NodeItem(QGraphicsItem):
+    def __init__(self, scene, node_id: str, node_type: str, category: str, inputs: int, colors: CanvasColors):
+        super().__init__()
+        self.canvas, self.node_id, self.type, self.category = scene, node_id, node_type, category
+        self.colors = colors
+        self.accent = category_color(category)
+        self.edges: list[EdgeItem] = []
+        self.texts = ("", "", "")  # key params, shape, parameter count
+        self.key = self.params_ref = None  # what the texts were made from (unchanged: skipped)
+        self.state = None  # None, "error" or "warning"
+        self.inner: list[str] = []
+        self.expanded = False
+        self.height = BASE_HEIGHT
+        self.setFlags(QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemIsMovable
+                      | QGraphicsItem.ItemSendsGeometryChanges | QGraphicsItem.ItemIsFocusable)
+        self.setAcceptHoverEvents(True)
+        self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        self.in_port = PortItem(self, "in") if inputs != 0 else None
+        self.out_port = PortItem(self, "out")
+        self.fix_chip = ChipItem(self, "fix")
+        self.fix_chip.setVisible(False)
+        self.fix = None
+        self.expand_chip = None
+        if category == "Composite":
+            self.expand_chip = ChipItem(self, "expand")
+            self.expand_chip.set_text("▸ layers", "Show the layers inside this block")
+            self.expand_chip.setPos(WIDTH - 8, BASE_HEIGHT - 22)
+        self._place_ports()
+
+    # --- content ----------------------------------------------------------------------
+    def set_content(self, key: str, shape: str, count: str, state, tooltip: str, fix, inner: list[str]) -> bool:
+        """Show new texts; returns whether anything changed (so unchanged nodes cost nothing)."""
+        fix_label = fix.label if fix else None
+        old = (self.texts, self.state, self.toolTip(), self.fix.label if self.fix else None, self.inner)
+        if old == ((key, shape, count), state, tooltip, fix_label, inner):
+            return False
+        self.texts, self.state, self.inner = (key, shape, count), state, inner
+        self.setToolTip(tooltip)
+        self.fix = fix
+        if fix:
+            self.fix_chip.set_text("Fix", f"Quick fix: {fix.label}")
+            self.fix_chip.setPos(WIDTH - 8, 4)
+        self.fix_chip.setVisible(fix is not None)
+        self._resize()
+        self.update()
+        return True
+
+    def _resize(self):
+        h = BASE_HEIGHT + (len(self.inner) * INNER_LINE + 6 if self.expanded and self.inner else 0)
+        if h != self.height:
+            self.prepareGeometryChange()
+            self.height = h
+            self._place_ports()
+            for e in self.edges:
+                e.update_path()
+
+    def _place_ports(self):
+        if self.in_port:
+            self.in_port.setPos(WIDTH / 2, 0)
+        self.out_port.setPos(WIDTH / 2, self.height)
+
+    def set_expanded(self, on: bool) -> None:
+        self.expanded = on
+        if self.expand_chip:
+            self.expand_chip.set_text("▾ layers" if on else "▸ layers",
+                                      "Hide the inner layers" if on else "Show the layers inside this block")
+        self._resize()
+        self.update()
+
+    def chip_clicked(self, kind: str) -> None:
+        if kind == "fix":
+            self.canvas.apply_fix(self.node_id)
+        else:
+            self.set_expanded(not self.expanded)
+
+    # --- geometry and painting ----------------------------------------------------------
+    def boundingRect(self):
+        return QRectF(-2, -2, WIDTH + 4, self.height + 4)
+
+    def shape(self):
+        p = QPainterPath()
+        p.addRoundedRect(QRectF(0, 0, WIDTH, self.height), 8, 8)
+        return p
+
+    def paint(self, painter, option, widget=None):
+        c = self.colors
+        rect = QRectF(0, 0, WIDTH, self.height)
+        border = c.node_border
+        width = 1.2
+        if self.state == "error":
+            border, width = ERROR, 2.2
+        elif self.state == "warning":
+            border, width = WARNING, 1.8
+        if self.isSelected():
+            border, width = (c.selected if self.state != "error" else ERROR), 2.6
+        painter.setRenderHint(painter.RenderHint.Antialiasing)
+        fill = c.node
+        if self.state == "error":
+            fill = QColor(ERROR.red(), ERROR.green(), ERROR.blue(), 40 if c.dark else 22)
+            painter.setBrush(c.node)
+            painter.setPen(Qt.NoPen)
+            painter.drawRoundedRect(rect, 8, 8)
+        painter.setBrush(fill)
+        painter.setPen(QPen(border, width))
+        painter.drawRoundedRect(rect, 8, 8)
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(self.accent)
+        painter.drawRoundedRect(QRectF(0, 0, 6, self.height), 3, 3)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        title_font, body_font = _fonts()
+        if lod < 0.3:  # too small to read: the type in large letters, nothing else
+            f = QFont(title_font)
+            f.setPointSizeF(22)
+            painter.setFont(f)
+            painter.setPen(c.text)
+            painter.drawText(QRectF(10, 0, WIDTH - 12, self.height), Qt.AlignCenter, self.type)
+            return
+        key, shape, count = self.texts
+        painter.setFont(title_font)
+        painter.setPen(c.text)
+        painter.drawText(QRectF(14, 6, WIDTH - 20, 18), Qt.AlignLeft | Qt.AlignVCenter, self.type)
+        painter.setFont(body_font)
+        painter.setPen(c.muted)
+        right = WIDTH - 10 - (self.fix_chip.boundingRect().width() + 4 if self.fix_chip.isVisible() else 0)
+        painter.drawText(QRectF(14, 6, right - 14, 18), Qt.AlignRight | Qt.AlignVCenter, self.node_id)
+        painter.drawText(QRectF(14, 25, WIDTH - 22, 16), Qt.AlignLeft | Qt.AlignVCenter, key or " ")
+        # the output-shape badge and the parameter count
+        fm = QFontMetricsF(body_font)
+        badge_w = fm.horizontalAdvance(shape) + 12
+        badge = QRectF(12, 46, badge_w, 18)
+        painter.setBrush(ERROR if self.state == "error" else c.badge)
+        painter.drawRoundedRect(badge, 5, 5)
+        painter.setPen(QColor("white") if self.state == "error" else c.text)
+        painter.drawText(badge, Qt.AlignCenter, shape)
+        painter.setPen(c.muted)
+        if not (self.expand_chip and self.expand_chip.isVisible()):
+            painter.drawText(QRectF(badge.right() + 6, 46, WIDTH - badge.right() - 16, 18),
+                             Qt.AlignRight | Qt.AlignVCenter, count)
+        if self.expanded and self.inner:
+            painter.setPen(QPen(c.node_border, 1))
+            painter.drawLine(QPointF(12, BASE_HEIGHT), QPointF(WIDTH - 12, BASE_HEIGHT))
+            painter.setPen(c.text)
+            for i, line in enumerate(self.inner):
+                painter.drawText(QRectF(16, BASE_HEIGHT + 3 + i * INNER_LINE, WIDTH - 24, INNER_LINE),
+                                 Qt.AlignLeft | Qt.AlignVCenter, line)
+
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.ItemPositionHasChanged:
+            for e in self.edges:
+                e.update_path()
+        elif change == QGraphicsItem.ItemSelectedHasChanged:
+            self.setZValue(1 if value else 0)
+        return super().itemChange(change, value)
+
+    def mouseDoubleClickEvent(self, e):
+        if self.expand_chip:
+            self.set_expanded(not self.expanded)
+        super().mouseDoubleClickEvent(e)
+
+    def contextMenuEvent(self, e):
+        self.canvas.node_context_menu(self, e.screenPos())
+
+
+def wire_path(a: QPointF, b: QPointF) -> QPainterPath:
+    """Down out of the output, into the input from above; upward wires (to the next band of
+    a wrapped layout) run straight across instead of looping."""
+    path = QPainterPath(a)
+    if b.y() - a.y() < 30:
+        path.lineTo(a.x(), a.y() + 14)
+        path.lineTo(b.x(), b.y() - 14)
+        path.lineTo(b)
+        return path
+    dy = max(40.0, (b.y() - a.y()) / 2)
+    path.cubicTo(QPointF(a.x(), a.y() + dy), QPointF(b.x(), b.y() - dy), b)
+    return path
+
+
+class EdgeItem(QGraphicsItem):
+    """A wire from a block's output port to another's input port, labelled with its tensor shape."""
+
+    def __init__(self, source: NodeItem, target: NodeItem, colors: CanvasColors):
+        super().__init__()
+        self.source, self.target, self.colors = source, target, colors
+        self.label = ""
+        self.error = False
+        self.hot = False  # a block dragged over it would be inserted here
+        self.setFlags(QGraphicsItem.ItemIsSelectable)
+        self.setZValue(-1)
+        self.setAcceptHoverEvents(True)
+        self._path = QPainterPath()
+        self._shape = QPainterPath()
+        self._label_rect = QRectF()
+        source.edges.append(self)
+        target.edges.append(self)
+        self.update_path()
+
+    @property
+    def edge(self):
+        return (self.source.node_id, self.target.node_id)
+
+    def detach(self):
+        for n in (self.source, self.target):
+            if self in n.edges:
+                n.edges.remove(self)
+
+    def set_label(self, text: str, error: bool, tooltip: str) -> None:
+        if (text, error, tooltip) == (self.label, self.error, self.toolTip()):
+            return
+        self.prepareGeometryChange()
+        self.label, self.error = text, error
+        self.setToolTip(tooltip)
+        self._place_label()
+        self.update()
+
+    def set_hot(self, on: bool) -> None:
+        self.hot = on
+        self.update()
+
+    def update_path(self):
+        self.prepareGeometryChange()
+        a = self.source.out_port.scene_center()
+        b = self.target.in_port.scene_center() if self.target.in_port else self.target.scenePos()
+        self._path = wire_path(a, b)
+        stroker = QPainterPathStroker()
+        stroker.setWidth(12)
+        self._shape = stroker.createStroke(self._path)
+        self._place_label()
+
+    def _place_label(self):
+        if not self.label:
+            self._label_rect = QRectF()
+            return
+        fm = QFontMetricsF(_fonts()[1])
+        w, h = fm.horizontalAdvance(self.label) + 10, 16
+        mid = self._path.pointAtPercent(0.5)
+        self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+
+    def boundingRect(self):
+        return self._shape.boundingRect().united(self._label_rect).adjusted(-2, -2, 2, 2)
+
+    def shape(self):
+        p = QPainterPath(self._shape)
+        if not self._label_rect.isNull():
+            p.addRect(self._label_rect)
+        return p
+
+    def paint(self, painter, option, widget=None):
+        c = self.colors
+        color = ERROR if self.error else (c.selected if self.isSelected() or self.hot else c.wire)
+        painter.setRenderHint(painter.RenderHint.Antialiasing)
+        painter.setPen(QPen(color, 4.0 if self.hot else 2.4 if self.isSelected() or self.error else 1.6))
+        painter.setBrush(Qt.NoBrush)
+        painter.drawPath(self._path)
+        if self.label and option.levelOfDetailFromTransform(painter.worldTransform()) >= 0.45:
+            painter.setPen(QPen(color, 1))
+            painter.setBrush(QBrush(c.background))
+            painter.drawRoundedRect(self._label_rect, 6, 6)
+            painter.setFont(_fonts()[1])
+            painter.setPen(ERROR if self.error else c.muted)
+            painter.drawText(self._label_rect, Qt.AlignCenter, self.label)

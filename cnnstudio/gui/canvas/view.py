@@ -1,0 +1,282 @@
+"""The canvas widget: zoom and pan, drops from the palette (and of project files), and the
+keyboard (Delete, Ctrl+C/V/D/A, arrows nudge, F fits)."""
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QMimeData, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QGuiApplication, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QGraphicsView
+
+from . import edits
+from .edits import MIME_BLOCK
+from .items import NodeItem
+from .scene import GraphScene
+
+GRID = 24.0
+
+
+class CanvasView(QGraphicsView):
+    files_dropped = Signal(list)  # local paths of dropped .cnnproj files
+
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.graph_scene = GraphScene(session, self)
+        self.setScene(self.graph_scene)
+        self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
+        self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
+        self.setDragMode(QGraphicsView.RubberBandDrag)
+        self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
+        self.setAcceptDrops(True)
+        self.setFocusPolicy(Qt.StrongFocus)
+        self.setMinimumSize(300, 200)
+        self.setSceneRect(QRectF(-3000, -3000, 6000, 6000))
+        self.centerOn(300, 200)
+        self._pan_from = None
+        self._grid = None
+        self._paste_count = 0
+        session.project_replaced.connect(lambda: self.fit(animate=False))
+        self._was_empty = True
+        session.analysis_changed.connect(self._empty_changed)
+
+    def _grow_scene_rect(self) -> None:
+        """A scene rect that only grows, with room around the blocks: adding a block never
+        makes the view jump, and there is space to drop the next one."""
+        pos = [n.pos for n in self.session.graph.nodes.values() if n.pos is not None]
+        want = QRectF(-3000, -3000, 6000, 6000)
+        if pos:  # from the model: cheaper than asking the scene for every item's bounds
+            xs, ys = [p[0] for p in pos], [p[1] for p in pos]
+            want = want.united(QRectF(min(xs) - 3000, min(ys) - 3000, max(xs) - min(xs) + 6300,
+                                      max(ys) - min(ys) + 6300))
+        rect = self.sceneRect()
+        if not rect.contains(want):
+            self.setSceneRect(rect.united(want))
+
+    def _empty_changed(self) -> None:
+        self._grow_scene_rect()
+        empty = not self.session.graph.nodes
+        if empty != self._was_empty:  # the empty-canvas hint appears or goes
+            self._was_empty = empty
+            self.viewport().update()
+
+    def changeEvent(self, e):
+        super().changeEvent(e)
+        if e.type() == QEvent.PaletteChange:  # the system switched light/dark
+            colors = self.graph_scene.colors
+            colors.refresh()
+            self.graph_scene.setBackgroundBrush(colors.background)
+            self._grid = None
+            for item in self.graph_scene.items():
+                item.update()
+
+    # --- zoom and pan ----------------------------------------------------------------------
+    @property
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def set_zoom(self, factor: float) -> None:
+        z = self.zoom
+        target = min(3.0, max(0.08, z * factor))
+        self.scale(target / z, target / z)
+
+    def wheelEvent(self, e):
+        delta = e.angleDelta().y() or e.angleDelta().x()
+        if delta:
+            self.set_zoom(1.0015 ** delta)
+        e.accept()
+
+    def fit(self, animate: bool = True) -> None:
+        rect = self.graph_scene.itemsBoundingRect()
+        if rect.isEmpty():
+            self.resetTransform()
+            self.setSceneRect(QRectF(-3000, -3000, 6000, 6000))
+            self.centerOn(300, 200)
+            return
+        self.setSceneRect(rect.adjusted(-3000, -3000, 3000, 3000))
+        self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.KeepAspectRatio)
+        if self.zoom > 1.0:  # small networks: readable, not blown up
+            self.set_zoom(1.0 / self.zoom)
+            self.centerOn(rect.center())
+
+    def mousePressEvent(self, e):
+        if e.button() == Qt.MiddleButton:
+            self._pan_from = e.position()
+            self.setCursor(Qt.ClosedHandCursor)
+            e.accept()
+            return
+        super().mousePressEvent(e)
+
+    def mouseMoveEvent(self, e):
+        if self._pan_from is not None:
+            d = e.position() - self._pan_from
+            self._pan_from = e.position()
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - int(d.x()))
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(d.y()))
+            e.accept()
+            return
+        super().mouseMoveEvent(e)
+
+    def mouseReleaseEvent(self, e):
+        if e.button() == Qt.MiddleButton and self._pan_from is not None:
+            self._pan_from = None
+            self.unsetCursor()
+            e.accept()
+            return
+        super().mouseReleaseEvent(e)
+
+    def drawBackground(self, painter, rect: QRectF):
+        colors = self.graph_scene.colors
+        if self.zoom < 0.45:  # dots would be noise when zoomed out
+            painter.fillRect(rect, colors.background)
+            return
+        if self._grid is None:  # one tile, repeated by the painter: no per-dot work
+            self._grid = QPixmap(int(GRID), int(GRID))
+            self._grid.fill(colors.background)
+            p = QPainter(self._grid)
+            p.setPen(QPen(colors.grid, 2))
+            p.drawPoint(0, 0)
+            p.end()
+        painter.fillRect(rect, QBrush(self._grid))
+
+    def drawForeground(self, painter, rect: QRectF):
+        if self.session.graph.nodes:
+            return
+        painter.save()
+        painter.resetTransform()  # draw in viewport pixels, whatever the zoom
+        painter.setPen(self.graph_scene.colors.muted)
+        f = painter.font()
+        f.setPointSizeF(12)
+        painter.setFont(f)
+        painter.drawText(self.viewport().rect(), Qt.AlignCenter,
+                         "Drag blocks here from the Blocks palette — start with Input.\n"
+                         "Then drag from a block's bottom port to the next block's top port to wire them.")
+        painter.restore()
+
+    # --- drops ------------------------------------------------------------------------------
+    def _accepts(self, mime: QMimeData) -> bool:
+        return mime.hasFormat(MIME_BLOCK) or any(u.toLocalFile().endswith(".cnnproj") for u in mime.urls())
+
+    def dragEnterEvent(self, e):
+        if self._accepts(e.mimeData()):
+            e.acceptProposedAction()
+        else:
+            e.ignore()
+
+    def dragMoveEvent(self, e):
+        if self._accepts(e.mimeData()):
+            e.acceptProposedAction()
+            if e.mimeData().hasFormat(MIME_BLOCK):  # show which wire a drop would split
+                self._hover_wire(self.graph_scene.wire_at(self.mapToScene(e.position().toPoint())))
+        else:
+            e.ignore()
+
+    def dragLeaveEvent(self, e):
+        self._hover_wire(None)
+        super().dragLeaveEvent(e)
+
+    def _hover_wire(self, wire) -> None:
+        old = getattr(self, "_hot_wire", None)
+        if old is not wire:
+            if old is not None and old.scene() is not None:
+                old.set_hot(False)
+            if wire is not None:
+                wire.set_hot(True)
+            self._hot_wire = wire
+
+    def dropEvent(self, e):
+        self._hover_wire(None)
+        mime = e.mimeData()
+        if mime.hasFormat(MIME_BLOCK):
+            type_ = bytes(mime.data(MIME_BLOCK)).decode()
+            self.graph_scene.drop_block(type_, self.mapToScene(e.position().toPoint()))
+            self.setFocus()
+            e.acceptProposedAction()
+            return
+        paths = [u.toLocalFile() for u in mime.urls() if u.toLocalFile().endswith(".cnnproj")]
+        if paths:
+            e.acceptProposedAction()
+            self.files_dropped.emit(paths)
+
+    # --- keyboard and clipboard -----------------------------------------------------------------
+    def keyPressEvent(self, e):
+        key, mods = e.key(), e.modifiers()
+        ctrl = bool(mods & Qt.ControlModifier)
+        step = 50.0 if mods & Qt.ShiftModifier else 10.0
+        arrows = {Qt.Key_Left: (-step, 0), Qt.Key_Right: (step, 0), Qt.Key_Up: (0, -step), Qt.Key_Down: (0, step)}
+        if key in (Qt.Key_Delete, Qt.Key_Backspace):
+            self.delete_selection()
+        elif ctrl and key == Qt.Key_C:
+            self.copy()
+        elif ctrl and key == Qt.Key_X:
+            self.copy()
+            self.delete_selection()
+        elif ctrl and key == Qt.Key_V:
+            self.paste()
+        elif ctrl and key == Qt.Key_D:
+            self.duplicate()
+        elif ctrl and key == Qt.Key_A:
+            self.session.select(list(self.session.graph.nodes))
+        elif key in arrows and not ctrl:
+            self.nudge(*arrows[key])
+        elif key == Qt.Key_F and not ctrl:
+            self.fit()
+        elif key == Qt.Key_Escape:
+            self.session.select([])
+        else:
+            super().keyPressEvent(e)
+            return
+        e.accept()
+
+    def delete_selection(self) -> None:
+        c = edits.delete(self.session.graph, list(self.session.selection), self.graph_scene.selected_edges())
+        if c is not None:
+            self.session.push(c)
+
+    def copy(self) -> bool:
+        """Copies the selected blocks as JSON text (plain text: a QMimeData handed to the
+        clipboard from Python is freed twice at exit by PySide6, crashing the app)."""
+        if not self.session.selection:
+            return False
+        QGuiApplication.clipboard().setText(edits.copy_payload(self.session.graph, self.session.selection))
+        self._paste_count = 0
+        return True
+
+    def paste(self, payload: str | None = None) -> list[str]:
+        if payload is None:
+            payload = QGuiApplication.clipboard().text()
+            if not edits.is_payload(payload):
+                self.graph_scene.message.emit("The clipboard holds no CNN Studio blocks to paste.")
+                return []
+        self._paste_count += 1
+        d = 40.0 * self._paste_count
+        c, ids = edits.paste(self.session.graph, payload, (d, d))
+        if c is not None:
+            self.session.push(c)
+            self.session.select(ids)
+        return ids
+
+    def duplicate(self) -> list[str]:
+        if not self.session.selection:
+            return []
+        payload = edits.copy_payload(self.session.graph, self.session.selection)
+        c, ids = edits.paste(self.session.graph, payload, (40.0, 40.0))
+        if c is not None:
+            c.label = f"Duplicate {len(ids)} block(s)"
+            self.session.push(c)
+            self.session.select(ids)
+        return ids
+
+    def nudge(self, dx: float, dy: float) -> None:
+        c = edits.nudge(self.session.graph, self.session.selection, dx, dy)
+        if c is not None:
+            self.session.push(c)
+
+    def arrange(self) -> None:
+        c = edits.auto_layout(self.session.graph)
+        if c is not None:
+            self.session.push(c)
+        self.fit()
+
+    def center_on_node(self, node_id: str) -> None:
+        item = self.graph_scene.nodes.get(node_id)
+        if isinstance(item, NodeItem):
+            self.ensureVisible(item, 60, 60)

@@ -1,0 +1,275 @@
+"""The editor window: canvas in the middle, docks around it, menus, toolbar, title.
+
+Training and inspection docks are hosted when their packages exist; they are built by
+other parts of the app and only receive the Session.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QPointF, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QScrollArea, QTabBar, QToolBar
+
+from .canvas import CanvasView
+from .documents import Documents, open_settings
+from .palette import PaletteDock
+from .problems import HistoryDock, ProblemsDock
+from .properties import PropertiesDock
+from .session import Session
+from .summary import SummaryDock
+from .theme import icon
+
+STATE_VERSION = 1
+
+
+def _hosted_docks(session, parent) -> list[QDockWidget]:
+    """Docks from the training and inspection packages, when those are installed."""
+    docks = []
+    try:
+        from .training.dock import TrainingDock
+    except ModuleNotFoundError as e:
+        if e.name not in ("cnnstudio.gui.training", "cnnstudio.gui.training.dock"):
+            raise
+    else:
+        docks.append(TrainingDock(session, parent))
+    try:
+        from .inspect.docks import create_docks
+    except ModuleNotFoundError as e:
+        if e.name not in ("cnnstudio.gui.inspect", "cnnstudio.gui.inspect.docks"):
+            raise
+    else:
+        docks.extend(create_docks(session, parent))
+    return docks
+
+
+def _scrollable(dock: QDockWidget) -> None:
+    """Let a hosted panel scroll instead of forcing its minimum size on the whole window."""
+    inner = dock.widget()
+    if inner is None or isinstance(inner, QScrollArea):
+        return
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.NoFrame)
+    dock.setWidget(area)
+    area.setWidget(inner)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings=None):
+        super().__init__()
+        self.setWindowIcon(icon("app"))
+        self.setDockNestingEnabled(True)
+        self.settings = settings or open_settings()
+        self.session = Session(self)
+        self.canvas = CanvasView(self.session, self)
+        self.setCentralWidget(self.canvas)
+        self.docs = Documents(self, self.session, self.settings)
+        self.palette = PaletteDock(self.session, self)
+        self.properties = PropertiesDock(self.session, self)
+        self.summary = SummaryDock(self.session, self)
+        self.problems = ProblemsDock(self.session, self)
+        self.history = HistoryDock(self.session, self)
+        self.addDockWidget(Qt.LeftDockWidgetArea, self.palette)
+        self.addDockWidget(Qt.RightDockWidgetArea, self.properties)
+        self.addDockWidget(Qt.RightDockWidgetArea, self.problems)
+        self.tabifyDockWidget(self.properties, self.history)
+        self.properties.raise_()
+        self.addDockWidget(Qt.BottomDockWidgetArea, self.summary)
+        self.hosted = _hosted_docks(self.session, self)
+        last = {True: self.history, False: self.summary}  # tabify onto the latest of each group
+        for dock in self.hosted:
+            if not dock.objectName():
+                dock.setObjectName(type(dock).__name__ + dock.windowTitle().replace(" ", ""))
+            _scrollable(dock)
+            # tall panels (training) share the right column; wide ones (plots) the bottom
+            right = type(dock).__name__ == "TrainingDock"
+            self.addDockWidget(Qt.RightDockWidgetArea if right else Qt.BottomDockWidgetArea, dock)
+            self.tabifyDockWidget(last[right], dock)
+            last[right] = dock
+        self.properties.raise_()
+        self.summary.raise_()
+        self.resizeDocks([self.palette, self.properties], [210, 330], Qt.Horizontal)
+        self.resizeDocks([self.summary], [220], Qt.Vertical)
+        self._default_state = self.saveState(STATE_VERSION)
+        self._build_actions()
+        self.palette.block_activated.connect(self.add_block_at_centre)
+        self.problems.node_activated.connect(self.canvas.center_on_node)
+        self.canvas.files_dropped.connect(lambda paths: self.docs.open_path(paths[0]))
+        self.canvas.graph_scene.message.connect(lambda m: self.statusBar().showMessage(m, 6000))
+        self.session.dirty_changed.connect(lambda _: self._update_title())
+        self.session.path_changed.connect(lambda _: self._update_title())
+        self.session.project_replaced.connect(self._update_title)
+        self.session.analysis_changed.connect(self._update_status)
+        self.docs.recent_changed.connect(self._fill_recent)
+        self.setAcceptDrops(True)
+        self._restore_layout()
+        self._update_title()
+        self._update_status()
+
+    # --- actions and menus -------------------------------------------------------------------
+    def _action(self, text, slot, shortcut=None, tip=None, icon_name=None) -> QAction:
+        a = QAction(text, self)
+        if shortcut:
+            a.setShortcuts(shortcut if isinstance(shortcut, list) else [QKeySequence(shortcut)])
+        if tip:
+            a.setStatusTip(tip)
+        if icon_name:
+            a.setIcon(icon(icon_name))
+        if "\t" in text:  # "Copy\tCtrl+C": the menu shows the key, toolbars only the name
+            a.setIconText(text.split("\t")[0].replace("&", ""))
+        a.triggered.connect(lambda *_: slot())
+        return a
+
+    def _build_actions(self) -> None:
+        d, c, s = self.docs, self.canvas, self.session
+        self.act_new = self._action("&New…", d.new_from_gallery, QKeySequence.New, "A new project, empty or from a template")
+        self.act_new_empty = self._action("New &empty project", d.new_empty)
+        self.act_open = self._action("&Open…", d.open_dialog, QKeySequence.Open)
+        self.act_save = self._action("&Save", d.save, QKeySequence.Save)
+        self.act_save_as = self._action("Save &as…", d.save_as, QKeySequence.SaveAs)
+        self.act_quit = self._action("&Quit", self.close, QKeySequence.Quit)
+        self.act_undo = self._action("&Undo", s.undo, QKeySequence.Undo)
+        self.act_redo = self._action("&Redo", s.redo, list(dict.fromkeys(
+            QKeySequence.keyBindings(QKeySequence.Redo) + [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])))
+        # canvas-only keys are handled by the canvas itself; the menu names them
+        self.act_cut = self._action("Cu&t\tCtrl+X", lambda: (c.copy(), c.delete_selection()))
+        self.act_copy = self._action("&Copy\tCtrl+C", c.copy)
+        self.act_paste = self._action("&Paste\tCtrl+V", c.paste)
+        self.act_dup = self._action("&Duplicate\tCtrl+D", c.duplicate)
+        self.act_delete = self._action("De&lete\tDel", c.delete_selection)
+        self.act_all = self._action("Select &all\tCtrl+A", lambda: s.select(list(s.graph.nodes)))
+        self.act_fit = self._action("&Fit to view\tF", c.fit)
+        self.act_arrange = self._action("&Arrange blocks", c.arrange, "Ctrl+L", "Lay the network out in layers")
+        self.act_zoom_in = self._action("Zoom &in", lambda: c.set_zoom(1.25), QKeySequence.ZoomIn)
+        self.act_zoom_out = self._action("Zoom &out", lambda: c.set_zoom(0.8), QKeySequence.ZoomOut)
+        self.act_reset_layout = self._action("&Reset window layout", self.reset_layout)
+
+        mb = self.menuBar()
+        m = mb.addMenu("&File")
+        for a in (self.act_new, self.act_new_empty, self.act_open):
+            m.addAction(a)
+        self.recent_menu = QMenu("Open &recent", self)
+        m.addMenu(self.recent_menu)
+        m.addSeparator()
+        for a in (self.act_save, self.act_save_as):
+            m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.act_quit)
+        m = mb.addMenu("&Edit")
+        for a in (self.act_undo, self.act_redo, None, self.act_cut, self.act_copy, self.act_paste,
+                  self.act_dup, self.act_delete, None, self.act_all):
+            m.addSeparator() if a is None else m.addAction(a)
+        self.view_menu = mb.addMenu("&View")
+        for a in (self.act_fit, self.act_arrange, self.act_zoom_in, self.act_zoom_out):
+            self.view_menu.addAction(a)
+        self.view_menu.addSeparator()
+        for dock in [self.palette, self.properties, self.problems, self.summary, self.history] + self.hosted:
+            self.view_menu.addAction(dock.toggleViewAction())
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.act_reset_layout)
+
+        tb = QToolBar("Main", self)
+        tb.setObjectName("MainToolbar")
+        tb.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        for a in (self.act_new, self.act_open, self.act_save, None, self.act_undo, self.act_redo, None,
+                  self.act_fit, self.act_arrange):
+            tb.addSeparator() if a is None else tb.addAction(a)
+        self.addToolBar(tb)
+        self._fill_recent()
+        self.session.dirty_changed.connect(lambda _: self._update_undo_actions())
+        self.session.analysis_changed.connect(self._update_undo_actions)
+        self._update_undo_actions()
+
+    def _update_undo_actions(self) -> None:
+        st = self.session.stack
+        self.act_undo.setEnabled(st.index > 0)
+        self.act_redo.setEnabled(st.index < len(st.commands))
+        self.act_undo.setText("&Undo " + st.commands[st.index - 1].label if st.index else "&Undo")
+        self.act_redo.setText("&Redo " + st.commands[st.index].label if st.index < len(st.commands) else "&Redo")
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.docs.recent()
+        for p in recent:
+            self.recent_menu.addAction(Path(p).name, lambda p=p: self.docs.open_path(p)).setStatusTip(p)
+        self.recent_menu.setEnabled(bool(recent))
+
+    # --- title and status -------------------------------------------------------------------
+    def _update_title(self) -> None:
+        s = self.session
+        where = f" — {s.path.name}" if s.path else ""
+        self.setWindowTitle(f"{s.project.name}[*]{where} — CNN Studio")
+        self.setWindowModified(s.dirty)
+
+    def _update_status(self) -> None:
+        a = self.session.analysis
+        n = len(self.session.graph.nodes)
+        errs = len(a.errors)
+        self.statusBar().showMessage(f"{n} blocks · " + (f"{errs} error(s)" if errs else "no errors"))
+
+    # --- editing helpers ---------------------------------------------------------------------
+    def add_block_at_centre(self, type_: str) -> None:
+        centre = self.canvas.mapToScene(self.canvas.viewport().rect().center())
+        self.canvas.graph_scene.drop_block(type_, QPointF(centre))
+
+    # --- layout memory -----------------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        geo = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if isinstance(geo, QByteArray):
+            self.restoreGeometry(geo)
+        else:
+            self.resize(1440, 900)
+        if isinstance(state, QByteArray):
+            self.restoreState(state, STATE_VERSION)
+        self._sized_docks = isinstance(state, QByteArray)
+
+    def _hide_stale_tab_bars(self) -> None:
+        """Qt 6.12 can leave the tab bar of an earlier, smaller tab group on screen after
+        several docks are tabified together (seen over the palette); hide any bar whose tabs
+        are a strict prefix of another bar's."""
+        bars = [b for b in self.findChildren(QTabBar, options=Qt.FindDirectChildrenOnly) if b.isVisible()]
+        tabs = {b: [b.tabText(i) for i in range(b.count())] for b in bars}
+        for b in bars:
+            if any(o is not b and len(tabs[o]) > len(tabs[b]) and tabs[o][:len(tabs[b])] == tabs[b]
+                   for o in bars):
+                b.hide()
+
+    def showEvent(self, e):
+        super().showEvent(e)
+        QTimer.singleShot(0, self._hide_stale_tab_bars)
+        if not self._sized_docks:  # first run: give the canvas most of the room
+            self._sized_docks = True
+            self.resizeDocks([self.palette, self.properties], [210, 330], Qt.Horizontal)
+            self.resizeDocks([self.summary], [230], Qt.Vertical)
+            self.resizeDocks([self.properties, self.problems], [520, 160], Qt.Vertical)
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state, STATE_VERSION)
+        for dock in self.findChildren(QDockWidget):
+            dock.show()
+
+    def save_layout(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState(STATE_VERSION))
+        self.settings.sync()
+
+    # --- closing and drops -------------------------------------------------------------------
+    def closeEvent(self, e):
+        if not self.docs.ask_save():
+            e.ignore()
+            return
+        self.docs.journal.remove()
+        self.save_layout()
+        e.accept()
+
+    def dragEnterEvent(self, e):
+        if any(u.toLocalFile().endswith(".cnnproj") for u in e.mimeData().urls()):
+            e.acceptProposedAction()
+
+    def dropEvent(self, e):
+        paths = [u.toLocalFile() for u in e.mimeData().urls() if u.toLocalFile().endswith(".cnnproj")]
+        if paths:
+            e.acceptProposedAction()
+            self.docs.open_path(paths[0])

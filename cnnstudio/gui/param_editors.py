@@ -1,0 +1,252 @@
+"""One small editor widget per parameter kind, generated from the block's `Param` spec.
+
+Each has `value()`, `set_value(v)` (silent) and a `changed` signal that fires once per
+finished edit (Enter, focus out, a click or an arrow step), so one edit = one undo step.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSpinBox, QToolButton,
+                               QWidget)
+
+INT_MAX = 2**31 - 1
+
+
+def _spin(lo, hi) -> QSpinBox:
+    s = QSpinBox()
+    s.setRange(int(lo if lo is not None else -INT_MAX), int(min(hi if hi is not None else INT_MAX, INT_MAX)))
+    s.setKeyboardTracking(False)
+    s.setAccelerated(True)
+    s.setMinimumWidth(52)  # the range's widest number would make the panel too wide
+    return s
+
+
+class Editor(QWidget):
+    changed = Signal()
+
+    def __init__(self, param):
+        super().__init__()
+        self.param = param
+        self._quiet = False
+        self.lay = QHBoxLayout(self)
+        self.lay.setContentsMargins(0, 0, 0, 0)
+        self.lay.setSpacing(4)
+        self.setToolTip(param.help)
+
+    def _emit(self, *_):
+        if not self._quiet:
+            self.changed.emit()
+
+    def set_value(self, v) -> None:
+        self._quiet = True
+        try:
+            self._set(v)
+        finally:
+            self._quiet = False
+
+
+class IntEditor(Editor):
+    def __init__(self, param):
+        super().__init__(param)
+        self.spin = _spin(param.min, param.max)
+        self.spin.valueChanged.connect(self._emit)
+        self.lay.addWidget(self.spin)
+
+    def value(self):
+        return self.spin.value()
+
+    def _set(self, v):
+        self.spin.setValue(int(v))
+
+
+class FloatEditor(Editor):
+    def __init__(self, param):
+        super().__init__(param)
+        self.spin = QDoubleSpinBox()
+        small = param.default and 0 < abs(param.default) < 1e-3
+        self.spin.setDecimals(7 if small else 4)
+        self.spin.setRange(param.min if param.min is not None else -1e9, param.max if param.max is not None else 1e9)
+        self.spin.setSingleStep(1e-5 if small else (0.05 if (param.max or 0) <= 1 else 0.1))
+        self.spin.setKeyboardTracking(False)
+        self.spin.setMinimumWidth(60)
+        self.spin.valueChanged.connect(self._emit)
+        self.lay.addWidget(self.spin)
+
+    def value(self):
+        return round(self.spin.value(), self.spin.decimals())
+
+    def _set(self, v):
+        self.spin.setValue(float(v))
+
+
+class BoolEditor(Editor):
+    def __init__(self, param):
+        super().__init__(param)
+        self.box = QCheckBox()
+        self.box.toggled.connect(self._emit)
+        self.lay.addWidget(self.box)
+        self.lay.addStretch(1)
+
+    def value(self):
+        return self.box.isChecked()
+
+    def _set(self, v):
+        self.box.setChecked(bool(v))
+
+
+class ChoiceEditor(Editor):
+    def __init__(self, param):
+        super().__init__(param)
+        self.combo = QComboBox()
+        self.combo.setMinimumWidth(60)
+        self.combo.addItems(list(param.choices))
+        self.combo.currentTextChanged.connect(self._emit)
+        self.lay.addWidget(self.combo)
+
+    def value(self):
+        return self.combo.currentText()
+
+    def _set(self, v):
+        self.combo.setCurrentText(str(v))
+
+
+class SizeEditor(Editor):
+    """int or [h, w]: two spin boxes; the chain button keeps them equal (a single int)."""
+
+    def __init__(self, param, with_none: bool = False):
+        super().__init__(param)
+        self.h, self.w = _spin(param.min, param.max), _spin(param.min, param.max)
+        self.link = QToolButton(text="=", checkable=True, checked=True, toolTip="Same height and width (one number)")
+        self.auto = None
+        if with_none:  # nullable: e.g. pooling stride, empty = the window size
+            self.auto = QCheckBox("auto")
+            self.auto.setToolTip("Empty: " + param.help)
+            self.auto.toggled.connect(self._auto_toggled)
+            self.lay.addWidget(self.auto)
+        self.lay.addWidget(self.h)
+        self.lay.addWidget(QLabel("×"))
+        self.lay.addWidget(self.w)
+        self.lay.addWidget(self.link)
+        self.h.valueChanged.connect(self._h_changed)
+        self.w.valueChanged.connect(self._w_changed)
+        self.link.toggled.connect(self._link_toggled)
+
+    def _h_changed(self, v):
+        if self.link.isChecked() and self.w.value() != v:
+            self.w.blockSignals(True)
+            self.w.setValue(v)
+            self.w.blockSignals(False)
+        self._emit()
+
+    def _w_changed(self, v):
+        if self.link.isChecked() and self.h.value() != v:
+            self.h.blockSignals(True)
+            self.h.setValue(v)
+            self.h.blockSignals(False)
+        self._emit()
+
+    def _link_toggled(self, on):
+        if on and self.h.value() != self.w.value():
+            self.w.setValue(self.h.value())  # emits through _w_changed
+        elif on:
+            self._emit()
+        # unlinking alone changes nothing yet: the edit comes with the first different value
+
+    def _auto_toggled(self, on):
+        for wdg in (self.h, self.w, self.link):
+            wdg.setEnabled(not on)
+        self._emit()
+
+    def value(self):
+        if self.auto is not None and self.auto.isChecked():
+            return None
+        if self.link.isChecked() or self.h.value() == self.w.value():
+            return self.h.value()
+        return [self.h.value(), self.w.value()]
+
+    def _set(self, v):
+        if self.auto is not None:
+            self.auto.setChecked(v is None)
+            for wdg in (self.h, self.w, self.link):
+                wdg.setEnabled(v is not None)
+        if v is None:
+            return
+        h, w = (v[0], v[1]) if isinstance(v, list) else (v, v)
+        self.link.blockSignals(True)
+        self.link.setChecked(False)
+        self.h.setValue(int(h))
+        self.w.setValue(int(w))
+        self.link.setChecked(not isinstance(v, list))
+        self.link.blockSignals(False)
+
+
+class PaddingEditor(Editor):
+    """A number (or [h, w]) of pixels, or "same" / "valid"."""
+
+    def __init__(self, param):
+        super().__init__(param)
+        self.mode = QComboBox()
+        self.mode.addItems(["pixels", "same", "valid"])
+        self.mode.setMinimumWidth(60)
+        self.mode.setToolTip('"same" keeps the size (stride 1); "valid" adds no border')
+        self.size = SizeEditor(param)
+        self.lay.addWidget(self.mode)
+        self.lay.addWidget(self.size, 1)
+        self.mode.currentTextChanged.connect(self._mode_changed)
+        self.size.changed.connect(self._emit)
+
+    def _mode_changed(self, text):
+        self.size.setEnabled(text == "pixels")
+        self._emit()
+
+    def value(self):
+        m = self.mode.currentText()
+        return self.size.value() if m == "pixels" else m
+
+    def _set(self, v):
+        mode = v if v in ("same", "valid") else "pixels"
+        self.mode.setCurrentText(mode)
+        self.size.setEnabled(mode == "pixels")
+        if mode == "pixels":
+            self.size.set_value(v)
+
+
+class ShapeEditor(Editor):
+    """[channels, height, width] of the input."""
+
+    def __init__(self, param):
+        super().__init__(param)
+        self.spins = []
+        for i, name in enumerate(("C", "H", "W")):
+            if i:
+                self.lay.addWidget(QLabel("×"))
+            s = _spin(param.min, param.max)
+            s.setToolTip(("channels", "height", "width")[i])
+            s.valueChanged.connect(self._emit)
+            self.spins.append(s)
+            self.lay.addWidget(s)
+
+    def value(self):
+        return [s.value() for s in self.spins]
+
+    def _set(self, v):
+        for s, x in zip(self.spins, v):
+            s.setValue(int(x))
+
+
+def make_editor(param) -> Editor:
+    if param.kind == "int":
+        return IntEditor(param)
+    if param.kind == "float":
+        return FloatEditor(param)
+    if param.kind == "bool":
+        return BoolEditor(param)
+    if param.kind == "choice":
+        return ChoiceEditor(param)
+    if param.kind == "size":
+        return SizeEditor(param, with_none=param.nullable)
+    if param.kind == "padding":
+        return PaddingEditor(param)
+    if param.kind == "shape":
+        return ShapeEditor(param)
+    raise ValueError(f"no editor for parameter kind {param.kind!r}")

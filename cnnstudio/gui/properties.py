@@ -1,0 +1,166 @@
+"""The properties panel: a form generated from the selected block's parameter specs.
+
+Every finished edit becomes one undoable SetParams; the block's problems show inline,
+under the field they concern, with their quick fix.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QDockWidget, QFormLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget)
+
+from ..core.blocks import CATALOGUE
+from ..core.commands import SetParams
+from ..core.fixes import fix_command
+from .param_editors import make_editor
+from .text import fmt_count, fmt_shape
+from .theme import category_icon
+
+
+class PropertiesDock(QDockWidget):
+    def __init__(self, session, parent=None):
+        super().__init__("Properties", parent)
+        self.setObjectName("PropertiesDock")
+        self.session = session
+        self.node_id: str | None = None
+        self.node_type: str | None = None
+        self.editors: dict = {}
+        self.field_errors: dict[str, QLabel] = {}
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # wrap, never scroll sideways
+        self.setWidget(self.scroll)
+        session.selection_changed.connect(lambda ids: self.refresh())
+        session.analysis_changed.connect(self.refresh)
+        session.project_replaced.connect(self.refresh)
+        self.refresh()
+
+    # --- building the form -----------------------------------------------------------------
+    def refresh(self) -> None:
+        sel = self.session.selection
+        node = self.session.graph.nodes.get(sel[0]) if len(sel) == 1 else None
+        if node is None:
+            self.node_id = self.node_type = None
+            self.editors = {}
+            self._message("Select a block to see and edit its parameters." if not sel
+                          else f"{len(sel)} blocks selected. Select one to edit it.")
+            return
+        if (node.id, node.type) != (self.node_id, self.node_type):
+            self._build(node)
+        self._update_values(node)
+
+    def _message(self, text: str) -> None:
+        w = QLabel(text)
+        w.setObjectName("hint")
+        w.setWordWrap(True)
+        w.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        w.setContentsMargins(10, 10, 10, 10)
+        self.scroll.setWidget(w)
+
+    def _build(self, node) -> None:
+        self._problems_key, self._shown = None, 0  # a fresh form shows its problems anew
+        spec = CATALOGUE[node.type]
+        self.node_id, self.node_type = node.id, node.type
+        body = QWidget()
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(10, 8, 10, 8)
+        lay.setSpacing(8)
+        head = QLabel()
+        head.setTextFormat(Qt.RichText)
+        head.setText(f"<span style='font-size:13pt; font-weight:600'>{node.type}</span>"
+                     f"&nbsp;&nbsp;<span style='color:gray'>{node.id}</span>")
+        icon = QLabel()
+        icon.setPixmap(category_icon(spec.category).pixmap(22, 22))
+        row = QWidget()
+        rl = QFormLayout(row)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addRow(icon, head)
+        lay.addWidget(row)
+        helptext = QLabel(spec.help)
+        helptext.setObjectName("hint")
+        helptext.setWordWrap(True)
+        lay.addWidget(helptext)
+        self.shape_label = QLabel()
+        self.shape_label.setObjectName("totals")
+        lay.addWidget(self.shape_label)
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignRight)
+        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        form.setVerticalSpacing(4)
+        self.editors, self.field_errors = {}, {}
+        for p in spec.params:
+            ed = make_editor(p)
+            ed.setObjectName(f"param_{p.name}")
+            ed.changed.connect(lambda name=p.name: self.commit(name))
+            err = QLabel()
+            err.setObjectName("fieldError")
+            err.setWordWrap(True)
+            err.hide()
+            holder = QWidget()
+            hl = QVBoxLayout(holder)
+            hl.setContentsMargins(0, 0, 0, 0)
+            hl.setSpacing(2)
+            hl.addWidget(ed)
+            hl.addWidget(err)
+            label = QLabel(p.name.replace("_", " "))
+            label.setToolTip(p.help)
+            form.addRow(label, holder)
+            self.editors[p.name] = ed
+            self.field_errors[p.name] = err
+        if not spec.params:
+            none = QLabel("This block has no parameters.")
+            none.setObjectName("hint")
+            form.addRow(none)
+        lay.addLayout(form)
+        self.problem_box = QVBoxLayout()
+        self.problem_box.setSpacing(6)
+        lay.addLayout(self.problem_box)
+        lay.addStretch(1)
+        self.scroll.setWidget(body)
+
+    def _update_values(self, node) -> None:
+        for name, ed in self.editors.items():
+            ed.set_value(node.params.get(name))
+        a = self.session.analysis
+        info = a.info.get(node.id)
+        if info and info.out:
+            ins = " + ".join(fmt_shape(s) for s in info.in_shapes or []) or "—"
+            self.shape_label.setText(f"{ins} → {fmt_shape(info.shape)}   ·   "
+                                     f"{fmt_count(info.out.params)} params")
+        else:
+            self.shape_label.setText("output shape unknown")
+        problems = a.problems_for(node.id)
+        key = [(p.severity, p.message) for p in problems]
+        if key == getattr(self, "_problems_key", None) and self.problem_box.count() == self._shown:
+            return
+        self._problems_key = key
+        for err in self.field_errors.values():
+            err.hide()
+        while self.problem_box.count():
+            w = self.problem_box.takeAt(0).widget()
+            if w:
+                w.deleteLater()
+        for p in problems:
+            field = next((n for n in self.editors if p.message.startswith(f"{node.id}: {n} ")), None)
+            if field:  # a range error belongs under its field
+                self.field_errors[field].setText(p.message.split(": ", 1)[1])
+                self.field_errors[field].show()
+            label = QLabel(("⛔ " if p.severity == "error" else "⚠ ") + p.message)
+            label.setWordWrap(True)
+            label.setObjectName("fieldError" if p.severity == "error" else "")
+            self.problem_box.addWidget(label)
+            if p.fix:
+                b = QPushButton(f"Fix: {p.fix.label}")
+                b.clicked.connect(lambda _=False, p=p: self.session.push(
+                    fix_command(self.session.graph, p.node, p.fix)))
+                self.problem_box.addWidget(b)
+        self._shown = self.problem_box.count()
+
+    # --- applying edits --------------------------------------------------------------------
+    def commit(self, name: str) -> None:
+        node = self.session.graph.nodes.get(self.node_id)
+        if node is None:
+            return
+        value = self.editors[name].value()
+        if node.params.get(name) == value:
+            return
+        self.session.push(SetParams(self.session.graph, node.id, {name: value}))

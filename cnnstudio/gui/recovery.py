@@ -1,0 +1,83 @@
+"""Crash recovery journal (Qt-free): the open project, written atomically while editing.
+
+Each window writes its own journal file; a clean exit, a save or a discard deletes it.
+A journal left behind by a process that is no longer running is offered on next start.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from ..core.project import ProjectError, atomic_write_text, parse_project, project_to_dict
+
+KIND = "cnnstudio.journal"
+
+
+class Journal:
+    def __init__(self, directory: Path):
+        self.dir = Path(directory)
+        self.path = self.dir / f"journal-{os.getpid()}-{time.time_ns()}.json"
+
+    def write(self, project, project_path) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        doc = {"format": KIND, "pid": os.getpid(), "saved_at": time.time(),
+               "path": str(project_path) if project_path else None, "project": project_to_dict(project)}
+        atomic_write_text(self.path, json.dumps(doc))
+
+    def remove(self) -> None:
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+
+    def adopt(self, path: Path) -> None:
+        """Take over a restored journal: it is deleted once the user saves or discards."""
+        if Path(path) != self.path:
+            self.remove()
+        self.path = Path(path)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # our own earlier windows: treat as left behind
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def pending(directory: Path, own: Path | None = None) -> list[Path]:
+    """Journals left behind by ended sessions, newest first."""
+    d = Path(directory)
+    if not d.is_dir():
+        return []
+    found = []
+    for p in d.glob("journal-*.json"):
+        if own is not None and p == own:
+            continue
+        try:
+            pid = int(p.name.split("-")[1])
+        except (IndexError, ValueError):
+            pid = -1
+        if pid > 0 and _alive(pid):
+            continue  # another running CNN Studio owns it
+        found.append(p)
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def read(path: Path):
+    """(Project, original file path or None, saved_at); raises ProjectError if unusable."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ProjectError(f"{path}: the recovery journal cannot be read ({e}).") from None
+    if not isinstance(doc, dict) or doc.get("format") != KIND:
+        raise ProjectError(f"{path}: not a CNN Studio recovery journal.")
+    project = parse_project(doc.get("project"), source="recovery journal")
+    original = doc.get("path")
+    return project, (Path(original) if isinstance(original, str) else None), doc.get("saved_at")

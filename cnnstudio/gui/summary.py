@@ -1,0 +1,231 @@
+"""The summary dock: the textbook layer table with totals, Explain for the selected block,
+and Cost (parameters, MACs, memory for a batch size and precision).
+
+The table is a model over the current analysis, so a 500-layer network re-shows in a
+fraction of a millisecond after each edit (only visible rows are drawn).
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDockWidget, QFormLayout, QHeaderView, QLabel,
+                               QPlainTextEdit, QScrollArea, QSpinBox, QTableView, QTabWidget, QVBoxLayout, QWidget)
+
+from ..core.cost import OPTIMIZER_SLOTS, human_bytes, totals, training_memory
+from ..core.explain import explain
+from .text import activation_text, fmt_shape, window_text
+from .theme import ERROR
+
+COLUMNS = ("Layer", "Output shape", "Size", "Activation", "Parameters", "MACs")
+
+
+class SummaryModel(QAbstractTableModel):
+    def __init__(self, session):
+        super().__init__()
+        self.session = session
+        self.rows: list[str] = []
+        self.keys: list = []
+        self.reload()
+
+    def reload(self) -> None:
+        a = self.session.analysis
+        g = self.session.graph
+        # topological order, then blocks left out of it (cycles)
+        rows = [n for n in a.order if n in g.nodes] + [n for n in g.nodes if n not in a.info]
+        keys = [self._key(n) for n in rows]
+        if rows != self.rows:
+            self.beginResetModel()
+            self.rows, self.keys = rows, keys
+            self.endResetModel()
+            return
+        # same rows: repaint only those whose numbers changed
+        changed = [i for i, (k, old) in enumerate(zip(keys, self.keys))
+                   if k[0] is not old[0] or k[1] != old[1]]
+        self.keys = keys
+        if changed:
+            self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], len(COLUMNS) - 1))
+
+    def _key(self, nid):
+        info = self.session.analysis.info.get(nid)
+        out = info.out if info else None
+        # the params dict itself: commands replace it on every change, and holding it keeps its id unique
+        return (self.session.graph.nodes[nid].params, out and (out.shape, out.params, out.macs))
+
+    def rowCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()):
+        return len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):
+        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index, role=Qt.DisplayRole):
+        nid = self.rows[index.row()]
+        node = self.session.graph.nodes.get(nid)
+        if node is None:
+            return None
+        info = self.session.analysis.info.get(nid)
+        out = info.out if info else None
+        col = index.column()
+        if role == Qt.DisplayRole:
+            if col == 0:
+                return f"{nid} ({node.type})"
+            if col == 1:
+                return fmt_shape(out.shape) if out else "error"
+            if col == 2:
+                return window_text(node)
+            if col == 3:
+                return activation_text(node)
+            if col == 4:
+                return f"{out.params:,}" if out else ""
+            if col == 5:
+                return f"{out.macs:,}" if out else ""
+        if role == Qt.TextAlignmentRole and col >= 4:
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        if role == Qt.ForegroundRole and out is None:
+            return QColor(ERROR)
+        if role == Qt.ToolTipRole and out is None:
+            return "\n".join(p.message for p in self.session.analysis.problems_for(nid))
+        return None
+
+
+class SummaryDock(QDockWidget):
+    def __init__(self, session, parent=None):
+        super().__init__("Summary", parent)
+        self.setObjectName("SummaryDock")
+        self.session = session
+        self._selecting = False
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.setWidget(self.tabs)
+
+        # summary table
+        page = QWidget()
+        lay = QVBoxLayout(page)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        self.model = SummaryModel(session)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        h = self.table.horizontalHeader()
+        h.setSectionResizeMode(QHeaderView.Interactive)
+        h.setSectionResizeMode(0, QHeaderView.Stretch)
+        for col, width in enumerate((190, 130, 80, 90, 120, 140)):
+            self.table.setColumnWidth(col, width)
+        self.table.selectionModel().selectionChanged.connect(self._rows_selected)
+        self.totals = QLabel()
+        self.totals.setObjectName("totals")
+        lay.addWidget(self.table, 1)
+        lay.addWidget(self.totals)
+        self.tabs.addTab(page, "Summary")
+
+        # explain
+        self.explain = QPlainTextEdit(readOnly=True)
+        self.explain.setObjectName("explain")
+        self.tabs.addTab(self.explain, "Explain")
+
+        # cost
+        cost = QWidget()
+        form = QFormLayout(cost)
+        form.setContentsMargins(12, 10, 12, 10)
+        self.batch = QSpinBox(minimum=1, maximum=65536, value=64)
+        self.batch.setToolTip("Samples per training step")
+        self.precision = QComboBox()
+        self.precision.addItems(["fp32", "bf16", "fp16"])
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(list(OPTIMIZER_SLOTS))
+        self.optimizer.setCurrentText("adam")
+        self.cost_labels = {k: QLabel() for k in ("params", "macs", "activations", "weights", "gradients",
+                                                   "optimizer", "act_mem", "total")}
+        form.addRow("Batch size", self.batch)
+        form.addRow("Precision", self.precision)
+        form.addRow("Optimizer", self.optimizer)
+        for key, text in (("params", "Parameters"), ("macs", "MACs per sample"),
+                          ("activations", "Activation memory per sample"), ("weights", "Weights"),
+                          ("gradients", "Gradients"), ("optimizer", "Optimizer state"),
+                          ("act_mem", "Activations (whole batch)"), ("total", "Estimated training memory")):
+            self.cost_labels[key].setTextInteractionFlags(Qt.TextSelectableByMouse)
+            form.addRow(text, self.cost_labels[key])
+        note = QLabel("Rough estimate: framework workspace and fragmentation not included.")
+        note.setObjectName("hint")
+        note.setWordWrap(True)
+        form.addRow(note)
+        for w in (self.batch,):
+            w.valueChanged.connect(self._update_cost)
+        self.precision.currentTextChanged.connect(self._update_cost)
+        self.optimizer.currentTextChanged.connect(self._update_cost)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setWidget(cost)
+        self.tabs.addTab(scroll, "Cost")
+
+        session.analysis_changed.connect(self.reload)
+        session.selection_changed.connect(self._select_rows)
+        self.reload()
+
+    # --- refresh ---------------------------------------------------------------------------
+    def reload(self) -> None:
+        self.model.reload()
+        a = self.session.analysis
+        t = self._totals = totals(a)
+        errors = len(a.errors)
+        state = f"  ·  {errors} error(s)" if errors else ""
+        self.totals.setText(f"{len(self.session.graph.nodes)} blocks  ·  {t['total_params']:,} parameters "
+                            f"({t['trainable_params']:,} trainable)  ·  {t['macs']:,} MACs{state}")
+        self._select_rows(self.session.selection)
+        self._update_cost(t)
+
+    def _update_cost(self, t=None):
+        a = self.session.analysis
+        t = t if isinstance(t, dict) else totals(a)
+        prec = self.precision.currentText()
+        mem = training_memory(a, self.batch.value(), prec, self.optimizer.currentText())
+        bytes_per = {"fp32": 4, "bf16": 2, "fp16": 2}[prec]
+        L = self.cost_labels
+        L["params"].setText(f"{t['total_params']:,}  ({t['trainable_params']:,} trainable)")
+        L["macs"].setText(f"{t['macs']:,}")
+        L["activations"].setText(human_bytes(bytes_per * (t["activation_elements"] + a.total("inner"))))
+        for key in ("weights", "gradients", "optimizer"):
+            L[key].setText(human_bytes(mem[key]))
+        L["act_mem"].setText(human_bytes(mem["activations"]))
+        L["total"].setText(f"<b>{human_bytes(mem['total'])}</b>" + ("" if a.ok else
+                           "  (network has errors: blocks after them are not counted)"))
+
+    def _update_explain(self) -> None:
+        sel = self.session.selection
+        if len(sel) != 1 or sel[0] not in self.session.graph.nodes:
+            self.explain.setPlainText("Select a block to see how its output size and parameters are computed.")
+            return
+        self.explain.setPlainText("\n".join(explain(self.session.graph, self.session.analysis, sel[0])))
+
+    # --- row ↔ node selection --------------------------------------------------------------
+    def _select_rows(self, ids) -> None:
+        self._update_explain()
+        self._selecting = True
+        try:
+            sm = self.table.selectionModel()
+            sm.clearSelection()
+            rows = {n: i for i, n in enumerate(self.model.rows)}
+            for nid in ids:
+                if nid in rows:
+                    sm.select(self.model.index(rows[nid], 0),
+                              QItemSelectionModel.Select | QItemSelectionModel.Rows)
+            if ids and ids[0] in rows:
+                self.table.scrollTo(self.model.index(rows[ids[0]], 0))
+        finally:
+            self._selecting = False
+
+    def _rows_selected(self, *_):
+        if self._selecting:
+            return
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        self.session.select([self.model.rows[r] for r in rows])
