@@ -16,7 +16,7 @@ from ..core.explain import explain
 from .text import activation_text, fmt_shape, window_text
 from .theme import ERROR
 
-COLUMNS = ("Layer", "Output shape", "Size", "Activation", "Parameters", "MACs")
+COLUMNS = ("Layer", "Output shape", "Kernel / stride", "Activation", "Parameters", "MACs")
 
 
 class SummaryModel(QAbstractTableModel):
