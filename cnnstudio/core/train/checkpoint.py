@@ -4,8 +4,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import torch
-
 from .errors import TrainError
 from .runs import load_weights, optimizer_from_files, optimizer_to_files, save_weights, write_json
 

@@ -68,6 +68,9 @@ class Trainer:
         self.project, self.run_dir = project, Path(run_dir)
         self.overrides, self.resume = overrides or {}, resume
         self.callbacks = default_callbacks() if callbacks is None else list(callbacks)
+        # built-in extras (the inspection timeline) must never cost a run: on an error they are
+        # switched off with a note; callbacks a caller passes in fail the run as they should
+        self._optional = {id(cb) for cb in self.callbacks} if callbacks is None else set()
         self.report = report or (lambda msg: None)
         self.control = control or Control()
         self.dataset = dataset
@@ -77,24 +80,23 @@ class Trainer:
     # --- public ------------------------------------------------------------------------
     def run(self) -> dict:
         """Train; never raises for anything a user can cause. → {status, message, run_dir, ...}."""
-        status, message = "failed", ""
+        status, message, self.error_kind = "failed", "", None
         try:
             self._prepare()
             status, message = self._fit()
         except TrainError as e:
-            message = str(e)
-            status = e.status
+            message, status, self.error_kind, self.error_fix = str(e), e.status, e.kind, e.fix
         except DiskError as e:
-            message = e.strerror or str(e)
+            message, self.error_kind = e.strerror or str(e), "disk"
         except torch.OutOfMemoryError:
-            message = oom_message(self, torch)
+            message, self.error_kind = oom_message(self, torch), "oom"
         except RuntimeError as e:
             if "out of memory" in str(e).lower() or "can't allocate memory" in str(e).lower():
-                message = oom_message(self, torch)
+                message, self.error_kind = oom_message(self, torch), "oom"
             else:
-                message = self._unexpected(e)
+                message, self.error_kind = self._unexpected(e), "error"
         except Exception as e:  # noqa: BLE001 - last resort: a message and a log, never a traceback
-            message = self._unexpected(e)
+            message, self.error_kind = self._unexpected(e), "error"
         return self._finish(status, message)
 
     # --- set-up ------------------------------------------------------------------------
@@ -166,7 +168,7 @@ class Trainer:
                 lr = self.schedule.lr_at(epoch, step)
                 set_lr(self.optimizer, lr)
                 out, loss = self._step(x, y)
-                self.objective.accumulate(sums, out, y, loss)
+                self.objective.accumulate(sums, out, y, loss, top5=False)
                 ctx.batch, ctx.loss = b, loss
                 if self.callbacks:
                     self._call("on_batch_end", ctx)
@@ -181,7 +183,7 @@ class Trainer:
                     left = (steps - done + (cfg.epochs - epoch) * steps) * bs / rate
                     self.report({"type": "batch", "epoch": epoch, "epochs": cfg.epochs, "batch": done,
                                  "batches": steps, "loss": running, "lr": lr, "images_per_s": rate,
-                                 "eta_s": left})
+                                 "eta_s": left, "time": now})
             train_s = time.perf_counter() - t0 - paused
             row = {"epoch": epoch, **self.objective.finish(sums, "train")}
             if not math.isfinite(row["train_loss"]):
@@ -281,13 +283,22 @@ class Trainer:
             tips.append('use "precision": "bf16" or "fp32"')
         tips += ["add BatchNorm after the convolutions", "check the inputs are normalised"]
         return TrainError(f"The loss became NaN/infinite in {where} at epoch {epoch}, batch {batch + 1}: the run "
-                          f"was stopped. {kept} Try: " + "; ".join(tips) + ".", status="failed")
+                          f"was stopped. {kept} Try: " + "; ".join(tips) + ".", kind="nan", status="failed")
 
     def _call(self, hook: str, ctx) -> None:
-        for cb in self.callbacks:
+        for cb in list(self.callbacks):
             fn = getattr(cb, hook, None)
-            if fn:
+            if not fn:
+                continue
+            if id(cb) not in self._optional:
                 fn(ctx)
+                continue
+            try:
+                fn(ctx)
+            except Exception as e:  # noqa: BLE001 - see __init__
+                self.callbacks.remove(cb)
+                self.info.setdefault("notes", []).append(
+                    f"{type(cb).__name__} was switched off after an error in {hook}: {e.__class__.__name__}: {e}")
 
     def _unexpected(self, e: Exception) -> str:
         log = self.run_dir / "error.log"
@@ -307,6 +318,7 @@ class Trainer:
             except Exception:  # noqa: BLE001 - a callback must not lose the run
                 pass
         result = {"type": "done", "status": status, "message": message, "run_dir": str(self.run_dir),
+                  "kind": self.error_kind, "fix": getattr(self, "error_fix", None),
                   "epochs_done": len(getattr(self, "history", [])), "best": getattr(self, "best", None)}
         if (self.run_dir / "run.json").exists() and self.info:
             self.info.update(status=status, message=message, updated=setup.now())

@@ -1,0 +1,137 @@
+"""`cnnstudio train FILE`: the window's training engine, headless.
+
+Exit codes: 0 trained (or stopped early by early stopping), 1 the network or its head does not
+fit the dataset, 2 bad input (file, option, dataset), 3 the run failed or was interrupted.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+EXIT_FOR_KIND = {"network": 1, "head": 1, "input": 1, "config": 2, "dataset": 2, "device": 2, "checkpoint": 2}
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("train", help="train a project headless (same engine as the window)",
+                       description="Train a project's network on its dataset. Exit status: 0 done, 1 the "
+                       "network or head does not fit the dataset, 2 bad input, 3 failed or interrupted.")
+    p.add_argument("file", help="a .cnnproj project file")
+    p.add_argument("--dataset", metavar="ID", help="dataset id (see `cnnstudio datasets`)")
+    p.add_argument("--epochs", type=int, metavar="N")
+    p.add_argument("--batch-size", type=int, metavar="N")
+    p.add_argument("--lr", type=float, metavar="LR", help="learning rate")
+    p.add_argument("--optimizer", choices=["sgd", "rmsprop", "adam", "adamw"])
+    p.add_argument("--schedule", choices=["none", "step", "cosine", "onecycle", "plateau"])
+    p.add_argument("--device", metavar="DEV", help="auto (default), cpu, cuda, cuda:N or mps")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"])
+    p.add_argument("--seed", type=int)
+    p.add_argument("--out", metavar="DIR", help="the run folder to create (default: a new folder in FILE's "
+                   "<name>.runs/ beside the project)")
+    p.add_argument("--resume", metavar="RUN", help="continue this run folder from its last checkpoint")
+    p.add_argument("--check-overfit", action="store_true", help="first check the network can overfit one batch")
+    p.add_argument("--json", action="store_true", help="print one JSON object per epoch (and a final one)")
+    p.set_defaults(run=run)
+
+
+def _bar(done: int, total: int, width: int = 24) -> str:
+    k = int(width * done / max(total, 1))
+    return "█" * k + "·" * (width - k)
+
+
+def _progress_printer(args):
+    tty = sys.stderr.isatty()
+
+    def report(msg):
+        t = msg["type"]
+        if t == "batch" and tty:
+            eta = int(msg["eta_s"])
+            print(f"\repoch {msg['epoch']}/{msg['epochs']} {_bar(msg['batch'], msg['batches'])} "
+                  f"{msg['batch']}/{msg['batches']} loss {msg['loss']:.4f} {msg['images_per_s']:.0f} img/s "
+                  f"ETA {eta // 60}:{eta % 60:02d} ", end="", file=sys.stderr, flush=True)
+        elif t == "epoch":
+            if args.json:
+                print(json.dumps({k: v for k, v in msg.items() if k not in ("type", "epochs")}), flush=True)
+            score = (f"val acc {msg['val_accuracy']:.4f}" if "val_accuracy" in msg else
+                     f"val IoU {msg['val_iou']:.4f}" if "val_iou" in msg else "")
+            print(("\r" if tty else "") + f"epoch {msg['epoch']}/{msg['epochs']}: train loss {msg['train_loss']:.4f}"
+                  + (f", val loss {msg['val_loss']:.4f}" if "val_loss" in msg else "") + (f", {score}" if score else "")
+                  + f", {msg['seconds']:.1f} s, {msg['images_per_s']:.0f} img/s" + " " * 10, file=sys.stderr, flush=True)
+        elif t == "status":
+            live = tty and msg["text"].startswith("Downloading ") and " MB" in msg["text"]
+            print(("\r" if live else "") + msg["text"], end="" if live else "\n", file=sys.stderr, flush=True)
+        elif t == "started":
+            print(f"run folder: {msg['run_dir']} ({msg['info'].get('device')}, {msg['info'].get('precision')})",
+                  file=sys.stderr, flush=True)
+    return report
+
+
+def run(args) -> int:
+    from ..core import ProjectError, load_project
+
+    try:
+        project = load_project(args.file)
+    except ProjectError as e:
+        print(f"cnnstudio train: {e}", file=sys.stderr)
+        return 2
+    resume = False
+    if args.resume:
+        run_dir = Path(args.resume)
+        try:
+            trained = load_project(run_dir / "project.cnnproj")
+        except ProjectError as e:
+            print(f"cnnstudio train: {args.resume} is not a run folder that can resume ({e})", file=sys.stderr)
+            return 2
+        project, resume = trained, True  # the graph as trained, so the checkpoint fits
+    elif args.out:
+        run_dir = Path(args.out)
+        if run_dir.exists() and any(run_dir.iterdir()):
+            print(f"cnnstudio train: {run_dir} already exists and is not empty; choose a new folder or --resume it.",
+                  file=sys.stderr)
+            return 2
+    else:
+        from ..core.train.runs import new_run_dir, runs_folder
+        run_dir = new_run_dir(runs_folder(Path(args.file)), project.name)
+    if args.dataset:
+        project.dataset = {**project.dataset, "id": args.dataset} if args.dataset == project.dataset.get("id") \
+            else {"id": args.dataset}
+    overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "optimizer": args.optimizer,
+                 "schedule": args.schedule, "device": args.device, "precision": args.precision, "seed": args.seed}
+    from ..core.train.engine import Control, Trainer
+
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *a: stop.set())  # Ctrl-C: stop cleanly, keep the run
+    try:
+        trainer = Trainer(project, run_dir, overrides=overrides, resume=resume, report=_progress_printer(args),
+                          control=Control(stop=stop), project_path=args.file)
+        if args.check_overfit and not _check_overfit(trainer):
+            return 1
+        result = trainer.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if args.json:
+        print(json.dumps({"done": True, **{k: v for k, v in result.items() if k != "type"}}), flush=True)
+    print(("" if result["status"] == "finished" else "cnnstudio train: ") + result["message"], file=sys.stderr)
+    if result["status"] == "finished":
+        return 0
+    if result["status"] == "stopped":
+        print(f"Resume with: cnnstudio train {args.file} --resume {run_dir}", file=sys.stderr)
+    return EXIT_FOR_KIND.get(result.get("kind"), 3)
+
+
+def _check_overfit(trainer) -> bool:
+    from ..core.train import setup
+    from ..core.train.errors import TrainError
+
+    try:
+        s = setup.prepare(trainer.project, trainer.overrides, None, trainer.report)
+    except TrainError as e:
+        print(f"cnnstudio train: {e}", file=sys.stderr)
+        return False
+    trainer.__dict__.update(s)
+    trainer.dataset = s["dataset"]
+    result = setup.overfit_one_batch(trainer)
+    print(result["message"], file=sys.stderr)
+    return result["ok"]

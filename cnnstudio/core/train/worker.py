@@ -1,0 +1,146 @@
+"""The training worker process and its protocol. Importing this module does not import torch.
+
+The window starts `start_worker(job)`: a spawned process runs the engine and sends small plain
+dicts on a queue (at most ~20 a second); the window polls `handle.poll()` from a QTimer.
+Stop and pause are multiprocessing Events the engine checks between batches.
+
+Messages (all have "type"):
+  status  {text}                      e.g. loading or downloading the dataset
+  started {run_dir, start_epoch, epochs, history, info}
+  batch   {epoch, epochs, batch, batches, loss, lr, images_per_s, eta_s, time}
+  epoch   {epoch, train_loss, val_loss, val_accuracy | val_iou, lr, seconds, images_per_s, ...}
+  paused / resumed {epoch}
+  done    {status: finished|stopped|failed, message, kind, fix, run_dir, epochs_done, best}
+A job with "check": "overfit" trains a copy of the network on one batch instead and ends
+with done {status: checked|failed, ok, message}.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue as queue_mod
+import time
+
+
+def worker_main(job: dict, q, stop, pause) -> None:
+    """Entry point of the spawned process."""
+    def send(msg):
+        try:
+            q.put(msg)
+        except Exception:  # noqa: BLE001 - a closed queue means the window is gone
+            pass
+
+    result = None
+    try:
+        from ..project import parse_project
+        from .engine import Control, Trainer
+
+        project = parse_project(job["project"], source=job.get("project_path") or "project")
+        if job.get("check") == "overfit":
+            send(overfit_check(project, job.get("overrides"), send))
+            return
+        trainer = Trainer(project, job["run_dir"], overrides=job.get("overrides"), resume=job.get("resume", False),
+                          report=send, control=Control(stop, pause), project_path=job.get("project_path"))
+        if job.get("callbacks") is not None:
+            trainer.callbacks = _load_callbacks(job["callbacks"])
+        result = trainer.run()
+    except BaseException as e:  # noqa: BLE001 - the window gets a message, never a traceback
+        result = {"check": job.get("check"), "type": "done", "status": "failed", "run_dir": job.get("run_dir"),
+                  "message": f"The training process failed to start: {e.__class__.__name__}: {e}"}
+    send(result)
+    try:
+        q.close()
+        q.join_thread()
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def overfit_check(project, overrides, send) -> dict:
+    """The pre-flight "can it overfit one batch?" as a worker job: no run folder is made."""
+    from . import setup
+    from .engine import Trainer
+    from .errors import TrainError
+
+    trainer = Trainer(project, ".", overrides=overrides, callbacks=[])
+    try:
+        trainer.__dict__.update(setup.prepare(project, trainer.overrides, None, send))
+        setup.preflight(trainer)
+        r = setup.overfit_one_batch(trainer)
+    except TrainError as e:
+        return {"type": "done", "status": "failed", "message": str(e), "kind": e.kind, "fix": e.fix, "check": "overfit"}
+    return {"type": "done", "status": "checked", "ok": r["ok"], "message": r["message"], "check": "overfit"}
+
+
+def _load_callbacks(specs: list) -> list:
+    """Callbacks named as "module:Class" (a worker cannot receive objects from the window)."""
+    import importlib
+
+    out = []
+    for spec in specs:
+        mod, _, cls = spec.partition(":")
+        out.append(getattr(importlib.import_module(mod), cls)())
+    return out
+
+
+class WorkerHandle:
+    """The window's side of one running training process."""
+
+    def __init__(self, job: dict):
+        ctx = mp.get_context("spawn")  # never fork a process that has Qt and threads
+        self.queue = ctx.Queue()
+        self.stop_event, self.pause_event = ctx.Event(), ctx.Event()
+        self.process = ctx.Process(target=worker_main, args=(job, self.queue, self.stop_event, self.pause_event),
+                                   daemon=True, name="cnnstudio-train")
+        self.job = job
+        self.finished = False
+        self.started_at = time.monotonic()
+        self.process.start()
+
+    def poll(self, limit: int = 200) -> list[dict]:
+        """Messages waiting now (never blocks). Adds a "done" if the process died without one."""
+        out = []
+        for _ in range(limit):
+            try:
+                out.append(self.queue.get_nowait())
+            except queue_mod.Empty:
+                break
+            except (EOFError, OSError):
+                break
+        if any(m.get("type") == "done" for m in out):
+            self.finished = True
+        elif not self.finished and not self.process.is_alive():
+            # drain once more: the last message may land just as the process exits
+            try:
+                while True:
+                    out.append(self.queue.get(timeout=0.2))
+            except (queue_mod.Empty, EOFError, OSError):
+                pass
+            if not any(m.get("type") == "done" for m in out):
+                out.append({"type": "done", "status": "failed", "run_dir": self.job.get("run_dir"),
+                            "message": f"The training process ended unexpectedly (exit code {self.process.exitcode}). "
+                                       "The last checkpoint is kept: press Resume to continue the run."})
+            self.finished = True
+        return out
+
+    def stop(self) -> None:
+        self.pause_event.clear()
+        self.stop_event.set()
+
+    def pause(self) -> None:
+        self.pause_event.set()
+
+    def resume(self) -> None:
+        self.pause_event.clear()
+
+    @property
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def join(self, timeout: float = 10.0) -> None:
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(2)
+
+
+def start_worker(job: dict) -> WorkerHandle:
+    return WorkerHandle(job)

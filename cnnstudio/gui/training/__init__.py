@@ -1,0 +1,1 @@
+"""Training dock: dataset choice and preview, hyperparameters, run control, live curves."""

@@ -1,0 +1,184 @@
+"""Live training curves: loss, accuracy (or IoU) and learning rate, drawn with matplotlib.
+
+matplotlib is imported when there is first something to draw, never at import time. Updates
+are coalesced by a timer (at most ~4 a second) and blitted: the axes, ticks and legends are
+drawn once into a cached background, and an update only repaints the lines over it (a few
+ms). A full redraw happens only when a value leaves the current axis limits, which grow with
+head-room so that is rare.
+"""
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+REDRAW_MS = 250
+HEADROOM = 1.25
+
+
+class CurvesView(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows: list[dict] = []  # one per finished epoch
+        self.running: list[tuple[float, float]] = []  # (fractional epoch, running train loss)
+        self.compare: tuple[str, list[dict]] | None = None
+        self.epochs = 0  # planned epochs: fixes the x axis for the whole run
+        self.canvas = None
+        self.draw_count = 0  # updates shown (blits and full draws)
+        self.full_draws = 0
+        self._background = None
+        self._legend_dirty = False
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._placeholder = QLabel("Curves appear here when training starts.")
+        self._layout.addWidget(self._placeholder)
+        self.setMinimumHeight(260)
+        self._timer = QTimer(self, singleShot=True, interval=REDRAW_MS, timeout=self._redraw)
+
+    # --- data ------------------------------------------------------------------------------
+    def set_epochs(self, n: int) -> None:
+        self.epochs = n
+
+    def set_history(self, rows: list[dict]) -> None:
+        self.rows = [dict(r) for r in rows]
+        self.running = []
+        self.schedule_redraw()
+
+    def add_epoch(self, row: dict) -> None:
+        self.rows = [r for r in self.rows if r.get("epoch", 0) < row["epoch"]] + [dict(row)]
+        self.running = [p for p in self.running if p[0] > row["epoch"]]
+        self.schedule_redraw()
+
+    def add_batch(self, msg: dict) -> None:
+        x = msg["epoch"] - 1 + msg["batch"] / max(msg["batches"], 1)
+        self.running.append((x, msg["loss"]))
+        self.schedule_redraw()
+
+    def set_compare(self, label: str | None, rows: list[dict] | None) -> None:
+        self.compare = (label, rows) if rows else None
+        self._legend_dirty = True
+        self.schedule_redraw()
+
+    # --- drawing -----------------------------------------------------------------------------
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.rows or self.running or self.compare:
+            self.schedule_redraw()  # builds the canvas then: never on the window's start-up path
+
+    def _build(self) -> None:
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(5, 4.2), dpi=90)
+        fig.subplots_adjust(left=0.14, right=0.97, top=0.97, bottom=0.1, hspace=0.12)
+        self.ax_loss, self.ax_acc, self.ax_lr = fig.subplots(3, 1, sharex=True, height_ratios=[3, 3, 1.4])
+
+        def line(ax, *fmt, **kw):  # animated: left out of full draws, painted over the background
+            return ax.plot([], [], *fmt, animated=True, **kw)[0]
+        self.lines = {
+            "running": line(self.ax_loss, color="#9ecae1", lw=1, label="train (running)"),
+            "train_loss": line(self.ax_loss, "o-", color="#1f77b4", ms=3, label="train"),
+            "val_loss": line(self.ax_loss, "o-", color="#ff7f0e", ms=3, label="validation"),
+            "train_score": line(self.ax_acc, "o-", color="#1f77b4", ms=3, label="train"),
+            "val_score": line(self.ax_acc, "o-", color="#ff7f0e", ms=3, label="validation"),
+            "lr": line(self.ax_lr, "-", color="#2ca02c"),
+            "cmp_loss": line(self.ax_loss, "--", color="#7f7f7f"),
+            "cmp_score": line(self.ax_acc, "--", color="#7f7f7f"),
+            "cmp_lr": line(self.ax_lr, "--", color="#7f7f7f"),
+        }
+        for ax, label in ((self.ax_loss, "loss"), (self.ax_acc, "accuracy"), (self.ax_lr, "lr")):
+            ax.set_ylabel(label)
+            ax.grid(alpha=0.3)
+        self.ax_acc.set_ylim(0, 1.02)  # accuracy and IoU are fractions
+        from matplotlib.ticker import FuncFormatter, MaxNLocator
+        self.ax_lr.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
+        self.ax_lr.yaxis.set_major_locator(MaxNLocator(3))
+        self.ax_lr.set_xlabel("epoch")
+        self._legends()
+        self.canvas = FigureCanvasQTAgg(fig)
+        self.canvas.mpl_connect("draw_event", self._on_full_draw)
+        self._layout.removeWidget(self._placeholder)
+        self._placeholder.deleteLater()
+        self._layout.addWidget(self.canvas)
+
+    def _legends(self) -> None:
+        label = f"val: {self.compare[0]}" if self.compare else "_none"  # listed only while there is one
+        self.lines["cmp_loss"].set_label(label)
+        self.lines["cmp_score"].set_label(label)
+        self.ax_loss.legend(fontsize=7, loc="upper right")
+        self.ax_acc.legend(fontsize=7, loc="lower right")
+
+    def schedule_redraw(self) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _on_full_draw(self, event) -> None:
+        """After any full draw (ours, a resize, an expose): cache the background, paint the lines."""
+        self._background = self.canvas.copy_from_bbox(self.canvas.figure.bbox)
+        self._paint_lines()
+        self.full_draws += 1
+
+    def _paint_lines(self) -> None:
+        fig = self.canvas.figure
+        for ln in self.lines.values():
+            fig.draw_artist(ln)
+
+    def _redraw(self) -> None:
+        if not self.isVisible():
+            return
+        if self.canvas is None:
+            self._build()  # matplotlib is imported here, when there is something to draw
+        self._set_data()
+        if self._legend_dirty or self._background is None or self._limits_changed():
+            self._legend_dirty = False
+            self._legends()
+            self.canvas.draw()  # → _on_full_draw
+        else:
+            self.canvas.restore_region(self._background)
+            self._paint_lines()
+            self.canvas.blit(self.canvas.figure.bbox)
+        self.draw_count += 1
+
+    def _set_data(self) -> None:
+        rows, L = self.rows, self.lines
+        self.score = "val_iou" if any("val_iou" in r for r in rows) else "val_accuracy"
+        ep = [r["epoch"] for r in rows]
+        L["running"].set_data([p[0] for p in self.running], [p[1] for p in self.running])
+        L["train_loss"].set_data(ep, _col(rows, "train_loss"))
+        L["val_loss"].set_data(ep, _col(rows, "val_loss"))
+        L["train_score"].set_data(ep, _col(rows, self.score.replace("val_", "train_")))
+        L["val_score"].set_data(ep, _col(rows, self.score))
+        L["lr"].set_data(ep, _col(rows, "lr"))
+        other = self.compare[1] if self.compare else []
+        oe = [r["epoch"] for r in other]
+        L["cmp_loss"].set_data(oe, _col(other, "val_loss"))
+        L["cmp_score"].set_data(oe, _col(other, self.score))
+        L["cmp_lr"].set_data(oe, _col(other, "lr"))
+
+    def _limits_changed(self) -> bool:
+        """Set limits that hold every point (with head-room); True when they had to change."""
+        changed = False
+        xs = [x for ln in self.lines.values() for x in ln.get_xdata()]
+        x_hi = max([self.epochs, 1] + xs)
+        if self.ax_loss.get_xlim() != (0.0, float(x_hi)):
+            self.ax_loss.set_xlim(0, x_hi)
+            changed = True
+        for ax, keys in ((self.ax_loss, ("running", "train_loss", "val_loss", "cmp_loss")),
+                         (self.ax_lr, ("lr", "cmp_lr"))):
+            ys = [y for k in keys for y in self.lines[k].get_ydata() if math.isfinite(y)]
+            if not ys:
+                continue
+            lo, hi = ax.get_ylim()
+            if max(ys) > hi or lo != 0 or hi > HEADROOM ** 3 * max(ys):
+                ax.set_ylim(0, max(ys) * HEADROOM or 1)
+                changed = True
+        label = "IoU" if self.score == "val_iou" else "accuracy"
+        if self.ax_acc.get_ylabel() != label:
+            self.ax_acc.set_ylabel(label)
+            changed = True
+        return changed
+
+
+def _col(rows: list[dict], key: str) -> list[float]:
+    return [float("nan") if r.get(key) is None else r[key] for r in rows]

@@ -1,0 +1,370 @@
+"""The Training dock: dataset and preview, hyperparameters, Start / Pause / Resume / Stop,
+progress and live curves, run history and comparison.
+
+Training runs in a worker process (core/train/worker.py); this dock only polls its queue
+from a QTimer and draws. No torch or matplotlib import happens when this module loads.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QBoxLayout, QComboBox, QDockWidget, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
+                               QPushButton, QScrollArea, QVBoxLayout, QWidget)
+
+from ...core.commands import SetParams
+from ...core.data import classes_for, shape_for
+from ...core.project import project_to_dict
+from ...core.train.head import find_head, head_problem
+from ...core.train.runs import list_runs, new_run_dir, read_metrics, runs_folder
+from .curves import CurvesView
+from .preview import DatasetPreview
+from .settings_form import SettingsForm
+
+POLL_MS = 50
+
+
+def _fmt_eta(s: float) -> str:
+    s = int(max(0, s))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+class TrainingDock(QDockWidget):
+    run_finished = Signal(dict)  # the worker's "done" message
+
+    def __init__(self, session, parent=None):
+        super().__init__("Training", parent)
+        self.setObjectName("TrainingDock")
+        self.session = session
+        self.worker = None
+        self.run_dir: Path | None = None
+        self.fix: dict | None = None
+        self.messages_seen = 0
+
+        self.form = SettingsForm()
+        self.preview = DatasetPreview()
+        self.preview.spec_source = lambda: self.form.dataset_dict(self.session.project.dataset)
+        self.check_label = QLabel()
+        self.check_label.setWordWrap(True)
+        self.fix_button = QPushButton()
+        self.fix_button.hide()
+        self.fix_button.clicked.connect(self._apply_fix)
+
+        self.start_button = QPushButton("Start")
+        self.pause_button = QPushButton("Pause")
+        self.resume_button = QPushButton("Resume")
+        self.stop_button = QPushButton("Stop")
+        self.overfit_button = QPushButton("Can it overfit one batch?")
+        self.overfit_button.setToolTip("Trains a copy of the network on 16 images: a healthy network and head "
+                                       "drive the loss near zero in seconds.")
+        self.overfit_button.clicked.connect(self.check_overfit)
+        for b, fn in ((self.start_button, self.start), (self.pause_button, self.pause),
+                      (self.resume_button, self.resume), (self.stop_button, self.stop)):
+            b.clicked.connect(fn)
+        self.epoch_bar, self.batch_bar = QProgressBar(), QProgressBar()
+        self.epoch_bar.setFormat("epoch %v / %m")
+        self.batch_bar.setFormat("batch %v / %m")
+        self.speed_label = QLabel("")
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.curves = CurvesView()
+        self.history = QComboBox()
+        self.compare = QComboBox()
+        self.history.activated.connect(self._show_run)
+        self.compare.activated.connect(self._compare_run)
+
+        buttons = QHBoxLayout()
+        for b in (self.start_button, self.pause_button, self.resume_button, self.stop_button):
+            buttons.addWidget(b)
+        runs_box = QGroupBox("Runs")
+        rf = QFormLayout(runs_box)
+        rf.addRow("show", self.history)
+        rf.addRow("compare with", self.compare)
+        # run control and status on top, always visible; below, settings beside the curves when
+        # the dock is wide (docked at the bottom) and above them when it is tall (docked at a side)
+        top = QVBoxLayout()
+        top.addLayout(buttons)
+        for w in (self.epoch_bar, self.batch_bar, self.speed_label, self.message):
+            top.addWidget(w)
+        settings = QWidget()
+        sl = QVBoxLayout(settings)
+        sl.setContentsMargins(0, 0, 0, 0)
+        for w in (self.check_label, self.fix_button, self.overfit_button, self.form, self.preview):
+            sl.addWidget(w)
+        sl.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(settings)
+        scroll.setMinimumWidth(340)
+        results = QWidget()
+        rl = QVBoxLayout(results)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(self.curves, 1)
+        rl.addWidget(runs_box)
+        self.columns = QBoxLayout(QBoxLayout.LeftToRight)
+        self.columns.addWidget(scroll, 2)
+        self.columns.addWidget(results, 3)
+        body = QWidget()
+        lay = QVBoxLayout(body)
+        lay.addLayout(top)
+        lay.addLayout(self.columns, 1)
+        self.setWidget(body)
+
+        self.timer = QTimer(self, interval=POLL_MS, timeout=self._poll)
+        self.form.changed.connect(self._store)
+        self.form.dataset_changed.connect(self._check)
+        session.project_replaced.connect(self._load_project)
+        session.analysis_changed.connect(self._check)
+        session.path_changed.connect(lambda *_: self._refresh_history())
+        self._load_project()
+
+    # --- project ↔ form ------------------------------------------------------------------------
+    def _load_project(self) -> None:
+        p = self.session.project
+        self.form.load(p.dataset, p.training)
+        if not p.dataset.get("id"):
+            p.dataset = self.form.dataset_dict({})
+        self._check()
+        self._refresh_history()
+        self._set_buttons()
+
+    def _store(self) -> None:
+        """Settings are part of the project file: keep its dicts in step with the form."""
+        p = self.session.project
+        p.dataset = self.form.dataset_dict(p.dataset)
+        p.training = self.form.training_dict(p.training)
+        self._check()
+
+    def _check(self, *_) -> None:
+        """Input shape and head against the chosen dataset, live, without loading it."""
+        spec = self.form.dataset_dict(self.session.project.dataset)
+        graph, analysis = self.session.graph, self.session.analysis
+        shape, classes = shape_for(spec), classes_for(spec)
+        self.fix = None
+        msg = ""
+        inputs = [n for n in graph.nodes.values() if n.type == "Input"]
+        if inputs and shape and list(inputs[0].params["shape"]) != shape:
+            msg = f"The Input block {inputs[0].id} is {list(inputs[0].params['shape'])} but the dataset's images are {shape}."
+            self.fix = {"node": inputs[0].id, "params": {"shape": shape}, "label": f"Set {inputs[0].id} to {shape}"}
+        elif analysis.ok and classes:
+            problem, fix = head_problem(find_head(graph, analysis), len(classes), spec.get("task", "classify"), classes)
+            if problem:
+                msg = problem
+                self.fix = dict(fix, label=f"Set {fix['node']} " + ", ".join(f"{k} = {v}" for k, v in fix["params"].items())) if fix else None
+        elif not analysis.ok:
+            msg = f"The network has {len(analysis.errors)} error(s): fix them on the canvas before training."
+        self.check_label.setText(f"<span style='color:#b9770e'>⚠ {msg}</span>" if msg else
+                                 "<span style='color:#1e8449'>✓ network and dataset fit together</span>")
+        self.fix_button.setVisible(self.fix is not None)
+        if self.fix:
+            self.fix_button.setText(self.fix["label"])
+        self._set_buttons()
+
+    def _apply_fix(self) -> None:
+        if self.fix and self.fix["node"] in self.session.graph.nodes:
+            self.session.push(SetParams(self.session.graph, self.fix["node"], self.fix["params"]))
+        self._check()
+
+    # --- run control ---------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.worker is not None and not self.worker.finished
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._store()
+        p = self.session.project
+        folder = runs_folder(self.session.path)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            self._say(f"Cannot create the runs folder {folder} ({e.strerror}). Save the project somewhere you can "
+                      "write to.", error=True)
+            return
+        run_dir = new_run_dir(folder, p.name)
+        self._launch({"project": project_to_dict(p), "run_dir": str(run_dir), "resume": False,
+                      "project_path": str(self.session.path) if self.session.path else None})
+        self.curves.set_history([])
+
+    def resume(self) -> None:
+        if self.running:
+            self.worker.resume()
+            self._say("Resumed.")
+            return
+        run_dir = self._resumable()
+        if run_dir is None:
+            self._say("There is no stopped run to resume: press Start.", error=True)
+            return
+        try:
+            doc = json.loads((run_dir / "project.cnnproj").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            self._say(f"Cannot resume {run_dir.name}: its project file cannot be read ({e}).", error=True)
+            return
+        self._launch({"project": doc, "run_dir": str(run_dir), "resume": True,
+                      "overrides": {"epochs": self.form.epochs.value()},
+                      "project_path": str(self.session.path) if self.session.path else None})
+
+    def check_overfit(self) -> None:
+        if self.running:
+            return
+        self._store()
+        self._launch({"project": project_to_dict(self.session.project), "run_dir": None, "check": "overfit",
+                      "overrides": {}}, note="Checking that the network can overfit one batch…")
+
+    def pause(self) -> None:
+        if self.running:
+            self.worker.pause()
+            self._say("Pausing after this batch…")
+
+    def stop(self) -> None:
+        if self.running:
+            self.worker.stop()
+            self._say("Stopping after this batch; the last finished epoch is kept.")
+
+    def _launch(self, job: dict, note: str = "Starting the training process…") -> None:
+        from ...core.train.worker import start_worker
+
+        if job.get("run_dir"):
+            self.run_dir = Path(job["run_dir"])
+            self.epoch_bar.setRange(0, self.form.epochs.value())
+            self.epoch_bar.setValue(0)
+            self.batch_bar.setValue(0)
+        self._say(note)
+        self.worker = start_worker(job)
+        self.paused = False
+        self.timer.start()
+        self._set_buttons()
+
+    def _resumable(self) -> Path | None:
+        candidates = []
+        data = self.history.currentData()
+        if data:
+            candidates.append(Path(data))
+        if self.run_dir:
+            candidates.append(self.run_dir)
+        for d in candidates:
+            info = d / "run.json"
+            if (d / "checkpoints" / "last.state.json").exists() and info.exists():
+                status = json.loads(info.read_text(encoding="utf-8")).get("status")
+                if status in ("stopped", "failed", "paused", "running", "finished"):
+                    return d
+        return None
+
+    # --- messages from the worker ----------------------------------------------------------------
+    def _poll(self) -> None:
+        if self.worker is None:
+            self.timer.stop()
+            return
+        for msg in self.worker.poll():
+            self.messages_seen += 1
+            self.handle(msg)
+
+    def handle(self, msg: dict) -> None:
+        t = msg.get("type")
+        if t == "status":
+            self._say(msg["text"])
+        elif t == "started":
+            self.epoch_bar.setRange(0, msg["epochs"])
+            self.epoch_bar.setValue(msg["start_epoch"] - 1)
+            self.curves.set_epochs(msg["epochs"])
+            self.curves.set_history(msg.get("history", []))
+            info = msg.get("info", {})
+            notes = " ".join(info.get("notes", []))
+            self._say(f"Training on {info.get('device')} ({info.get('precision')}). {notes}".strip())
+        elif t == "batch":
+            self.batch_bar.setRange(0, msg["batches"])
+            self.batch_bar.setValue(msg["batch"])
+            self.epoch_bar.setValue(msg["epoch"] - 1)
+            self.speed_label.setText(f"epoch {msg['epoch']}/{msg['epochs']} · loss {msg['loss']:.4f} · "
+                                     f"{msg['images_per_s']:,.0f} images/s · lr {msg['lr']:.3g} · ETA {_fmt_eta(msg['eta_s'])}")
+            self.curves.add_batch(msg)
+        elif t == "epoch":
+            self.epoch_bar.setValue(msg["epoch"])
+            self.curves.add_epoch(msg)
+            score = (f", validation accuracy {msg['val_accuracy']:.2%}" if "val_accuracy" in msg else
+                     f", validation IoU {msg['val_iou']:.3f}" if "val_iou" in msg else "")
+            self._say(f"Epoch {msg['epoch']}: validation loss {msg.get('val_loss', float('nan')):.4f}{score}.")
+        elif t == "paused":
+            self.paused = True
+            self._say(f"Paused in epoch {msg['epoch']}: press Resume to go on, or Stop.")
+        elif t == "resumed":
+            self.paused = False
+        elif t == "done" and msg.get("check"):
+            self.timer.stop()
+            good = msg["status"] == "checked" and msg.get("ok")
+            self._say(("✓ " if good else "⚠ ") + msg["message"], error=not good)
+            self.run_finished.emit(msg)
+        elif t == "done":
+            self.timer.stop()
+            ok = msg["status"] == "finished"
+            self._say(msg["message"], error=msg["status"] == "failed")
+            if msg.get("fix") and msg.get("kind") in ("head", "input"):
+                self.fix = dict(msg["fix"], label="Apply: " + ", ".join(f"{k} = {v}" for k, v in msg["fix"]["params"].items()))
+                self.fix_button.setText(self.fix["label"])
+                self.fix_button.show()
+            run_dir = Path(msg["run_dir"]) if msg.get("run_dir") else None
+            if run_dir and (run_dir / "run.json").exists():
+                self.session.set_run(run_dir)
+            self._refresh_history(select=run_dir)
+            self.run_finished.emit(msg)
+            if ok:
+                self.batch_bar.setValue(self.batch_bar.maximum())
+        self._set_buttons()
+
+    def _say(self, text: str, error: bool = False) -> None:
+        color = "#c0392b" if error else "palette(text)"
+        self.message.setText(f"<span style='color:{color}'>{text}</span>")
+
+    def _set_buttons(self) -> None:
+        running = self.running
+        self.start_button.setEnabled(not running and self.session.analysis.ok)
+        self.pause_button.setEnabled(running and not getattr(self, "paused", False))
+        self.stop_button.setEnabled(running)
+        self.overfit_button.setEnabled(not running and self.session.analysis.ok)
+        self.resume_button.setEnabled((running and getattr(self, "paused", False)) or
+                                      (not running and self._resumable() is not None))
+        self.form.setEnabled(not running)
+
+    # --- history ---------------------------------------------------------------------------------
+    def _refresh_history(self, select: Path | None = None) -> None:
+        runs = list_runs(runs_folder(self.session.path)) if self.session.path else (
+            [r for r in list_runs(runs_folder(None))] if self.run_dir else [])
+        for combo, first in ((self.history, "(current)"), (self.compare, "(none)")):
+            keep = combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(first, None)
+            for r in runs:
+                combo.addItem(r.label, str(r.path))
+            want = str(select) if (select and combo is self.history) else keep
+            i = combo.findData(want)
+            combo.setCurrentIndex(max(i, 0))
+            combo.blockSignals(False)
+
+    def _show_run(self, *_) -> None:
+        d = self.history.currentData()
+        if not d or self.running:
+            return
+        rows = read_metrics(Path(d))
+        self.curves.set_epochs(len(rows))
+        self.curves.set_history(rows)
+        self.session.set_run(Path(d))
+        self._set_buttons()
+
+    def _compare_run(self, *_) -> None:
+        d = self.compare.currentData()
+        self.curves.set_compare(Path(d).name if d else None, read_metrics(Path(d)) if d else None)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        wide = self.width() > 1.1 * self.height() and self.width() > 760
+        self.columns.setDirection(QBoxLayout.LeftToRight if wide else QBoxLayout.TopToBottom)
+
+    def closeEvent(self, event) -> None:
+        if self.running:
+            self.worker.stop()
+            self.worker.join(5)
+        super().closeEvent(event)

@@ -1,0 +1,232 @@
+"""The dataset choice and hyperparameter form: widgets ↔ the project's "dataset"/"training" dicts."""
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
+                               QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from ...core.data import DATASETS
+from ...core.train.config import TrainConfig
+
+AUG_FIELDS = (("rotation", "rotation °", 0, 180, 5), ("translation", "translation", 0, 0.5, 0.05),
+              ("scale", "scale ±", 0, 0.9, 0.05), ("shear", "shear °", 0, 45, 5), ("stretch", "stretch ±", 0, 0.9, 0.05))
+
+
+def _spin(lo, hi, value, step=1):
+    w = QSpinBox()
+    w.setRange(lo, hi)
+    w.setSingleStep(step)
+    w.setValue(value)
+    return w
+
+
+def _dspin(lo, hi, value, step, decimals=4):
+    w = QDoubleSpinBox()
+    w.setDecimals(decimals)
+    w.setRange(lo, hi)
+    w.setSingleStep(step)
+    w.setValue(value)
+    return w
+
+
+def _combo(items, current):
+    w = QComboBox()
+    for text, data in items:
+        w.addItem(text, data)
+    i = w.findData(current)
+    w.setCurrentIndex(max(i, 0))
+    return w
+
+
+class SettingsForm(QWidget):
+    changed = Signal()  # any setting edited by the user
+    dataset_changed = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        d = TrainConfig()
+        self._loading = False
+        self.dataset = _combo([(f"{i.name}" + ("" if i.source == "built-in" else f" ({i.source})"), i.id)
+                               for i in DATASETS.values()], "mnist5k")
+        self.folder = QLineEdit()
+        self.folder.setPlaceholderText("a folder with one sub-folder of images per class")
+        self.browse = QPushButton("Browse…")
+        self.browse.clicked.connect(self._browse)
+        self.image_size = _spin(8, 1024, 32)
+        self.image_size.setSuffix(" px")
+        self.val_fraction = _dspin(0, 0.9, 0.1, 0.05, 2)
+        self.resize = _spin(0, 1024, 0)
+        self.resize.setSpecialValueText("as stored")
+        self.resize.setSuffix(" px")
+        self.channels = _combo([("as stored", None), ("grayscale (1)", 1), ("RGB (3)", 3)], None)
+        self.flip = QCheckBox("flip")
+        self.aug = {k: _dspin(lo, hi, 0, step, 2) for k, _, lo, hi, step in AUG_FIELDS}
+        self.epochs = _spin(1, 100000, d.epochs)
+        self.batch_size = _spin(1, 65536, d.batch_size, 16)
+        self.optimizer = _combo([("Adam", "adam"), ("AdamW", "adamw"), ("SGD", "sgd"), ("RMSprop", "rmsprop")], d.optimizer)
+        self.lr = _dspin(1e-6, 10, d.lr, 0.0005, 5)
+        self.momentum = _dspin(0, 0.999, d.momentum, 0.05, 3)
+        self.nesterov = QCheckBox("Nesterov")
+        self.weight_decay = _dspin(0, 1, 0, 0.0001, 5)
+        self.schedule = _combo([("constant", "none"), ("step ÷10", "step"), ("cosine", "cosine"),
+                                ("one-cycle", "onecycle"), ("reduce on plateau", "plateau")], "none")
+        self.device = _combo([("auto (GPU if any)", "auto"), ("CPU", "cpu"), ("CUDA GPU", "cuda"), ("Apple MPS", "mps")], "auto")
+        self.precision = _combo([("auto (mixed on GPU)", "auto"), ("fp32", "fp32"), ("bf16 mixed", "bf16"),
+                                 ("fp16 mixed", "fp16")], "auto")
+        self.early = QCheckBox("early stopping (patience 5)")
+
+        data_box = QGroupBox("Dataset")
+        f = QFormLayout(data_box)
+        f.addRow("dataset", self.dataset)
+        self.folder_row = QWidget()
+        fr = QHBoxLayout(self.folder_row)
+        fr.setContentsMargins(0, 0, 0, 0)
+        fr.addWidget(self.folder, 1)
+        fr.addWidget(self.browse)
+        f.addRow("folder", self.folder_row)
+        f.addRow("image size", self.image_size)
+        self._rows = f
+        f.addRow("validation share", self.val_fraction)
+        f.addRow("resize to", self.resize)
+        f.addRow("channels", self.channels)
+        aug_row = QWidget()
+        grid = QFormLayout(aug_row)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.addRow(self.flip)
+        for k, label, *_ in AUG_FIELDS:
+            grid.addRow(label, self.aug[k])
+        f.addRow("augment", aug_row)
+
+        hyper = QGroupBox("Training")
+        h = QFormLayout(hyper)
+        h.addRow("epochs", self.epochs)
+        h.addRow("batch size", self.batch_size)
+        h.addRow("optimizer", self.optimizer)
+        h.addRow("learning rate", self.lr)
+        mom = QWidget()
+        ml = QHBoxLayout(mom)
+        ml.setContentsMargins(0, 0, 0, 0)
+        ml.addWidget(self.momentum)
+        ml.addWidget(self.nesterov)
+        h.addRow("momentum", mom)
+        h.addRow("weight decay", self.weight_decay)
+        h.addRow("schedule", self.schedule)
+        h.addRow("device", self.device)
+        h.addRow("precision", self.precision)
+        h.addRow(self.early)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(data_box)
+        lay.addWidget(hyper)
+        for w in self._all():
+            sig = {QSpinBox: "valueChanged", QDoubleSpinBox: "valueChanged", QComboBox: "currentIndexChanged",
+                   QCheckBox: "toggled", QLineEdit: "editingFinished"}[type(w)]
+            getattr(w, sig).connect(self._edited)
+        for sig in (self.dataset.currentIndexChanged, self.resize.valueChanged, self.channels.currentIndexChanged,
+                    self.image_size.valueChanged, self.folder.editingFinished):
+            sig.connect(lambda *_: self._loading or self.dataset_changed.emit())
+        self.dataset.currentIndexChanged.connect(self._enable)
+        self.optimizer.currentIndexChanged.connect(self._enable)
+        self._enable()
+
+    def _all(self):
+        return [self.dataset, self.folder, self.image_size, self.val_fraction, self.resize, self.channels, self.flip, *self.aug.values(), self.epochs, self.batch_size,
+                self.optimizer, self.lr, self.momentum, self.nesterov, self.weight_decay, self.schedule,
+                self.device, self.precision, self.early]
+
+    def _edited(self, *_):
+        if not self._loading:
+            self.changed.emit()
+
+    def _browse(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Image folder: one sub-folder per class", self.folder.text())
+        if path:
+            self.folder.setText(path)
+            self.folder.editingFinished.emit()
+
+    def _enable(self, *_):
+        ds = self.dataset.currentData()
+        self._rows.setRowVisible(self.folder_row, ds == "image_folder")
+        self._rows.setRowVisible(self.image_size, ds in ("shapes", "image_folder"))
+        opt = self.optimizer.currentData()
+        self.momentum.setEnabled(opt in ("sgd", "rmsprop"))
+        self.nesterov.setEnabled(opt == "sgd")
+        if opt != "sgd":
+            self.nesterov.setChecked(False)
+
+    # --- dicts ↔ widgets ---------------------------------------------------------------------
+    def load(self, dataset: dict, training: dict) -> None:
+        self._loading = True
+        try:
+            d = TrainConfig()
+            i = self.dataset.findData(dataset.get("id", "mnist5k"))
+            self.dataset.setCurrentIndex(max(i, 0))
+            self.val_fraction.setValue(float(dataset.get("val_fraction", 0.1)))
+            self.folder.setText(str(dataset.get("path", "")))
+            size = dataset.get("image_size", 64 if dataset.get("id") == "image_folder" else 32)
+            self.image_size.setValue(int(size[0] if isinstance(size, list) else size))
+            r = dataset.get("resize")
+            self.resize.setValue(int(r if isinstance(r, int) else r[0] if isinstance(r, list) and r else 0))
+            self.channels.setCurrentIndex(max(self.channels.findData(dataset.get("channels")), 0))
+            aug = dataset.get("augment") or {}
+            self.flip.setChecked(bool(aug.get("flip")))
+            for k, w in self.aug.items():
+                w.setValue(float(aug.get(k, 0) or 0))
+            for name in ("epochs", "batch_size"):
+                v = training.get(name, getattr(d, name))
+                getattr(self, name).setValue(int(v) if isinstance(v, (int, float)) else getattr(d, name))
+            for name in ("lr", "momentum", "weight_decay"):
+                v = training.get(name, getattr(d, name))
+                getattr(self, name).setValue(float(v) if isinstance(v, (int, float)) else getattr(d, name))
+            for name in ("optimizer", "schedule", "device", "precision"):
+                w = getattr(self, name)
+                w.setCurrentIndex(max(w.findData(str(training.get(name, getattr(d, name))).lower()), 0))
+            self.nesterov.setChecked(bool(training.get("nesterov", False)))
+            self.early.setChecked(bool(training.get("early_stopping")))
+        finally:
+            self._loading = False
+        self._enable()
+
+    def dataset_dict(self, base: dict) -> dict:
+        """The project's dataset section with the form's values (other keys kept)."""
+        ds = dict(base) if base.get("id") == self.dataset.currentData() else {"id": self.dataset.currentData()}
+        ds["val_fraction"] = round(self.val_fraction.value(), 3)
+        if ds["id"] == "image_folder":
+            ds["path"] = self.folder.text().strip()
+        if ds["id"] in ("shapes", "image_folder"):
+            keep = ds.get("image_size")
+            same = isinstance(keep, list) and keep and keep[0] == self.image_size.value()
+            ds["image_size"] = keep if same else self.image_size.value()
+        if self.resize.value():
+            keep = ds.get("resize")
+            square_kept = isinstance(keep, list) and keep and keep[0] == self.resize.value()
+            ds["resize"] = keep if square_kept else self.resize.value()
+        else:
+            ds.pop("resize", None)
+        if self.channels.currentData() in (1, 3):
+            ds["channels"] = self.channels.currentData()
+        else:
+            ds.pop("channels", None)
+        aug = {k: round(w.value(), 3) for k, w in self.aug.items() if w.value() > 0}
+        if self.flip.isChecked():
+            aug["flip"] = True
+        if aug:
+            ds["augment"] = aug
+        else:
+            ds.pop("augment", None)
+        return ds
+
+    def training_dict(self, base: dict) -> dict:
+        t = dict(base)
+        t.update(epochs=self.epochs.value(), batch_size=self.batch_size.value(), optimizer=self.optimizer.currentData(),
+                 lr=self.lr.value(), weight_decay=self.weight_decay.value(), schedule=self.schedule.currentData(),
+                 device=self.device.currentData(), precision=self.precision.currentData())
+        if self.optimizer.currentData() in ("sgd", "rmsprop"):
+            t["momentum"] = self.momentum.value()
+        t["nesterov"] = self.nesterov.isChecked() and self.optimizer.currentData() == "sgd"
+        if self.early.isChecked():
+            t["early_stopping"] = t.get("early_stopping") if isinstance(t.get("early_stopping"), dict) else True
+        else:
+            t.pop("early_stopping", None)
+        return t
