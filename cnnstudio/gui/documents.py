@@ -48,6 +48,7 @@ class Documents(QObject):
         self._timer = QTimer(self, singleShot=True, interval=JOURNAL_DELAY_MS)
         self._timer.timeout.connect(self.write_journal)
         session.analysis_changed.connect(self._edited)
+        session.dirty_changed.connect(lambda _: self._edited())  # settings edits too
 
     # --- dialogs ---------------------------------------------------------------------------
     def error(self, title: str, text: str) -> None:

@@ -28,6 +28,7 @@ class Session(QObject):
         self.path: Path | None = None
         self.run_dir: Path | None = None
         self.selection: list[str] = []
+        self._settings_dirty = False
         self._unsubscribe = None
         self._attach(self.project)
 
@@ -39,6 +40,7 @@ class Session(QObject):
     def set_project(self, project: Project, path: Path | None = None, dirty: bool = False) -> None:
         """Replace the open project. `dirty`: it differs from `path` on disk (a restored journal)."""
         self._attach(project)
+        self._settings_dirty = False
         if dirty:
             self.stack.clean_index = None  # no undo step leads back to what is on disk
         self.path = Path(path) if path else None
@@ -56,7 +58,7 @@ class Session(QObject):
         self.stack = UndoStack(project.graph)
         self.analysis: Analysis = analyze(project.graph)
         self._unsubscribe = project.graph.subscribe(self._on_graph_event)
-        self.stack_unsubscribe = self.stack.subscribe(lambda: self.dirty_changed.emit(not self.stack.is_clean))
+        self.stack_unsubscribe = self.stack.subscribe(lambda: self.dirty_changed.emit(self.dirty))
 
     def _on_graph_event(self, event) -> None:
         if event.kind == "changed":
@@ -80,14 +82,24 @@ class Session(QObject):
             self.selection = ids
             self.selection_changed.emit(ids)
 
+    def set_settings(self, dataset: dict, training: dict) -> None:
+        """Dataset and training settings are saved in the project too: a change is unsaved work
+        (not an undo step — the form itself shows and edits the current values)."""
+        p = self.project
+        if (dataset, training) != (p.dataset, p.training):
+            p.dataset, p.training = dataset, training
+            self._settings_dirty = True
+            self.dirty_changed.emit(True)
+
     def mark_saved(self, path: Path) -> None:
         self.path = Path(path)
+        self._settings_dirty = False
         self.stack.set_clean()
         self.path_changed.emit(self.path)
 
     @property
     def dirty(self) -> bool:
-        return not self.stack.is_clean
+        return not self.stack.is_clean or self._settings_dirty
 
     def set_run(self, run_dir: Path | None) -> None:
         self.run_dir = Path(run_dir) if run_dir else None

@@ -203,3 +203,15 @@ def test_image_folder_from_the_form(qtbot, session, dock, tmp_path):
     assert got.args[0]["classes"] == ["blue", "red"] and got.args[0]["shape"] == [3, 16, 16]
     form.dataset.setCurrentIndex(form.dataset.findData("mnist5k"))
     assert form.folder_row.isHidden() and form.image_size.isHidden()
+
+
+def test_changing_a_setting_is_unsaved_work_until_saved(qtbot, session, dock):
+    assert not session.dirty
+    seen = []
+    session.dirty_changed.connect(seen.append)
+    dock.form.epochs.setValue(7)
+    assert session.dirty and seen[-1] is True and session.project.training["epochs"] == 7
+    save_project(session.project, session.path)
+    session.mark_saved(session.path)
+    assert not session.dirty and seen[-1] is False
+    assert load_project(session.path).training["epochs"] == 7

@@ -35,6 +35,12 @@ def _save_npz(path: Path, arrays: dict) -> None:
         raise
 
 
+def _half(a: np.ndarray) -> np.ndarray:
+    """float16 to keep snapshots small; clipped so a large activation is not stored as inf."""
+    limit = np.finfo(np.float16).max
+    return np.clip(a, -limit, limit).astype(np.float16)
+
+
 def snapshot(net, probe) -> dict:
     """{name: array} for one epoch: 'filters' (+ 'filters_node') and 'map:<node>' arrays."""
     from .features import activations
@@ -43,7 +49,7 @@ def snapshot(net, probe) -> dict:
     arrays = {}
     convs = conv_layers(net, first_only=True)
     if convs:
-        arrays["filters"] = convs[0].weight.astype(np.float16)
+        arrays["filters"] = _half(convs[0].weight)
         arrays["filters_node"] = np.array(convs[0].label)
     acts = activations(net, probe)
     spatial = [n for n, a in acts.items() if a.ndim == 3][1:]  # skip the input itself
@@ -52,7 +58,7 @@ def snapshot(net, probe) -> dict:
     for n in spatial:
         a = acts[n][:MAX_MAPS]
         step = max(1, -(-max(a.shape[1:]) // MAX_SIDE))
-        arrays["map:" + n] = a[:, ::step, ::step].astype(np.float16)
+        arrays["map:" + n] = _half(a[:, ::step, ::step])
     return arrays
 
 

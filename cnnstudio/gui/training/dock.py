@@ -133,8 +133,7 @@ class TrainingDock(QDockWidget):
     def _store(self) -> None:
         """Settings are part of the project file: keep its dicts in step with the form."""
         p = self.session.project
-        p.dataset = self.form.dataset_dict(p.dataset)
-        p.training = self.form.training_dict(p.training)
+        self.session.set_settings(self.form.dataset_dict(p.dataset), self.form.training_dict(p.training))
         self._check()
 
     def _check(self, *_) -> None:
@@ -274,6 +273,8 @@ class TrainingDock(QDockWidget):
             info = msg.get("info", {})
             notes = " ".join(info.get("notes", []))
             self._say(f"Training on {info.get('device')} ({info.get('precision')}). {notes}".strip())
+            if msg.get("run_dir"):
+                self.session.set_run(Path(msg["run_dir"]))  # the inspection panels follow it live
         elif t == "batch":
             self.batch_bar.setRange(0, msg["batches"])
             self.batch_bar.setValue(msg["batch"])
