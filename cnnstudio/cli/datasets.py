@@ -29,7 +29,8 @@ def run(args) -> int:
     print(f"{'id':<14}{'offline':<9}{'shape':<14}{'classes':<44}source")
     for r in rows:
         classes = r["classes"]
-        text = (f"{len(classes)}: " + ", ".join(classes))[:42] if classes else "from the files"
+        text = f"{len(classes)}: " + ", ".join(classes) if classes else "from the files"
+        text = text if len(text) <= 42 else text[:41].rsplit(", ", 1)[0] + ", …"
         shape = "×".join(map(str, r["shape"])) if r["shape"] else "any (resized)"
         print(f"{r['id']:<14}{'yes' if r['available_offline'] else 'no':<9}{shape:<14}{text:<44}{r['source']}")
     print(f"\nDownloads go to {data_root()} (set CNNSTUDIO_DATA to change).")

@@ -18,7 +18,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from ..core import ProjectError, load_project
-    from ..core.project import atomic_write_text
+    from ..core.files import atomic_write_text
 
     if not args.class_name.isidentifier():
         print(f"cnnstudio export: --class-name {args.class_name!r} is not a valid Python name.", file=sys.stderr)

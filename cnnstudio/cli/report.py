@@ -29,7 +29,7 @@ def run(args) -> int:
         return 2
     from ..core.inspect.report import build_report
     from ..core.inspect.source import from_run
-    from ..core.project import atomic_write_text
+    from ..core.files import atomic_write_text
     try:
         insp = from_run(run_dir, which=args.checkpoint)
     except FileNotFoundError as e:

@@ -114,6 +114,11 @@ def run(args) -> int:
     if args.json:
         print(json.dumps({"done": True, **{k: v for k, v in result.items() if k != "type"}}), flush=True)
     print(("" if result["status"] == "finished" else "cnnstudio train: ") + result["message"], file=sys.stderr)
+    best = result.get("best")
+    if best and best.get("value") is not None:
+        name = best["metric"].replace("_", " ")
+        value = f"{best['value']:.1%}" if "accuracy" in best["metric"] or "iou" in best["metric"] else f"{best['value']:.4g}"
+        print(f"Best {name}: {value} (epoch {best['epoch']}). Run folder: {result.get('run_dir')}", file=sys.stderr)
     if result["status"] == "finished":
         return 0
     if result["status"] == "stopped":

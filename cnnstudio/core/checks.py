@@ -6,7 +6,7 @@ not cascade: a node whose input shape is unknown is simply left unknown.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .blocks import CATALOGUE, BlockError, Out
 from .blocks.spec import Fix

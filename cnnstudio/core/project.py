@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .blocks import CATALOGUE
+from .files import atomic_write_text
 from .graph import Graph, Node
 from .params import type_error
 
@@ -189,21 +188,3 @@ def dumps_project(p: Project) -> str:
 
 def save_project(p: Project, path) -> None:
     atomic_write_text(Path(path), dumps_project(p))
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write to a temp file beside `path`, fsync, then rename over it: never half-written."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

@@ -10,7 +10,8 @@ import os
 import time
 from pathlib import Path
 
-from ..core.project import ProjectError, atomic_write_text, parse_project, project_to_dict
+from ..core.files import atomic_write_text
+from ..core.project import ProjectError, parse_project, project_to_dict
 
 KIND = "cnnstudio.journal"
 

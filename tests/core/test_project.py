@@ -118,3 +118,13 @@ def test_a_failed_save_leaves_the_old_file_and_no_temp(tmp_path, monkeypatch):
         save_project(Project(name="second", graph=g), path)
     assert path.read_bytes() == original
     assert os.listdir(tmp_path) == ["p.cnnproj"]
+
+
+def test_saved_files_get_normal_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "p.cnnproj"
+        save_project(Project(), path)
+        assert path.stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0600
+    finally:
+        os.umask(old)

@@ -48,7 +48,6 @@ def receptive_field(graph: Graph, analysis: Analysis, node_id: str, y: int = 0, 
     if not inputs or node_id not in info or info[node_id].out is None:
         return None
     _, ih, iw = info[inputs[0]].shape
-    full = (0, ih - 1, 0, iw - 1)
     regions: dict[str, Box] = {node_id: (y, y, x, x)}
     for nid in reversed(analysis.order):
         if nid not in regions:

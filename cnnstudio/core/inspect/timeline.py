@@ -6,13 +6,13 @@ and unicode arrays) and read with allow_pickle=False. float16 keeps a LeNet epoc
 """
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from ..files import atomic_write
 
 FOLDER = "timeline"
 MAX_MAPS = 16  # channels kept per layer
@@ -22,17 +22,12 @@ MAX_SIDE = 64  # larger maps are subsampled to at most this many pixels a side
 
 def _save_npz(path: Path, arrays: dict) -> None:
     """numpy.savez, atomically: a reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the run's other files are not
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: _write_npz(tmp, arrays))
+
+
+def _write_npz(tmp: str, arrays: dict) -> None:
+    with open(tmp, "wb") as f:  # a file object: savez would otherwise append ".npz" to the name
+        np.savez(f, **arrays)
 
 
 def _half(a: np.ndarray) -> np.ndarray:

@@ -13,12 +13,12 @@ import json
 import math
 import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..project import Project, atomic_write_text, load_project
+from ..files import atomic_write, atomic_write_text
+from ..project import Project, load_project
 
 RUN_FORMAT = "cnnstudio.run"
 
@@ -116,29 +116,16 @@ def save_weights(path: Path, state: dict) -> None:
 
     tensors = {k: v.detach().contiguous().cpu() for k, v in state.items()}
     need = sum(t.numel() * t.element_size() for t in tensors.values())
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
     try:
-        save_file(tensors, tmp)
-        os.replace(tmp, path)
+        atomic_write(path, lambda tmp: save_file(tensors, tmp))
     except OSError as e:
-        _unlink(tmp)
         raise DiskError(e.errno, disk_message(path, e, need)) from None
-    except BaseException:
-        _unlink(tmp)
-        raise
 
 
 def load_weights(path: Path, device="cpu") -> dict:
     from safetensors.torch import load_file
     return load_file(str(path), device=str(device))
 
-
-def _unlink(p) -> None:
-    try:
-        os.unlink(p)
-    except FileNotFoundError:
-        pass
 
 
 def optimizer_to_files(opt_state: dict) -> tuple[dict, dict]:

@@ -2,7 +2,7 @@
 keyboard (Delete, Ctrl+C/V/D/A, arrows nudge, F fits)."""
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QMimeData, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QGuiApplication, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsView
 
