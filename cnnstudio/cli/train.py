@@ -116,7 +116,7 @@ def run(args) -> int:
     print(("" if result["status"] == "finished" else "cnnstudio train: ") + result["message"], file=sys.stderr)
     best = result.get("best")
     if best and best.get("value") is not None:
-        name = best["metric"].replace("_", " ")
+        name = best["metric"].replace("_", " ").replace("iou", "IoU")
         value = f"{best['value']:.1%}" if "accuracy" in best["metric"] or "iou" in best["metric"] else f"{best['value']:.4g}"
         print(f"Best {name}: {value} (epoch {best['epoch']}). Run folder: {result.get('run_dir')}", file=sys.stderr)
     if result["status"] == "finished":

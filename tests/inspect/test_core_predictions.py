@@ -103,8 +103,8 @@ def test_confusion_matrix_precision_recall_and_cells():
 
 
 def test_box_iou():
-    a = np.array([[0, 0, 0.5, 0.5], [0, 0, 1, 1]])
-    b = np.array([[0.25, 0.25, 0.75, 0.75], [0, 0, 1, 1]])
+    a = np.array([[0.25, 0.25, 0.5, 0.5], [0.5, 0.5, 1, 1]])  # centre x, centre y, width, height
+    b = np.array([[0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 1, 1]])
     np.testing.assert_allclose(box_iou(a, b), [0.0625 / (0.25 + 0.25 - 0.0625), 1.0])
 
 

@@ -212,7 +212,7 @@ def test_localization_runs_show_boxes_instead_of_classes(qtbot):
     g.add("Linear", f, id="box", out_features=4, activation="sigmoid")
     net = compile_graph(g).eval()
     rng = np.random.default_rng(0)
-    truth = np.array([[0.1, 0.1, 0.6, 0.6]] * 6, np.float32)
+    truth = np.array([[0.35, 0.35, 0.5, 0.5]] * 6, np.float32)  # centre x, centre y, width, height
     insp = Inspection(net=net, graph=g, classes=["circle", "square"], images=rng.normal(size=(6, 3, 16, 16)),
                       labels=truth, mean=[0.5] * 3, std=[0.2] * 3, task="box", name="boxes")
     session = Session()

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from cnnstudio.core.boxes import from_corners, to_corners
 from cnnstudio.core.data import DATASETS, load_dataset, shape_for
 from cnnstudio.core.data.augment import augment_batch, check_augment
 from cnnstudio.core.data.base import DatasetError
@@ -28,7 +29,8 @@ def test_shapes_boxes_contain_the_shape():
     ds = load_dataset({"id": "shapes", "task": "box", "image_size": 32, "count": 100})
     assert ds.task == "box" and ds.train.labels.shape[1] == 4 and ds.train.classes is not None
     img = ds.to_display(ds.train.images[:1])[0].astype(float).mean(-1)
-    x0, y0, x1, y1 = (ds.train.labels[0] * 32).tolist()
+    cx, cy, w, h = (ds.train.labels[0] * 32).tolist()  # the box is centre x, centre y, width, height
+    x0, y0, x1, y1 = cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
     inside = img[int(y0) + 1:int(y1) - 1, int(x0) + 1:int(x1) - 1]
     assert inside.size and inside.mean() > img.mean()  # the bright shape is where its box says
 
@@ -94,14 +96,14 @@ def test_torchvision_from_local_files_needs_no_network(tmp_path):
 def test_augment_moves_boxes_with_the_image():
     torch.manual_seed(0)
     x = torch.zeros(64, 1, 32, 32)
-    boxes = torch.tensor([[0.1, 0.2, 0.4, 0.6]]).repeat(64, 1)
+    boxes = from_corners(torch.tensor([[0.1, 0.2, 0.4, 0.6]])).repeat(64, 1)
     for i in range(64):
         x[i, 0, 6:19, 3:13] = 1  # rows 0.2–0.6, columns 0.1–0.4
     out, nb = augment_batch(x, {"flip": True, "translation": 0.1, "scale": 0.1}, boxes=boxes)
     for i in range(64):
         ys, xs = torch.nonzero(out[i, 0] > 0.5, as_tuple=True)
         found = torch.tensor([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]).float() / 32
-        assert torch.allclose(found, nb[i], atol=0.07), (i, found, nb[i])
+        assert torch.allclose(found, to_corners(nb[i]), atol=0.07), (i, found, nb[i])
     assert check_augment({"rotation": 500}) and check_augment({"blur": 1}) and check_augment({"flip": True}) is None
 
 

@@ -13,6 +13,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from ..boxes import from_corners, to_corners
+
 KEYS = {"flip": bool, "rotation": float, "translation": float, "scale": float, "shear": float, "stretch": float}
 LIMITS = {"rotation": 180.0, "translation": 0.5, "scale": 0.9, "shear": 45.0, "stretch": 0.9}
 
@@ -39,7 +41,16 @@ def is_active(aug) -> bool:
 
 
 def augment_batch(x: torch.Tensor, aug: dict, boxes: torch.Tensor | None = None):
-    """Randomly warp a batch (N×C×H×W). Returns x, or (x, boxes) when boxes are given."""
+    """Randomly warp a batch (N×C×H×W). Returns x, or (x, boxes) when boxes (centre x,
+    centre y, width, height) are given: they move with their images."""
+    if boxes is None:
+        return _augment(x, aug, None)
+    out, corners = _augment(x, aug, to_corners(boxes))
+    return out, from_corners(corners)
+
+
+def _augment(x: torch.Tensor, aug: dict, boxes: torch.Tensor | None):
+    """augment_batch on corner boxes (x0, y0, x1, y1), which the warp maps directly."""
     n, dev = x.shape[0], x.device
     if boxes is not None:
         aug = {k: v for k, v in aug.items() if k not in ("rotation", "shear")}

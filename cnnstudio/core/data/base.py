@@ -20,7 +20,7 @@ class DatasetError(ValueError):
 @dataclass
 class Split:
     images: torch.Tensor  # float N×C×H×W, normalised as the model sees it
-    labels: torch.Tensor  # long N (classes) or float N×4 (boxes: x0, y0, x1, y1 in 0..1)
+    labels: torch.Tensor  # long N (classes) or float N×4 (boxes: centre x, centre y, w, h in 0..1)
     classes: torch.Tensor | None = None  # long N: the class of each box (box task only)
 
     def __len__(self) -> int:
@@ -78,7 +78,8 @@ class Dataset:
         if self.task == "box":  # outline each box, so the preview shows the localization target
             imgs = imgs.copy()
             h, w = imgs.shape[1:3]
-            for img, b in zip(imgs, part.labels[:n].cpu().tolist()):
+            from ..boxes import to_corners
+            for img, b in zip(imgs, to_corners(part.labels[:n].cpu()).tolist()):
                 x0, x1 = (min(w - 1, max(0, int(round(v * w - 0.5)))) for v in (b[0], b[2]))
                 y0, y1 = (min(h - 1, max(0, int(round(v * h - 0.5)))) for v in (b[1], b[3]))
                 img[y0:y1 + 1, [x0, x1]] = (255, 220, 0)

@@ -1,7 +1,8 @@
 """Shapes: generated images of one shape each (circle, square, ...) with its bounding box.
 
 Any image size and count, no network, reproducible from a seed. Random size, position and
-colours; the box (x0, y0, x1, y1, fractions of the image) is the localization target.
+colours; the box (centre x, centre y, width, height, fractions of the image) is the
+localization target.
 Drawn with numpy masks over whole batches, so 10,000 images take well under a second.
 """
 from __future__ import annotations
@@ -55,5 +56,5 @@ def generate_shapes(count: int, size: int = 32, classes=None, seed: int = 0, cha
     images += rng.standard_normal(images.shape, dtype=np.float32) * np.float32(0.03)
     if channels == 1:
         images = (images * np.array([0.299, 0.587, 0.114], np.float32)[None, :, None, None]).sum(1, keepdims=True)
-    boxes = np.stack([cx - r, cy - r, cx + r, cy + r], 1) / size
+    boxes = np.stack([cx, cy, 2 * r, 2 * r], 1) / size
     return (np.clip(images, 0, 1) * 255).round().astype(np.uint8), labels.astype(np.int64), boxes.astype(np.float32)

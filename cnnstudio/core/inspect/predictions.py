@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..boxes import to_corners
+
 
 @dataclass
 class Predictions:
@@ -13,7 +15,7 @@ class Predictions:
     probs: np.ndarray | None  # N×K class probabilities (None for the box task)
     pred: np.ndarray  # N predicted classes (box task: zeros)
     conf: np.ndarray  # N confidence of the predicted class (box task: IoU with the truth)
-    boxes: np.ndarray | None = None  # N×4 predicted boxes (x0, y0, x1, y1) in [0, 1]
+    boxes: np.ndarray | None = None  # N×4 predicted boxes (centre x, centre y, w, h) in [0, 1]
 
     @property
     def correct(self) -> np.ndarray:
@@ -59,8 +61,8 @@ def to_probs(raw: np.ndarray, activation: str = "none") -> np.ndarray:
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise intersection over union of N×4 boxes (x0, y0, x1, y1)."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
+    """Row-wise intersection over union of N×4 boxes (centre x, centre y, width, height)."""
+    a, b = to_corners(np.asarray(a, float)), to_corners(np.asarray(b, float))
     iw = np.clip(np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]), 0, None)
     ih = np.clip(np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]), 0, None)
     inter = iw * ih
@@ -71,7 +73,7 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def predict(net, images, labels, task: str = "classify", activation: str = "none",
             batch_size: int = 256) -> Predictions:
-    """Evaluate the net on the samples. task "box": outputs are boxes (x0, y0, x1, y1)
+    """Evaluate the net on the samples. task "box": outputs are boxes (centre x, centre y, width, height)
     in [0, 1] and `labels` the true boxes; anything else is classification."""
     raw = raw_outputs(net, images, batch_size)
     labels = np.asarray(labels)

@@ -108,16 +108,17 @@ class SampleDetail(QWidget):
 
     def _show_box(self, x, display, index, out, where) -> None:
         from ...core.inspect.mosaic import draw_box
+        from ...core.boxes import to_corners
         from ...core.inspect.predictions import box_iou
         h, w = display.shape[:2]
         scale = np.array([w - 1, h - 1, w - 1, h - 1])
-        img = draw_box(display, out[:4] * scale, (230, 40, 40))
+        img = draw_box(display, to_corners(out[:4]) * scale, (230, 40, 40))
         fmt = lambda b: "(" + ", ".join(f"{v:.2f}" for v in b[:4]) + ")"
-        text = f"<b>{where}</b> — predicted box (red) {fmt(out)}"
+        text = f"<b>{where}</b> — boxes as (centre x, centre y, width, height): predicted (red) {fmt(out)}"
         if index is not None:
             truth = self.state.inspection.labels[index]
-            img = draw_box(img, truth * scale, (40, 200, 60))
-            text += f", true box (green) {fmt(truth)}; IoU {box_iou(out[None, :4], truth[None])[0]:.2f}"
+            img = draw_box(img, to_corners(truth) * scale, (40, 200, 60))
+            text += f", true (green) {fmt(truth)}; IoU {box_iou(out[None, :4], truth[None])[0]:.2f}"
         self.image.set_image(img)
         self.text.setText(text)
         self.neighbours.set_image(None, "Neighbours are shown for classification runs.")

@@ -62,11 +62,12 @@ class Gallery(QWidget):
             img = self.display[i]
             p = self.insp.predictions
             if p.boxes is not None:
+                from ...core.boxes import to_corners
                 from ...core.inspect.mosaic import draw_box
                 h, w = img.shape[:2]
                 scale = np.array([w - 1, h - 1, w - 1, h - 1])
-                img = draw_box(img, p.labels[i] * scale, TRUE_BOX)
-                img = draw_box(img, p.boxes[i] * scale, PRED_BOX)
+                img = draw_box(img, to_corners(p.labels[i]) * scale, TRUE_BOX)
+                img = draw_box(img, to_corners(p.boxes[i]) * scale, PRED_BOX)
             q = self._thumbs[i] = to_qimage(img)
         return q
 
