@@ -1,6 +1,7 @@
 """`cnnstudio export FILE -o model.py`: the network as a standalone PyTorch source file."""
 from __future__ import annotations
 
+import keyword
 import sys
 from pathlib import Path
 
@@ -20,7 +21,7 @@ def run(args) -> int:
     from ..core import ProjectError, load_project
     from ..core.files import atomic_write_text
 
-    if not args.class_name.isidentifier():
+    if not args.class_name.isidentifier() or keyword.iskeyword(args.class_name):
         print(f"cnnstudio export: --class-name {args.class_name!r} is not a valid Python name.", file=sys.stderr)
         return 2
     try:

@@ -12,8 +12,8 @@ def add_parser(sub) -> None:
                        "errors, 2 when the file cannot be read.")
     p.add_argument("file", help="a .cnnproj project file")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--batch-size", type=int, default=32, metavar="N",
-                   help="batch size for the training-memory estimate (default 32)")
+    p.add_argument("--batch-size", type=int, default=None, metavar="N",
+                   help="batch size for the training-memory estimate (default: the project's, else 32)")
     p.set_defaults(run=run)
 
 
@@ -26,10 +26,14 @@ def run(args) -> int:
     except ProjectError as e:
         print(f"cnnstudio summary: {e}", file=sys.stderr)
         return 2
+    batch = args.batch_size if args.batch_size is not None else project.training.get("batch_size", 32)
+    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+        print(f"cnnstudio summary: the batch size must be a whole number ≥ 1, not {batch!r}.", file=sys.stderr)
+        return 2
     analysis = analyze(project.graph)
     if args.json:
-        doc = {"name": project.name, **summary_dict(project.graph, analysis, args.batch_size)}
+        doc = {"name": project.name, **summary_dict(project.graph, analysis, batch)}
         print(json.dumps(doc, indent=2))
     else:
-        print(summary_text(project.graph, analysis, project.name, args.batch_size))
+        print(summary_text(project.graph, analysis, project.name, batch))
     return 1 if analysis.errors else 0

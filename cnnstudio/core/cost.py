@@ -9,10 +9,11 @@ OPTIMIZER_SLOTS = {"sgd": 0, "sgd_momentum": 1, "rmsprop": 1, "adam": 2, "adamw"
 
 
 def totals(a: Analysis) -> dict:
+    """Parameters as PyTorch counts them (sum of p.numel(): every block's weights are
+    trained); BatchNorm running statistics are state, not parameters, and counted apart."""
     params = a.total("params")
-    buffers = a.total("buffers")
-    return {"total_params": params + buffers, "trainable_params": params,
-            "non_trainable_params": buffers, "macs": a.total("macs"),
+    return {"total_params": params, "trainable_params": params,
+            "buffers": a.total("buffers"), "macs": a.total("macs"),
             "activation_elements": a.activation_elements}
 
 
@@ -25,7 +26,7 @@ def training_memory(a: Analysis, batch_size: int, precision: str = "fp32", optim
     t = totals(a)
     act_elements = t["activation_elements"] + a.total("inner")
     parts = {
-        "weights": 4 * t["total_params"],
+        "weights": 4 * (t["total_params"] + t["buffers"]),
         "gradients": 4 * t["trainable_params"],
         "optimizer": 4 * OPTIMIZER_SLOTS[optimizer] * t["trainable_params"],
         "activations": BYTES[precision] * act_elements * batch_size,

@@ -31,7 +31,7 @@ def layer_rows(graph: Graph, a: Analysis) -> list[dict]:
             "activation_size": prod(out.shape) if out else None,
             "activation": activation_of(graph, nid),
             "params": out.params if out else None,
-            "non_trainable": out.buffers if out else None,
+            "buffers": out.buffers if out else None,
             "macs": out.macs if out else None,
             "receptive_field": info.rf if out else None,
             "errors": [p.message for p in a.problems if p.node == nid and p.severity == "error"],
@@ -54,7 +54,8 @@ def summary_text(graph: Graph, a: Analysis, name: str = "", batch_size: int = 32
     head = ("Layer", "Type", "Output shape", "Size", "Activation", "Params", "MACs")
     table = [head]
     for r in rows:
-        shape = "[" + ", ".join(map(str, r["output_shape"])) + "]" if r["output_shape"] else "?  (error)"
+        shape = ("[" + ", ".join(map(str, r["output_shape"])) + "]" if r["output_shape"]
+                 else "error" if r["errors"] else "?")
         table.append((r["id"], r["type"], shape, _n(r["activation_size"]), r["activation"] or "-",
                       _n(r["params"]), human_count(r["macs"]) if r["macs"] is not None else "-"))
     widths = [max(len(str(row[i])) for row in table) for i in range(len(head))]
@@ -69,11 +70,13 @@ def summary_text(graph: Graph, a: Analysis, name: str = "", batch_size: int = 32
     out += [rule, line(head), rule] + [line(r) for r in table[1:]] + [rule]
     t = totals(a)
     mem = training_memory(a, batch_size)
+    if a.errors:
+        out.append("(totals count only the layers before the first error; ? = unknown until it is fixed)")
     out += [f"Total parameters:     {t['total_params']:,}",
             f"  trainable:          {t['trainable_params']:,}",
-            f"  non-trainable:      {t['non_trainable_params']:,}",
+            f"Running statistics:   {t['buffers']:,} (BatchNorm mean and variance; not trained)",
             f"Multiply-adds (MACs): {t['macs']:,} per image ({human_count(t['macs'])})",
-            f"Weights:              {human_bytes(4 * t['total_params'])} (fp32)",
+            f"Weights:              {human_bytes(4 * (t['total_params'] + t['buffers']))} (fp32)",
             f"Training memory:      ≈{human_bytes(mem['total'])} at batch {batch_size}, fp32, Adam "
             f"(activations {human_bytes(mem['activations'])})"]
     errors = a.errors

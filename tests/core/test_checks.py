@@ -38,6 +38,14 @@ def chain(*blocks, shape=(3, 32, 32)):
     return g
 
 
+def test_kernel_far_larger_than_input_is_shrunk():
+    g = chain(("Conv2d", {"kernel_size": 50, "padding": 2}), shape=(1, 28, 28))
+    p = only_error(g, "spatial_too_small")
+    assert "kernel 50×50 is larger than the 28×28 input after padding 2 (32×32)" in p.message
+    assert apply_fix(g, p).info["conv1"].shape == (16, 6, 6)  # 27×27 on 28 + 2·2
+    assert g.nodes["conv1"].params["kernel_size"] == 27
+
+
 def test_kernel_larger_than_input_says_the_numbers_and_pads_same():
     g = chain(("Conv2d", {"kernel_size": 5}), shape=(3, 3, 3))
     p = only_error(g, "spatial_too_small")

@@ -37,7 +37,8 @@ def test_torchvision_samples_equal_torchvision(stem, ctor, capsys):
     with torch.device("meta"):
         ref = getattr(tvm, ctor)()
         ours = compile_graph(load_project(SAMPLES / f"{stem}.cnnproj").graph)
-    assert doc["trainable_params"] == sum(p.numel() for p in ref.parameters())
+    assert doc["total_params"] == doc["trainable_params"] == sum(p.numel() for p in ref.parameters())
+    assert doc["buffers"] == sum(b.numel() for b in ref.buffers() if b.dtype.is_floating_point)
     x = torch.empty(1, 3, 224, 224, device="meta")
     assert ref(x).shape == ours(x).shape == (1, 1000)
     assert doc["layers"][-1]["output_shape"] == [1000]
@@ -79,3 +80,12 @@ def test_console_entry_point_runs():
     result = subprocess.run([sys.executable, "-m", "cnnstudio", "summary", str(SAMPLES / "resnet18.cnnproj")],
                             capture_output=True, text=True)
     assert result.returncode == 0 and "11,689,512" in result.stdout
+
+
+def test_memory_estimate_uses_the_projects_batch_size_and_rejects_bad_ones(capsys):
+    code, out, _ = summary(capsys, str(SAMPLES / "cifar10_convnet.cnnproj"))
+    assert code == 0 and "at batch 128" in out  # the project trains with batch 128
+    code, out, _ = summary(capsys, str(SAMPLES / "lenet5.cnnproj"), "--batch-size", "8")
+    assert "at batch 8" in out
+    code, out, err = summary(capsys, str(SAMPLES / "lenet5.cnnproj"), "--batch-size", "-5")
+    assert code == 2 and out == "" and "batch size must be a whole number ≥ 1" in err

@@ -78,3 +78,10 @@ def test_a_network_with_errors_is_not_exported(tmp_path, capsys):
     assert main(["export", str(bad), "-o", str(out)]) == 1
     assert "kernel 50×50 is larger than the 28×28 input" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_class_name_must_be_a_python_name(tmp_path, capsys):
+    for bad in ("class", "my-net", "2net"):
+        assert main(["export", str(SAMPLES / "lenet5.cnnproj"), "-o", str(tmp_path / "m.py"), "--class-name", bad]) == 2
+        assert "not a valid Python name" in capsys.readouterr().err
+    assert not (tmp_path / "m.py").exists()

@@ -89,9 +89,12 @@ def conv_infer(params, shapes) -> Out:
     oh = (h + total[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
     ow = (w + total[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
     if oh <= 0 or ow <= 0:
-        fix = (set_params_fix('Set padding to "same"', padding="same") if s == (1, 1)
-               else set_params_fix(f"Shrink the kernel to {min(h, k[0])}×{min(w, k[1])}",
-                         kernel_size=[min(h, k[0]), min(w, k[1])], dilation=1))
+        eff = max(d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1)
+        if s == (1, 1) and eff - max(h, w) <= 4:  # a little too big: pad to keep the size
+            fix = set_params_fix('Set padding to "same"', padding="same")
+        else:  # far too big: the largest odd kernel that fits
+            fit = max(1, min(h, w) - (min(h, w) + 1) % 2)
+            fix = set_params_fix(f"Shrink the kernel to {fit}×{fit}", kernel_size=fit, dilation=1)
         raise too_small("Conv2d", (h, w), k, p, d, fix)
     per_out = k[0] * k[1] * (c // groups)
     warnings = []
@@ -112,7 +115,7 @@ def conv_explain(params, shapes, out: Out) -> list[str]:
     p, total = conv_padding(params, k, d)
     lines = []
     if params["padding"] == "same":
-        lines.append(f'padding "same": total padding D·(K − 1) = {total[0]}×{total[1]} keeps {h}×{w}')
+        lines.append(f'padding "same": total padding D·(F − 1) = {total[0]}×{total[1]} keeps {h}×{w}')
     else:
         lines.append("output size (W − F + 2P)/S + 1:")
         lines.append(f"  height {window_formula(h, k[0], s[0], p[0], d[0], out.shape[1])}")

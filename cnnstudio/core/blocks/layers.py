@@ -40,7 +40,7 @@ register(BlockSpec(
     type="BatchNorm2d", category="Normalization",
     help="Normalizes each channel over the batch, then scales and shifts it.",
     params=(
-        Param("eps", "float", 1e-5, "Added to the variance for numerical stability.", 0.0, 1.0),
+        Param("eps", "float", 1e-5, "Added to the variance for numerical stability (> 0).", 1e-12, 1.0),
         Param("momentum", "float", 0.1, "Update rate of the running statistics.", 0.0, 1.0),
         Param("affine", "bool", True, "Learn a scale γ and shift β per channel."),
         Param("track_running_stats", "bool", True, "Keep running mean/variance for evaluation."),
