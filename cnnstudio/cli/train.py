@@ -6,6 +6,7 @@ fit the dataset, 2 bad input (file, option, dataset), 3 the run failed or was in
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -69,7 +70,8 @@ def _progress_printer(args):
 
 
 def run(args) -> int:
-    from ..core import ProjectError, load_project
+    from ..core import Project, ProjectError, load_project
+    from ..core.project import project_to_dict
 
     try:
         project = load_project(args.file)
@@ -84,9 +86,16 @@ def run(args) -> int:
         except ProjectError as e:
             print(f"cnnstudio train: {args.resume} is not a run folder that can resume ({e})", file=sys.stderr)
             return 2
+        if project_to_dict(Project(graph=project.graph)) != project_to_dict(Project(graph=trained.graph)):
+            print(f"note: resuming {run_dir} with the network it was trained with; the network in "
+                  f"{args.file} differs and is not used (start a new run to train it).", file=sys.stderr)
         project, resume = trained, True  # the graph as trained, so the checkpoint fits
     elif args.out:
         run_dir = Path(args.out)
+        if run_dir.exists() and not run_dir.is_dir():
+            print(f"cnnstudio train: --out {run_dir} is a file, not a folder; choose a folder for the run.",
+                  file=sys.stderr)
+            return 2
         if run_dir.exists() and any(run_dir.iterdir()):
             print(f"cnnstudio train: {run_dir} already exists and is not empty; choose a new folder or --resume it.",
                   file=sys.stderr)
@@ -94,6 +103,10 @@ def run(args) -> int:
     else:
         from ..core.train.runs import new_run_dir, runs_folder
         run_dir = new_run_dir(runs_folder(Path(args.file)), project.name)
+    problem = _unwritable(run_dir)  # before loading any data
+    if problem:
+        print(f"cnnstudio train: cannot create the run folder {run_dir}: {problem}.", file=sys.stderr)
+        return 2
     if args.dataset:
         project.dataset = {**project.dataset, "id": args.dataset} if args.dataset == project.dataset.get("id") \
             else {"id": args.dataset}
@@ -124,6 +137,18 @@ def run(args) -> int:
     if result["status"] == "stopped":
         print(f"Resume with: cnnstudio train {args.file} --resume {run_dir}", file=sys.stderr)
     return EXIT_FOR_KIND.get(result.get("kind"), 3)
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why `folder` cannot be created or written, or None; creates nothing."""
+    here = folder.absolute()
+    while not here.exists():
+        here = here.parent
+    if not here.is_dir():
+        return f"{here} is a file, not a folder"
+    if not os.access(here, os.W_OK | os.X_OK):
+        return f"no permission to write in {here}"
+    return None
 
 
 def _check_overfit(trainer) -> bool:

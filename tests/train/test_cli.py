@@ -31,6 +31,27 @@ def test_resume_extends_a_run(project_file, tmp_path, capsys):
     assert [r["epoch"] for r in rows if "epoch" in r] == [2]
 
 
+def test_resume_remembers_its_new_epochs(project_file, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", str(project_file), "--epochs", "1", "--out", str(run)]) == 0
+    assert main(["train", str(project_file), "--epochs", "2", "--resume", str(run)]) == 0
+    assert load_project(run / "project.cnnproj").training["epochs"] == 2
+    capsys.readouterr()
+    # a plain resume now has nothing left to do, instead of forgetting the second epoch
+    assert main(["train", str(project_file), "--resume", str(run)]) == 0
+    assert "Already trained 2 epoch(s)" in capsys.readouterr().err
+
+
+def test_out_that_cannot_be_a_folder_is_bad_input_before_any_data(project_file, tmp_path, capsys):
+    a_file = tmp_path / "afile"
+    a_file.write_text("keep me")
+    for out, text in ((a_file, "is a file, not a folder"), (a_file / "sub", "is a file, not a folder")):
+        assert main(["train", str(project_file), "--epochs", "1", "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert text in err and "Traceback" not in err and "Loading dataset" not in err
+    assert a_file.read_text() == "keep me"
+
+
 def test_default_run_folder_is_beside_the_project(project_file, capsys):
     assert main(["train", str(project_file), "--epochs", "1", "--lr", "0.01", "--batch-size", "16"]) == 0
     runs = list((project_file.parent / "tiny.runs").iterdir())

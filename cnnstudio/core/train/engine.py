@@ -103,8 +103,11 @@ class Trainer:
     def _prepare(self) -> None:
         s = setup.prepare(self.project, self.overrides, self.dataset, self.report)
         self.__dict__.update(s)  # cfg, device, precision, dataset, net, objective, task, info
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "checkpoints").mkdir(exist_ok=True)
+        try:
+            (self.run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise DiskError(e.errno, f"Cannot create the run folder {self.run_dir} ({e.strerror or e}). "
+                            "Choose a folder you can write to.") from None
         self.optimizer = setup.make_optimizer(self.cfg, self.net.parameters())
         n = len(self.dataset.train)
         self.steps_per_epoch = max(1, n // self.cfg.batch_size) if n >= self.cfg.batch_size else 1
@@ -122,8 +125,7 @@ class Trainer:
                                                                  if k in ("device", "precision", "versions")})
             self.info.setdefault("resumed", []).append({"at_epoch": state["epoch"], "time": setup.now()})
             self.info["epochs"] = self.cfg.epochs
-        else:
-            setup.write_project(self)
+        setup.write_project(self)  # settings as trained, a resume's new epochs included
         self.info.update(status="running", updated=setup.now())
         write_json(self.run_dir / "run.json", self.info)
         self.report({"type": "started", "run_dir": str(self.run_dir), "start_epoch": self.start_epoch,
