@@ -44,6 +44,11 @@ def _app(argv=None):
 
 def run_window(path) -> int:
     """The editor window; with `path`, that project is opened, else recovery/last project/gallery."""
+    if no_display():
+        print("cnnstudio: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset). "
+              "Run it in a desktop session, or use the headless commands (cnnstudio --help) or "
+              "`cnnstudio open FILE --screenshot OUT.png`.", file=sys.stderr)
+        return 2
     app = _app()
     from PySide6.QtCore import QTimer
     from ..gui.main_window import MainWindow
@@ -56,6 +61,13 @@ def run_window(path) -> int:
     elif not os.environ.get("CNNSTUDIO_BENCH_FIRST_PAINT"):
         QTimer.singleShot(0, lambda: start_up(win))
     return app.exec()
+
+
+def no_display() -> bool:
+    """On Linux/BSD, Qt aborts the process when it finds no display: say so first instead."""
+    if sys.platform in ("win32", "darwin") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def start_up(win) -> None:

@@ -54,3 +54,10 @@ def test_window_starts_without_torch_or_matplotlib(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=e, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert "HEAVY []" in r.stdout, r.stdout
+
+
+def test_no_display_is_a_message_not_a_crash():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = subprocess.run([sys.executable, "-m", "cnnstudio"], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 2
+    assert "no display to open the window on" in result.stderr and "Traceback" not in result.stderr
