@@ -215,3 +215,22 @@ def test_changing_a_setting_is_unsaved_work_until_saved(qtbot, session, dock):
     session.mark_saved(session.path)
     assert not session.dirty and seen[-1] is False
     assert load_project(session.path).training["epochs"] == 7
+
+
+def test_editing_one_setting_keeps_the_others_exactly(qtbot, tmp_path):
+    from cnnstudio.gui.session import Session
+    from cnnstudio.gui.training.dock import TrainingDock
+    path = tmp_path / "precise.cnnproj"
+    training = {"epochs": 3, "lr": 2e-6, "weight_decay": 4e-6, "device": "cuda:1", "schedule": "step", "gamma": 0.5}
+    save_project(small_project(training=training), path)
+    s = Session()
+    s.set_project(load_project(path), path)
+    d = TrainingDock(s)
+    qtbot.addWidget(d)
+    assert d.form.lr.text() == "2e-06" and d.form.device.currentText() == "cuda:1"
+    saved = load_project(path).training
+    d.form.epochs.setValue(9)
+    assert s.project.training == {**saved, "epochs": 9}  # nothing rounded, replaced or added
+    assert saved["lr"] == 2e-6 and saved["device"] == "cuda:1" and saved["gamma"] == 0.5
+    d.form.lr.setValue(3e-4)
+    assert s.project.training["lr"] == 3e-4 and d.form.lr.text() == "0.0003"

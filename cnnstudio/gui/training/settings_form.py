@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
@@ -27,6 +28,30 @@ def _dspin(lo, hi, value, step, decimals=4):
     w.setSingleStep(step)
     w.setValue(value)
     return w
+
+
+class RateSpinBox(QDoubleSpinBox):
+    """A rate such as 3e-4 or 0.001, shown and typed in the shortest exact form (%g)."""
+
+    def __init__(self, lo, hi, value, step):
+        super().__init__()
+        self.setDecimals(12)
+        self.setRange(lo, hi)
+        self.setSingleStep(step)
+        self.setValue(value)
+
+    def textFromValue(self, v: float) -> str:
+        return f"{v:g}"
+
+    def valueFromText(self, text: str) -> float:
+        return float(text)
+
+    def validate(self, text, pos):
+        try:
+            float(text)
+            return QValidator.Acceptable, text, pos
+        except ValueError:
+            return QValidator.Intermediate, text, pos
 
 
 def _combo(items, current):
@@ -64,11 +89,11 @@ class SettingsForm(QWidget):
         self.epochs = _spin(1, 100000, d.epochs)
         self.batch_size = _spin(1, 65536, d.batch_size, 16)
         self.optimizer = _combo([("Adam", "adam"), ("AdamW", "adamw"), ("SGD", "sgd"), ("RMSprop", "rmsprop")], d.optimizer)
-        self.lr = _dspin(1e-6, 10, d.lr, 0.0005, 5)
+        self.lr = RateSpinBox(1e-9, 10, d.lr, 0.0005)
         self.momentum = _dspin(0, 0.999, d.momentum, 0.05, 3)
         self.nesterov = QCheckBox("Nesterov")
-        self.weight_decay = _dspin(0, 1, 0, 0.0001, 5)
-        self.schedule = _combo([("constant", "none"), ("step ÷10", "step"), ("cosine", "cosine"),
+        self.weight_decay = RateSpinBox(0, 1, 0, 0.0001)
+        self.schedule = _combo([("constant", "none"), ("step decay", "step"), ("cosine", "cosine"),
                                 ("one-cycle", "onecycle"), ("reduce on plateau", "plateau")], "none")
         self.device = _combo([("auto (GPU if any)", "auto"), ("CPU", "cpu"), ("CUDA GPU", "cuda"), ("Apple MPS", "mps")], "auto")
         self.precision = _combo([("auto (mixed on GPU)", "auto"), ("fp32", "fp32"), ("bf16 mixed", "bf16"),
@@ -119,10 +144,12 @@ class SettingsForm(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(data_box)
         lay.addWidget(hyper)
+        self._touched: set = set()  # widgets the user changed since load(): only those are written back
         for w in self._all():
-            sig = {QSpinBox: "valueChanged", QDoubleSpinBox: "valueChanged", QComboBox: "currentIndexChanged",
-                   QCheckBox: "toggled", QLineEdit: "editingFinished"}[type(w)]
-            getattr(w, sig).connect(self._edited)
+            sig = next(s for cls, s in ((QSpinBox, "valueChanged"), (QDoubleSpinBox, "valueChanged"),
+                                        (QComboBox, "currentIndexChanged"), (QCheckBox, "toggled"),
+                                        (QLineEdit, "editingFinished")) if isinstance(w, cls))
+            getattr(w, sig).connect(lambda *_, w=w: self._edited(w))
         for sig in (self.dataset.currentIndexChanged, self.resize.valueChanged, self.channels.currentIndexChanged,
                     self.image_size.valueChanged, self.folder.editingFinished):
             sig.connect(lambda *_: self._loading or self.dataset_changed.emit())
@@ -135,8 +162,9 @@ class SettingsForm(QWidget):
                 self.optimizer, self.lr, self.momentum, self.nesterov, self.weight_decay, self.schedule,
                 self.device, self.precision, self.early]
 
-    def _edited(self, *_):
+    def _edited(self, widget):
         if not self._loading:
+            self._touched.add(widget)
             self.changed.emit()
 
     def _browse(self) -> None:
@@ -158,6 +186,7 @@ class SettingsForm(QWidget):
     # --- dicts ↔ widgets ---------------------------------------------------------------------
     def load(self, dataset: dict, training: dict) -> None:
         self._loading = True
+        self._touched = set()
         try:
             d = TrainConfig()
             i = self.dataset.findData(dataset.get("id", "mnist5k"))
@@ -180,8 +209,10 @@ class SettingsForm(QWidget):
                 v = training.get(name, getattr(d, name))
                 getattr(self, name).setValue(float(v) if isinstance(v, (int, float)) else getattr(d, name))
             for name in ("optimizer", "schedule", "device", "precision"):
-                w = getattr(self, name)
-                w.setCurrentIndex(max(w.findData(str(training.get(name, getattr(d, name))).lower()), 0))
+                w, v = getattr(self, name), str(training.get(name, getattr(d, name))).lower()
+                if w.findData(v) < 0:  # e.g. "cuda:1" from a file: show it rather than replace it
+                    w.addItem(v, v)
+                w.setCurrentIndex(w.findData(v))
             self.nesterov.setChecked(bool(training.get("nesterov", False)))
             self.early.setChecked(bool(training.get("early_stopping")))
         finally:
@@ -218,13 +249,20 @@ class SettingsForm(QWidget):
         return ds
 
     def training_dict(self, base: dict) -> dict:
+        """The project's training section: the fields the user edited, the rest as they were
+        (a value the form cannot show exactly must not be replaced by its rounded display)."""
         t = dict(base)
-        t.update(epochs=self.epochs.value(), batch_size=self.batch_size.value(), optimizer=self.optimizer.currentData(),
-                 lr=self.lr.value(), weight_decay=self.weight_decay.value(), schedule=self.schedule.currentData(),
-                 device=self.device.currentData(), precision=self.precision.currentData())
+        values = {"epochs": self.epochs.value(), "batch_size": self.batch_size.value(),
+                  "optimizer": self.optimizer.currentData(), "lr": self.lr.value(),
+                  "weight_decay": self.weight_decay.value(), "schedule": self.schedule.currentData(),
+                  "device": self.device.currentData(), "precision": self.precision.currentData()}
         if self.optimizer.currentData() in ("sgd", "rmsprop"):
-            t["momentum"] = self.momentum.value()
-        t["nesterov"] = self.nesterov.isChecked() and self.optimizer.currentData() == "sgd"
+            values["momentum"] = self.momentum.value()
+        for name, v in values.items():
+            if getattr(self, name) in self._touched:  # untouched keys stay as they are, or absent
+                t[name] = v
+        if {self.nesterov, self.optimizer} & self._touched:
+            t["nesterov"] = self.nesterov.isChecked() and self.optimizer.currentData() == "sgd"
         if self.early.isChecked():
             t["early_stopping"] = t.get("early_stopping") if isinstance(t.get("early_stopping"), dict) else True
         else:
