@@ -7,6 +7,7 @@ not cascade: a node whose input shape is unknown is simply left unknown.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from .blocks import CATALOGUE, BlockError, Out
 from .blocks.spec import Fix
@@ -64,11 +65,25 @@ class Analysis:
         return [p for p in self.problems if p.node == node_id]
 
     def total(self, attr: str) -> int:
-        return sum(getattr(i.out, attr) for i in self.info.values() if i.out)
+        """Sum of params, buffers, macs or inner over the known blocks."""
+        return self._sums[attr]
 
     @property
     def activation_elements(self) -> int:
-        return sum(prod(i.out.shape) for i in self.info.values() if i.out)
+        return self._sums["activations"]
+
+    @cached_property
+    def _sums(self) -> dict:  # one pass, when first asked (views ask several times per edit)
+        sums = dict.fromkeys(("params", "buffers", "macs", "inner", "activations"), 0)
+        for i in self.info.values():
+            out = i.out
+            if out:
+                sums["params"] += out.params
+                sums["buffers"] += out.buffers
+                sums["macs"] += out.macs
+                sums["inner"] += out.inner
+                sums["activations"] += prod(out.shape)
+        return sums
 
 
 def _shape(s) -> str:
