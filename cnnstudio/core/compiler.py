@@ -47,7 +47,7 @@ class CompiledNet(nn.Module):
 
 def module_name(node_id: str, taken: set) -> str:
     """A node id as an attribute name that cannot clash with nn.Module's own."""
-    name = "".join(c if c.isalnum() or c == "_" else "_" for c in node_id) or "node"
+    name = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in node_id) or "node"
     if name[0].isdigit() or keyword.iskeyword(name) or hasattr(nn.Module, name) or name in ("activations", "node_names"):
         name = "n_" + name
     base, i = name, 2

@@ -1,6 +1,7 @@
 """`cnnstudio export`: the generated file needs only torch, takes the compiled model's
 weights unchanged (strict state_dict) and computes exactly the same outputs."""
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,21 @@ def test_class_name_must_be_a_python_name(tmp_path, capsys):
         assert main(["export", str(SAMPLES / "lenet5.cnnproj"), "-o", str(tmp_path / "m.py"), "--class-name", bad]) == 2
         assert "not a valid Python name" in capsys.readouterr().err
     assert not (tmp_path / "m.py").exists()
+
+
+def test_names_from_the_file_never_become_code(tmp_path):
+    from cnnstudio.core.export import to_pytorch_source
+    g = Graph()
+    x = g.add("Input", shape=[1, 8, 8])
+    g.add("Conv2d", x, id="conv²", out_channels=2)
+    evil = 'x"""\nopen("PWNED", "w").write("1")\n"""'
+    out = tmp_path / "m.py"
+    out.write_text(to_pytorch_source(g, title=evil))
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        net = load_generated(out).Net()
+    finally:
+        os.chdir(cwd)
+    assert not (tmp_path / "PWNED").exists()
+    assert any(name.startswith("conv_") for name, _ in net.named_children())

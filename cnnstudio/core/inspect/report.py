@@ -44,7 +44,9 @@ def _architecture(insp) -> str:
     for nid in a.order:
         node, info = g.nodes[nid], a.info[nid]
         spec = node.spec
-        keys = ", ".join(f"{p.name}={node.params.get(p.name)}" for p in spec.params if p.key)
+        # key parameters, and any other that differs from its default: enough to rebuild the layer
+        keys = ", ".join(f"{p.name}={node.params.get(p.name)}" for p in spec.params
+                         if (p.key and p.name != "activation") or node.params.get(p.name) != p.default)
         out = info.out
         shape = "×".join(map(str, out.shape)) if out else "?"
         rows.append(f'<tr><td class="l">{html.escape(nid)}</td><td class="l">{node.type}</td>'
