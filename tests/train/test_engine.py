@@ -220,3 +220,16 @@ def test_mixed_precision_on_cpu_trains_in_fp32_and_says_so(tmp_path):
     info = load_run(tmp_path / "r").info
     assert result["status"] == "finished" and info["precision"] == "fp32" and not info["channels_last"]
     assert any("needs a CUDA GPU" in n for n in info["notes"])
+
+
+def test_a_checkpoint_cut_off_mid_write_is_refused_not_resumed_wrongly(tmp_path):
+    """The weights of epoch 2 were written, then the process died before the state said so."""
+    import shutil
+    train(small_project(training={"epochs": 1}), tmp_path / "one")
+    train(small_project(training={"epochs": 2}), tmp_path / "two")
+    run = tmp_path / "one"
+    shutil.copy(tmp_path / "two/checkpoints/last.safetensors", run / "checkpoints/last.safetensors")
+    result = train(small_project(training={"epochs": 3}), run, resume=True)
+    assert result["status"] == "failed" and result["kind"] == "checkpoint"
+    assert "cut off while being written" in result["message"] and "best weights and curves are kept" in result["message"]
+    assert read_metrics(run)  # nothing lost

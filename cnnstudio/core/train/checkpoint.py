@@ -5,15 +5,16 @@ import json
 from pathlib import Path
 
 from .errors import TrainError
-from .runs import load_weights, optimizer_from_files, optimizer_to_files, save_weights, write_json
+from .runs import load_weights, optimizer_from_files, optimizer_to_files, save_weights, weights_epoch, write_json
 
 
 def save_checkpoint(trainer, epoch: int, best: bool) -> None:
     folder = Path(trainer.run_dir) / "checkpoints"
     weights = trainer.net.state_dict()
-    save_weights(folder / "last.safetensors", weights)
+    tag = {"epoch": str(epoch)}  # the three files are written one by one: each says its epoch
+    save_weights(folder / "last.safetensors", weights, tag)
     tensors, meta = optimizer_to_files(trainer.optimizer.state_dict())
-    save_weights(folder / "last.state.safetensors", tensors)
+    save_weights(folder / "last.state.safetensors", tensors, tag)
     state = {"epoch": epoch, "optimizer": meta, "schedule": trainer.schedule.state_dict(),
              "best": trainer.best, "early_stopping": _finite(trainer.es),
              "scaler": trainer.scaler.state_dict() if trainer.scaler else None}
@@ -34,6 +35,12 @@ def load_checkpoint(trainer) -> dict:
                          "Start a new run instead.", kind="checkpoint")
     try:
         state = json.loads(meta_path.read_text(encoding="utf-8"))
+        tagged = {weights_epoch(folder / f) for f in ("last.safetensors", "last.state.safetensors")} - {None}
+        if tagged and tagged != {state["epoch"]}:
+            raise TrainError(
+                f"Cannot resume {trainer.run_dir.name} exactly: its last checkpoint was cut off while being "
+                f"written (files of epochs {sorted(tagged | {state['epoch']})}). Its best weights and curves are "
+                "kept; start a new run to continue training.", kind="checkpoint")
         weights = load_weights(folder / "last.safetensors", trainer.device)
         trainer.net.load_state_dict(weights)
         opt = optimizer_from_files(load_weights(folder / "last.state.safetensors", trainer.device), state["optimizer"])

@@ -111,15 +111,23 @@ def truncate_metrics(run_dir: Path, last_epoch: int) -> list[dict]:
 
 # --- checkpoints ---------------------------------------------------------------------------
 
-def save_weights(path: Path, state: dict) -> None:
+def save_weights(path: Path, state: dict, metadata: dict | None = None) -> None:
     from safetensors.torch import save_file
 
     tensors = {k: v.detach().contiguous().cpu() for k, v in state.items()}
     need = sum(t.numel() * t.element_size() for t in tensors.values())
     try:
-        atomic_write(path, lambda tmp: save_file(tensors, tmp))
+        atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
     except OSError as e:
         raise DiskError(e.errno, disk_message(path, e, need)) from None
+
+
+def weights_epoch(path: Path) -> int | None:
+    """The epoch a checkpoint file was written for (its safetensors metadata), if recorded."""
+    from safetensors import safe_open
+    with safe_open(str(path), framework="pt") as f:
+        epoch = (f.metadata() or {}).get("epoch")
+    return int(epoch) if epoch is not None else None
 
 
 def load_weights(path: Path, device="cpu") -> dict:
