@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QPointF, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QScrollArea, QTabBar, QToolBar
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QScrollArea, QTabBar, QToolBar
 
 from .canvas import CanvasView
 from .documents import Documents, open_settings
@@ -257,9 +257,20 @@ class MainWindow(QMainWindow):
 
     # --- closing and drops -------------------------------------------------------------------
     def closeEvent(self, e):
+        training = next((d for d in self.hosted if hasattr(d, "shutdown")), None)
+        if training is not None and training.running:
+            answer = QMessageBox.question(
+                self, "Training is running",
+                "A training run is in progress. Stop it and quit? Its last finished epoch is kept, "
+                "and Resume continues it later.", QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
+            if answer != QMessageBox.Yes:
+                e.ignore()
+                return
         if not self.docs.ask_save():
             e.ignore()
             return
+        if training is not None:
+            training.shutdown()
         self.docs.journal.remove()
         self.save_layout()
         e.accept()

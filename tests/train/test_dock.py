@@ -5,7 +5,9 @@ turning while it does.
 """
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 import time
 
 import pytest
@@ -234,3 +236,28 @@ def test_editing_one_setting_keeps_the_others_exactly(qtbot, tmp_path):
     assert saved["lr"] == 2e-6 and saved["device"] == "cuda:1" and saved["gamma"] == 0.5
     d.form.lr.setValue(3e-4)
     assert s.project.training["lr"] == 3e-4 and d.form.lr.text() == "0.0003"
+
+
+def test_closing_the_window_while_training_asks_then_stops_cleanly(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMessageBox
+    from cnnstudio.gui.main_window import MainWindow
+    path = tmp_path / "tiny.cnnproj"
+    save_project(small_project(training={"epochs": 300, "batch_size": 4}), path)
+    win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.docs.open_path(path)
+    dock = next(d for d in win.hosted if hasattr(d, "shutdown"))
+    dock.hide()  # closing the panel does not stop a run
+    qtbot.mouseClick(dock.start_button, LEFT)
+    qtbot.waitUntil(lambda: len(dock.curves.rows) >= 1, timeout=60000)
+    assert dock.running and dock.worker.process.is_alive()
+    answers = iter([QMessageBox.Cancel, QMessageBox.Yes])
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: next(answers))
+    assert not win.close() and dock.running  # Cancel: nothing happens
+    assert win.close()  # Yes: stop, wait, quit
+    assert not dock.worker.process.is_alive()
+    run_dir = dock.worker.job["run_dir"]
+    info = json.loads((Path(run_dir) / "run.json").read_text())
+    assert info["status"] == "stopped" and read_metrics(run_dir)
+    assert not list(Path(run_dir).rglob("*.tmp"))  # no half-written file left behind

@@ -123,6 +123,8 @@ class TrainingDock(QDockWidget):
     # --- project ↔ form ------------------------------------------------------------------------
     def _load_project(self) -> None:
         p = self.session.project
+        if not self.running:
+            self.run_dir = None  # Resume must never continue another project's run
         self.form.load(p.dataset, p.training)
         if not p.dataset.get("id"):
             p.dataset = self.form.dataset_dict({})
@@ -364,8 +366,9 @@ class TrainingDock(QDockWidget):
         wide = self.width() > 1.1 * self.height() and self.width() > 760
         self.columns.setDirection(QBoxLayout.LeftToRight if wide else QBoxLayout.TopToBottom)
 
-    def closeEvent(self, event) -> None:
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop a running training and wait for it (the window is closing). Hiding the dock
+        does not stop anything: training runs on while its panel is closed."""
         if self.running:
-            self.worker.stop()
-            self.worker.join(5)
-        super().closeEvent(event)
+            self.worker.stop()  # the worker finishes its batch and keeps the last full epoch
+            self.worker.join(timeout)

@@ -222,7 +222,8 @@ class SettingsForm(QWidget):
     def dataset_dict(self, base: dict) -> dict:
         """The project's dataset section with the form's values (other keys kept)."""
         ds = dict(base) if base.get("id") == self.dataset.currentData() else {"id": self.dataset.currentData()}
-        ds["val_fraction"] = round(self.val_fraction.value(), 3)
+        if self.val_fraction in self._touched or "val_fraction" in ds:
+            ds["val_fraction"] = round(self.val_fraction.value(), 3)
         if ds["id"] == "image_folder":
             ds["path"] = self.folder.text().strip()
         if ds["id"] in ("shapes", "image_folder"):
