@@ -56,15 +56,22 @@ class Session(QObject):
             self.stack_unsubscribe()
         self.project = project
         self.stack = UndoStack(project.graph)
-        self.analysis: Analysis = analyze(project.graph)
+        self.analysis: Analysis = self._analyze()
         self._unsubscribe = project.graph.subscribe(self._on_graph_event)
         self.stack_unsubscribe = self.stack.subscribe(lambda: self.dirty_changed.emit(self.dirty))
 
     def _on_graph_event(self, event) -> None:
         if event.kind == "changed":
-            self.analysis = analyze(self.project.graph)
+            self.analysis = self._analyze()
             self.selection = [n for n in self.selection if n in self.project.graph.nodes]
             self.analysis_changed.emit()
+
+    def _analyze(self) -> Analysis:
+        """The graph's checks, plus whether it fits the project's dataset (as warnings)."""
+        from ..core.train.fit import fit_problems
+        a = analyze(self.project.graph)
+        a.problems += fit_problems(self.project.graph, a, self.project.dataset)
+        return a
 
     # --- edits and selection -------------------------------------------------------------
     def push(self, command: Command) -> None:
@@ -87,9 +94,13 @@ class Session(QObject):
         (not an undo step — the form itself shows and edits the current values)."""
         p = self.project
         if (dataset, training) != (p.dataset, p.training):
+            refit = dataset != p.dataset
             p.dataset, p.training = dataset, training
             self._settings_dirty = True
             self.dirty_changed.emit(True)
+            if refit:  # the network may no longer fit the data
+                self.analysis = self._analyze()
+                self.analysis_changed.emit()
 
     def mark_saved(self, path: Path) -> None:
         self.path = Path(path)

@@ -120,3 +120,17 @@ def test_download_progress_reaches_the_caller(monkeypatch):
                 bar.update(500_000)
     assert tvu.tqdm is original
     assert said[-1] == "Downloading MNIST: 2.0 of 2.0 MB"
+
+
+def test_a_bad_dataset_section_is_a_clear_message_not_a_crash():
+    from cnnstudio.core.data import DatasetError, check_dataset_spec
+    assert check_dataset_spec({"id": "mnist5k", "val_fraction": 0.2, "resize": [32, 28], "channels": 3}) is None
+    for spec, text in (({"id": "shapes", "image_size": "big"}, '"image_size" must be a whole number of pixels'),
+                       ({"id": "mnist5k", "val_fraction": "abc"}, '"val_fraction" must be a number from 0 to 0.9'),
+                       ({"id": "mnist5k", "count": 0}, '"count" must be a whole number of images'),
+                       ({"id": "mnist5k", "channels": 2}, '"channels" must be 1 (grayscale) or 3 (RGB)'),
+                       ({"id": "mnist5k", "split_seed": "x"}, '"split_seed" must be a whole number')):
+        assert text in check_dataset_spec(spec)
+        with pytest.raises(DatasetError, match="Fix it in the Training panel"):
+            load_dataset(spec)
+        assert shape_for(spec) is None  # the editor's live check asks this: no exception

@@ -261,3 +261,45 @@ def test_closing_the_window_while_training_asks_then_stops_cleanly(qtbot, tmp_pa
     info = json.loads((Path(run_dir) / "run.json").read_text())
     assert info["status"] == "stopped" and read_metrics(run_dir)
     assert not list(Path(run_dir).rglob("*.tmp"))  # no half-written file left behind
+
+
+def test_the_canvas_problems_and_the_dock_agree_on_the_dataset_fit(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+    from cnnstudio.gui.main_window import MainWindow
+    path = tmp_path / "lenet.cnnproj"
+    project = load_project(Path(__file__).parents[2] / "sample_projects" / "lenet5.cnnproj")
+    project.dataset = {"id": "shapes", "image_size": 32}  # 3×32×32 colour images, 5 classes
+    save_project(project, path)
+    win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win, before_close_func=lambda w: setattr(w.docs, "ask_save", lambda: True))
+    win.docs.open_path(path)
+    dock = next(d for d in win.hosted if hasattr(d, "shutdown"))
+    problems = win.problems
+    texts = [problems.list.item(i).text() for i in range(problems.list.count())]
+    assert any("the Input is [1, 28, 28] but the dataset's images are [3, 32, 32]" in t for t in texts)
+    assert "[3, 32, 32]" in dock.check_label.text()
+    problems.list.setCurrentRow(0)
+    qtbot.mouseClick(problems.fix_button, LEFT)  # fix the Input from the Problems dock...
+    assert win.session.graph.nodes["input1"].params["shape"] == [3, 32, 32]
+    texts = [problems.list.item(i).text() for i in range(problems.list.count())]
+    assert any("gives 10 outputs, but the dataset has 5 classes" in t for t in texts)  # ...then the head
+    problems.list.setCurrentRow(0)
+    qtbot.mouseClick(problems.fix_button, LEFT)
+    assert win.session.graph.nodes["output"].params["out_features"] == 5
+    assert not [p for p in win.session.analysis.problems if p.code.startswith("dataset")]
+    assert "fit together" in dock.check_label.text()
+
+
+def test_a_project_with_a_bad_dataset_value_opens_and_says_what_is_wrong(qtbot, tmp_path):
+    from cnnstudio.gui.session import Session
+    from cnnstudio.gui.training.dock import TrainingDock
+    path = tmp_path / "bad.cnnproj"
+    save_project(small_project(), path)
+    p = load_project(path)
+    p.dataset = {**p.dataset, "image_size": "big"}
+    s = Session()
+    s.set_project(p, path)
+    d = TrainingDock(s)
+    qtbot.addWidget(d)
+    assert '"image_size" must be a whole number of pixels' in d.check_label.text()
+    assert any(pr.code == "dataset_spec" for pr in s.analysis.problems)

@@ -4,7 +4,7 @@
 (`.images` float N×C×H×W normalised, `.labels`) and `.to_display(images)`. Torch is imported
 only when a dataset is loaded.
 """
-from .registry import DATASETS, DatasetInfo, classes_for, data_root, load_dataset, shape_for
+from .registry import DATASETS, DatasetInfo, check_dataset_spec, classes_for, data_root, load_dataset, shape_for
 
 
 
@@ -16,5 +16,5 @@ def __getattr__(name):  # DatasetError/Dataset live with torch code; import on u
     raise AttributeError(name)
 
 
-__all__ = ["DATASETS", "DatasetInfo", "classes_for", "data_root", "load_dataset", "shape_for",
+__all__ = ["DATASETS", "DatasetInfo", "check_dataset_spec", "classes_for", "data_root", "load_dataset", "shape_for",
            "DatasetError", "Dataset", "Split"]

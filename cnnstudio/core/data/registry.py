@@ -62,10 +62,47 @@ DATASETS["image_folder"] = DatasetInfo(
     'Your own images, one sub-folder per class ("path"; "image_size", default 64).', _folder_available)
 
 
+def _int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _size(v) -> bool:
+    return (_int(v) and 1 <= v <= 4096) or (isinstance(v, list) and len(v) == 2
+                                             and all(_int(x) and 1 <= x <= 4096 for x in v))
+
+
+def check_dataset_spec(spec) -> str | None:
+    """What is wrong with a project's "dataset" section, in the user's terms, or None.
+    Cheap (no torch): the editor checks it whenever the project changes."""
+    if not isinstance(spec, dict):
+        return 'The project\'s "dataset" must be an object such as {"id": "mnist5k"}.'
+    rules = {
+        "id": (lambda v: v in DATASETS, "one of " + ", ".join(DATASETS)),
+        "val_fraction": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 0.9,
+                         "a number from 0 to 0.9"),
+        "test_fraction": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1,
+                          "a number between 0 and 1"),
+        "image_size": (_size, "a whole number of pixels or [height, width]"),
+        "resize": (lambda v: v is None or _size(v), "a whole number of pixels or [height, width]"),
+        "channels": (lambda v: v in (None, 1, 3), "1 (grayscale) or 3 (RGB)"),
+        "count": (lambda v: _int(v) and v >= 1, "a whole number of images ≥ 1"),
+        "split_seed": (_int, "a whole number"),
+        "seed": (_int, "a whole number"),
+        "classes": (lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v), "a list of class names"),
+        "task": (lambda v: v in ("classify", "box"), '"classify" or "box"'),
+        "path": (lambda v: isinstance(v, str), "a folder path"),
+        "augment": (lambda v: isinstance(v, dict), "an object of augmentation options"),
+    }
+    for key, (ok, expected) in rules.items():
+        if key in spec and not ok(spec[key]):
+            return f'dataset "{key}" must be {expected}, not {spec[key]!r}.'
+    return None
+
+
 def shape_for(spec: dict) -> list | None:
     """The [C, H, W] a spec gives, without loading it (None when unknown)."""
-    info = DATASETS.get(spec.get("id"))
-    if info is None:
+    info = DATASETS.get(spec.get("id")) if isinstance(spec, dict) else None
+    if info is None or check_dataset_spec(spec):
         return None
     if spec.get("id") == "shapes":
         s = spec.get("image_size", 32)
@@ -85,8 +122,8 @@ def shape_for(spec: dict) -> list | None:
 
 
 def classes_for(spec: dict) -> list | None:
-    info = DATASETS.get(spec.get("id"))
-    if info is None:
+    info = DATASETS.get(spec.get("id")) if isinstance(spec, dict) else None
+    if info is None or check_dataset_spec(spec):
         return None
     if spec.get("classes"):
         return list(spec["classes"])
@@ -108,6 +145,9 @@ def load_dataset(spec: dict, progress=None):
     id_ = spec["id"]
     if id_ not in DATASETS:
         raise DatasetError(f"Unknown dataset {id_!r}. Known datasets: {', '.join(DATASETS)}.")
+    problem = check_dataset_spec(spec)
+    if problem:
+        raise DatasetError(problem[0].upper() + problem[1:] + " Fix it in the Training panel or the project file.")
     if id_ == "mnist5k":
         from .builtin import load_mnist5k
         return load_mnist5k(spec)
@@ -121,4 +161,4 @@ def load_dataset(spec: dict, progress=None):
     return load_vision(id_, spec, progress)
 
 
-__all__ = ["DATASETS", "DatasetInfo", "load_dataset", "shape_for", "classes_for", "data_root"]
+__all__ = ["DATASETS", "DatasetInfo", "check_dataset_spec", "load_dataset", "shape_for", "classes_for", "data_root"]

@@ -39,7 +39,7 @@ def head_problem(head: Head | None, n_classes: int, task: str, classes=()) -> tu
     k = head.out_shape[0]
     if task == "box":
         if k != 4:
-            return (f"The head {head.layer} gives {k} outputs, but a box is 4 numbers (x0, y0, x1, y1): "
+            return (f"The head {head.layer} gives {k} outputs, but a box is 4 numbers (centre x, centre y, width, height): "
                     f"set its out_features to 4.", {"node": head.layer, "params": {"out_features": 4}})
         return None, None
     if k == 1 and n_classes == 2:

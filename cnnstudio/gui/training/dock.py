@@ -14,9 +14,8 @@ from PySide6.QtWidgets import (QBoxLayout, QComboBox, QDockWidget, QFormLayout, 
                                QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from ...core.commands import SetParams
-from ...core.data import classes_for, shape_for
 from ...core.project import project_to_dict
-from ...core.train.head import find_head, head_problem
+from ...core.train.fit import fit_problems
 from ...core.train.runs import list_runs, new_run_dir, read_metrics, runs_folder
 from .curves import CurvesView
 from .preview import DatasetPreview
@@ -141,19 +140,15 @@ class TrainingDock(QDockWidget):
     def _check(self, *_) -> None:
         """Input shape and head against the chosen dataset, live, without loading it."""
         spec = self.form.dataset_dict(self.session.project.dataset)
-        graph, analysis = self.session.graph, self.session.analysis
-        shape, classes = shape_for(spec), classes_for(spec)
+        analysis = self.session.analysis
+        problems = fit_problems(self.session.graph, analysis, spec)  # the same check the canvas shows
         self.fix = None
         msg = ""
-        inputs = [n for n in graph.nodes.values() if n.type == "Input"]
-        if inputs and shape and list(inputs[0].params["shape"]) != shape:
-            msg = f"The Input block {inputs[0].id} is {list(inputs[0].params['shape'])} but the dataset's images are {shape}."
-            self.fix = {"node": inputs[0].id, "params": {"shape": shape}, "label": f"Set {inputs[0].id} to {shape}"}
-        elif analysis.ok and classes:
-            problem, fix = head_problem(find_head(graph, analysis), len(classes), spec.get("task", "classify"), classes)
-            if problem:
-                msg = problem
-                self.fix = dict(fix, label=f"Set {fix['node']} " + ", ".join(f"{k} = {v}" for k, v in fix["params"].items())) if fix else None
+        if problems:
+            msg = problems[0].message
+            fix = problems[0].fix
+            if fix:
+                self.fix = {"node": problems[0].node, "params": fix.args["params"], "label": fix.label}
         elif not analysis.ok:
             msg = f"The network has {len(analysis.errors)} error(s): fix them on the canvas before training."
         self.check_label.setText(f"<span style='color:#b9770e'>⚠ {msg}</span>" if msg else

@@ -6,7 +6,7 @@ from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from ...core.data import DATASETS
+from ...core.data import DATASETS, check_dataset_spec
 from ...core.train.config import TrainConfig
 
 AUG_FIELDS = (("rotation", "rotation °", 0, 180, 5), ("translation", "translation", 0, 0.5, 0.05),
@@ -185,6 +185,8 @@ class SettingsForm(QWidget):
 
     # --- dicts ↔ widgets ---------------------------------------------------------------------
     def load(self, dataset: dict, training: dict) -> None:
+        if check_dataset_spec(dataset):  # a value the form cannot show: show defaults, keep the file's
+            dataset = {"id": dataset["id"]} if isinstance(dataset, dict) and dataset.get("id") in DATASETS else {}
         self._loading = True
         self._touched = set()
         try:
@@ -226,7 +228,7 @@ class SettingsForm(QWidget):
             ds["val_fraction"] = round(self.val_fraction.value(), 3)
         if ds["id"] == "image_folder":
             ds["path"] = self.folder.text().strip()
-        if ds["id"] in ("shapes", "image_folder"):
+        if ds["id"] in ("shapes", "image_folder") and {self.image_size, self.dataset} & self._touched:
             keep = ds.get("image_size")
             same = isinstance(keep, list) and keep and keep[0] == self.image_size.value()
             ds["image_size"] = keep if same else self.image_size.value()
