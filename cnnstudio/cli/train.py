@@ -114,13 +114,19 @@ def run(args) -> int:
                  "schedule": args.schedule, "device": args.device, "precision": args.precision, "seed": args.seed}
     from ..core.train.engine import Control, Trainer
 
+    if args.check_overfit:  # the same check as the window's button
+        from ..core.train.worker import overfit_check
+        check = overfit_check(project, {k: v for k, v in overrides.items() if k != "epochs"}, _progress_printer(args))
+        print(("" if check["status"] == "checked" else "cnnstudio train: ") + check["message"], file=sys.stderr)
+        if check["status"] != "checked":
+            return EXIT_FOR_KIND.get(check.get("kind"), 3)
+        if not check["ok"]:
+            return 1
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *a: stop.set())  # Ctrl-C: stop cleanly, keep the run
     try:
         trainer = Trainer(project, run_dir, overrides=overrides, resume=resume, report=_progress_printer(args),
                           control=Control(stop=stop), project_path=args.file)
-        if args.check_overfit and not _check_overfit(trainer):
-            return 1
         result = trainer.run()
     finally:
         signal.signal(signal.SIGINT, previous)
@@ -149,19 +155,3 @@ def _unwritable(folder: Path) -> str | None:
     if not os.access(here, os.W_OK | os.X_OK):
         return f"no permission to write in {here}"
     return None
-
-
-def _check_overfit(trainer) -> bool:
-    from ..core.train import setup
-    from ..core.train.errors import TrainError
-
-    try:
-        s = setup.prepare(trainer.project, trainer.overrides, None, trainer.report)
-    except TrainError as e:
-        print(f"cnnstudio train: {e}", file=sys.stderr)
-        return False
-    trainer.__dict__.update(s)
-    trainer.dataset = s["dataset"]
-    result = setup.overfit_one_batch(trainer)
-    print(result["message"], file=sys.stderr)
-    return result["ok"]

@@ -69,6 +69,12 @@ def test_default_run_folder_is_beside_the_project(project_file, capsys):
     ("device", 2, "no CUDA GPU"),
 ])
 def test_exit_codes_and_messages(tmp_path, capsys, monkeypatch, case, code, text):
+    import urllib.error
+    import urllib.request
+
+    def offline(*a, **k):
+        raise urllib.error.URLError("no network")
+    monkeypatch.setattr(urllib.request, "urlopen", offline)  # offline even on a machine with internet
     monkeypatch.setenv("CNNSTUDIO_DATA", str(tmp_path / "data"))
     path = tmp_path / "p.cnnproj"
     save_project(small_project(classes=5 if case == "head" else 3), path)

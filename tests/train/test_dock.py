@@ -124,8 +124,9 @@ def test_mismatched_head_is_shown_and_fixed_in_one_click(qtbot, session, dock):
     assert session.project.dataset["id"] == "mnist5k"
 
 
-def test_failed_start_is_a_message_not_a_traceback(qtbot, dock, session):
-    session.project.dataset = {"id": "cifar10", "path": "/nonexistent/cnnstudio-data"}
+def test_failed_start_is_a_message_not_a_traceback(qtbot, dock, session, tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNSTUDIO_DATA", str(tmp_path / "data"))  # empty: CIFAR-10 must be downloaded
+    session.project.dataset = {"id": "cifar10"}
     dock.form.load(session.project.dataset, session.project.training)
     with qtbot.waitSignal(dock.run_finished, timeout=60000) as done:
         dock.start()

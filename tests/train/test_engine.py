@@ -189,16 +189,16 @@ def test_early_stopping_ends_the_run(tmp_path):
     assert len(read_metrics(tmp_path / "r")) == 3  # best at epoch 1, then 2 epochs without improving
 
 
-def test_a_failing_builtin_callback_never_costs_the_run(tmp_path, monkeypatch):
-    from cnnstudio.core.train import engine
+def test_a_failing_epoch_timeline_never_costs_the_run(tmp_path, monkeypatch):
+    from cnnstudio.core.inspect import timeline
 
-    class Broken:
-        def on_epoch_end(self, ctx):
-            raise ValueError("snapshot failed")
-    monkeypatch.setattr(engine, "default_callbacks", lambda: [Broken()])
+    def disk_full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(timeline, "snapshot", disk_full)  # the real default callback, failing
     result = Trainer(small_project(), tmp_path / "run").run()
     assert result["status"] == "finished", result["message"]
-    assert any("Broken was switched off" in n for n in load_run(tmp_path / "run").info["notes"])
+    notes = load_run(tmp_path / "run").info["notes"]
+    assert any("TimelineCallback was switched off" in n and "No space left" in n for n in notes), notes
 
 
 @pytest.mark.parametrize("optimizer, extra", [("sgd", {"nesterov": True, "momentum": 0.9}), ("rmsprop", {"lr": 0.001}),

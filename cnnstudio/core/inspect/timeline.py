@@ -66,7 +66,6 @@ class TimelineCallback:
 
     def __init__(self, probe=None):
         self.probe = probe
-        self.error: str | None = None
 
     def _probe(self, ctx):
         if self.probe is None:
@@ -80,25 +79,18 @@ class TimelineCallback:
         return self.probe
 
     def on_epoch_end(self, ctx) -> None:
-        if self.error:
+        # a failure here propagates: the engine switches this optional callback off and says so
+        # in run.json's notes, and the run goes on
+        run_dir = Path(ctx.run_dir)
+        net = getattr(ctx, "model", None) or ctx.net
+        probe = self._probe(ctx)
+        if probe is None:
             return
-        try:
-            run_dir = Path(getattr(ctx, "run_dir"))
-            net = getattr(ctx, "model", None) or getattr(ctx, "net")
-            probe = self._probe(ctx)
-            if probe is None:
-                return
-            folder = run_dir / FOLDER
-            folder.mkdir(parents=True, exist_ok=True)
-            if not (folder / "probe.npy").exists():
-                np.save(folder / "probe.npy", np.asarray(probe, np.float32), allow_pickle=False)
-            epoch = int(getattr(ctx, "epoch"))
-            _save_npz(folder / f"epoch_{epoch:04d}.npz", snapshot(net, probe))
-        except Exception as e:  # the timeline is a nicety: never break a training run
-            self.error = f"epoch timeline not saved: {e.__class__.__name__}: {e}"
-            log = getattr(ctx, "log", None)
-            if callable(log):
-                log(self.error)
+        folder = run_dir / FOLDER
+        folder.mkdir(parents=True, exist_ok=True)
+        if not (folder / "probe.npy").exists():
+            np.save(folder / "probe.npy", np.asarray(probe, np.float32), allow_pickle=False)
+        _save_npz(folder / f"epoch_{int(ctx.epoch):04d}.npz", snapshot(net, probe))
 
 
 @dataclass

@@ -123,8 +123,10 @@ class Trainer:
             self.history = truncate_metrics(self.run_dir, state["epoch"])
             self.info = dict(setup.read_info(self.run_dir), **{k: v for k, v in self.info.items()
                                                                  if k in ("device", "precision", "versions")})
-            self.info.setdefault("resumed", []).append({"at_epoch": state["epoch"], "time": setup.now()})
-            self.info["epochs"] = self.cfg.epochs
+            changed = {k: v for k, v in self.overrides.items() if v is not None}
+            self.info.setdefault("resumed", []).append({"at_epoch": state["epoch"], "time": setup.now(),
+                                                        "overrides": changed})
+            self.info["epochs"], self.info["training"] = self.cfg.epochs, self.cfg.to_dict()
         setup.write_project(self)  # settings as trained, a resume's new epochs included
         self.info.update(status="running", updated=setup.now())
         write_json(self.run_dir / "run.json", self.info)

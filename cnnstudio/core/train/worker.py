@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import queue as queue_mod
-import time
 
 
 def worker_main(job: dict, q, stop, pause) -> None:
@@ -40,8 +39,6 @@ def worker_main(job: dict, q, stop, pause) -> None:
             return
         trainer = Trainer(project, job["run_dir"], overrides=job.get("overrides"), resume=job.get("resume", False),
                           report=send, control=Control(stop, pause), project_path=job.get("project_path"))
-        if job.get("callbacks") is not None:
-            trainer.callbacks = _load_callbacks(job["callbacks"])
         result = trainer.run()
     except BaseException as e:  # noqa: BLE001 - the window gets a message, never a traceback
         result = {"check": job.get("check"), "type": "done", "status": "failed", "run_dir": job.get("run_dir"),
@@ -67,18 +64,10 @@ def overfit_check(project, overrides, send) -> dict:
         r = setup.overfit_one_batch(trainer)
     except TrainError as e:
         return {"type": "done", "status": "failed", "message": str(e), "kind": e.kind, "fix": e.fix, "check": "overfit"}
+    except Exception as e:  # noqa: BLE001 - a message, never a traceback (out of memory, a bad layer, ...)
+        return {"type": "done", "status": "failed", "message": f"The overfit check failed: {e.__class__.__name__}: "
+                f"{str(e)[:300]}", "kind": "error", "fix": None, "check": "overfit"}
     return {"type": "done", "status": "checked", "ok": r["ok"], "message": r["message"], "check": "overfit"}
-
-
-def _load_callbacks(specs: list) -> list:
-    """Callbacks named as "module:Class" (a worker cannot receive objects from the window)."""
-    import importlib
-
-    out = []
-    for spec in specs:
-        mod, _, cls = spec.partition(":")
-        out.append(getattr(importlib.import_module(mod), cls)())
-    return out
 
 
 class WorkerHandle:
@@ -92,7 +81,6 @@ class WorkerHandle:
                                    daemon=True, name="cnnstudio-train")
         self.job = job
         self.finished = False
-        self.started_at = time.monotonic()
         self.process.start()
 
     def poll(self, limit: int = 200) -> list[dict]:
@@ -130,10 +118,6 @@ class WorkerHandle:
 
     def resume(self) -> None:
         self.pause_event.clear()
-
-    @property
-    def alive(self) -> bool:
-        return self.process.is_alive()
 
     def join(self, timeout: float = 10.0) -> None:
         self.process.join(timeout)

@@ -39,7 +39,6 @@ class TrainingDock(QDockWidget):
         self.worker = None
         self.run_dir: Path | None = None
         self.fix: dict | None = None
-        self.messages_seen = 0
 
         self.form = SettingsForm()
         self.preview = DatasetPreview()
@@ -255,7 +254,6 @@ class TrainingDock(QDockWidget):
             self.timer.stop()
             return
         for msg in self.worker.poll():
-            self.messages_seen += 1
             self.handle(msg)
 
     def handle(self, msg: dict) -> None:
