@@ -52,11 +52,13 @@ class ProblemsDock(QDockWidget):
         self.problems = problems
         self.list.clear()
         for p in self.problems:
-            mark = "⛔" if p.severity == "error" else "⚠"
+            mark = "✖" if p.severity == "error" else "⚠"
             it = QListWidgetItem(f"{mark}  {p.message}" + (f"\n      Quick fix: {p.fix.label}" if p.fix else ""))
             it.setForeground(QColor(ERROR if p.severity == "error" else WARNING))
             it.setToolTip(p.message)
             self.list.addItem(it)
+        if self.problems:
+            self.list.setCurrentRow(0)  # the first problem's fix is one click away
         n_err, n_warn = len(a.errors), len(a.problems) - len(a.errors)
         self.status.setText("No problems: the network is ready to train." if not a.problems else
                             f"{n_err} error(s), {n_warn} warning(s)")

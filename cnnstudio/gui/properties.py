@@ -144,7 +144,7 @@ class PropertiesDock(QDockWidget):
             if field:  # a range error belongs under its field
                 self.field_errors[field].setText(p.message.split(": ", 1)[1])
                 self.field_errors[field].show()
-            label = QLabel(("⛔ " if p.severity == "error" else "⚠ ") + p.message)
+            label = QLabel(("✖ " if p.severity == "error" else "⚠ ") + p.message)
             label.setWordWrap(True)
             label.setObjectName("fieldError" if p.severity == "error" else "")
             self.problem_box.addWidget(label)

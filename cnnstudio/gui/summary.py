@@ -73,8 +73,8 @@ class SummaryModel(QAbstractTableModel):
         if role == Qt.DisplayRole:
             if col == 0:
                 return f"{nid} ({node.type})"
-            if col == 1:
-                return fmt_shape(out.shape) if out else "error"
+            if col == 1:  # only the block with the error says so; those after it are unknown
+                return fmt_shape(out.shape) if out else ("error" if self._has_error(nid) else "?")
             if col == 2:
                 return window_text(node)
             if col == 3:
@@ -85,11 +85,15 @@ class SummaryModel(QAbstractTableModel):
                 return f"{out.macs:,}" if out else ""
         if role == Qt.TextAlignmentRole and col >= 4:
             return int(Qt.AlignRight | Qt.AlignVCenter)
-        if role == Qt.ForegroundRole and out is None:
+        if role == Qt.ForegroundRole and out is None and self._has_error(nid):
             return QColor(ERROR)
         if role == Qt.ToolTipRole and out is None:
-            return "\n".join(p.message for p in self.session.analysis.problems_for(nid))
+            return ("\n".join(p.message for p in self.session.analysis.problems_for(nid))
+                    or "unknown until the error before it is fixed")
         return None
+
+    def _has_error(self, nid) -> bool:
+        return any(p.severity == "error" for p in self.session.analysis.problems_for(nid))
 
 
 class SummaryDock(QDockWidget):
@@ -117,8 +121,8 @@ class SummaryDock(QDockWidget):
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         h = self.table.horizontalHeader()
         h.setSectionResizeMode(QHeaderView.Interactive)
-        h.setSectionResizeMode(0, QHeaderView.Stretch)
-        for col, width in enumerate((190, 130, 80, 90, 120, 140)):
+        h.setStretchLastSection(True)  # the numbers take the spare width, not the names
+        for col, width in enumerate((230, 130, 120, 90, 120, 140)):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().selectionChanged.connect(self._rows_selected)
         self.totals = QLabel()

@@ -113,7 +113,7 @@ class GraphScene(QGraphicsScene):
         count = f"{fmt_count(info.out.params)} params" if info and info.out and info.out.params else ""
         spec = CATALOGUE[node.type]
         tip = [f"<b>{node.type}</b> {node.id}: {spec.help}"]
-        tip += [("⛔ " if p.severity == "error" else "⚠ ") + p.message
+        tip += [("✖ " if p.severity == "error" else "⚠ ") + p.message
                 + (f"<br><i>Quick fix: {p.fix.label}</i>" if p.fix else "") for p in problems]
         fix = next((p.fix for p in errors + problems if p.fix), None)
         inner = inner_layers(node.type, node.params, info.in_shapes[0] if info and info.in_shapes else None) \
