@@ -32,7 +32,8 @@ def run(args) -> int:
         text = f"{len(classes)}: " + ", ".join(classes) if classes else "from the files"
         text = text if len(text) <= 42 else text[:41].rsplit(", ", 1)[0] + ", …"
         shape = "×".join(map(str, r["shape"])) if r["shape"] else "any (resized)"
-        print(f"{r['id']:<14}{'yes' if r['available_offline'] else 'no':<9}{shape:<14}{text:<44}{r['source']}")
+        offline = "yes" if r["available_offline"] or r["source"] == "your files" else "no"
+        print(f"{r['id']:<14}{offline:<9}{shape:<14}{text:<44}{r['source']}")
     print(f"\nDownloads go to {data_root()} (set CNNSTUDIO_DATA to change).")
     return 0
 

@@ -57,7 +57,7 @@ def is_downloaded(id_: str, root: Path | None = None) -> bool:
 def _offline_message(id_: str, root: Path, error: Exception) -> str:
     cls, name, _, _, size, files = VISION[id_]
     return (f"{name} is not on this computer yet and could not be downloaded ({error.__class__.__name__}: "
-            f"{' '.join(str(error).split())[:160]}). Connect to the internet and train again — it downloads once ({size}) into "
+            f"{' '.join(str(error).split())[:160]}). Connect to the internet and try again — it downloads once ({size}) into "
             f"{root} — or copy the {name} files there by hand (torchvision layout, e.g. {root / files[0]}). "
             "Offline, choose a built-in dataset that needs no network: MNIST 5k or Shapes.")
 

@@ -167,17 +167,25 @@ def _confusion(insp) -> str:
     return "<table>" + "".join(rows) + "</table>"
 
 
+def _label(metric: str) -> str:
+    """val_accuracy → validation accuracy; val_iou → validation IoU."""
+    return metric.replace("val_", "validation ").replace("_", " ").replace("iou", "IoU").replace("top5", "top-5")
+
+
 def build_report(insp, info: dict | None = None) -> str:
     """The HTML text of the report for an Inspection (see source.py)."""
     info = info if info is not None else insp.info
-    m = insp.metrics[-1] if insp.metrics else {}
     best = info.get("best") or {}
+    # the epoch whose weights the report shows: the best one when it is known
+    m = next((r for r in insp.metrics if r.get("epoch") == best.get("epoch")), insp.metrics[-1] if insp.metrics else {})
     facts = [("Project", insp.name), ("Dataset", (info.get("dataset") or {}).get("id", "") if isinstance(info.get("dataset"), dict) else info.get("dataset", "")),
              ("Task", insp.task), ("Classes", ", ".join(map(str, insp.classes[:20])) + (" …" if len(insp.classes) > 20 else "")),
              ("Status", info.get("status", "")), ("Epochs", str(len(insp.metrics))),
-             ("Best", f"{best.get('metric')} {best.get('value'):.4g} (epoch {best.get('epoch')})" if best.get("value") is not None else ""),
+             ("Best", f"{_label(best.get('metric', ''))} {best.get('value'):.4g} (epoch {best.get('epoch')})"
+              if best.get("value") is not None else ""),
              ("Device", str(info.get("device", ""))), ("Run folder", str(insp.run_dir or ""))]
-    facts += [(k, f"{v:.4g}") for k, v in m.items() if k.startswith("val_") and isinstance(v, (int, float))]
+    facts += [(f"{_label(k)} (epoch {m.get('epoch')})", f"{v:.4g}") for k, v in m.items()
+              if k.startswith("val_") and isinstance(v, (int, float))]
     summary = "<table>" + "".join(f'<tr><th class="l">{html.escape(k)}</th><td class="l">{html.escape(str(v))}</td></tr>'
                                    for k, v in facts if v not in ("", None)) + "</table>"
     curves = curves_png(insp.metrics)
