@@ -304,3 +304,20 @@ def test_a_project_with_a_bad_dataset_value_opens_and_says_what_is_wrong(qtbot, 
     qtbot.addWidget(d)
     assert '"image_size" must be a whole number of pixels' in d.check_label.text()
     assert any(pr.code == "dataset_spec" for pr in s.analysis.problems)
+
+
+def test_a_run_trained_elsewhere_opens_for_inspection(qtbot, session, dock, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QPushButton
+    from cnnstudio.cli import main
+    elsewhere = tmp_path / "elsewhere" / "run"
+    assert main(["train", str(session.path), "--epochs", "1", "--out", str(elsewhere)]) == 0
+    runs = []
+    session.run_changed.connect(runs.append)
+    button = next(b for b in dock.findChildren(QPushButton) if b.text() == "Open run folder…")
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path))
+    qtbot.mouseClick(button, LEFT)  # not a run: said so, nothing changes
+    assert "not a training run" in dock.message.text() and not runs
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(elsewhere))
+    qtbot.mouseClick(button, LEFT)
+    assert runs == [elsewhere] and dock.history.currentData() == str(elsewhere)
+    assert [r["epoch"] for r in dock.curves.rows] == [1]

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QBoxLayout, QComboBox, QDockWidget, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
+from PySide6.QtWidgets import (QBoxLayout, QComboBox, QDockWidget, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from ...core.commands import SetParams
@@ -80,6 +80,11 @@ class TrainingDock(QDockWidget):
         rf = QFormLayout(runs_box)
         rf.addRow("show", self.history)
         rf.addRow("compare with", self.compare)
+        self.extra_runs: list[Path] = []  # runs opened from elsewhere (e.g. trained with --out)
+        open_run = QPushButton("Open run folder…")
+        open_run.setToolTip("Inspect a run trained elsewhere, e.g. with cnnstudio train --out DIR")
+        open_run.clicked.connect(self._choose_run)
+        rf.addRow(open_run)
         # run control and status on top, always visible; below, settings beside the curves when
         # the dock is wide (docked at the bottom) and above them when it is tall (docked at a side)
         top = QVBoxLayout()
@@ -335,10 +340,30 @@ class TrainingDock(QDockWidget):
             combo.addItem(first, None)
             for r in runs:
                 combo.addItem(r.label, str(r.path))
+            for p in self.extra_runs:
+                if combo.findData(str(p)) < 0:
+                    combo.addItem(f"{p.name} (opened)", str(p))
             want = str(select) if (select and combo is self.history) else keep
             i = combo.findData(want)
             combo.setCurrentIndex(max(i, 0))
             combo.blockSignals(False)
+
+    def _choose_run(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Open a training run (a folder with run.json)")
+        if d:
+            self.open_run(Path(d))
+
+    def open_run(self, path: Path) -> bool:
+        """Show a run folder's curves and inspect it, wherever it was trained."""
+        path = Path(path)
+        if not (path / "run.json").is_file():
+            self._say(f"{path} is not a training run: it has no run.json.", error=True)
+            return False
+        if path not in self.extra_runs:
+            self.extra_runs.append(path)
+        self._refresh_history(select=path)
+        self._show_run()
+        return True
 
     def _show_run(self, *_) -> None:
         d = self.history.currentData()
