@@ -121,8 +121,8 @@ class SummaryDock(QDockWidget):
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         h = self.table.horizontalHeader()
         h.setSectionResizeMode(QHeaderView.Interactive)
-        h.setStretchLastSection(True)  # the numbers take the spare width, not the names
-        for col, width in enumerate((230, 130, 120, 90, 120, 140)):
+        h.setSectionResizeMode(0, QHeaderView.Stretch)
+        for col, width in enumerate((190, 130, 120, 90, 120, 140)):  # wide enough for every header
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().selectionChanged.connect(self._rows_selected)
         self.totals = QLabel()

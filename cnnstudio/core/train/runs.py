@@ -199,7 +199,7 @@ class Run:
     @property
     def label(self) -> str:
         best = self.info.get("best") or {}
-        score = f", best {best.get('metric')} {best.get('value'):.4g}" if best.get("value") is not None else ""
+        score = f", best {str(best.get('metric')).replace('val_', 'validation ').replace('_', ' ')} {best.get('value'):.4g}" if best.get("value") is not None else ""
         return f"{self.path.name} — {self.status}, {len(self.metrics)} epoch(s){score}"
 
 

@@ -73,6 +73,8 @@ class CurvesView(QWidget):
         fig = Figure(figsize=(5, 4.2), dpi=90)
         fig.subplots_adjust(left=0.14, right=0.97, top=0.97, bottom=0.1, hspace=0.12)
         self.ax_loss, self.ax_acc, self.ax_lr = fig.subplots(3, 1, sharex=True, height_ratios=[3, 3, 1.4])
+        from matplotlib.ticker import MaxNLocator
+        self.ax_lr.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
 
         def line(ax, *fmt, **kw):  # animated: left out of full draws, painted over the background
             return ax.plot([], [], *fmt, animated=True, **kw)[0]
