@@ -311,10 +311,11 @@ class EdgeItem(QGraphicsItem):
                 n.edges.remove(self)
 
     def set_label(self, text: str, error: bool, tooltip: str) -> None:
-        if (text, error, tooltip) == (self.label, self.error, self.toolTip()):
+        # compared in Python: every wire is asked on every edit, and most are unchanged
+        if (text, error, tooltip) == (self.label, self.error, getattr(self, "_tip", None)):
             return
         self.prepareGeometryChange()
-        self.label, self.error = text, error
+        self.label, self.error, self._tip = text, error, tooltip
         self.setToolTip(tooltip)
         self._place_label()
         self.update()
