@@ -38,6 +38,8 @@ class Editor(QWidget):
             self.changed.emit()
 
     def set_value(self, v) -> None:
+        if self.value() == v:
+            return  # already shown: setting it again would only repaint (every edit asks)
         self._quiet = True
         try:
             self._set(v)
