@@ -30,10 +30,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command is None:
-        from .open import run_window
-        return run_window(None)
-    return args.run(args)
+    try:
+        if args.command is None:
+            from .open import run_window
+            return run_window(None)
+        return args.run(args)
+    except KeyboardInterrupt:  # Ctrl-C anywhere: a line, not a traceback
+        print("\ncnnstudio: interrupted.", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

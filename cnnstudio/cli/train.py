@@ -123,11 +123,20 @@ def run(args) -> int:
         if not check["ok"]:
             return 1
     stop = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *a: stop.set())  # Ctrl-C: stop cleanly, keep the run
+
+    def on_ctrl_c(*_):  # the first stops cleanly after the batch, keeping the run; a second
+        stop.set()      # interrupts at once (e.g. while a dataset downloads, before any batch)
+        print("\nStopping after this batch (Ctrl-C again to interrupt now)…", file=sys.stderr, flush=True)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
     try:
         trainer = Trainer(project, run_dir, overrides=overrides, resume=resume, report=_progress_printer(args),
                           control=Control(stop=stop), project_path=args.file)
         result = trainer.run()
+    except KeyboardInterrupt:
+        print("cnnstudio train: interrupted. Finished epochs are kept in the run folder.", file=sys.stderr)
+        return 3
     finally:
         signal.signal(signal.SIGINT, previous)
     if args.json:
