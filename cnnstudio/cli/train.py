@@ -12,7 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
-EXIT_FOR_KIND = {"network": 1, "head": 1, "input": 1, "config": 2, "dataset": 2, "device": 2, "checkpoint": 2}
+EXIT_FOR_KIND = {"network": 1, "head": 1, "input": 1, "config": 2, "dataset": 2, "device": 2, "checkpoint": 2, "busy": 2}
 
 
 def add_parser(sub) -> None:

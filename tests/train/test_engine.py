@@ -233,3 +233,27 @@ def test_a_checkpoint_cut_off_mid_write_is_refused_not_resumed_wrongly(tmp_path)
     assert result["status"] == "failed" and result["kind"] == "checkpoint"
     assert "cut off while being written" in result["message"] and "best weights and curves are kept" in result["message"]
     assert read_metrics(run)  # nothing lost
+
+
+def test_one_writer_per_run_folder(tmp_path):
+    import os
+    import subprocess
+    import sys
+    run = tmp_path / "run"
+    assert train(small_project(training={"epochs": 1}), run)["status"] == "finished"
+    assert not (run / ".lock").exists()  # released when the run ends
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (run / ".lock").write_text(str(other.pid))  # another live process is training it
+        before = (run / "run.json").read_text()
+        result = train(small_project(training={"epochs": 2}), run, resume=True)
+        assert result["status"] == "failed" and result["kind"] == "busy"
+        assert f"being trained by another process (pid {other.pid})" in result["message"]
+        assert (run / "run.json").read_text() == before and (run / ".lock").read_text() == str(other.pid)
+    finally:
+        other.kill()
+        other.wait()
+    # that process is gone: its lock is stale and the resume proceeds
+    result = train(small_project(training={"epochs": 2}), run, resume=True)
+    assert result["status"] == "finished", result["message"]
+    assert [m["epoch"] for m in read_metrics(run)] == [1, 2] and not (run / ".lock").exists()

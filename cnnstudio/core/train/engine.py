@@ -20,7 +20,7 @@ from . import setup
 from .checkpoint import load_checkpoint, save_checkpoint
 from .errors import TrainError, oom_message
 from .optim import Schedule, set_lr
-from .runs import DiskError, append_line, truncate_metrics, write_json
+from .runs import DiskError, RunBusy, append_line, lock_run, truncate_metrics, write_json
 
 
 class Control:
@@ -105,6 +105,10 @@ class Trainer:
         self.__dict__.update(s)  # cfg, device, precision, dataset, net, objective, task, info
         try:
             (self.run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+            self._lock = lock_run(self.run_dir)
+        except RunBusy as e:
+            raise TrainError(f"{self.run_dir.name} is being trained by another process (pid {e.pid}): wait "
+                             "for it to finish or stop it, then resume.", kind="busy") from None
         except OSError as e:
             raise DiskError(e.errno, f"Cannot create the run folder {self.run_dir} ({e.strerror or e}). "
                             "Choose a folder you can write to.") from None
@@ -324,10 +328,13 @@ class Trainer:
         result = {"type": "done", "status": status, "message": message, "run_dir": str(self.run_dir),
                   "kind": self.error_kind, "fix": getattr(self, "error_fix", None),
                   "epochs_done": len(getattr(self, "history", [])), "best": getattr(self, "best", None)}
-        if (self.run_dir / "run.json").exists() and self.info:
-            self.info.update(status=status, message=message, updated=setup.now())
-            try:
-                write_json(self.run_dir / "run.json", self.info)
-            except DiskError:
-                pass
+        if getattr(self, "_lock", None) is not None:
+            if (self.run_dir / "run.json").exists() and self.info:
+                self.info.update(status=status, message=message, updated=setup.now())
+                try:
+                    write_json(self.run_dir / "run.json", self.info)
+                except DiskError:
+                    pass
+            self._lock.unlink(missing_ok=True)
+            self._lock = None
         return result

@@ -47,6 +47,46 @@ def new_run_dir(parent: Path, name: str = "") -> Path:
     return path
 
 
+def lock_run(run_dir: Path) -> Path:
+    """One writer per run folder: `.lock` holds its pid. A lock whose process is gone is stale and
+    taken over. Raises RunBusy while another live process trains the folder."""
+    path = Path(run_dir) / ".lock"
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid = int(path.read_text(encoding="utf-8").strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid and pid != os.getpid() and _alive(pid):
+                raise RunBusy(pid) from None
+            path.unlink(missing_ok=True)  # stale: its process has ended
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        return path
+    raise RunBusy(0)
+
+
+def _alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would terminate it there: assume the lock is stale
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class RunBusy(Exception):
+    def __init__(self, pid: int):
+        super().__init__(pid)
+        self.pid = pid
+
+
 def disk_message(path: Path, e: OSError, need_bytes: int = 0) -> str:
     need = f" (it needs about {need_bytes / 1e6:.0f} MB)" if need_bytes else ""
     if e.errno == errno.ENOSPC:

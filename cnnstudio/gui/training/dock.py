@@ -248,7 +248,10 @@ class TrainingDock(QDockWidget):
         for d in candidates:
             info = d / "run.json"
             if (d / "checkpoints" / "last.state.json").exists() and info.exists():
-                status = json.loads(info.read_text(encoding="utf-8")).get("status")
+                try:
+                    status = json.loads(info.read_text(encoding="utf-8")).get("status")
+                except (OSError, ValueError):  # a damaged run.json: not resumable, not a crash
+                    continue
                 if status in ("stopped", "failed", "paused", "running", "finished"):
                     return d
         return None
