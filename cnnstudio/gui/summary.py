@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDockWidget, QFormLayout, QHeaderView, QLabel,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDockWidget, QGridLayout, QHBoxLayout,
+                               QHeaderView, QLabel,
                                QPlainTextEdit, QScrollArea, QSpinBox, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from ..core.cost import OPTIMIZER_SLOTS, human_bytes, totals, training_memory
@@ -138,8 +139,8 @@ class SummaryDock(QDockWidget):
 
         # cost
         cost = QWidget()
-        form = QFormLayout(cost)
-        form.setContentsMargins(12, 10, 12, 10)
+        outer = QVBoxLayout(cost)
+        outer.setContentsMargins(12, 8, 12, 8)
         self.batch = QSpinBox(minimum=1, maximum=65536, value=64)
         self.batch.setToolTip("Samples per training step")
         self.precision = QComboBox()
@@ -149,19 +150,34 @@ class SummaryDock(QDockWidget):
         self.optimizer.setCurrentText("adam")
         self.cost_labels = {k: QLabel() for k in ("params", "macs", "activations", "weights", "gradients",
                                                    "optimizer", "act_mem", "total")}
-        form.addRow("Batch size", self.batch)
-        form.addRow("Precision", self.precision)
-        form.addRow("Optimizer", self.optimizer)
-        for key, text in (("params", "Parameters"), ("macs", "MACs per sample"),
-                          ("activations", "Activation memory per sample"), ("weights", "Weights"),
-                          ("gradients", "Gradients"), ("optimizer", "Optimizer state"),
-                          ("act_mem", "Activations (whole batch)"), ("total", "Estimated training memory")):
+        # the three inputs on one short row, the answers in two columns below: all of it in view
+        inputs = QHBoxLayout()
+        for text, w in (("Batch size", self.batch), ("Precision", self.precision), ("Optimizer", self.optimizer)):
+            inputs.addWidget(QLabel(text))
+            w.setMinimumWidth(90)
+            inputs.addWidget(w)
+            inputs.addSpacing(16)
+        inputs.addStretch(1)
+        outer.addLayout(inputs)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(14)
+        rows = (("params", "Parameters"), ("macs", "MACs per sample"),
+                ("activations", "Activation memory per sample"), ("weights", "Weights"),
+                ("gradients", "Gradients"), ("optimizer", "Optimizer state"),
+                ("act_mem", "Activations (whole batch)"), ("total", "Estimated training memory"))
+        for i, (key, text) in enumerate(rows):
             self.cost_labels[key].setTextInteractionFlags(Qt.TextSelectableByMouse)
-            form.addRow(text, self.cost_labels[key])
+            r, c = i % 4, 2 * (i // 4)
+            grid.addWidget(QLabel(text), r, c)
+            grid.addWidget(self.cost_labels[key], r, c + 1)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+        outer.addLayout(grid)
         note = QLabel("Rough estimate: framework workspace and fragmentation not included.")
         note.setObjectName("hint")
         note.setWordWrap(True)
-        form.addRow(note)
+        outer.addWidget(note)
+        outer.addStretch(1)
         for w in (self.batch,):
             w.valueChanged.connect(self._update_cost)
         self.precision.currentTextChanged.connect(self._update_cost)
