@@ -101,6 +101,7 @@ class TrainingDock(QDockWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(settings)
         scroll.setMinimumWidth(340)
+        self.settings_scroll = scroll
         results = QWidget()
         rl = QVBoxLayout(results)
         rl.setContentsMargins(0, 0, 0, 0)
@@ -386,6 +387,11 @@ class TrainingDock(QDockWidget):
         super().resizeEvent(event)
         wide = self.width() > 1.1 * self.height() and self.width() > 760
         self.columns.setDirection(QBoxLayout.LeftToRight if wide else QBoxLayout.TopToBottom)
+        # beside each other the curves get the room; stacked, the settings keep enough height to
+        # be usable (they come first; the dock scrolls if it is shorter than that)
+        self.columns.setStretch(0, 2 if wide else 3)
+        self.columns.setStretch(1, 3 if wide else 2)
+        self.settings_scroll.setMinimumHeight(0 if wide else 300)
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop a running training and wait for it (the window is closing). Hiding the dock
