@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from .errors import TrainError
-from .runs import load_weights, optimizer_from_files, optimizer_to_files, save_weights, weights_epoch, write_json
+from .runs import finite, load_weights, optimizer_from_files, optimizer_to_files, save_weights, weights_epoch, write_json
 
 
 def save_checkpoint(trainer, epoch: int, best: bool) -> None:
@@ -16,15 +16,11 @@ def save_checkpoint(trainer, epoch: int, best: bool) -> None:
     tensors, meta = optimizer_to_files(trainer.optimizer.state_dict())
     save_weights(folder / "last.state.safetensors", tensors, tag)
     state = {"epoch": epoch, "optimizer": meta, "schedule": trainer.schedule.state_dict(),
-             "best": trainer.best, "early_stopping": _finite(trainer.es),
+             "best": trainer.best, "early_stopping": finite(trainer.es),
              "scaler": trainer.scaler.state_dict() if trainer.scaler else None}
     write_json(folder / "last.state.json", state)  # written last: it names the epoch the files hold
     if best:
         save_weights(folder / "best.safetensors", weights)
-
-
-def _finite(d: dict) -> dict:
-    return {k: (None if isinstance(v, float) and v == float("inf") else v) for k, v in d.items()}
 
 
 def load_checkpoint(trainer) -> dict:

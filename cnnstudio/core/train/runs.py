@@ -117,14 +117,14 @@ def _json_default(o):
 def append_line(path: Path, obj: dict) -> None:
     try:
         with open(path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(_finite(obj)) + "\n")
+            f.write(json.dumps(finite(obj)) + "\n")
             f.flush()
             os.fsync(f.fileno())
     except OSError as e:
         raise DiskError(e.errno, disk_message(path, e)) from None
 
 
-def _finite(obj: dict) -> dict:
+def finite(obj: dict) -> dict:
     """JSON has no NaN: non-finite numbers are written as null."""
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in obj.items()}
 
@@ -145,7 +145,7 @@ def read_metrics(run_dir: Path) -> list[dict]:
 def truncate_metrics(run_dir: Path, last_epoch: int) -> list[dict]:
     """Keep the epochs a checkpoint covers, so resumed curves continue without a gap or overlap."""
     rows = [m for m in read_metrics(run_dir) if m.get("epoch", 0) <= last_epoch]
-    write_text(Path(run_dir) / "metrics.jsonl", "".join(json.dumps(_finite(m)) + "\n" for m in rows))
+    write_text(Path(run_dir) / "metrics.jsonl", "".join(json.dumps(finite(m)) + "\n" for m in rows))
     return rows
 
 
