@@ -277,7 +277,8 @@ def test_the_canvas_problems_and_the_dock_agree_on_the_dataset_fit(qtbot, tmp_pa
     dock = next(d for d in win.hosted if hasattr(d, "shutdown"))
     problems = win.problems
     texts = [problems.list.item(i).text() for i in range(problems.list.count())]
-    assert any("the Input is [1, 28, 28] but the dataset's images are [3, 32, 32]" in t for t in texts)
+    assert any("The Input block input1 expects [1, 28, 28] but Shapes images are [3, 32, 32]" in t
+               and '"channels": 1 and "resize": [28, 28]' in t for t in texts)
     assert "[3, 32, 32]" in dock.check_label.text()
     problems.list.setCurrentRow(0)
     qtbot.mouseClick(problems.fix_button, LEFT)  # fix the Input from the Problems dock...

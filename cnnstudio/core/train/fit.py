@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from ..blocks.spec import Fix
 from ..checks import Analysis, Problem
-from ..data.registry import check_dataset_spec, classes_for, shape_for
+from ..data.registry import DATASETS, check_dataset_spec, classes_for, shape_for
 from ..graph import Graph
-from .head import find_head, head_problem
+from .head import find_head, head_problem, input_problem
 
 
 def fit_problems(graph: Graph, analysis: Analysis, spec: dict) -> list[Problem]:
@@ -19,12 +19,10 @@ def fit_problems(graph: Graph, analysis: Analysis, spec: dict) -> list[Problem]:
     if bad:
         return [Problem("warning", bad[0].upper() + bad[1:], code="dataset_spec")]
     shape, classes = shape_for(spec), classes_for(spec)
-    inputs = [n for n in graph.nodes.values() if n.type == "Input"]
-    if inputs and shape and list(inputs[0].params["shape"]) != shape:
-        node = inputs[0]
-        return [Problem("warning", f"{node.id}: the Input is {list(node.params['shape'])} but the dataset's "
-                        f"images are {shape}.", node=node.id,
-                        fix=Fix(f"Set {node.id} to {shape}", "set_params", {"params": {"shape": shape}}),
+    message, fix = input_problem(graph, shape, DATASETS[spec["id"]].name) if shape else (None, None)
+    if message:
+        return [Problem("warning", message, node=fix["node"],
+                        fix=Fix(f"Set {fix['node']} to {shape}", "set_params", {"params": fix["params"]}),
                         code="dataset_input")]
     if analysis.ok and classes:
         message, fix = head_problem(find_head(graph, analysis), len(classes), spec.get("task", "classify"), classes)

@@ -60,3 +60,19 @@ def resolve_task(dataset_task: str, head: Head, n_classes: int) -> str:
     if head.out_shape == (1,) and n_classes == 2:
         return "binary"
     return "classify"
+
+
+def input_problem(graph, have: list, dataset_name: str) -> tuple[str | None, dict | None]:
+    """(message, fix) when the Input block's shape is not the dataset's image shape `have`."""
+    inputs = [n for n in graph.nodes.values() if n.type == "Input"]
+    if not inputs or list(inputs[0].params["shape"]) == list(have):
+        return None, None
+    node, want, have = inputs[0], list(inputs[0].params["shape"]), list(have)
+    tips = [f"set {node.id}'s shape to {have}"]
+    if want[0] == have[0]:
+        tips.append(f'or resize the images with "resize": {want[1:]} in the dataset settings')
+    elif want[0] in (1, 3):
+        tips.append(f'or convert the images with "channels": {want[0]}' +
+                    (f' and "resize": {want[1:]}' if want[1:] != have[1:] else ""))
+    return (f"The Input block {node.id} expects {want} but {dataset_name} images are {have}: "
+            + " ".join(tips) + ".", {"node": node.id, "params": {"shape": have}})

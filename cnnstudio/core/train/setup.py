@@ -18,6 +18,7 @@ from ..compiler import compile_graph
 from ..project import Project, dumps_project
 from .config import ConfigError, TrainConfig, parse_config
 from .errors import TrainError
+from .head import input_problem
 from .objective import Objective, find_head, head_problem, resolve_task, strip_final_activation
 from .optim import make_optimizer  # noqa: F401 - re-exported for the engine
 from .runs import RUN_FORMAT, write_text
@@ -139,22 +140,9 @@ def prepare(project: Project, overrides: dict, dataset, report) -> dict:
 
 
 def check_input(graph, dataset) -> None:
-    inputs = [n for n in graph.nodes.values() if n.type == "Input"]
-    if not inputs:
-        return
-    want = list(inputs[0].params["shape"])
-    have = list(dataset.shape)
-    if want == have:
-        return
-    tips = [f"set {inputs[0].id}'s shape to {have}"]
-    if want[0] == have[0]:
-        tips.append(f'or resize the images with "resize": {want[1:]} in the dataset settings')
-    elif want[0] in (1, 3):
-        tips.append(f'or convert the images with "channels": {want[0]}' +
-                    (f' and "resize": {want[1:]}' if want[1:] != have[1:] else ""))
-    raise TrainError(f"The Input block {inputs[0].id} expects {want} but {dataset.name} images are {have}: "
-                     + " ".join(tips) + ".", kind="input",
-                     fix={"node": inputs[0].id, "params": {"shape": have}})
+    msg, fix = input_problem(graph, dataset.shape, dataset.name)
+    if msg:
+        raise TrainError(msg, kind="input", fix=fix)
 
 
 def preflight(trainer) -> None:
