@@ -13,34 +13,16 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QScr
 
 from .canvas import CanvasView
 from .documents import Documents, open_settings
+from .inspect.docks import create_docks
 from .palette import PaletteDock
 from .problems import HistoryDock, ProblemsDock
 from .properties import PropertiesDock
 from .session import Session
 from .summary import SummaryDock
 from .theme import icon
+from .training.dock import TrainingDock
 
 STATE_VERSION = 1
-
-
-def _hosted_docks(session, parent) -> list[QDockWidget]:
-    """Docks from the training and inspection packages, when those are installed."""
-    docks = []
-    try:
-        from .training.dock import TrainingDock
-    except ModuleNotFoundError as e:
-        if e.name not in ("cnnstudio.gui.training", "cnnstudio.gui.training.dock"):
-            raise
-    else:
-        docks.append(TrainingDock(session, parent))
-    try:
-        from .inspect.docks import create_docks
-    except ModuleNotFoundError as e:
-        if e.name not in ("cnnstudio.gui.inspect", "cnnstudio.gui.inspect.docks"):
-            raise
-    else:
-        docks.extend(create_docks(session, parent))
-    return docks
 
 
 def _scrollable(dock: QDockWidget) -> None:
@@ -76,7 +58,9 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.properties, self.history)
         self.properties.raise_()
         self.addDockWidget(Qt.BottomDockWidgetArea, self.summary)
-        self.hosted = _hosted_docks(self.session, self)
+        # training and inspection docks (their modules import no torch or matplotlib until used)
+        self.training = TrainingDock(self.session, self)
+        self.hosted = [self.training, *create_docks(self.session, self)]
         last = {True: self.history, False: self.summary}  # tabify onto the latest of each group
         for dock in self.hosted:
             if not dock.objectName():
@@ -257,8 +241,8 @@ class MainWindow(QMainWindow):
 
     # --- closing and drops -------------------------------------------------------------------
     def closeEvent(self, e):
-        training = next((d for d in self.hosted if hasattr(d, "shutdown")), None)
-        if training is not None and training.running:
+        training = self.training
+        if training.running:
             answer = QMessageBox.question(
                 self, "Training is running",
                 "A training run is in progress. Stop it and quit? Its last finished epoch is kept, "
@@ -269,8 +253,7 @@ class MainWindow(QMainWindow):
         if not self.docs.ask_save():
             e.ignore()
             return
-        if training is not None:
-            training.shutdown()
+        training.shutdown()
         self.docs.journal.remove()
         self.save_layout()
         e.accept()

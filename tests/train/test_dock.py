@@ -248,7 +248,7 @@ def test_closing_the_window_while_training_asks_then_stops_cleanly(qtbot, tmp_pa
     win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
     qtbot.addWidget(win)
     win.docs.open_path(path)
-    dock = next(d for d in win.hosted if hasattr(d, "shutdown"))
+    dock = win.training
     dock.hide()  # closing the panel does not stop a run
     qtbot.mouseClick(dock.start_button, LEFT)
     qtbot.waitUntil(lambda: len(dock.curves.rows) >= 1, timeout=60000)
@@ -274,7 +274,7 @@ def test_the_canvas_problems_and_the_dock_agree_on_the_dataset_fit(qtbot, tmp_pa
     win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
     qtbot.addWidget(win, before_close_func=lambda w: setattr(w.docs, "ask_save", lambda: True))
     win.docs.open_path(path)
-    dock = next(d for d in win.hosted if hasattr(d, "shutdown"))
+    dock = win.training
     problems = win.problems
     texts = [problems.list.item(i).text() for i in range(problems.list.count())]
     assert any("The Input block input1 expects [1, 28, 28] but Shapes images are [3, 32, 32]" in t
