@@ -216,8 +216,7 @@ class Trainer:
         return "finished", f"Trained {cfg.epochs} epoch(s)."
 
     def _step(self, x, y):
-        with torch.autocast(self.device.type, dtype=setup.DTYPES[self.precision],
-                            enabled=self.precision in ("bf16", "fp16")):
+        with setup.autocast(self.device, self.precision):
             out = self.net(x)
             loss = self.objective.loss(out, y)
         self.optimizer.zero_grad(set_to_none=True)
@@ -242,8 +241,7 @@ class Trainer:
             x, y = split.images[i:i + bs], split.labels[i:i + bs]
             if self.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
-            with torch.autocast(self.device.type, dtype=setup.DTYPES[self.precision],
-                                enabled=self.precision in ("bf16", "fp16")):
+            with setup.autocast(self.device, self.precision):
                 out = self.net(x)
                 loss = self.objective.loss(out, y)
             self.objective.accumulate(sums, out, y, loss)

@@ -145,6 +145,11 @@ def check_input(graph, dataset) -> None:
         raise TrainError(msg, kind="input", fix=fix)
 
 
+def autocast(device, precision: str):
+    """Mixed precision for the forward pass and loss when `precision` is bf16 or fp16."""
+    return torch.autocast(device.type, dtype=DTYPES[precision], enabled=precision in ("bf16", "fp16"))
+
+
 def preflight(trainer) -> None:
     """One forward/backward on a real batch, before a long run; parameters are not changed."""
     ds, net = trainer.dataset, trainer.net
@@ -153,8 +158,7 @@ def preflight(trainer) -> None:
     if trainer.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     net.train()
-    with torch.autocast(trainer.device.type, dtype=DTYPES[trainer.precision],
-                        enabled=trainer.precision in ("bf16", "fp16")):
+    with autocast(trainer.device, trainer.precision):
         out = net(x)
         expect = {"classify": (n, len(ds.classes)), "binary": (n, 1), "box": (n, 4)}[trainer.task]
         if tuple(out.shape) != expect:
