@@ -2,7 +2,7 @@
 its receptive field on the input; click a node on the canvas to see that node's maps."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QLabel, QPushButton, QScrollArea, QSpinBox,
+from PySide6.QtWidgets import (QComboBox, QLabel, QPushButton, QScrollArea, QSpinBox,
                                QSplitter, QVBoxLayout, QWidget)
 
 from .image_view import DropTarget, ImageView, ZoomArea
@@ -20,7 +20,7 @@ class FeatureMapsPanel(DropTarget, Panel):
         self.sample.valueChanged.connect(lambda v: self.state.select_sample(v))
         self.open_btn = QPushButton("Open image…")
         self.open_btn.setToolTip("Or drop an image file onto this panel")
-        self.open_btn.clicked.connect(self._choose_file)
+        self.open_btn.clicked.connect(self.choose_picture)
         self.layer = QComboBox()
         self.layer.currentIndexChanged.connect(self.refresh)
         for w in (QLabel("Sample"), self.sample, self.open_btn, QLabel("Layer"), self.layer):
@@ -57,20 +57,6 @@ class FeatureMapsPanel(DropTarget, Panel):
         self.reload()
 
     # --- inputs -----------------------------------------------------------------------------
-    def _choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Image to feed the network", "",
-                                              "Images (*.png *.jpg *.jpeg *.bmp *.gif)")
-        if path:
-            self.open_picture(path)
-
-    def picture_dropped(self, rgb) -> None:
-        insp = self.state.inspection
-        if insp is None:
-            self.show_error("Open a trained run first: there is no network to feed the image to.")
-            return
-        x = insp.from_pixels(rgb)
-        self.state.set_custom(x, insp.to_display(x[None])[0])
-
     def reload(self) -> None:
         insp = self.state.inspection
         current = self.layer.currentText()

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
-from PySide6.QtWidgets import QScrollArea, QSizePolicy, QWidget
+from PySide6.QtWidgets import QFileDialog, QScrollArea, QSizePolicy, QWidget
 
 
 def to_qimage(img: np.ndarray) -> QImage:
@@ -151,7 +151,10 @@ def read_picture(path: str) -> np.ndarray:
 
 
 class DropTarget:
-    """Mix-in for a panel: dropping an image file calls `self.picture_dropped(rgb)`."""
+    """Mix-in for a panel: an image file, dropped or chosen, becomes the state's custom input."""
+
+    picture_title = "Image to feed the network"
+    no_run_text = "Open a trained run first: there is no network to feed the image to."
 
     def enable_drops(self) -> None:
         self.setAcceptDrops(True)
@@ -173,3 +176,17 @@ class DropTarget:
             self.show_error(str(err))
             return
         self.picture_dropped(rgb)
+
+    def choose_picture(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.picture_title, "",
+                                              "Images (*.png *.jpg *.jpeg *.bmp *.gif)")
+        if path:
+            self.open_picture(path)
+
+    def picture_dropped(self, rgb) -> None:
+        insp = self.state.inspection
+        if insp is None:
+            self.show_error(self.no_run_text)
+            return
+        x = insp.from_pixels(rgb)
+        self.state.set_custom(x, insp.to_display(x[None])[0])

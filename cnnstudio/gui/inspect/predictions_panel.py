@@ -4,7 +4,7 @@ predict it."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QLabel, QPushButton, QScrollArea, QSplitter
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton, QScrollArea, QSplitter
 
 from .detail import SampleDetail
 from .gallery import MAX_CELLS, Gallery
@@ -15,6 +15,9 @@ SORTS = (("Most confident first", "confidence"), ("Least confident first", "unce
 
 
 class PredictionsPanel(DropTarget, Panel):
+    picture_title = "Image to predict"
+    no_run_text = "Open a trained run first: there is no network to predict with."
+
     def __init__(self, state, parent=None):
         super().__init__(state, parent)
         self.cls = QComboBox()
@@ -25,7 +28,7 @@ class PredictionsPanel(DropTarget, Panel):
             self.sort.addItem(text, key)
         self.predict_btn = QPushButton("Predict image…")
         self.predict_btn.setToolTip("Or drop an image file onto this panel")
-        self.predict_btn.clicked.connect(self._choose_file)
+        self.predict_btn.clicked.connect(self.choose_picture)
         for w in (QLabel("Class"), self.cls, self.mistakes, self.sort, self.predict_btn):
             self.controls.addWidget(w)
         self.controls.addStretch(1)
@@ -48,19 +51,6 @@ class PredictionsPanel(DropTarget, Panel):
         self.enable_drops()
         state.changed.connect(self.reload)
         self.reload()
-
-    def _choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Image to predict", "", "Images (*.png *.jpg *.jpeg *.bmp *.gif)")
-        if path:
-            self.open_picture(path)
-
-    def picture_dropped(self, rgb) -> None:
-        insp = self.state.inspection
-        if insp is None:
-            self.show_error("Open a trained run first: there is no network to predict with.")
-            return
-        x = insp.from_pixels(rgb)
-        self.state.set_custom(x, insp.to_display(x[None])[0])
 
     def reload(self) -> None:
         insp = self.state.inspection
