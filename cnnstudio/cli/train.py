@@ -43,15 +43,16 @@ def _bar(done: int, total: int, width: int = 24) -> str:
 
 
 def _progress_printer(args):
+    from ..core.cost import human_duration
+
     tty = sys.stderr.isatty()
 
     def report(msg):
         t = msg["type"]
         if t == "batch" and tty:
-            eta = int(msg["eta_s"])
             print(f"\repoch {msg['epoch']}/{msg['epochs']} {_bar(msg['batch'], msg['batches'])} "
                   f"{msg['batch']}/{msg['batches']} loss {msg['loss']:.4f} {msg['images_per_s']:.0f} img/s "
-                  f"ETA {eta // 60}:{eta % 60:02d} ", end="", file=sys.stderr, flush=True)
+                  f"ETA {human_duration(msg['eta_s'])} ", end="", file=sys.stderr, flush=True)
         elif t == "epoch":
             if args.json:
                 print(json.dumps({k: v for k, v in msg.items() if k not in ("type", "epochs")}), flush=True)

@@ -48,3 +48,9 @@ def human_count(n: int) -> str:
         if n >= size:
             return f"{n / size:.2f}{unit}"
     return str(n)
+
+
+def human_duration(seconds: float) -> str:
+    """ETA-style m:ss, or h:mm:ss from an hour on."""
+    s = int(max(0, seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QBoxLayout, QComboBox, QDockWidget, QFileDialog, 
 
 from ...core.commands import SetParams
 from ...core.project import project_to_dict
+from ...core.cost import human_duration
 from ...core.train.fit import fit_problems
 from ...core.train.runs import list_runs, new_run_dir, read_metrics, runs_folder
 from .curves import CurvesView
@@ -22,11 +23,6 @@ from .preview import DatasetPreview
 from .settings_form import SettingsForm
 
 POLL_MS = 50
-
-
-def _fmt_eta(s: float) -> str:
-    s = int(max(0, s))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
 class TrainingDock(QDockWidget):
@@ -284,7 +280,7 @@ class TrainingDock(QDockWidget):
             self.batch_bar.setValue(msg["batch"])
             self.epoch_bar.setValue(msg["epoch"] - 1)
             self.speed_label.setText(f"epoch {msg['epoch']}/{msg['epochs']} · loss {msg['loss']:.4f} · "
-                                     f"{msg['images_per_s']:,.0f} images/s · lr {msg['lr']:.3g} · ETA {_fmt_eta(msg['eta_s'])}")
+                                     f"{msg['images_per_s']:,.0f} images/s · lr {msg['lr']:.3g} · ETA {human_duration(msg['eta_s'])}")
             self.curves.add_batch(msg)
         elif t == "epoch":
             self.epoch_bar.setValue(msg["epoch"])
