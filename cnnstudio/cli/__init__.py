@@ -9,22 +9,15 @@ import argparse
 import importlib
 import sys
 
-# subcommand name → module in this package
-SUBCOMMANDS = {"summary": "summary", "open": "open", "train": "train", "datasets": "datasets",
-               "report": "report", "export": "export"}
+# one module in this package per subcommand, named like it, in --help order
+SUBCOMMANDS = ("summary", "open", "train", "datasets", "report", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnnstudio", description="Design, train and understand CNNs.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module in SUBCOMMANDS.items():
-        try:
-            mod = importlib.import_module(f"{__name__}.{module}")
-        except ModuleNotFoundError as e:
-            if e.name != f"{__name__}.{module}":
-                raise
-            continue  # not built yet
-        mod.add_parser(sub)
+    for module in SUBCOMMANDS:
+        importlib.import_module(f"{__name__}.{module}").add_parser(sub)
     return parser
 
 
