@@ -52,6 +52,11 @@ class Analysis:
     info: dict[str, NodeInfo]
     problems: list[Problem]
     output: str | None  # the node whose output is the model's output
+    # what differs from the analysis before it (views update only that): the nodes whose block,
+    # wires, numbers or problems may have changed, and the wires added or removed; None: all
+    changed: set | None = None
+    rewired: set | None = None
+    sums: dict | None = None  # see total(); kept up to date by an incremental Checker
 
     @property
     def errors(self) -> list[Problem]:
@@ -59,10 +64,17 @@ class Analysis:
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not any(p.severity == "error" for p in self.problems)
 
     def problems_for(self, node_id: str) -> list[Problem]:
-        return [p for p in self.problems if p.node == node_id]
+        return self._by_node.get(node_id, [])
+
+    @cached_property
+    def _by_node(self) -> dict:
+        by: dict = {}
+        for p in self.problems:
+            by.setdefault(p.node, []).append(p)
+        return by
 
     def total(self, attr: str) -> int:
         """Sum of params, buffers, macs or inner over the known blocks."""
@@ -72,18 +84,25 @@ class Analysis:
     def activation_elements(self) -> int:
         return self._sums["activations"]
 
-    @cached_property
+    @property
     def _sums(self) -> dict:  # one pass, when first asked (views ask several times per edit)
-        sums = dict.fromkeys(("params", "buffers", "macs", "inner", "activations"), 0)
-        for i in self.info.values():
-            out = i.out
-            if out:
-                sums["params"] += out.params
-                sums["buffers"] += out.buffers
-                sums["macs"] += out.macs
-                sums["inner"] += out.inner
-                sums["activations"] += prod(out.shape)
-        return sums
+        if self.sums is None:
+            self.sums = dict.fromkeys(SUMS, 0)
+            for i in self.info.values():
+                add_sums(self.sums, i.out, 1)
+        return self.sums
+
+
+SUMS = ("params", "buffers", "macs", "inner", "activations")
+
+
+def add_sums(sums: dict, out, sign: int) -> None:
+    if out:
+        sums["params"] += sign * out.params
+        sums["buffers"] += sign * out.buffers
+        sums["macs"] += sign * out.macs
+        sums["inner"] += sign * out.inner
+        sums["activations"] += sign * prod(out.shape)
 
 
 def _shape(s) -> str:
@@ -91,86 +110,177 @@ def _shape(s) -> str:
 
 
 def analyze(graph: Graph) -> Analysis:
+    """Every block's checks from scratch (each formula memoized on its block). Linear time."""
+    return check_all(graph, Structure(graph, *graph.topological_order()))[0]
+
+
+def check_all(graph: Graph, s: "Structure") -> tuple[Analysis, dict]:
+    """(the analysis, each block's own problems by block)."""
+    info: dict[str, NodeInfo] = {}
+    found: dict[str, list[Problem]] = {}
+    for nid in s.order:
+        info[nid], probs = check_node(graph, nid, info, s)
+        if probs:
+            found[nid] = probs
+    return s.analysis(graph, info, [p for n in s.order if n in found for p in found[n]]), found
+
+
+class Structure:
+    """What depends on the wiring as a whole, not on one block: the order, loops, the Input,
+    depths and dead ends. One linear pass, redone only when wires or blocks change."""
+
+    def __init__(self, graph: Graph, order: list[str], stuck: set[str]):
+        self.order, self.stuck = order, stuck
+        nodes, ins, outs = graph.nodes, graph._in, graph._out
+        self.head: list[Problem] = []  # graph-wide problems, listed before the blocks' own
+        if stuck:
+            self.head.append(_cycle_problem(graph, stuck))
+        inputs = [n for n in order if nodes[n].type == "Input"]
+        self.root = None  # with no Input: the first block nothing feeds, which carries that error
+        if not inputs and nodes:
+            roots = [n for n in order if not ins.get(n)]
+            self.root = roots[0] if roots else None
+            self.head.append(Problem(
+                "error", "The network has no Input block: add one and connect it to the first layer.",
+                node=self.root, fix=Fix("Add an Input before it", "add_input", {}) if roots else None,
+                code="no_input"))
+        for extra in inputs[1:]:
+            self.head.append(Problem("error", f"Only one Input is supported; {inputs[0]} is the model's input. "
+                                     f"Delete {extra} or merge its branch.", node=extra,
+                                     fix=Fix(f"Delete {extra}", "remove_node"), code="several_inputs"))
+        self.has_input = bool(inputs)
+        depth: dict[str, int] = {}
+        for n in order:
+            src = ins.get(n)
+            depth[n] = 1 + max(depth[x] for x in src) if src else 0
+        self.depth = depth
+        self.sinks = [n for n in order if not outs.get(n)]
+        self._rank = None
+
+    @property
+    def rank(self) -> dict:
+        if self._rank is None:
+            self._rank = {n: i for i, n in enumerate(self.order)}
+        return self._rank
+
+    def analysis(self, graph, info, node_problems, **kw) -> Analysis:
+        output, self.tail = _find_output(self.sinks, self.depth, info, graph.nodes)
+        return Analysis(order=self.order, info=info, problems=self.head + node_problems + self.tail,
+                        output=output, **kw)
+
+    def pinned(self) -> dict:
+        """The graph-wide problems (loops, Inputs, dead ends) by the block they are pinned to."""
+        by: dict = {}
+        for p in self.head + self.tail:
+            by.setdefault(p.node, []).append((p.code, p.message))
+        return by
+
+
+def check_node(graph: Graph, nid: str, info: dict, s: Structure) -> tuple[NodeInfo, list[Problem]]:
+    """One block against its inputs' results in `info`: (its result, its own problems)."""
     problems: list[Problem] = []
     err = problems.append
-    nodes, edges = graph.nodes, graph.edges
-    order, stuck = graph.topological_order()
+    node = graph.nodes[nid]
+    spec = CATALOGUE[node.type]
+    ni = NodeInfo()
+    src = graph._in.get(nid, ())
+    if nid == s.root and not src:
+        return ni, problems  # "no Input" is already pinned here, with its fix
+    if not _count_ok(spec.inputs, src, nid, node.type, err):
+        return ni, problems
+    in_infos = [info[x] for x in src]
+    if any(i.out is None for i in in_infos):
+        bad = _param_problem(spec, node)
+        if bad:
+            err(bad)
+        return ni, problems  # unknown upstream: reported there
+    shapes = [i.out.shape for i in in_infos]
+    ni.in_shapes = shapes
+    # memoized per params object and input shapes: an edit re-infers only what it touched
+    memo = node.memo
+    if memo is not None and memo[0] is node.params and memo[1] == shapes:
+        out = memo[2]
+    else:
+        out = _param_problem(spec, node)
+        if out is None:
+            try:
+                out = spec.infer(node.params, shapes)
+            except BlockError as e:
+                out = e
+        node.memo = (node.params, shapes, out)
+    if isinstance(out, Problem):
+        err(out)
+        return ni, problems
+    if isinstance(out, BlockError):
+        err(_pin(out, graph, nid, list(src), shapes, s))
+        return ni, problems
+    ni.out = out
+    for message, fix in out.warnings:
+        problems.append(Problem("warning", message, node=nid, fix=fix, code="warning"))
+    if len(in_infos) == 1:
+        prev = in_infos[0]
+        ni.rf, ni.jump = prev.rf + (out.rf_kernel - 1) * prev.jump, prev.jump * out.rf_stride
+    elif in_infos:  # a merge sees as far as its widest input
+        rf_in = max(i.rf for i in in_infos)
+        jump = max(i.jump for i in in_infos)
+        ni.rf, ni.jump = rf_in + (out.rf_kernel - 1) * jump, jump * out.rf_stride
+    return ni, problems
 
-    preds: dict[str, list[str]] = {n: [] for n in nodes}
-    has_out: set[str] = set()
-    for s, t in edges:
-        preds[t].append(s)
-        has_out.add(s)
 
-    if stuck:  # report each cycle once, on its newest edge: the one most likely a mistake
-        for s, t in reversed(edges):
-            if s in stuck and t in stuck and _reaches(graph, t, s):
-                err(Problem("error", f"{s} → {t} closes a loop: data must flow one way, from Input "
-                            "to output. Remove this connection.", node=t, edge=(s, t),
-                            fix=Fix(f"Remove {s} → {t}", "remove_edge", {"edge": [s, t]}), code="cycle"))
-                break
+def _cycle_problem(graph: Graph, stuck: set[str]) -> Problem:
+    """Report a loop once, on its newest wire: the one most likely a mistake."""
+    comp = _components(graph, stuck)
+    for s, t in reversed(list(graph.edges)):
+        if s in stuck and t in stuck and comp[s] == comp[t]:
+            return Problem("error", f"{s} → {t} closes a loop: data must flow one way, from Input "
+                           "to output. Remove this connection.", node=t, edge=(s, t),
+                           fix=Fix(f"Remove {s} → {t}", "remove_edge", {"edge": [s, t]}), code="cycle")
+    raise AssertionError("stuck nodes without a loop")
 
-    inputs = [n for n in order if nodes[n].type == "Input"]
-    roots = []
-    if not inputs and nodes:
-        roots = [n for n in order if not preds[n]]
-        err(Problem("error", "The network has no Input block: add one and connect it to the first layer.",
-                    node=roots[0] if roots else None,
-                    fix=Fix("Add an Input before it", "add_input", {}) if roots else None, code="no_input"))
-    for extra in inputs[1:]:
-        err(Problem("error", f"Only one Input is supported; {inputs[0]} is the model's input. "
-                    f"Delete {extra} or merge its branch.", node=extra,
-                    fix=Fix(f"Delete {extra}", "remove_node"), code="several_inputs"))
 
-    info: dict[str, NodeInfo] = {}
-    for nid in order:
-        node = nodes[nid]
-        spec = CATALOGUE[node.type]
-        ni = info[nid] = NodeInfo()
-        src = preds[nid]
-        if roots and nid == roots[0] and not src:
-            continue  # "no Input" is already pinned here, with its fix
-        if not _count_ok(spec.inputs, src, nid, node.type, err):
+def _components(graph: Graph, within: set[str]) -> dict[str, int]:
+    """Strongly connected components of the nodes `within` (Tarjan's, without recursion):
+    a wire lies on a loop exactly when both its ends are in one component."""
+    outs = graph._out
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    comp: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    counter = 0
+    for root in within:
+        if root in index:
             continue
-        in_infos = [info[s] for s in src]
-        if None in [i.out for i in in_infos]:
-            bad = _param_problem(spec, node)
-            if bad:
-                err(bad)
-            continue  # unknown upstream: reported there
-        shapes = [i.out.shape for i in in_infos]
-        ni.in_shapes = shapes
-        # memoized per params object and input shapes: an edit re-infers only what it touched
-        memo = node.memo
-        if memo is not None and memo[0] is node.params and memo[1] == shapes:
-            out = memo[2]
-        else:
-            out = _param_problem(spec, node)
-            if out is None:
-                try:
-                    out = spec.infer(node.params, shapes)
-                except BlockError as e:
-                    out = e
-            node.memo = (node.params, shapes, out)
-        if isinstance(out, Problem):
-            err(out)
-            continue
-        if isinstance(out, BlockError):
-            err(_pin(out, graph, nid, src, shapes, info, order))
-            continue
-        ni.out = out
-        for message, fix in out.warnings:
-            problems.append(Problem("warning", message, node=nid, fix=fix, code="warning"))
-        if len(in_infos) == 1:
-            prev = in_infos[0]
-            ni.rf, ni.jump = prev.rf + (out.rf_kernel - 1) * prev.jump, prev.jump * out.rf_stride
-        elif in_infos:  # a merge sees as far as its widest input
-            rf_in = max(i.rf for i in in_infos)
-            jump = max(i.jump for i in in_infos)
-            ni.rf, ni.jump = rf_in + (out.rf_kernel - 1) * jump, jump * out.rf_stride
-
-    output = _find_output(order, preds, info, has_out, problems, nodes)
-    return Analysis(order=order, info=info, problems=problems, output=output)
+        work = [(root, iter([t for t in outs.get(root, ()) if t in within]))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            v, it = work[-1]
+            for w in it:
+                if w not in index:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, iter([t for t in outs.get(w, ()) if t in within])))
+                    break
+                if w in on_stack:
+                    low[v] = min(low[v], index[w])
+            else:
+                work.pop()
+                if work:
+                    u = work[-1][0]
+                    low[u] = min(low[u], low[v])
+                if low[v] == index[v]:
+                    while True:
+                        w = stack.pop()
+                        on_stack.discard(w)
+                        comp[w] = index[v]
+                        if w == v:
+                            break
+    return comp
 
 
 def _count_ok(want: int, src: list, nid: str, type_: str, err) -> bool:
@@ -213,20 +323,19 @@ def _param_problem(spec, node) -> Problem | None:
     return None
 
 
-def _pin(e: BlockError, graph, nid, src, shapes, info, order) -> Problem:
+def _pin(e: BlockError, graph, nid, src, shapes, s: Structure) -> Problem:
     """Turn a block's error into a pinned Problem; merges get edge-level detail."""
     if e.code == "add_mismatch":
-        return _merge_problem(graph, nid, src, shapes, order, same="all")
+        return _merge_problem(graph, nid, src, shapes, s.rank, same="all")
     if e.code == "concat_mismatch":
-        return _merge_problem(graph, nid, src, shapes, order, same="hw")
+        return _merge_problem(graph, nid, src, shapes, s.rank, same="hw")
     type_ = graph.nodes[nid].type
     msg = e.message
     msg = f"{nid} ({type_}){msg[len(type_):]}" if msg.startswith(type_) else f"{nid}: {msg}"
     return Problem("error", msg, node=nid, fix=e.fix, code=e.code)
 
 
-def _merge_problem(graph, nid, src, shapes, order, same) -> Problem:
-    rank = {n: i for i, n in enumerate(order)}
+def _merge_problem(graph, nid, src, shapes, rank, same) -> Problem:
     if same == "all":
         # the deepest input is the main path; the others are shortcuts to adapt
         main = max(range(len(src)), key=lambda i: rank[src[i]])
@@ -263,15 +372,12 @@ def _merge_problem(graph, nid, src, shapes, order, same) -> Problem:
     return Problem("error", msg, node=nid, edge=edge, fix=fix, code=code)
 
 
-def _find_output(order, preds, info, has_out, problems, nodes) -> str | None:
+def _find_output(sinks, depth, info, nodes) -> tuple[str | None, list[Problem]]:
     """The model's output: the deepest node nothing consumes. Other dead ends are errors."""
-    sinks = [n for n in order if n not in has_out]
     if not sinks:
-        return None
-    depth: dict[str, int] = {}
-    for n in order:
-        depth[n] = 1 + max((depth[s] for s in preds[n]), default=-1)
+        return None, []
     output = max(sinks, key=lambda n: (info[n].out is not None, depth[n]))
+    problems = []
     for n in sinks:
         # unknown ones have their error upstream; extra Inputs are reported as such
         if n != output and info[n].out is not None and nodes[n].type != "Input":
@@ -279,16 +385,4 @@ def _find_output(order, preds, info, has_out, problems, nodes) -> str | None:
                 "error", f"{n} leads nowhere: the model has one output ({output}), and {n}'s result "
                 "is unused. Connect it onward or delete it.", node=n,
                 fix=Fix(f"Delete {n}", "remove_node"), code="several_outputs"))
-    return output
-
-
-def _reaches(graph: Graph, start: str, goal: str) -> bool:
-    seen, todo = set(), [start]
-    while todo:
-        n = todo.pop()
-        if n == goal:
-            return True
-        if n not in seen:
-            seen.add(n)
-            todo.extend(graph.outputs_of(n))
-    return False
+    return output, problems

@@ -35,12 +35,12 @@ class AddNode(Command):
 
 
 class AddEdge(Command):
-    def __init__(self, source: str, target: str, index: int | None = None):
-        self.edge, self.index = (source, target), index
+    def __init__(self, source: str, target: str, at: tuple | None = None):
+        self.edge, self.at = (source, target), at  # at: see Graph._add_edge
         self.label = f"Connect {source} → {target}"
 
     def do(self, g):
-        g._add_edge(self.edge, self.index)
+        g._add_edge(self.edge, self.at)
 
     def undo(self, g):
         g._remove_edge(self.edge)
@@ -49,35 +49,39 @@ class AddEdge(Command):
 class RemoveEdge(Command):
     def __init__(self, g: Graph, source: str, target: str):
         self.edge = (source, target)
-        self.index = g.edges.index(self.edge)
+        if self.edge not in g.edges:
+            raise ValueError(f"edge {self.edge} does not exist")
+        self.at = None
         self.label = f"Disconnect {source} → {target}"
 
     def do(self, g):
-        g._remove_edge(self.edge)
+        self.at = g._remove_edge(self.edge)
 
     def undo(self, g):
-        g._add_edge(self.edge, self.index)
+        g._add_edge(self.edge, self.at)
 
 
 class RemoveNode(Command):
-    """Removes a node and its wires; undo puts both back where they were."""
+    """Removes a node and its wires; undo puts both back where they were.
+    Places are taken when it runs, so it costs time in the node's wires only."""
 
     def __init__(self, g: Graph, node_id: str):
         n = g.nodes[node_id]
         self.node = Node(n.id, n.type, _deep(n.params), n.pos)
-        self.index = list(g.nodes).index(node_id)
-        self.edges = [(i, e) for i, e in enumerate(g.edges) if node_id in e]
+        self.index = None
+        self.edges: list = []  # (edge, at), in the order they were removed
         self.label = f"Delete {node_id}"
 
     def do(self, g):
-        for _, e in reversed(self.edges):
-            g._remove_edge(e)
-        g._remove_node(self.node.id)
+        nid = self.node.id
+        wires = [(s, nid) for s in g.inputs_of(nid)] + [(nid, t) for t in g.outputs_of(nid) if t != nid]
+        self.edges = [(e, g._remove_edge(e)) for e in wires]
+        self.index = g._remove_node(nid)
 
     def undo(self, g):
         g._add_node(Node(self.node.id, self.node.type, _deep(self.node.params), self.node.pos), self.index)
-        for i, e in self.edges:
-            g._add_edge(e, i)
+        for e, at in reversed(self.edges):
+            g._add_edge(e, at)
 
 
 class SetParams(Command):
@@ -135,20 +139,15 @@ def new_node(g: Graph, type_: str, params: dict | None = None, pos=None, node_id
 def insert_on_edge(g: Graph, edge: Edge, node: Node) -> Command:
     """source → node → target, keeping the edge's place among target's inputs."""
     source, target = edge
-    index = g.edges.index(tuple(edge))
+    everywhere, among_inputs, _ = g.place_of(edge)
     return Macro(f"Insert {node.type} {node.id} on {source} → {target}", [
         AddNode(node), RemoveEdge(g, source, target),
-        AddEdge(source, node.id), AddEdge(node.id, target, index)])
+        AddEdge(source, node.id), AddEdge(node.id, target, (everywhere, among_inputs, None))])
 
 
 def remove_nodes(g: Graph, node_ids) -> Command:
-    """Delete several nodes; computed against the graph as each step will find it."""
-    scratch = g.copy()
-    commands = []
-    for nid in node_ids:
-        c = RemoveNode(scratch, nid)
-        c.do(scratch)
-        commands.append(c)
+    """Delete several nodes (each step takes its wires' places when it runs)."""
+    commands = [RemoveNode(g, nid) for nid in node_ids]
     label = f"Delete {', '.join(node_ids)}" if len(node_ids) < 4 else f"Delete {len(node_ids)} blocks"
     return Macro(label, commands)
 

@@ -45,11 +45,48 @@ ID_PREFIX = {"Input": "input", "Conv2d": "conv", "MaxPool2d": "pool", "AvgPool2d
              "Concat": "concat", "ResidualBlock": "res", "InceptionBlock": "inception"}
 
 
+class Edges:
+    """The graph's wires in order, read-only: iterate, count, `in` (constant time), compare
+    with a list. Change them through the graph's commands."""
+
+    __slots__ = ("_d",)
+
+    def __init__(self, d: dict):
+        self._d = d
+
+    def __iter__(self):
+        return iter(self._d)
+
+    def __len__(self):
+        return len(self._d)
+
+    def __contains__(self, edge) -> bool:
+        return tuple(edge) in self._d
+
+    def __getitem__(self, i):
+        return list(self._d)[i]
+
+    def __eq__(self, other):
+        return list(self._d) == list(other)
+
+    def __repr__(self):
+        return repr(list(self._d))
+
+
 class Graph:
+    """Nodes and wires with adjacency kept alongside, so every query and every primitive step
+    costs time in the node's own wires, not in the size of the graph."""
+
     def __init__(self):
         self.nodes: dict[str, Node] = {}
-        self.edges: list[Edge] = []
+        self._edges: dict[Edge, None] = {}  # every wire, in the order it was made (the file's order)
+        self._in: dict[str, list[str]] = {}  # sources per target, in wire order (Concat's channel order)
+        self._out: dict[str, list[str]] = {}  # targets per source, in wire order
         self._listeners: list[Callable[[GraphEvent], None]] = []
+
+    @property
+    def edges(self) -> Edges:
+        return Edges(self._edges)
 
     # --- events ---------------------------------------------------------------------
     def subscribe(self, fn: Callable[[GraphEvent], None]) -> Callable[[], None]:
@@ -57,6 +94,8 @@ class Graph:
         return lambda: self._listeners.remove(fn)
 
     def emit(self, kind: str, node: str | None = None, edge: Edge | None = None) -> None:
+        if not self._listeners:
+            return
         event = GraphEvent(kind, node, edge)
         for fn in list(self._listeners):
             fn(event)
@@ -64,10 +103,18 @@ class Graph:
     # --- queries --------------------------------------------------------------------
     def inputs_of(self, node_id: str) -> list[str]:
         """Sources feeding `node_id`, in edge order (Concat's channel order)."""
-        return [s for s, t in self.edges if t == node_id]
+        return list(self._in.get(node_id, ()))
 
     def outputs_of(self, node_id: str) -> list[str]:
-        return [t for s, t in self.edges if s == node_id]
+        return list(self._out.get(node_id, ()))
+
+    def place_of(self, edge: Edge) -> tuple:
+        """Where a wire is: (among all wires, among its target's inputs, among its source's outputs)."""
+        edge = tuple(edge)
+        if edge not in self._edges:
+            raise ValueError(f"edge {edge} does not exist")
+        s, t = edge
+        return _index(self._edges, edge), self._in[t].index(s), self._out[s].index(t)
 
     def new_id(self, type_: str) -> str:
         prefix = ID_PREFIX.get(type_, type_.lower())
@@ -77,23 +124,22 @@ class Graph:
         return f"{prefix}{n}"
 
     def topological_order(self) -> tuple[list[str], set[str]]:
-        """(order, nodes on or behind a cycle). Ties keep insertion order."""
-        indeg = dict.fromkeys(self.nodes, 0)
-        succ: dict[str, list[str]] = {n: [] for n in self.nodes}
-        for s, t in self.edges:
-            indeg[t] += 1
-            succ[s].append(t)
+        """(order, nodes on or behind a cycle). Ties keep insertion order. Linear time."""
+        ins, outs = self._in, self._out
+        indeg = {n: len(ins.get(n, ())) for n in self.nodes}
         ready = [n for n, d in indeg.items() if d == 0]
         ready.reverse()
         order = []
         while ready:
             n = ready.pop()
             order.append(n)
-            for t in reversed(succ[n]):
-                indeg[t] -= 1
-                if indeg[t] == 0:
-                    ready.append(t)
-        stuck = set(self.nodes) - set(order)
+            succ = outs.get(n)
+            if succ:
+                for t in reversed(succ):
+                    indeg[t] -= 1
+                    if indeg[t] == 0:
+                        ready.append(t)
+        stuck = set(self.nodes).difference(order) if len(order) < len(self.nodes) else set()
         return order, stuck
 
     def add(self, type_: str, *inputs: str, id: str | None = None, **params) -> str:
@@ -110,36 +156,53 @@ class Graph:
         g = Graph()
         for n in self.nodes.values():
             g.nodes[n.id] = Node(n.id, n.type, _deep(n.params), n.pos)
-        g.edges = list(self.edges)
+        g._edges = dict(self._edges)
+        g._in = {k: list(v) for k, v in self._in.items()}
+        g._out = {k: list(v) for k, v in self._out.items()}
         return g
 
     # --- primitive steps (commands only) ----------------------------------------------
+    # Removing returns where the item was; passing that back on re-insertion restores the
+    # exact order. Undo re-inserts in reverse, so those places are valid again by then.
     def _add_node(self, node: Node, index: int | None = None) -> None:
         if node.id in self.nodes:
             raise ValueError(f"node id {node.id!r} already exists")
-        items = list(self.nodes.items())
-        items.insert(len(items) if index is None else index, (node.id, node))
-        self.nodes = dict(items)
+        _insert(self.nodes, node.id, node, index)
         self.emit("node_added", node=node.id)
 
     def _remove_node(self, node_id: str) -> int:
-        index = list(self.nodes).index(node_id)
+        """Remove a node whose wires are already gone; returns its place in the order."""
+        index = _index(self.nodes, node_id)
         del self.nodes[node_id]
+        self._in.pop(node_id, None)
+        self._out.pop(node_id, None)
         self.emit("node_removed", node=node_id)
         return index
 
-    def _add_edge(self, edge: Edge, index: int | None = None) -> None:
+    def _add_edge(self, edge: Edge, at: tuple | None = None) -> None:
+        """`at`: (place among all wires, among the target's inputs, among the source's outputs);
+        None or a None entry appends."""
         edge = tuple(edge)
-        if edge in self.edges:
+        if edge in self._edges:
             raise ValueError(f"edge {edge} already exists")
-        self.edges.insert(len(self.edges) if index is None else index, edge)
+        s, t = edge
+        g_at, in_at, out_at = at or (None, None, None)
+        _insert(self._edges, edge, None, g_at)
+        ins, outs = self._in.setdefault(t, []), self._out.setdefault(s, [])
+        ins.insert(len(ins) if in_at is None else in_at, s)
+        outs.insert(len(outs) if out_at is None else out_at, t)
         self.emit("edge_added", edge=edge)
 
-    def _remove_edge(self, edge: Edge) -> int:
-        index = self.edges.index(tuple(edge))
-        del self.edges[index]
-        self.emit("edge_removed", edge=tuple(edge))
-        return index
+    def _remove_edge(self, edge: Edge) -> tuple:
+        """Remove a wire; returns its `at` for `_add_edge`."""
+        edge = tuple(edge)
+        s, t = edge
+        at = self.place_of(edge)
+        del self._edges[edge]
+        del self._in[t][at[1]]
+        del self._out[s][at[2]]
+        self.emit("edge_removed", edge=edge)
+        return at
 
     def _set_params(self, node_id: str, params: dict) -> None:
         self.nodes[node_id].params = params
@@ -148,6 +211,24 @@ class Graph:
     def _move(self, node_id: str, pos) -> None:
         self.nodes[node_id].pos = None if pos is None else (float(pos[0]), float(pos[1]))
         self.emit("moved", node=node_id)
+
+
+def _index(d: dict, key) -> int:
+    """A key's place in a dict's order; the common case (the newest) without a scan."""
+    if key == next(reversed(d)):
+        return len(d) - 1
+    return list(d).index(key)  # one pass in C
+
+
+def _insert(d: dict, key, value, index: int | None) -> None:
+    """Put `key` at `index` of an insertion-ordered dict, keeping the dict object."""
+    if index is None or index >= len(d):
+        d[key] = value
+        return
+    items = list(d.items())  # re-threading the order is one pass in C (≈2 ms at 20,000)
+    items.insert(index, (key, value))
+    d.clear()
+    d.update(items)
 
 
 def _deep(params: dict) -> dict:

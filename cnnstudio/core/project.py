@@ -152,7 +152,7 @@ def _parse_graph(doc: dict, fail) -> Graph:
         if tuple(e) in seen:
             fail(where, f"{e[0]} → {e[1]} is listed twice.")
         seen.add(tuple(e))
-        g.edges.append(tuple(e))
+        g._add_edge(tuple(e))
     return g
 
 

@@ -6,11 +6,13 @@ re-checked once. Docks (canvas, properties, summary, training, inspection) all t
 """
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from ..core import Analysis, Graph, Project, UndoStack, analyze
+from ..core import Analysis, Graph, Project, UndoStack
+from ..core.recheck import Checker
 from ..core.commands import Command
 
 
@@ -30,6 +32,7 @@ class Session(QObject):
         self.selection: list[str] = []
         self._settings_dirty = False
         self._unsubscribe = None
+        self.checker = None
         self._attach(self.project)
 
     # --- the project -------------------------------------------------------------------
@@ -54,23 +57,32 @@ class Session(QObject):
         if self._unsubscribe:
             self._unsubscribe()
             self.stack_unsubscribe()
+            self.checker.close()
         self.project = project
         self.stack = UndoStack(project.graph)
-        self.analysis: Analysis = self._analyze()
+        self.checker = Checker(project.graph)
+        self.analysis: Analysis = self._analyze(self.checker.analysis)
         self._unsubscribe = project.graph.subscribe(self._on_graph_event)
         self.stack_unsubscribe = self.stack.subscribe(lambda: self.dirty_changed.emit(self.dirty))
 
     def _on_graph_event(self, event) -> None:
         if event.kind == "changed":
-            self.analysis = self._analyze()
+            self.analysis = self._analyze(self.checker.update())
             self.selection = [n for n in self.selection if n in self.project.graph.nodes]
             self.analysis_changed.emit()
 
-    def _analyze(self) -> Analysis:
-        """The graph's checks, plus whether it fits the project's dataset (as warnings)."""
+    def _analyze(self, checked: Analysis) -> Analysis:
+        """The graph's checks (re-checked incrementally), plus whether it fits the project's
+        dataset (as warnings). `changed` also names the blocks whose fit warning came or went."""
         from ..core.train.fit import fit_problems
-        a = analyze(self.project.graph)
-        a.problems += fit_problems(self.project.graph, a, self.project.dataset)
+        fit = fit_problems(self.project.graph, checked, self.project.dataset)
+        a = copy.copy(checked)
+        a.problems = checked.problems + fit
+        a.__dict__.pop("_by_node", None)  # an index of the checked problems alone
+        before = getattr(self, "_fit", [])
+        if a.changed is not None and fit != before:
+            a.changed = a.changed | {p.node for p in fit + before if p.node}
+        self._fit = fit
         return a
 
     # --- edits and selection -------------------------------------------------------------
@@ -99,7 +111,7 @@ class Session(QObject):
             self._settings_dirty = True
             self.dirty_changed.emit(True)
             if refit:  # the network may no longer fit the data
-                self.analysis = self._analyze()
+                self.analysis = self._analyze(self.checker.analysis)
                 self.analysis_changed.emit()
 
     def mark_saved(self, path: Path) -> None:

@@ -64,10 +64,10 @@ def resolve_task(dataset_task: str, head: Head, n_classes: int) -> str:
 
 def input_problem(graph, have: list, dataset_name: str) -> tuple[str | None, dict | None]:
     """(message, fix) when the Input block's shape is not the dataset's image shape `have`."""
-    inputs = [n for n in graph.nodes.values() if n.type == "Input"]
-    if not inputs or list(inputs[0].params["shape"]) == list(have):
+    node = next((n for n in graph.nodes.values() if n.type == "Input"), None)  # asked on every edit
+    if node is None or list(node.params["shape"]) == list(have):
         return None, None
-    node, want, have = inputs[0], list(inputs[0].params["shape"]), list(have)
+    want, have = list(node.params["shape"]), list(have)
     tips = [f"set {node.id}'s shape to {have}"]
     if want[0] == have[0]:
         tips.append(f'or resize the images with "resize": {want[1:]} in the dataset settings')

@@ -1,0 +1,110 @@
+"""Incremental checking for the editor: after an edit, only the edited blocks and what lies
+downstream of them are checked again, and only while their results keep changing.
+
+A `Checker` listens to its graph's events and gives, on `update()`, exactly what
+`analyze(graph)` would give (a property test holds it to that), plus which nodes and wires
+changed, so views touch only those. Wiring changes redo the linear structure pass (order,
+loops, depths); a parameter edit does not even that. With a loop or without an Input the
+whole graph is checked: those are short-lived states of small edits.
+"""
+from __future__ import annotations
+
+import heapq
+
+from .checks import Analysis, Structure, add_sums, check_all, check_node
+from .graph import Graph
+
+MERGE_CODES = ("add_mismatch", "concat_mismatch")
+
+
+class Checker:
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self._dirty: set[str] = set()  # blocks to check again
+        self._touched: set[str] = set()  # blocks a view must look at (moved, rewired, ...)
+        self._rewired: set = set()
+        self._restructured = False
+        self._unsubscribe = graph.subscribe(self._on_event)
+        self._full(Structure(graph, *graph.topological_order()))
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+    def _on_event(self, e) -> None:
+        kind = e.kind
+        if kind == "params_changed":
+            self._dirty.add(e.node)
+        elif kind in ("edge_added", "edge_removed"):
+            self._dirty.add(e.edge[1])
+            self._touched.update(e.edge)
+            self._rewired.add(e.edge)
+            self._restructured = True
+        elif kind in ("node_added", "node_removed"):
+            self._dirty.add(e.node)
+            self._restructured = True
+        elif kind == "moved":
+            self._touched.add(e.node)
+
+    def update(self) -> Analysis:
+        """The analysis after the edits since the last call."""
+        g = self.graph
+        dirty, rewired = self._dirty, self._rewired
+        touched = dirty | self._touched
+        self._dirty, self._touched, self._rewired = set(), set(), set()
+        before = self._s.pinned()
+        s = self._s
+        if self._restructured:
+            self._restructured = False
+            s = Structure(g, *g.topological_order())
+            if s.stuck or not s.has_input or self._s.root is not None:
+                return self._full(s)
+            # a merge's error names its deepest input by order, which may have changed
+            dirty |= {n for n, probs in self._found.items() if any(p.code in MERGE_CODES for p in probs)}
+        info = dict(self.analysis.info)
+        sums = dict(self.analysis.sums)
+        found = self._found
+        for n in dirty:
+            if n not in g.nodes:  # removed
+                gone = info.pop(n, None)
+                add_sums(sums, gone and gone.out, -1)
+                found.pop(n, None)
+        rank, outs = s.rank, g._out
+        heap = [(rank[n], n) for n in dirty if n in rank]  # blocks behind a loop stay unknown
+        heapq.heapify(heap)
+        done = set()
+        while heap:  # in order, so a block's inputs are final before it is checked
+            _, n = heapq.heappop(heap)
+            if n in done:
+                continue
+            done.add(n)
+            old = info.get(n)
+            new, probs = check_node(g, n, info, s)
+            info[n] = new
+            add_sums(sums, old and old.out, -1)
+            add_sums(sums, new.out, 1)
+            if old is None or old.out is not new.out or old.in_shapes != new.in_shapes \
+                    or probs != found.get(n, []):
+                touched.add(n)
+            if probs:
+                found[n] = probs
+            else:
+                found.pop(n, None)
+            if old is None or (old.out, old.rf, old.jump) != (new.out, new.rf, new.jump):
+                for t in outs.get(n, ()):  # what it feeds sees a different input
+                    if t not in done and t in rank:
+                        heapq.heappush(heap, (rank[t], t))
+        node_problems = [p for n in sorted(found, key=rank.__getitem__) for p in found[n]]
+        a = s.analysis(g, info, node_problems, sums=sums)
+        after = s.pinned()  # graph-wide problems that moved between blocks show on both
+        touched |= {n for n in before.keys() | after.keys() if before.get(n) != after.get(n)}
+        a.changed, a.rewired = touched, rewired
+        self._s, self.analysis = s, a
+        return a
+
+    def _full(self, s: Structure) -> Analysis:
+        a, self._found = check_all(self.graph, s)
+        a._sums  # summed once here, then kept up to date
+        a.changed = a.rewired = None  # views look at everything
+
+        self._s, self.analysis = s, a
+        return a
