@@ -38,7 +38,8 @@ class Session(QObject):
         return self.project.graph
 
     def set_project(self, project: Project, path: Path | None = None, dirty: bool = False) -> None:
-        """Replace the open project. `dirty`: it differs from `path` on disk (a restored journal)."""
+        """Replace the open project. `dirty`: it differs from `path` on disk (a restored journal).
+        All or nothing: if preparing the new project raises, the old one stays open, path and all."""
         self._attach(project)
         self._settings_dirty = False
         if dirty:
@@ -51,12 +52,11 @@ class Session(QObject):
         self.dirty_changed.emit(dirty)
 
     def _attach(self, project: Project) -> None:
+        stack, analysis = UndoStack(project.graph), self._analyze(project)  # may raise: nothing swapped yet
         if self._unsubscribe:
             self._unsubscribe()
             self.stack_unsubscribe()
-        self.project = project
-        self.stack = UndoStack(project.graph)
-        self.analysis: Analysis = self._analyze()
+        self.project, self.stack, self.analysis = project, stack, analysis
         self._unsubscribe = project.graph.subscribe(self._on_graph_event)
         self.stack_unsubscribe = self.stack.subscribe(lambda: self.dirty_changed.emit(self.dirty))
 
@@ -66,11 +66,12 @@ class Session(QObject):
             self.selection = [n for n in self.selection if n in self.project.graph.nodes]
             self.analysis_changed.emit()
 
-    def _analyze(self) -> Analysis:
+    def _analyze(self, project: Project | None = None) -> Analysis:
         """The graph's checks, plus whether it fits the project's dataset (as warnings)."""
-        from ..core.train.fit import fit_problems
-        a = analyze(self.project.graph)
-        a.problems += fit_problems(self.project.graph, a, self.project.dataset)
+        from ..core.train import fit
+        project = project or self.project
+        a = analyze(project.graph)
+        a.problems += fit.fit_problems(project.graph, a, project.dataset)
         return a
 
     # --- edits and selection -------------------------------------------------------------
