@@ -7,7 +7,7 @@ import torch.nn as nn
 
 from .blocks import CATALOGUE
 from .blocks.activations import build_activation
-from .checks import Analysis, analyze
+from .checks import Analysis, Problem, analyze
 from .graph import Graph
 
 
@@ -45,10 +45,15 @@ class CompiledNet(nn.Module):
         return values[self._output]
 
 
+# attributes a module has once constructed (training, _modules, ...) besides its class's own
+_RESERVED = set(dir(nn.Module())) | {"activations", "node_names", "forward"}
+
+
 def module_name(node_id: str, taken: set) -> str:
-    """A node id as an attribute name that cannot clash with nn.Module's own."""
+    """A node id as an attribute name that cannot clash with nn.Module's own. A leading "_" is
+    never kept: nn.Module keeps its state in _-names, and a class body mangles __-names."""
     name = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in node_id) or "node"
-    if name[0].isdigit() or keyword.iskeyword(name) or hasattr(nn.Module, name) or name in ("activations", "node_names"):
+    if name[0].isdigit() or name[0] == "_" or keyword.iskeyword(name) or name in _RESERVED:
         name = "n_" + name
     base, i = name, 2
     while name in taken:
@@ -57,10 +62,19 @@ def module_name(node_id: str, taken: set) -> str:
     return name
 
 
-def compile_graph(graph: Graph, analysis: Analysis | None = None) -> CompiledNet:
+def check_compilable(graph: Graph, analysis: Analysis | None = None) -> Analysis:
+    """The analysis of a graph that can become a model; CompileError with the reasons otherwise."""
     analysis = analysis or analyze(graph)
     if not analysis.ok:
         raise CompileError(analysis.errors)
+    if analysis.output is None:
+        raise CompileError([Problem("error", "The network is empty: add an Input block and the layers after it.",
+                                    code="empty")])
+    return analysis
+
+
+def compile_graph(graph: Graph, analysis: Analysis | None = None) -> CompiledNet:
+    analysis = check_compilable(graph, analysis)
     taken: set = set()
     names = {nid: module_name(nid, taken) for nid in analysis.order}
     plan = [(names[nid], nid, [names[s] for s in graph.inputs_of(nid)]) for nid in analysis.order]

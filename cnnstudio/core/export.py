@@ -6,8 +6,7 @@ import inspect
 
 from . import modules as modules_source
 from .blocks.spec import pair
-from .checks import analyze
-from .compiler import CompileError, module_name
+from .compiler import check_compilable, module_name
 from .graph import Graph
 
 ACT_CALL = {"relu": "torch.relu({})", "sigmoid": "torch.sigmoid({})", "tanh": "torch.tanh({})",
@@ -57,9 +56,7 @@ def _constructor(type_: str, p: dict, in_shape) -> str | None:
 
 
 def to_pytorch_source(graph: Graph, class_name: str = "Net", title: str = "") -> str:
-    a = analyze(graph)
-    if not a.ok:
-        raise CompileError(a.errors)
+    a = check_compilable(graph)
     taken: set = set()
     names = {nid: module_name(nid, taken) for nid in a.order}
     var = {nid: f"x_{names[nid]}" for nid in a.order}

@@ -5,11 +5,29 @@ the right type but out of *range* is a check error on the node, with a fix.
 """
 from __future__ import annotations
 
+import math
+
 from .blocks.spec import Param
+
+MAX_INT = 2 ** 63 - 1  # what a tensor size can hold; larger is never a real value
 
 
 def _is_int(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+    return isinstance(v, int) and not isinstance(v, bool) and -MAX_INT <= v <= MAX_INT
+
+
+def _is_float(v) -> bool:
+    return _is_int(v) or (isinstance(v, float) and math.isfinite(v))
+
+
+def short_repr(v, limit: int = 60) -> str:
+    """A value for a message: never longer than `limit`, never raising (a 5,000-digit int cannot
+    be printed in full)."""
+    try:
+        text = repr(v)
+    except ValueError:
+        text = f"a {type(v).__name__} too large to print"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _is_pair(v) -> bool:
@@ -20,10 +38,12 @@ def type_error(p: Param, v) -> str | None:
     """What is wrong with the value's type, or None."""
     if v is None:
         return None if p.nullable else "must not be empty"
+    if any(isinstance(x, int) and not isinstance(x, bool) and not _is_int(x) for x in numbers(v)):
+        return f"is too large (more than {MAX_INT:,})"
     k = p.kind
     ok = {
         "int": _is_int(v),
-        "float": _is_int(v) or isinstance(v, float),
+        "float": _is_float(v),
         "bool": isinstance(v, bool),
         "choice": isinstance(v, str) and v in p.choices,
         "size": _is_int(v) or _is_pair(v),
@@ -33,13 +53,13 @@ def type_error(p: Param, v) -> str | None:
     if ok:
         return None
     expected = {
-        "int": "a whole number", "float": "a number", "bool": "true or false",
+        "int": "a whole number", "float": "a finite number", "bool": "true or false",
         "choice": "one of " + ", ".join(f'"{c}"' for c in p.choices),
         "size": "a whole number or [height, width]",
         "padding": 'a whole number, [height, width], "same" or "valid"',
         "shape": "[channels, height, width]",
     }[k]
-    return f"must be {expected}, not {v!r}"
+    return f"must be {expected}, not {short_repr(v)}"
 
 
 def numbers(v) -> list:

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .blocks import CATALOGUE
 from .files import atomic_write_text
 from .graph import Graph, Node
-from .params import type_error
+from .params import short_repr, type_error
 
 FORMAT = "cnnstudio.project"
 VERSION = 1
 SUFFIX = ".cnnproj"
+MAX_COORD = 1e9  # canvas coordinates; beyond this a view cannot place or draw a block
 _KNOWN = ("format", "version", "name", "graph", "dataset", "training", "layout")
 
 
@@ -38,6 +40,8 @@ class Project:
 # --- reading ---------------------------------------------------------------------------
 
 def load_project(path) -> Project:
+    if "\0" in str(path):
+        raise ProjectError(f"{str(path)!r}: a file name cannot contain a NUL character.")
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -48,14 +52,30 @@ def load_project(path) -> Project:
                            "UTF-8 JSON).") from None
     except OSError as e:
         raise ProjectError(f"{path}: cannot be read: {e.strerror or e}.") from None
+    return parse_project(parse_json(text, str(path)), source=str(path))
+
+
+def parse_json(text: str, source: str):
+    """JSON → Python, as a ProjectError when it cannot be read: broken JSON, nesting deeper than a
+    parser can follow, integers too long to be any setting. Non-finite numbers (NaN, 1e400) are
+    read and then refused where they stand, by the checks of that key."""
     try:
-        doc = json.loads(text)
+        return json.loads(text, parse_int=_int)
     except json.JSONDecodeError as e:
         body = text.strip()
         cut = body.startswith("{") and not body.endswith("}")
         hint = " The file looks cut off (truncated): restore it from a backup or the recovery journal." if cut else ""
-        raise ProjectError(f"{path}: not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}.{hint}") from None
-    return parse_project(doc, source=str(path))
+        raise ProjectError(f"{source}: not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}.{hint}") from None
+    except RecursionError:
+        raise ProjectError(f"{source}: not a CNN Studio project: its JSON is nested too deeply to read.") from None
+    except ValueError as e:
+        raise ProjectError(f"{source}: {e}") from None
+
+
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > 30:
+        raise ValueError(f"it holds a whole number of {len(text.lstrip('-')):,} digits, too large for any setting.")
+    return int(text)
 
 
 def parse_project(doc, source: str = "project") -> Project:
@@ -66,13 +86,13 @@ def parse_project(doc, source: str = "project") -> Project:
         fail("", f'not a CNN Studio project (expected "format": "{FORMAT}").')
     version = doc.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        fail("version", f"must be a whole number ≥ 1, not {version!r}.")
+        fail("version", f"must be a whole number ≥ 1, not {short_repr(version)}.")
     if version > VERSION:
         fail("version", f"the file was saved by a newer CNN Studio (format version {version}); this "
              f"version reads up to {VERSION}. Update CNN Studio to open it.")
     name = doc.get("name", "Untitled")
     if not isinstance(name, str):
-        fail("name", f"must be text, not {name!r}.")
+        fail("name", f"must be text, not {short_repr(name)}.")
     sections = {}
     for key in ("dataset", "training", "layout"):
         value = doc.get(key, {})
@@ -89,9 +109,10 @@ def parse_project(doc, source: str = "project") -> Project:
         fail("layout.positions", "must map node ids to [x, y].")
     for nid, pos in positions.items():
         ok = isinstance(pos, list) and len(pos) == 2 and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos)
+            isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= MAX_COORD for v in pos)
         if not ok:
-            fail(f"layout.positions.{nid}", f"must be [x, y], not {pos!r}.")
+            fail(f"layout.positions.{nid}", f"must be [x, y] with finite numbers within ±{MAX_COORD:g}, "
+                 f"not {short_repr(pos)}.")
         if nid in graph.nodes:
             graph.nodes[nid].pos = tuple(pos)
     extra = {k: v for k, v in doc.items() if k not in _KNOWN}
@@ -111,15 +132,15 @@ def _parse_graph(doc: dict, fail) -> Graph:
             fail(where, "must be an object with id, type and params.")
         nid = n.get("id")
         if not isinstance(nid, str) or not nid.strip():
-            fail(f"{where}.id", f"must be non-empty text, not {nid!r}.")
+            fail(f"{where}.id", f"must be non-empty text, not {short_repr(nid)}.")
         where = f'{where} ("{nid}")'
         if nid in g.nodes:
             fail(where, f'the id "{nid}" is used twice; ids must be unique.')
         type_ = n.get("type")
-        if type_ not in CATALOGUE:
+        if not isinstance(type_, str) or type_ not in CATALOGUE:
             close = difflib.get_close_matches(str(type_), CATALOGUE, n=1)
             hint = f' Did you mean "{close[0]}"?' if close else ""
-            fail(f"{where}.type", f"unknown block type {type_!r}.{hint} Known types: {', '.join(sorted(CATALOGUE))}.")
+            fail(f"{where}.type", f"unknown block type {short_repr(type_)}.{hint} Known types: {', '.join(sorted(CATALOGUE))}.")
         spec = CATALOGUE[type_]
         params = n.get("params", {})
         if not isinstance(params, dict):
@@ -130,7 +151,7 @@ def _parse_graph(doc: dict, fail) -> Graph:
                 close = difflib.get_close_matches(key, names, n=1)
                 hint = f' Did you mean "{close[0]}"?' if close else ""
                 listed = ", ".join(names) or "none"
-                fail(f"{where}.params.{key}", f"{type_} has no parameter {key!r}.{hint} Its parameters: {listed}.")
+                fail(f"{where}.params.{key}", f"{type_} has no parameter {short_repr(key)}.{hint} Its parameters: {listed}.")
         full = spec.defaults()
         full.update(params)
         for p in spec.params:
@@ -145,7 +166,7 @@ def _parse_graph(doc: dict, fail) -> Graph:
     for i, e in enumerate(edges):
         where = f"graph.edges[{i}]"
         if not (isinstance(e, list) and len(e) == 2 and all(isinstance(x, str) for x in e)):
-            fail(where, f"must be [source_id, target_id], not {e!r}.")
+            fail(where, f"must be [source_id, target_id], not {short_repr(e)}.")
         for x in e:
             if x not in g.nodes:
                 fail(where, f'refers to "{x}", which is not a block in graph.nodes.')

@@ -107,16 +107,18 @@ class Documents(QObject):
             return False
         try:
             project = load_project(path)
+            place_missing(project.graph)
+            self.session.set_project(project, None if as_template else path)  # all or nothing
         except ProjectError as e:
             self.error(f"Could not open “{path.name}”", f"{e}\n\nThe file was not changed. "
                        "Fix it in a text editor, or open another project.")
             return False
-        place_missing(project.graph)
+        except Exception as e:  # noqa: BLE001 - a bug must not leave a half-open project behind
+            self.error(f"Could not open “{path.name}”", f"{e.__class__.__name__}: {e}\n\nThe file was not "
+                       "changed and the project you had open is still open. Please report this file as a bug.")
+            return False
         self.journal.remove()
-        if as_template:
-            self.session.set_project(project, None)
-        else:
-            self.session.set_project(project, path)
+        if not as_template:
             self._add_recent(path)
         return True
 

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from ..core.files import atomic_write_text
-from ..core.project import ProjectError, parse_project, project_to_dict
+from ..core.project import ProjectError, parse_json, parse_project, project_to_dict
 
 KIND = "cnnstudio.journal"
 
@@ -74,7 +74,7 @@ def pending(directory: Path, own: Path | None = None) -> list[Path]:
 def read(path: Path):
     """(Project, original file path or None, saved_at); raises ProjectError if unusable."""
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        doc = parse_json(Path(path).read_text(encoding="utf-8"), str(path))
     except (OSError, ValueError) as e:
         raise ProjectError(f"{path}: the recovery journal cannot be read ({e}).") from None
     if not isinstance(doc, dict) or doc.get("format") != KIND:

@@ -41,7 +41,8 @@ class Session(QObject):
         return self.project.graph
 
     def set_project(self, project: Project, path: Path | None = None, dirty: bool = False) -> None:
-        """Replace the open project. `dirty`: it differs from `path` on disk (a restored journal)."""
+        """Replace the open project. `dirty`: it differs from `path` on disk (a restored journal).
+        All or nothing: if preparing the new project raises, the old one stays open, path and all."""
         self._attach(project)
         self._settings_dirty = False
         if dirty:
@@ -54,14 +55,17 @@ class Session(QObject):
         self.dirty_changed.emit(dirty)
 
     def _attach(self, project: Project) -> None:
+        stack, checker = UndoStack(project.graph), Checker(project.graph)
+        try:
+            analysis = self._analyze(checker.analysis, project)  # may raise: nothing swapped yet
+        except BaseException:
+            checker.close()
+            raise
         if self._unsubscribe:
             self._unsubscribe()
             self.stack_unsubscribe()
             self.checker.close()
-        self.project = project
-        self.stack = UndoStack(project.graph)
-        self.checker = Checker(project.graph)
-        self.analysis: Analysis = self._analyze(self.checker.analysis)
+        self.project, self.stack, self.checker, self.analysis = project, stack, checker, analysis
         self._unsubscribe = project.graph.subscribe(self._on_graph_event)
         self.stack_unsubscribe = self.stack.subscribe(lambda: self.dirty_changed.emit(self.dirty))
 
@@ -71,15 +75,16 @@ class Session(QObject):
             self.selection = [n for n in self.selection if n in self.project.graph.nodes]
             self.analysis_changed.emit()
 
-    def _analyze(self, checked: Analysis) -> Analysis:
+    def _analyze(self, checked: Analysis, project: Project | None = None) -> Analysis:
         """The graph's checks (re-checked incrementally), plus whether it fits the project's
         dataset (as warnings). `changed` also names the blocks whose fit warning came or went."""
         from ..core.train.fit import fit_problems
-        fit = fit_problems(self.project.graph, checked, self.project.dataset)
+        project = project or self.project
+        fit = fit_problems(project.graph, checked, project.dataset)
         a = copy.copy(checked)
         a.problems = checked.problems + fit
         a.__dict__.pop("_by_node", None)  # an index of the checked problems alone
-        before = getattr(self, "_fit", [])
+        before = getattr(self, "_fit", []) if project is self.project else []
         if a.changed is not None and fit != before:
             a.changed = a.changed | {p.node for p in fit + before if p.node}
         self._fit = fit

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolButton
 from safetensors.torch import load_file
 
 from cnnstudio.core import load_project
+from cnnstudio.core.train.checkpoint import checkpoint_file
 from cnnstudio.core.inspect.mosaic import tile_origin
 from cnnstudio.gui.inspect.docks import create_docks
 from cnnstudio.gui.session import Session
@@ -39,7 +40,7 @@ def open_window(qtbot, run_dir):
 
 @pytest.fixture(scope="module")
 def weights(small_run):
-    return load_file(str(small_run / "checkpoints" / "best.safetensors"))
+    return load_file(str(checkpoint_file(small_run, "best")))
 
 
 def click_image(qtbot, view, px, py):
@@ -139,7 +140,7 @@ def test_timeline_scrubs_the_saved_epochs(qtbot, small_run):
     session, state, panels = open_window(qtbot, small_run)
     tp = panels["timeline"]
     assert tp.slider.maximum() == 1 and tp.slider.value() == 1
-    last = load_file(str(small_run / "checkpoints" / "last.safetensors"))["c1.weight"].numpy()
+    last = load_file(str(checkpoint_file(small_run, "last")))["c1.weight"].numpy()
     np.testing.assert_allclose(tp.frame.filters, last, atol=2e-3)  # saved as float16
     epoch2 = tp.filters.view._img.copy()
     tp.slider.setValue(0)
@@ -190,7 +191,7 @@ def test_panels_refresh_when_the_run_writes_new_weights(qtbot, small_run, tmp_pa
     shutil.copytree(small_run, run)
     session, state, panels = open_window(qtbot, run)
     from safetensors.torch import save_file
-    best = run / "checkpoints" / "best.safetensors"
+    best = checkpoint_file(run, "best")
     w = load_file(str(best))
     w["c1.weight"] = torch.zeros_like(w["c1.weight"])
     save_file(w, str(best))

@@ -9,6 +9,7 @@ import pytest
 
 from cnnstudio.cli import main
 from cnnstudio.core import load_project, save_project
+from cnnstudio.core.train.checkpoint import checkpoint_file
 
 from .conftest import small_project
 
@@ -21,7 +22,7 @@ def test_train_json_lines_and_run_folder(project_file, tmp_path, capsys):
     assert [r["epoch"] for r in rows[:2]] == [1, 2] and rows[-1]["done"] and rows[-1]["status"] == "finished"
     for r in rows[:2]:
         assert {"epoch", "train_loss", "val_loss", "val_accuracy", "lr", "seconds", "images_per_s"} <= set(r)
-    assert (tmp_path / "run" / "checkpoints" / "best.safetensors").exists()
+    assert checkpoint_file(tmp_path / "run", "best").exists()
 
 
 def test_resume_extends_a_run(project_file, tmp_path, capsys):

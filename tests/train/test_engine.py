@@ -11,6 +11,7 @@ import torch
 from cnnstudio.core.train.config import ConfigError, parse_config
 from cnnstudio.core.train.engine import Control, Trainer
 from cnnstudio.core.train.optim import Schedule
+from cnnstudio.core.train.checkpoint import last_files, read_pointer
 from cnnstudio.core.train.runs import load_run, read_metrics
 
 from .conftest import small_project
@@ -28,8 +29,9 @@ def test_run_folder_has_everything_to_inspect_and_resume(tmp_path):
     assert {"train_loss", "val_loss", "val_accuracy", "lr", "seconds", "images_per_s"} <= set(run.metrics[0])
     assert run.info["status"] == "finished" and run.info["classes"] == ["circle", "square", "cross"]
     assert run.info["seed"] == 0 and "torch" in run.info["versions"] and run.info["device"].startswith("cpu")
-    files = {p.name for p in (tmp_path / "run" / "checkpoints").iterdir()}
-    assert {"last.safetensors", "best.safetensors", "last.state.safetensors", "last.state.json"} <= files
+    pointer = read_pointer(tmp_path / "run")
+    assert pointer["last"] == 2 and pointer["best"] in (1, 2)
+    assert all(p.exists() for p in last_files(tmp_path / "run").values())
     model, ds = run.model("best"), run.dataset()
     assert not model.training
     probs = model(ds.val.images[:5])
@@ -54,9 +56,9 @@ def test_stop_then_resume_continues_exactly(tmp_path):
     assert straight["status"] == "finished"
     event, stopper = _stop_at(2, 2)
     stopped = train(p, tmp_path / "b", control=Control(stop=event), callbacks=[stopper])
-    assert stopped["status"] == "stopped" and "resume from epoch 1" in stopped["message"]
+    assert stopped["status"] == "stopped" and "checkpoint of epoch 1 is kept" in stopped["message"]
     assert [m["epoch"] for m in read_metrics(tmp_path / "b")] == [1]
-    state_b1 = json.loads((tmp_path / "b/checkpoints/last.state.json").read_text())
+    state_b1 = json.loads(last_files(tmp_path / "b")["state"].read_text())
     assert state_b1["epoch"] == 1
     seen = {}
 
@@ -66,7 +68,7 @@ def test_stop_then_resume_continues_exactly(tmp_path):
     resumed = train(p, tmp_path / "b", resume=True, callbacks=[Peek()])
     assert resumed["status"] == "finished", resumed["message"]
     from safetensors.torch import load_file
-    saved = load_file(str(tmp_path / "a" / "checkpoints" / "last.state.safetensors"))
+    saved = load_file(str(last_files(tmp_path / "a")["optimizer"]))
     assert len(seen["state"]) > 0
     a, b = read_metrics(tmp_path / "a"), read_metrics(tmp_path / "b")
     assert [m["epoch"] for m in b] == [1, 2, 3]  # a continuous curve: no gap, no repeat
@@ -76,7 +78,7 @@ def test_stop_then_resume_continues_exactly(tmp_path):
     wa = load_run(tmp_path / "a").model("last").state_dict()
     wb = load_run(tmp_path / "b").model("last").state_dict()
     assert all(torch.allclose(wa[k], wb[k], atol=1e-6) for k in wa)
-    sb = load_file(str(tmp_path / "b" / "checkpoints" / "last.state.safetensors"))
+    sb = load_file(str(last_files(tmp_path / "b")["optimizer"]))
     assert saved.keys() == sb.keys() and all(torch.allclose(saved[k], sb[k], atol=1e-6) for k in saved)
     assert load_run(tmp_path / "b").info["resumed"][0]["at_epoch"] == 1
 
@@ -90,11 +92,11 @@ def test_nan_stops_cleanly_and_keeps_the_last_good_checkpoint(tmp_path):
     result = train(small_project(), tmp_path / "run", callbacks=[Poison()])
     assert result["status"] == "failed" and result["kind"] == "nan"
     assert "NaN" in result["message"] and "epoch 2" in result["message"] and "learning rate" in result["message"]
-    assert "checkpoint (epoch 1) is kept" in result["message"]
+    assert "checkpoint of epoch 1 is kept" in result["message"]
     run = load_run(tmp_path / "run")
     assert run.status == "failed" and [m["epoch"] for m in run.metrics] == [1]
     assert all(torch.isfinite(t).all() for t in run.model("last").state_dict().values())
-    assert json.loads((tmp_path / "run/checkpoints/last.state.json").read_text())["epoch"] == 1
+    assert read_pointer(tmp_path / "run")["last"] == 1
 
 
 def test_out_of_memory_says_so_and_suggests_a_batch_size(tmp_path):
@@ -107,19 +109,21 @@ def test_out_of_memory_says_so_and_suggests_a_batch_size(tmp_path):
 
 
 def test_full_disk_is_a_clear_message_and_loses_nothing(tmp_path, monkeypatch):
-    import safetensors.torch as st
-    real = st.save_file
+    from cnnstudio.core.train import runs
+    real = runs.atomic_write
     calls = {"n": 0}
 
-    def flaky(tensors, path, *a, **k):
-        calls["n"] += 1
-        if calls["n"] > 3:  # epoch 1's checkpoint is written, epoch 2's hits a full disk
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real(tensors, path, *a, **k)
-    monkeypatch.setattr(st, "save_file", flaky)
+    def flaky(path, write):
+        if str(path).endswith(".safetensors"):
+            calls["n"] += 1
+            if calls["n"] > 2:  # epoch 1's checkpoint is written, epoch 2's hits a full disk
+                raise OSError(errno.ENOSPC, "No space left on device")
+        return real(path, write)
+    monkeypatch.setattr(runs, "atomic_write", flaky)
     result = train(small_project(), tmp_path / "run")
     assert result["status"] == "failed" and "disk is full" in result["message"]
-    assert json.loads((tmp_path / "run/checkpoints/last.state.json").read_text())["epoch"] == 1
+    assert "checkpoint of epoch 1 is kept" in result["message"]
+    assert read_pointer(tmp_path / "run")["last"] == 1
     assert not [p for p in (tmp_path / "run/checkpoints").iterdir() if p.name.endswith(".tmp")]
 
 
@@ -228,7 +232,7 @@ def test_a_checkpoint_cut_off_mid_write_is_refused_not_resumed_wrongly(tmp_path)
     train(small_project(training={"epochs": 1}), tmp_path / "one")
     train(small_project(training={"epochs": 2}), tmp_path / "two")
     run = tmp_path / "one"
-    shutil.copy(tmp_path / "two/checkpoints/last.safetensors", run / "checkpoints/last.safetensors")
+    shutil.copy(last_files(tmp_path / "two")["weights"], last_files(run)["weights"])
     result = train(small_project(training={"epochs": 3}), run, resume=True)
     assert result["status"] == "failed" and result["kind"] == "checkpoint"
     assert "cut off while being written" in result["message"] and "best weights and curves are kept" in result["message"]
@@ -242,9 +246,11 @@ def test_one_writer_per_run_folder(tmp_path):
     run = tmp_path / "run"
     assert train(small_project(training={"epochs": 1}), run)["status"] == "finished"
     assert not (run / ".lock").exists()  # released when the run ends
-    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    code = (f"import time; from cnnstudio.core.train.lock import lock_run; lock_run({str(run)!r}); "
+            "print('locked', flush=True); time.sleep(30)")
+    other = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
-        (run / ".lock").write_text(str(other.pid))  # another live process is training it
+        assert other.stdout.readline().strip() == "locked"  # another live process is training it
         before = (run / "run.json").read_text()
         result = train(small_project(training={"epochs": 2}), run, resume=True)
         assert result["status"] == "failed" and result["kind"] == "busy"
@@ -253,7 +259,7 @@ def test_one_writer_per_run_folder(tmp_path):
     finally:
         other.kill()
         other.wait()
-    # that process is gone: its lock is stale and the resume proceeds
+    # that process is gone (killed): the system let its lock go and the resume proceeds
     result = train(small_project(training={"epochs": 2}), run, resume=True)
     assert result["status"] == "finished", result["message"]
     assert [m["epoch"] for m in read_metrics(run)] == [1, 2] and not (run / ".lock").exists()

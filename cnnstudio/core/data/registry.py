@@ -77,7 +77,7 @@ def check_dataset_spec(spec) -> str | None:
     if not isinstance(spec, dict):
         return 'The project\'s "dataset" must be an object such as {"id": "mnist5k"}.'
     rules = {
-        "id": (lambda v: v in DATASETS, "one of " + ", ".join(DATASETS)),
+        "id": (lambda v: isinstance(v, str) and v in DATASETS, "one of " + ", ".join(DATASETS)),
         "val_fraction": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 0.9,
                          "a number from 0 to 0.9"),
         "test_fraction": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1,
@@ -101,9 +101,9 @@ def check_dataset_spec(spec) -> str | None:
 
 def shape_for(spec: dict) -> list | None:
     """The [C, H, W] a spec gives, without loading it (None when unknown)."""
-    info = DATASETS.get(spec.get("id")) if isinstance(spec, dict) else None
-    if info is None or check_dataset_spec(spec):
+    if check_dataset_spec(spec) or not spec.get("id"):
         return None
+    info = DATASETS[spec["id"]]
     if spec.get("id") == "shapes":
         s = spec.get("image_size", 32)
         shape = [1 if spec.get("channels") == 1 else 3, s, s]
@@ -122,9 +122,9 @@ def shape_for(spec: dict) -> list | None:
 
 
 def classes_for(spec: dict) -> list | None:
-    info = DATASETS.get(spec.get("id")) if isinstance(spec, dict) else None
-    if info is None or check_dataset_spec(spec):
+    if check_dataset_spec(spec) or not spec.get("id"):
         return None
+    info = DATASETS[spec["id"]]
     if spec.get("classes"):
         return list(spec["classes"])
     if info.id == "image_folder" and _folder_available(spec):  # a directory listing: cheap
@@ -143,7 +143,7 @@ def load_dataset(spec: dict, progress=None):
         raise DatasetError("The project has no dataset: choose one (e.g. MNIST 5k) in the Training panel "
                            'or set "dataset": {"id": "mnist5k"} in the project file.')
     id_ = spec["id"]
-    if id_ not in DATASETS:
+    if not isinstance(id_, str) or id_ not in DATASETS:
         raise DatasetError(f"Unknown dataset {id_!r}. Known datasets: {', '.join(DATASETS)}.")
     problem = check_dataset_spec(spec)
     if problem:

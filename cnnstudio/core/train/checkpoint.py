@@ -1,53 +1,141 @@
-"""Save and load the resumable state: weights, optimizer, schedule, epoch — no pickle."""
+"""The resumable state (weights, optimizer, schedule, epoch), switched from one epoch to the
+next in one atomic step — no pickle.
+
+    checkpoints/epoch-N/weights.safetensors     the network after epoch N
+    checkpoints/epoch-N/optimizer.safetensors   optimizer tensors
+    checkpoints/epoch-N/state.json              epoch, optimizer scalars, schedule, best, early stopping
+    checkpoints/current.json                    {"last": N, "best": M}: the only file that says which
+
+Epoch N's folder is written whole first, then current.json is replaced by one rename: a kill or
+a full disk at any moment leaves the previous pointer and every folder it names intact. Folders
+the pointer no longer names are removed afterwards.
+"""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from .errors import TrainError
-from .runs import finite, load_weights, optimizer_from_files, optimizer_to_files, save_weights, weights_epoch, write_json
+from .runs import (DiskError, disk_message, finite, load_weights, optimizer_from_files, optimizer_to_files,
+                   save_weights, weights_epoch, write_json)
+
+POINTER = "current.json"
+FILES = {"weights": "weights.safetensors", "optimizer": "optimizer.safetensors", "state": "state.json"}
+# runs written before the pointer existed: one flat folder
+LEGACY = {"weights": "last.safetensors", "optimizer": "last.state.safetensors", "state": "last.state.json"}
+
+
+def epoch_dir(run_dir, epoch: int) -> Path:
+    return Path(run_dir) / "checkpoints" / f"epoch-{epoch}"
+
+
+def read_pointer(run_dir) -> dict | None:
+    """{"last": N, "best": M or None}, or None when no epoch has finished. ValueError if damaged."""
+    path = Path(run_dir) / "checkpoints" / POINTER
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    ok = (isinstance(doc, dict) and type(doc.get("last")) is int and doc["last"] >= 1
+          and (doc.get("best") is None or type(doc["best"]) is int))
+    if not ok:
+        raise ValueError(f"{path} is damaged: {str(doc)[:80]}")
+    return {"last": doc["last"], "best": doc.get("best")}
+
+
+def last_files(run_dir) -> dict | None:
+    """Paths of the last checkpoint's files (either layout), or None when there is none."""
+    pointer = read_pointer(run_dir)
+    if pointer:
+        d = epoch_dir(run_dir, pointer["last"])
+        return {k: d / name for k, name in FILES.items()}
+    folder = Path(run_dir) / "checkpoints"
+    if (folder / LEGACY["state"]).exists():
+        return {k: folder / name for k, name in LEGACY.items()}
+    return None
+
+
+def checkpoint_file(run_dir, which: str = "best") -> Path | None:
+    """The weights file of the best (or last) epoch; best falls back to last. None if there is none."""
+    try:
+        pointer = read_pointer(run_dir)
+    except ValueError:
+        pointer = None
+    folder = Path(run_dir) / "checkpoints"
+    if pointer and (pointer.get(which) or not (folder / "best.safetensors").exists()):
+        return epoch_dir(run_dir, pointer.get(which) or pointer["last"]) / FILES["weights"]
+    for name in ([which] if which == "last" else [which, "last"]):
+        if (folder / f"{name}.safetensors").exists():
+            return folder / f"{name}.safetensors"
+    return None
+
+
+def has_checkpoint(run_dir) -> bool:
+    try:
+        return last_files(run_dir) is not None
+    except ValueError:
+        return False
 
 
 def save_checkpoint(trainer, epoch: int, best: bool) -> None:
     folder = Path(trainer.run_dir) / "checkpoints"
-    weights = trainer.net.state_dict()
-    tag = {"epoch": str(epoch)}  # the three files are written one by one: each says its epoch
-    save_weights(folder / "last.safetensors", weights, tag)
+    try:
+        previous = read_pointer(trainer.run_dir) or {}
+    except ValueError:
+        previous = {}
+    d = epoch_dir(trainer.run_dir, epoch)
+    try:
+        if d.exists():  # left by a write of this epoch that was cut off: the pointer never named it
+            shutil.rmtree(d)
+        d.mkdir(parents=True)
+    except OSError as e:
+        raise DiskError(e.errno, disk_message(d, e)) from None
+    tag = {"epoch": str(epoch)}
+    save_weights(d / FILES["weights"], trainer.net.state_dict(), tag)
     tensors, meta = optimizer_to_files(trainer.optimizer.state_dict())
-    save_weights(folder / "last.state.safetensors", tensors, tag)
-    state = {"epoch": epoch, "optimizer": meta, "schedule": trainer.schedule.state_dict(),
-             "best": trainer.best, "early_stopping": finite(trainer.es),
-             "scaler": trainer.scaler.state_dict() if trainer.scaler else None}
-    write_json(folder / "last.state.json", state)  # written last: it names the epoch the files hold
-    if best:
-        save_weights(folder / "best.safetensors", weights)
+    save_weights(d / FILES["optimizer"], tensors, tag)
+    write_json(d / FILES["state"], {
+        "epoch": epoch, "optimizer": meta, "schedule": trainer.schedule.state_dict(), "best": trainer.best,
+        "early_stopping": finite(trainer.es), "scaler": trainer.scaler.state_dict() if trainer.scaler else None})
+    pointer = {"last": epoch, "best": epoch if best else previous.get("best")}
+    write_json(folder / POINTER, pointer)  # the switch: from here on, epoch N is the checkpoint
+    keep = {f"epoch-{pointer['last']}", f"epoch-{pointer['best']}"}
+    for old in folder.iterdir():
+        if old.name.startswith("epoch-") and old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def load_checkpoint(trainer) -> dict:
-    folder = Path(trainer.run_dir) / "checkpoints"
-    meta_path = folder / "last.state.json"
-    if not meta_path.exists():
-        raise TrainError(f"Cannot resume {trainer.run_dir.name}: it has no checkpoint yet (no epoch finished). "
+    name = trainer.run_dir.name
+    try:
+        files = last_files(trainer.run_dir)
+    except ValueError as e:
+        raise TrainError(f"Cannot resume {name}: {e}. Start a new run instead.", kind="checkpoint") from None
+    if files is None:
+        raise TrainError(f"Cannot resume {name}: it has no checkpoint yet (no epoch finished). "
                          "Start a new run instead.", kind="checkpoint")
     try:
-        state = json.loads(meta_path.read_text(encoding="utf-8"))
-        tagged = {weights_epoch(folder / f) for f in ("last.safetensors", "last.state.safetensors")} - {None}
+        state = json.loads(files["state"].read_text(encoding="utf-8"))
+        tagged = {weights_epoch(files[k]) for k in ("weights", "optimizer")} - {None}
         if tagged and tagged != {state["epoch"]}:
             raise TrainError(
-                f"Cannot resume {trainer.run_dir.name} exactly: its last checkpoint was cut off while being "
+                f"Cannot resume {name} exactly: its last checkpoint was cut off while being "
                 f"written (files of epochs {sorted(tagged | {state['epoch']})}). Its best weights and curves are "
                 "kept; start a new run to continue training.", kind="checkpoint")
-        weights = load_weights(folder / "last.safetensors", trainer.device)
+        weights = load_weights(files["weights"], trainer.device)
         trainer.net.load_state_dict(weights)
-        opt = optimizer_from_files(load_weights(folder / "last.state.safetensors", trainer.device), state["optimizer"])
+        opt = optimizer_from_files(load_weights(files["optimizer"], trainer.device), state["optimizer"])
         trainer.optimizer.load_state_dict(opt)
-    except (OSError, ValueError, KeyError, RuntimeError) as e:
-        raise TrainError(f"Cannot resume {trainer.run_dir.name}: its checkpoint does not match this network or is "
+        trainer.schedule.load_state_dict(state.get("schedule") or {})
+        if trainer.scaler and state.get("scaler"):
+            trainer.scaler.load_state_dict(state["scaler"])
+    except TrainError:
+        raise
+    except Exception as e:  # noqa: BLE001 - any damage (safetensors, JSON, shapes): refused, nothing changed
+        raise TrainError(f"Cannot resume {name}: its checkpoint does not match this network or is "
                          f"damaged ({e.__class__.__name__}: {str(e)[:200]}). Start a new run instead.",
                          kind="checkpoint") from None
-    trainer.schedule.load_state_dict(state.get("schedule") or {})
-    if trainer.scaler and state.get("scaler"):
-        trainer.scaler.load_state_dict(state["scaler"])
     es = state.get("early_stopping") or {}
     if es.get("best") is None:
         es["best"] = float("inf")

@@ -18,9 +18,9 @@ import torch
 from ..project import Project
 from . import setup
 from .checkpoint import load_checkpoint, save_checkpoint
-from .errors import TrainError, oom_message
+from .errors import TrainError, kept_message, oom_message
 from .optim import Schedule, set_lr
-from .runs import DiskError, RunBusy, append_line, lock_run, truncate_metrics, write_json
+from .runs import DiskError, RunBusy, append_line, damaged_metric_lines, lock_run, truncate_metrics, write_json
 
 
 class Control:
@@ -87,8 +87,8 @@ class Trainer:
         except TrainError as e:
             message, status, self.error_kind, self.error_fix = str(e), e.status, e.kind, e.fix
         except DiskError as e:
-            message, self.error_kind = e.strerror or str(e), "disk"
-        except torch.OutOfMemoryError:
+            message, self.error_kind = f"{e.strerror or e} {kept_message(self.run_dir)}", "disk"
+        except (torch.OutOfMemoryError, MemoryError):
             message, self.error_kind = oom_message(self, torch), "oom"
         except RuntimeError as e:
             if "out of memory" in str(e).lower() or "can't allocate memory" in str(e).lower():
@@ -120,13 +120,19 @@ class Trainer:
         setup.preflight(self)  # one real forward/backward: labels against outputs
         self.start_epoch, self.best, self.es = 1, None, {"best": math.inf, "bad": 0}
         self.history: list = []
-        if self.resume:
+        if self.resume:  # everything that can refuse comes first: a refused resume changes no file
             state = load_checkpoint(self)
-            self.start_epoch = state["epoch"] + 1
-            self.best, self.es = state.get("best"), state.get("early_stopping", self.es)
-            self.history = truncate_metrics(self.run_dir, state["epoch"])
             self.info = dict(setup.read_info(self.run_dir), **{k: v for k, v in self.info.items()
                                                                  if k in ("device", "precision", "versions")})
+            self.start_epoch = state["epoch"] + 1
+            self.best, self.es = state.get("best"), state.get("early_stopping", self.es)
+            damaged = damaged_metric_lines(self.run_dir)
+            if damaged:
+                note = (f"metrics.jsonl line(s) {', '.join(map(str, damaged[:10]))} are damaged: kept as they are "
+                        "and left out of the curves.")
+                self.info.setdefault("notes", []).append(note)
+                self.report({"type": "status", "text": note})
+            self.history = truncate_metrics(self.run_dir, state["epoch"])
             changed = {k: v for k, v in self.overrides.items() if v is not None}
             self.info.setdefault("resumed", []).append({"at_epoch": state["epoch"], "time": setup.now(),
                                                         "overrides": changed})
@@ -134,6 +140,7 @@ class Trainer:
         setup.write_project(self)  # settings as trained, a resume's new epochs included
         self.info.update(status="running", updated=setup.now())
         write_json(self.run_dir / "run.json", self.info)
+        self._owns_info = True  # from here on run.json is this run's to update
         self.report({"type": "started", "run_dir": str(self.run_dir), "start_epoch": self.start_epoch,
                      "epochs": self.cfg.epochs, "history": self.history, "info": self.info})
 
@@ -160,12 +167,10 @@ class Trainer:
             t0 = time.perf_counter()
             paused = 0.0
             for b in range(steps):
-                if self.control.stop_requested():
-                    return "stopped", f"Stopped during epoch {epoch}; the run can resume from epoch {epoch - 1}."
                 if self.control.pause_requested():
                     paused += self._wait_paused(epoch)
-                    if self.control.stop_requested():
-                        return "stopped", f"Stopped during epoch {epoch}; the run can resume from epoch {epoch - 1}."
+                if self.control.stop_requested():
+                    return "stopped", f"Stopped during epoch {epoch}. {kept_message(self.run_dir)}"
                 idx = perm[b * bs:(b + 1) * bs]
                 x, y = images[idx], labels[idx]
                 if augment:
@@ -282,8 +287,7 @@ class Trainer:
         return self.es["bad"] >= es["patience"]
 
     def _nan(self, epoch, batch, lr, where="training") -> TrainError:
-        kept = (f"The last good checkpoint (epoch {epoch - 1}) is kept." if epoch > 1 else
-                "No epoch had finished, so there is no checkpoint.")
+        kept = kept_message(self.run_dir)
         tips = [f"lower the learning rate (now {lr:.3g}; try {lr / 10:.3g})"]
         if self.precision == "fp16":
             tips.append('use "precision": "bf16" or "fp32"')
@@ -327,12 +331,12 @@ class Trainer:
                   "kind": self.error_kind, "fix": getattr(self, "error_fix", None),
                   "epochs_done": len(getattr(self, "history", [])), "best": getattr(self, "best", None)}
         if getattr(self, "_lock", None) is not None:
-            if (self.run_dir / "run.json").exists() and self.info:
+            if getattr(self, "_owns_info", False):
                 self.info.update(status=status, message=message, updated=setup.now())
                 try:
                     write_json(self.run_dir / "run.json", self.info)
                 except DiskError:
                     pass
-            self._lock.unlink(missing_ok=True)
+            self._lock.release()
             self._lock = None
         return result

@@ -33,7 +33,19 @@ def oom_message(trainer, torch) -> str:
     head = f"Out of {where} at batch size {bs}{detail}." if bs else f"Out of {where}."
     tip = f" Try batch size {suggestion}" if suggestion else " Try a smaller batch size"
     return (head + tip + (", or mixed precision (bf16/fp16), which halves activation memory" if where == "GPU" else "")
-            + ", or a smaller network/image size. The last checkpoint is kept: the run can resume.")
+            + ", or a smaller network/image size. " + kept_message(getattr(trainer, "run_dir", None)))
+
+
+def kept_message(run_dir) -> str:
+    """What survives a failed or stopped run: the last checkpoint if there is one — said only then."""
+    from .checkpoint import read_pointer
+    try:
+        pointer = read_pointer(run_dir) if run_dir is not None else None
+    except (OSError, ValueError):
+        pointer = None
+    if pointer:
+        return f"The checkpoint of epoch {pointer['last']} is kept: the run can resume from there."
+    return "No epoch had finished, so there is no checkpoint to resume from: start the run again."
 
 
 def _bytes_per_image(trainer) -> int:

@@ -1,8 +1,7 @@
 """Run folders: what was trained, how it went, and the weights — readable without pickle.
 
 Layout (the contract is docs/run-format.md):
-  run.json, project.cnnproj, metrics.jsonl, checkpoints/{last,best}.safetensors,
-  checkpoints/last.state.safetensors + last.state.json (optimizer, schedule, epoch).
+  run.json, project.cnnproj, metrics.jsonl, checkpoints/ (see checkpoint.py), .lock.
 Every file is written to a temp file beside it and renamed into place, so a crash or a full
 disk never leaves a half-written file.
 """
@@ -19,8 +18,10 @@ from pathlib import Path
 
 from ..files import atomic_write, atomic_write_text
 from ..project import Project, load_project
+from .lock import RunBusy, is_locked, lock_run  # noqa: F401 - the run folder's writer lock lives there
 
 RUN_FORMAT = "cnnstudio.run"
+ACTIVE = ("starting", "running", "paused")  # statuses a live writer holds
 
 
 class DiskError(OSError):
@@ -47,54 +48,18 @@ def new_run_dir(parent: Path, name: str = "") -> Path:
     return path
 
 
-def lock_run(run_dir: Path) -> Path:
-    """One writer per run folder: `.lock` holds its pid. A lock whose process is gone is stale and
-    taken over. Raises RunBusy while another live process trains the folder."""
-    path = Path(run_dir) / ".lock"
-    for _ in range(2):
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                pid = int(path.read_text(encoding="utf-8").strip() or 0)
-            except (OSError, ValueError):
-                pid = 0
-            if pid and pid != os.getpid() and _alive(pid):
-                raise RunBusy(pid) from None
-            path.unlink(missing_ok=True)  # stale: its process has ended
-            continue
-        with os.fdopen(fd, "w") as f:
-            f.write(str(os.getpid()))
-        return path
-    raise RunBusy(0)
-
-
-def _alive(pid: int) -> bool:
-    if os.name == "nt":  # os.kill(pid, 0) would terminate it there: assume the lock is stale
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class RunBusy(Exception):
-    def __init__(self, pid: int):
-        super().__init__(pid)
-        self.pid = pid
-
-
 def disk_message(path: Path, e: OSError, need_bytes: int = 0) -> str:
-    need = f" (it needs about {need_bytes / 1e6:.0f} MB)" if need_bytes else ""
-    if e.errno == errno.ENOSPC:
-        return (f"The disk is full: could not write {path.name} in {path.parent}{need}. Free some space and "
-                "resume the run; the previous checkpoint is kept.")
+    """Why a run file could not be written, in the user's terms. What is kept is for the caller
+    to add: only it knows whether a checkpoint exists."""
+    need = f" (it needs about {need_bytes / 1e6:.1f} MB)" if need_bytes else ""
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"The disk is full: could not write {path.name} in {path.parent}{need}. Free some space."
+    if e.errno == errno.EFBIG:
+        return (f"Could not write {path.name} in {path.parent}{need}: it is larger than this system lets a "
+                "file grow (a file-size limit). Raise the limit or choose another disk.")
     if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"Cannot write to {path.parent} ({e.strerror}). Choose a folder you can write to for the run."
-    return f"Could not write {path} ({e.strerror or e}). The previous checkpoint is kept."
+    return f"Could not write {path} ({e.strerror or e})."
 
 
 def write_text(path: Path, text: str) -> None:
@@ -129,37 +94,53 @@ def finite(obj: dict) -> dict:
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in obj.items()}
 
 
-def read_metrics(run_dir: Path) -> list[dict]:
-    path = Path(run_dir) / "metrics.jsonl"
-    if not path.exists():
+def _metric_lines(run_dir: Path) -> list[tuple[str, dict | None]]:
+    """(line, row) for every line of metrics.jsonl; row is None for a damaged line."""
+    try:
+        text = (Path(run_dir) / "metrics.jsonl").read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
         return []
     out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            break  # a line cut off by a crash: everything before it is good
+            row = json.loads(line)
+        except (ValueError, RecursionError):
+            row = None
+        ok = isinstance(row, dict) and type(row.get("epoch")) is int
+        out.append((line, row if ok else None))
     return out
 
 
+def read_metrics(run_dir: Path) -> list[dict]:
+    """The epochs' rows; a damaged line (cut off by a crash, edited by hand) is skipped, not the end."""
+    return [row for _, row in _metric_lines(run_dir) if row is not None]
+
+
+def damaged_metric_lines(run_dir: Path) -> list[int]:
+    return [i + 1 for i, (line, row) in enumerate(_metric_lines(run_dir)) if row is None and line.strip()]
+
+
 def truncate_metrics(run_dir: Path, last_epoch: int) -> list[dict]:
-    """Keep the epochs a checkpoint covers, so resumed curves continue without a gap or overlap."""
-    rows = [m for m in read_metrics(run_dir) if m.get("epoch", 0) <= last_epoch]
-    write_text(Path(run_dir) / "metrics.jsonl", "".join(json.dumps(finite(m)) + "\n" for m in rows))
-    return rows
+    """Keep the epochs a checkpoint covers, so resumed curves continue without a gap or overlap.
+    Damaged lines are kept as they are (they are reported, never silently dropped)."""
+    lines = _metric_lines(run_dir)
+    keep = [line for line, row in lines if row is None and line.strip() or row and row["epoch"] <= last_epoch]
+    if len(keep) != len(lines):
+        write_text(Path(run_dir) / "metrics.jsonl", "".join(line + "\n" for line in keep))
+    return [row for _, row in lines if row and row["epoch"] <= last_epoch]
 
 
 # --- checkpoints ---------------------------------------------------------------------------
 
 def save_weights(path: Path, state: dict, metadata: dict | None = None) -> None:
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     tensors = {k: v.detach().contiguous().cpu() for k, v in state.items()}
-    need = sum(t.numel() * t.element_size() for t in tensors.values())
+    data = save(tensors, metadata=metadata)  # bytes: the write itself is ours, so a full disk is an OSError
     try:
-        atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
+        atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
     except OSError as e:
-        raise DiskError(e.errno, disk_message(path, e, need)) from None
+        raise DiskError(e.errno, disk_message(path, e, len(data))) from None
 
 
 def weights_epoch(path: Path) -> int | None:
@@ -209,10 +190,9 @@ class Run:
     metrics: list = field(default_factory=list)
 
     def checkpoint(self, which: str = "best") -> Path:
-        p = self.path / "checkpoints" / f"{which}.safetensors"
-        if which == "best" and not p.exists():
-            p = self.path / "checkpoints" / "last.safetensors"
-        if not p.exists():
+        from .checkpoint import checkpoint_file
+        p = checkpoint_file(self.path, which)
+        if p is None or not p.exists():
             raise FileNotFoundError(f"run {self.path.name} has no {which} checkpoint yet (no epoch finished).")
         return p
 
@@ -248,9 +228,16 @@ def load_run(run_dir) -> Run:
     info_path = path / "run.json"
     if not info_path.exists():
         raise FileNotFoundError(f"{path} is not a training run (no run.json).")
-    info = json.loads(info_path.read_text(encoding="utf-8"))
-    if info.get("format") != RUN_FORMAT:
+    try:
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError) as e:
+        raise ValueError(f"{info_path} is damaged ({str(e)[:120]}).") from None
+    if not isinstance(info, dict) or info.get("format") != RUN_FORMAT:
         raise ValueError(f"{info_path} is not a CNN Studio run file.")
+    if info.get("status") in ACTIVE and not is_locked(path):
+        # its process ended without saying so (killed, crashed, power cut): show that, resumable
+        info = dict(info, status="stopped", message="The training process ended without finishing (killed or "
+                    "crashed); finished epochs are kept and the run can resume.")
     return Run(path, info, load_project(path / "project.cnnproj"), read_metrics(path))
 
 

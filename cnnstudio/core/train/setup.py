@@ -220,5 +220,15 @@ def write_project(trainer) -> None:
 
 
 def read_info(run_dir) -> dict:
+    """run.json of a run to resume; a damaged one refuses the resume (and is left as it is)."""
     path = Path(run_dir) / "run.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if not path.exists():
+        return {}
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as e:
+        info = e
+    if not isinstance(info, dict) or info.get("format") != RUN_FORMAT:
+        raise TrainError(f"Cannot resume {path.parent.name}: its run.json is damaged. It was left as it is; "
+                         "start a new run instead.", kind="checkpoint")
+    return info

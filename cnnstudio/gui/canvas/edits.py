@@ -62,28 +62,26 @@ def is_payload(text: str) -> bool:
 
 
 def paste(graph: Graph, payload: str, offset=(40.0, 40.0)) -> tuple[Command | None, list[str]]:
-    """Copies of the blocks in `payload` with fresh ids, shifted by `offset`."""
-    from ...core.blocks import CATALOGUE
-    try:
-        doc = json.loads(payload)
-        items = [n for n in doc["nodes"] if n["type"] in CATALOGUE]
-    except (ValueError, KeyError, TypeError):
-        return None, []
+    """Copies of the blocks in `payload` with fresh ids, shifted by `offset`. The payload passes the
+    same checks as a project file; ProjectError says what is wrong with it."""
+    from ...core.project import FORMAT, ProjectError, parse_json, parse_project
+    doc = parse_json(payload, "the clipboard")
+    if not isinstance(doc, dict) or not isinstance(doc.get("nodes"), list):
+        raise ProjectError("the clipboard holds no CNN Studio blocks.")
+    nodes = [{k: v for k, v in n.items() if k != "pos"} if isinstance(n, dict) else n for n in doc["nodes"]]
+    positions = {n["id"]: n["pos"] for n in doc["nodes"]
+                 if isinstance(n, dict) and isinstance(n.get("id"), str) and n.get("pos") is not None}
+    pasted = parse_project({"format": FORMAT, "version": 1, "graph": {"nodes": nodes, "edges": doc.get("edges", [])},
+                            "layout": {"positions": positions}}, source="the clipboard").graph
     scratch = graph.copy()
     rename, steps = {}, []
-    for n in items:
-        spec = CATALOGUE[n["type"]]
-        params = {**spec.defaults(), **{k: v for k, v in n.get("params", {}).items()
-                                        if k in spec.defaults()}}
-        pos = n.get("pos")
-        pos = (pos[0] + offset[0], pos[1] + offset[1]) if pos else None
-        node = Node(scratch.new_id(n["type"]), n["type"], _deep(params), pos)
+    for n in pasted.nodes.values():
+        pos = (n.pos[0] + offset[0], n.pos[1] + offset[1]) if n.pos else None
+        node = Node(scratch.new_id(n.type), n.type, _deep(n.params), pos)
         scratch.nodes[node.id] = node
-        rename[n["id"]] = node.id
+        rename[n.id] = node.id
         steps.append(AddNode(node))
-    for s, t in doc.get("edges", []):
-        if s in rename and t in rename:
-            steps.append(AddEdge(rename[s], rename[t]))
+    steps += [AddEdge(rename[s], rename[t]) for s, t in pasted.edges]
     if not steps:
         return None, []
     return Macro(f"Paste {len(rename)} block(s)", steps), list(rename.values())

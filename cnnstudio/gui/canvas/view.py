@@ -6,6 +6,7 @@ from PySide6.QtCore import QEvent, QMimeData, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QGuiApplication, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsView
 
+from ...core.project import ProjectError
 from . import edits
 from .edits import MIME_BLOCK
 from .items import NodeItem
@@ -248,7 +249,11 @@ class CanvasView(QGraphicsView):
                 return []
         self._paste_count += 1
         d = 40.0 * self._paste_count
-        c, ids = edits.paste(self.session.graph, payload, (d, d))
+        try:
+            c, ids = edits.paste(self.session.graph, payload, (d, d))
+        except ProjectError as e:
+            self.graph_scene.message.emit(f"Nothing was pasted: {e}")
+            return []
         if c is not None:
             self.session.push(c)
             self.session.select(ids)

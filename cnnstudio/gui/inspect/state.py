@@ -13,7 +13,8 @@ POLL_MS = 2000  # how often a run folder is checked for new weights (live traini
 def _stamp(run_dir: Path) -> tuple:
     """Changes whenever the run writes new weights or metrics."""
     out = []
-    for pattern in ("checkpoints/*.safetensors", "run.json", "metrics.jsonl", "timeline/epoch_*.npz"):
+    for pattern in ("checkpoints/*.safetensors", "checkpoints/current.json", "checkpoints/epoch-*/*.safetensors",
+                    "run.json", "metrics.jsonl", "timeline/epoch_*.npz"):
         for p in sorted(run_dir.glob(pattern)):
             try:
                 st = p.stat()

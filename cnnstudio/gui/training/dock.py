@@ -17,6 +17,7 @@ from ...core.commands import SetParams
 from ...core.project import project_to_dict
 from ...core.cost import human_duration
 from ...core.train.fit import fit_problems
+from ...core.train.checkpoint import has_checkpoint
 from ...core.train.runs import list_runs, new_run_dir, read_metrics, runs_folder
 from .curves import CurvesView
 from .preview import DatasetPreview
@@ -244,7 +245,7 @@ class TrainingDock(QDockWidget):
             candidates.append(self.run_dir)
         for d in candidates:
             info = d / "run.json"
-            if (d / "checkpoints" / "last.state.json").exists() and info.exists():
+            if has_checkpoint(d) and info.exists():
                 try:
                     status = json.loads(info.read_text(encoding="utf-8")).get("status")
                 except (OSError, ValueError):  # a damaged run.json: not resumable, not a crash

@@ -186,7 +186,8 @@ class SettingsForm(QWidget):
     # --- dicts ↔ widgets ---------------------------------------------------------------------
     def load(self, dataset: dict, training: dict) -> None:
         if check_dataset_spec(dataset):  # a value the form cannot show: show defaults, keep the file's
-            dataset = {"id": dataset["id"]} if isinstance(dataset, dict) and dataset.get("id") in DATASETS else {}
+            ok = isinstance(dataset, dict) and isinstance(dataset.get("id"), str) and dataset["id"] in DATASETS
+            dataset = {"id": dataset["id"]} if ok else {}
         self._loading = True
         self._touched = set()
         try:
@@ -204,12 +205,9 @@ class SettingsForm(QWidget):
             self.flip.setChecked(bool(aug.get("flip")))
             for k, w in self.aug.items():
                 w.setValue(float(aug.get(k, 0) or 0))
-            for name in ("epochs", "batch_size"):
-                v = training.get(name, getattr(d, name))
-                getattr(self, name).setValue(int(v) if isinstance(v, (int, float)) else getattr(d, name))
-            for name in ("lr", "momentum", "weight_decay"):
-                v = training.get(name, getattr(d, name))
-                getattr(self, name).setValue(float(v) if isinstance(v, (int, float)) else getattr(d, name))
+            for name in ("epochs", "batch_size", "lr", "momentum", "weight_decay"):
+                w, default = getattr(self, name), getattr(d, name)
+                w.setValue(type(default)(_showable(training.get(name, default), default, w)))
             for name in ("optimizer", "schedule", "device", "precision"):
                 w, v = getattr(self, name), str(training.get(name, getattr(d, name))).lower()
                 if w.findData(v) < 0:  # e.g. "cuda:1" from a file: show it rather than replace it
@@ -271,3 +269,10 @@ class SettingsForm(QWidget):
         else:
             t.pop("early_stopping", None)
         return t
+
+
+def _showable(v, default, widget):
+    """A file's value as the widget can show it; anything else (NaN, ±inf, out of the widget's
+    range, not a number) shows the default — the file's own value is kept until edited."""
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and widget.minimum() <= v <= widget.maximum()
+    return v if ok else default
