@@ -109,6 +109,10 @@ def _shape(s) -> str:
     return "[" + ", ".join(map(str, s)) + "]"
 
 
+def _size(s) -> str:
+    return "×".join(map(str, s[1:]))
+
+
 def analyze(graph: Graph) -> Analysis:
     """Every block's checks from scratch (each formula memoized on its block). Linear time."""
     return check_all(graph, Structure(graph, *graph.topological_order()))[0]
@@ -343,31 +347,34 @@ def _merge_problem(graph, nid, src, shapes, rank, same) -> Problem:
         bad = next(i for i in range(len(src)) if tuple(shapes[i]) != tuple(target))
     else:
         # concat: shrink the larger inputs to the smallest H×W
-        main = min(range(len(src)), key=lambda i: shapes[i][1] * shapes[i][2])
+        main = min(range(len(src)), key=lambda i: prod(shapes[i][1:]))
         target = shapes[main]
         bad = next(i for i in range(len(src)) if tuple(shapes[i][1:]) != tuple(target[1:]))
     a, b = src[bad], src[main]
     sa, sb = shapes[bad], shapes[main]
     edge = (a, nid)
     fix = None
-    if len(sa) == 3 and len(sb) == 3:
+    nd = len(sa) - 1
+    if len(sa) == len(sb) and nd in (1, 2, 3):
+        hw = [int(v) for v in sb[1:]]
         if same == "all":
             stride = sa[1] // sb[1] if sb[1] and sa[1] % sb[1] == 0 else 0
-            if stride and (sa[2] - 1) // stride + 1 == sb[2] and (sa[1] - 1) // stride + 1 == sb[1]:
+            if stride and all((x - 1) // stride + 1 == y for x, y in zip(sa[1:], sb[1:])):
                 fix = Fix(f"Add a 1×1 projection {sa[0]}→{sb[0]} (stride {stride}) on the shortcut",
-                          "insert_on_edge", {"edge": [a, nid], "type": "Conv2d",
+                          "insert_on_edge", {"edge": [a, nid], "type": f"Conv{nd}d",
                                              "params": {"out_channels": sb[0], "kernel_size": 1,
                                                         "stride": stride, "bias": False}})
         else:
-            fix = Fix(f"Pool {a} to {sb[1]}×{sb[2]}", "insert_on_edge",
-                      {"edge": [a, nid], "type": "AdaptiveAvgPool2d", "params": {"output_size": [sb[1], sb[2]]}})
+            fix = Fix(f"Pool {a} to {_size(sb)}", "insert_on_edge",
+                      {"edge": [a, nid], "type": f"AdaptiveAvgPool{nd}d",
+                       "params": {"output_size": hw if nd > 1 else hw[0]}})
     if same == "all":
         msg = (f"{nid} (Add) needs inputs of the same shape, but gets {_shape(sa)} from {a} and "
                f"{_shape(sb)} from {b}." + (" A 1×1 convolution on the shortcut can match them." if fix else ""))
         code = "add_mismatch"
     else:
-        msg = (f"{nid} (Concat) joins channels, so its inputs must share height × width, but {a} gives "
-               f"{sa[1]}×{sa[2]} and {b} gives {sb[1]}×{sb[2]}.")
+        msg = (f"{nid} (Concat) joins channels, so its inputs must share their size after the channels, "
+               f"but {a} gives {_size(sa)} and {b} gives {_size(sb)}.")
         code = "concat_mismatch"
     return Problem("error", msg, node=nid, edge=edge, fix=fix, code=code)
 

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from .checks import Fix
-from .commands import AddEdge, AddNode, Command, Macro, RemoveEdge, SetParams, insert_on_edge, new_node, remove_nodes
+from .commands import (AddEdge, AddNode, Command, Macro, RemoveEdge, RemoveNode, SetParams, insert_on_edge,
+                       new_node, remove_nodes)
 from .graph import Graph
 
 
@@ -21,6 +22,8 @@ def fix_command(graph: Graph, node_id: str | None, fix: Fix) -> Command:
         c = insert_on_edge(graph, edge, node)
         c.label = fix.label
         return c
+    if fix.action == "replace_node":
+        return replace_node(graph, node_id, a["type"], a.get("params"), fix.label)
     if fix.action == "add_input":
         node = new_node(graph, "Input", a.get("params"), pos=_above(graph, node_id))
         return Macro(fix.label, [AddNode(node), AddEdge(node.id, node_id)])
@@ -37,3 +40,13 @@ def _between(graph: Graph, a: str, b: str):
 def _above(graph: Graph, node_id: str):
     p = graph.nodes[node_id].pos
     return None if p is None else (p[0], p[1] - 120)
+
+
+def replace_node(graph: Graph, node_id: str, type_: str, params: dict | None, label: str) -> Command:
+    """The same node (id, place, wires in their order) as another block type, e.g. the
+    Conv1d for a Conv2d fed a signal."""
+    old = graph.nodes[node_id]
+    remove = RemoveNode(graph, node_id)
+    node = new_node(graph, type_, params, pos=old.pos, node_id=node_id)
+    wires = [AddEdge(*e, index=i) for i, e in remove.edges]  # back in their old places
+    return Macro(label, [remove, AddNode(node), *wires])

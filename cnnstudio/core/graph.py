@@ -42,7 +42,12 @@ class GraphEvent:
 ID_PREFIX = {"Input": "input", "Conv2d": "conv", "MaxPool2d": "pool", "AvgPool2d": "avgpool",
              "AdaptiveAvgPool2d": "gap", "BatchNorm2d": "bn", "Dropout": "drop",
              "Dropout2d": "drop2d", "Flatten": "flatten", "Linear": "fc", "Add": "add",
-             "Concat": "concat", "ResidualBlock": "res", "InceptionBlock": "inception"}
+             "Concat": "concat", "ResidualBlock": "res", "InceptionBlock": "inception",
+             "Conv1d": "conv", "Conv3d": "conv", "MaxPool1d": "pool", "MaxPool3d": "pool",
+             "AvgPool1d": "avgpool", "AvgPool3d": "avgpool", "AdaptiveAvgPool1d": "gap",
+             "AdaptiveAvgPool3d": "gap", "BatchNorm1d": "bn", "BatchNorm3d": "bn",
+             "Dropout1d": "drop1d", "Dropout3d": "drop3d", "ConvTranspose2d": "upconv",
+             "Upsample": "up", "DeformConv2d": "dconv"}
 
 
 class Edges:

@@ -75,3 +75,32 @@ class Inception(nn.Module):
 
     def forward(self, x):
         return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], 1)
+
+
+class DeformConv(nn.Module):
+    """torchvision's DeformConv2d with its own offset predictor: a conv with the same window
+    giving (dy, dx) per tap and output pixel (then a mask through a sigmoid when modulated).
+    The predictor starts at zero, so training starts from a plain convolution."""
+
+    def __init__(self, cin, cout, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1,
+                 offset_groups=1, modulated=False, bias=True):
+        from torchvision.ops import DeformConv2d
+        super().__init__()
+        kh, kw = kernel_size
+        self.n_offsets = offset_groups * 2 * kh * kw
+        n_out = offset_groups * (3 if modulated else 2) * kh * kw
+        self.offset = nn.Conv2d(cin, n_out, kernel_size, stride, padding, dilation, bias=True)
+        nn.init.zeros_(self.offset.weight)
+        nn.init.zeros_(self.offset.bias)
+        self.modulated = modulated
+        self.conv = DeformConv2d(cin, cout, kernel_size, stride, padding, dilation, groups, bias)
+
+    def offsets_and_mask(self, x):
+        o = self.offset(x)
+        if not self.modulated:
+            return o, None
+        return o[:, :self.n_offsets], torch.sigmoid(o[:, self.n_offsets:])
+
+    def forward(self, x):
+        offset, mask = self.offsets_and_mask(x)
+        return self.conv(x, offset, mask)

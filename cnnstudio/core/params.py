@@ -30,8 +30,11 @@ def short_repr(v, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _is_pair(v) -> bool:
-    return isinstance(v, list) and len(v) == 2 and all(_is_int(x) for x in v)
+def _is_list(v, n: int) -> bool:
+    return isinstance(v, list) and len(v) == n and all(_is_int(x) for x in v)
+
+
+SIZE_NAMES = {1: "[length]", 2: "[height, width]", 3: "[depth, height, width]"}
 
 
 def type_error(p: Param, v) -> str | None:
@@ -46,18 +49,18 @@ def type_error(p: Param, v) -> str | None:
         "float": _is_float(v),
         "bool": isinstance(v, bool),
         "choice": isinstance(v, str) and v in p.choices,
-        "size": _is_int(v) or _is_pair(v),
-        "padding": _is_int(v) or _is_pair(v) or v in ("same", "valid"),
-        "shape": isinstance(v, list) and len(v) == 3 and all(_is_int(x) for x in v),
+        "size": _is_int(v) or _is_list(v, p.dims),
+        "padding": _is_int(v) or _is_list(v, p.dims) or v in ("same", "valid"),
+        "shape": isinstance(v, list) and 2 <= len(v) <= 4 and all(_is_int(x) for x in v),
     }[k]
     if ok:
         return None
     expected = {
         "int": "a whole number", "float": "a finite number", "bool": "true or false",
         "choice": "one of " + ", ".join(f'"{c}"' for c in p.choices),
-        "size": "a whole number or [height, width]",
-        "padding": 'a whole number, [height, width], "same" or "valid"',
-        "shape": "[channels, height, width]",
+        "size": f"a whole number or {SIZE_NAMES[p.dims]}",
+        "padding": f'a whole number, {SIZE_NAMES[p.dims]}, "same" or "valid"',
+        "shape": "[channels, length], [channels, height, width] or [channels, depth, height, width]",
     }[k]
     return f"must be {expected}, not {short_repr(v)}"
 

@@ -113,73 +113,84 @@ class ChoiceEditor(Editor):
 
 
 class SizeEditor(Editor):
-    """int or [h, w]: two spin boxes; the chain button keeps them equal (a single int)."""
+    """int or one entry per dimension ([l], [h, w], [d, h, w]): a spin box each; the chain
+    button keeps them equal (a single int)."""
 
     def __init__(self, param, with_none: bool = False):
         super().__init__(param)
-        self.h, self.w = _spin(param.min, param.max), _spin(param.min, param.max)
-        self.link = QToolButton(text="=", checkable=True, checked=True, toolTip="Same height and width (one number)")
+        self.spins = [_spin(param.min, param.max) for _ in range(param.dims)]
+        for spin in self.spins if param.dims > 2 else ():
+            spin.setMinimumWidth(40)  # three boxes and the chain button fit the panel
+        if param.dims >= 2:
+            self.h, self.w = self.spins[-2:]
+        self.link = None
         self.auto = None
         if with_none:  # nullable: e.g. pooling stride, empty = the window size
             self.auto = QCheckBox("auto")
             self.auto.setToolTip("Empty: " + param.help)
             self.auto.toggled.connect(self._auto_toggled)
             self.lay.addWidget(self.auto)
-        self.lay.addWidget(self.h)
-        self.lay.addWidget(QLabel("×"))
-        self.lay.addWidget(self.w)
-        self.lay.addWidget(self.link)
-        self.h.valueChanged.connect(self._h_changed)
-        self.w.valueChanged.connect(self._w_changed)
-        self.link.toggled.connect(self._link_toggled)
+        for i, spin in enumerate(self.spins):
+            if i:
+                self.lay.addWidget(QLabel("×"))
+            self.lay.addWidget(spin)
+            spin.valueChanged.connect(lambda v, i=i: self._spin_changed(i, v))
+        if param.dims > 1:
+            self.link = QToolButton(text="=", checkable=True, checked=True,
+                                    toolTip="Same size in every direction (one number)")
+            self.lay.addWidget(self.link)
+            self.link.toggled.connect(self._link_toggled)
 
-    def _h_changed(self, v):
-        if self.link.isChecked() and self.w.value() != v:
-            self.w.blockSignals(True)
-            self.w.setValue(v)
-            self.w.blockSignals(False)
-        self._emit()
+    def _linked(self) -> bool:
+        return self.link is None or self.link.isChecked()
 
-    def _w_changed(self, v):
-        if self.link.isChecked() and self.h.value() != v:
-            self.h.blockSignals(True)
-            self.h.setValue(v)
-            self.h.blockSignals(False)
+    def _copy_to_all(self, v, skip=None):
+        for j, spin in enumerate(self.spins):
+            if j != skip and spin.value() != v:
+                spin.blockSignals(True)
+                spin.setValue(v)
+                spin.blockSignals(False)
+
+    def _spin_changed(self, i, v):
+        if self._linked():
+            self._copy_to_all(v, skip=i)
         self._emit()
 
     def _link_toggled(self, on):
-        if on and self.h.value() != self.w.value():
-            self.w.setValue(self.h.value())  # emits through _w_changed
-        elif on:
+        if on:
+            self._copy_to_all(self.spins[0].value())
             self._emit()
         # unlinking alone changes nothing yet: the edit comes with the first different value
 
     def _auto_toggled(self, on):
-        for wdg in (self.h, self.w, self.link):
+        for wdg in self.spins + ([self.link] if self.link else []):
             wdg.setEnabled(not on)
         self._emit()
 
     def value(self):
         if self.auto is not None and self.auto.isChecked():
             return None
-        if self.link.isChecked() or self.h.value() == self.w.value():
-            return self.h.value()
-        return [self.h.value(), self.w.value()]
+        values = [s.value() for s in self.spins]
+        if self._linked() or len(set(values)) == 1:
+            return values[0]
+        return values
 
     def _set(self, v):
         if self.auto is not None:
             self.auto.setChecked(v is None)
-            for wdg in (self.h, self.w, self.link):
+            for wdg in self.spins + ([self.link] if self.link else []):
                 wdg.setEnabled(v is not None)
         if v is None:
             return
-        h, w = (v[0], v[1]) if isinstance(v, list) else (v, v)
-        self.link.blockSignals(True)
-        self.link.setChecked(False)
-        self.h.setValue(int(h))
-        self.w.setValue(int(w))
-        self.link.setChecked(not isinstance(v, list))
-        self.link.blockSignals(False)
+        values = v if isinstance(v, list) and len(v) == len(self.spins) else [v[0] if isinstance(v, list) else v] * len(self.spins)
+        if self.link:
+            self.link.blockSignals(True)
+            self.link.setChecked(False)
+        for spin, x in zip(self.spins, values):
+            spin.setValue(int(x))
+        if self.link:
+            self.link.setChecked(not isinstance(v, list))
+            self.link.blockSignals(False)
 
 
 class PaddingEditor(Editor):
@@ -214,24 +225,62 @@ class PaddingEditor(Editor):
 
 
 class ShapeEditor(Editor):
-    """[channels, height, width] of the input."""
+    """The input's shape: a signal [C, L], an image [C, H, W] or a volume [C, D, H, W]."""
+
+    KINDS = ("signal", "image", "volume")
 
     def __init__(self, param):
         super().__init__(param)
-        self.spins = []
-        for i, name in enumerate(("C", "H", "W")):
+        self.kind = QComboBox()
+        self.kind.addItems(list(self.KINDS))
+        self.kind.setCurrentText("image")
+        self.kind.setToolTip("signal [C, L] (1-D), image [C, H, W] (2-D) or volume [C, D, H, W] (3-D)")
+        self.lay.addWidget(self.kind)
+        self._all, self._labels = [], []
+        for i, name in enumerate(("channels", "depth", "height", "width")):
             if i:
-                self.lay.addWidget(QLabel("×"))
+                label = QLabel("×")
+                self._labels.append(label)
+                self.lay.addWidget(label)
             s = _spin(param.min, param.max)
-            s.setToolTip(("channels", "height", "width")[i])
+            s.setToolTip(name)
             s.valueChanged.connect(self._emit)
-            self.spins.append(s)
+            self._all.append(s)
             self.lay.addWidget(s)
+        self.kind.currentTextChanged.connect(self._kind_changed)
+        self._show()
+
+    @property
+    def spins(self) -> list:
+        """The boxes in use: channels, then one per spatial dimension."""
+        dims = self.KINDS.index(self.kind.currentText()) + 1
+        return [self._all[0]] + self._all[4 - dims:]
+
+    def _show(self):
+        used = self.spins
+        for s, label in zip(self._all[1:], self._labels):
+            s.setVisible(s in used)
+            label.setVisible(s in used)
+        self._all[3].setToolTip("length" if len(used) == 2 else "width")
+
+    def _kind_changed(self, _):
+        width = self._all[3].value()
+        for box in self.spins[1:]:
+            if box.isHidden():  # a newly shown dimension starts as large as the width
+                box.blockSignals(True)
+                box.setValue(width)
+                box.blockSignals(False)
+        self._show()
+        self._emit()
 
     def value(self):
         return [s.value() for s in self.spins]
 
     def _set(self, v):
+        self.kind.blockSignals(True)
+        self.kind.setCurrentText(self.KINDS[max(0, min(len(v) - 2, 2))])
+        self.kind.blockSignals(False)
+        self._show()
         for s, x in zip(self.spins, v):
             s.setValue(int(x))
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from ..core.blocks.activations import BLOCK_ACTIVATION
 from ..core.blocks.spec import fmt_pair
 
+CONVS = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d", "DeformConv2d")
+POOLS = ("MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d")
 SHORT = {"out_channels": "", "kernel_size": "", "out_features": "", "output_size": "out ",
          "stride": "s", "p": "p ", "shape": "", "kind": ""}
 
@@ -31,19 +33,24 @@ def fmt_value(v) -> str:
     return str(v)
 
 
+def _all(v, n) -> bool:
+    """v (an int or a list per dimension) is n everywhere."""
+    return set(v) == {n} if isinstance(v, list) else v == n
+
+
 def key_params(node) -> str:
     """The parameters a block is known by, e.g. "6 @ 5×5 · relu" for a Conv2d."""
     p, t = node.params, node.type
-    if t == "Conv2d":
+    if t in CONVS:
         extra = []
-        if p["stride"] not in (1, [1, 1]):
+        if not _all(p["stride"], 1):
             extra.append(f"s{fmt_value(p['stride'])}")
-        if p["padding"] not in (0, [0, 0]):
+        if not _all(p["padding"], 0):
             extra.append(f"pad {fmt_value(p['padding'])}")
         if p["activation"] != "none":
             extra.append(p["activation"])
         return " · ".join([f"{p['out_channels']} @ {fmt_value(p['kernel_size'])}"] + extra)
-    if t in ("MaxPool2d", "AvgPool2d"):
+    if t in POOLS:
         s = p["stride"]
         return f"{fmt_value(p['kernel_size'])}" + (f" · s{fmt_value(s)}" if s is not None else "")
     if t == "Linear":
@@ -62,9 +69,9 @@ def key_params(node) -> str:
 def window_text(node) -> str:
     """The textbook "size" column: kernel and stride of sliding-window layers."""
     p = node.params
-    if node.type == "Conv2d":
+    if node.type in CONVS:
         return f"{fmt_value(p['kernel_size'])} /{fmt_value(p['stride'])}"
-    if node.type in ("MaxPool2d", "AvgPool2d"):
+    if node.type in POOLS:
         s = p["stride"] if p["stride"] is not None else p["kernel_size"]
         return f"{fmt_value(p['kernel_size'])} /{fmt_value(s)}"
     return ""

@@ -1,5 +1,7 @@
 """Every block × representative parameters: builds, runs forward, and PyTorch agrees with
 the formulas on output shape, trainable parameters and non-trainable state."""
+import math
+
 import pytest
 import torch
 
@@ -58,7 +60,91 @@ CASES = [
     ("InceptionBlock", {"ch1x1": 4, "ch3x3red": 2, "ch3x3": 3, "ch5x5red": 2, "ch5x5": 5, "pool_proj": 1},
      [3, 5, 5]),
     ("Input", {"shape": [3, 10, 12]}, None),
+    ("Input", {"shape": [2, 30]}, None),
+    ("Input", {"shape": [1, 4, 5, 6]}, None),
+    # 1-D signals [C, L]
+    ("Conv1d", {}, [3, 20]),
+    ("Conv1d", {"out_channels": 8, "kernel_size": 5, "stride": 2, "padding": 2, "groups": 2}, [4, 31]),
+    ("Conv1d", {"kernel_size": [4], "padding": "same", "dilation": 3, "padding_mode": "reflect"}, [2, 17]),
+    ("Conv1d", {"kernel_size": 7, "padding": "valid", "bias": False, "activation": "relu"}, [1, 7]),
+    ("Conv1d", {"padding": 2, "padding_mode": "circular", "stride": 3}, [2, 9]),
+    ("MaxPool1d", {}, [3, 11]),
+    ("MaxPool1d", {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}, [2, 10]),
+    ("AvgPool1d", {"kernel_size": [4], "stride": 1}, [2, 9]),
+    ("AvgPool1d", {"kernel_size": 3, "stride": 2, "ceil_mode": True}, [1, 8]),
+    ("AdaptiveAvgPool1d", {}, [5, 13]),
+    ("AdaptiveAvgPool1d", {"output_size": 4}, [2, 9]),
+    ("BatchNorm1d", {}, [6, 10]),
+    ("BatchNorm1d", {"affine": False}, [12]),
+    ("BatchNorm1d", {"track_running_stats": False}, [3, 4]),
+    ("Dropout1d", {"p": 0.3}, [3, 8]),
+    # 3-D volumes [C, D, H, W]
+    ("Conv3d", {}, [2, 5, 6, 7]),
+    ("Conv3d", {"out_channels": 6, "kernel_size": [3, 1, 3], "stride": [1, 2, 2], "padding": [1, 0, 1]},
+     [3, 4, 9, 8]),
+    ("Conv3d", {"kernel_size": 2, "padding": "same", "dilation": 2, "groups": 2, "out_channels": 4}, [2, 5, 5, 5]),
+    ("Conv3d", {"padding": 1, "padding_mode": "replicate", "activation": "tanh"}, [1, 3, 3, 3]),
+    ("MaxPool3d", {}, [2, 4, 6, 6]),
+    ("MaxPool3d", {"kernel_size": [1, 3, 3], "stride": [1, 2, 2], "padding": [0, 1, 1]}, [1, 3, 7, 7]),
+    ("AvgPool3d", {"kernel_size": 3, "stride": 2, "ceil_mode": True}, [2, 6, 7, 8]),
+    ("AdaptiveAvgPool3d", {}, [4, 3, 5, 5]),
+    ("AdaptiveAvgPool3d", {"output_size": [2, 3, 1]}, [2, 5, 7, 4]),
+    ("BatchNorm3d", {}, [3, 2, 3, 3]),
+    ("Dropout3d", {}, [3, 2, 2, 2]),
+    ("Flatten", {}, [3, 10]),
+    ("Flatten", {}, [2, 3, 4, 5]),
+    ("Add", {}, [[3, 10], [3, 10]]),
+    ("Concat", {}, [[2, 3, 4, 4], [5, 3, 4, 4]]),
+    # learned and fixed upsampling
+    ("ConvTranspose2d", {}, [4, 5, 5]),
+    ("ConvTranspose2d", {"kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1}, [3, 4, 6]),
+    ("ConvTranspose2d", {"out_channels": 6, "kernel_size": [3, 4], "stride": [1, 3], "dilation": 2, "groups": 3,
+                         "bias": False, "activation": "sigmoid"}, [3, 5, 4]),
+    ("ConvTranspose2d", {"kernel_size": 1, "stride": 3, "output_padding": [2, 1]}, [2, 3, 3]),
+    ("Upsample", {}, [3, 4, 5]),
+    ("Upsample", {"scale_factor": 1.5, "mode": "linear"}, [2, 7]),
+    ("Upsample", {"scale_factor": 3, "mode": "bicubic"}, [1, 3, 4]),
+    ("Upsample", {"scale_factor": 0.5, "mode": "bilinear"}, [2, 9, 6]),
+    ("Upsample", {"mode": "trilinear"}, [1, 2, 3, 4]),
+    ("Upsample", {"scale_factor": 2.5}, [2, 3, 2, 2]),
+    # deformable
+    ("DeformConv2d", {}, [3, 8, 8]),
+    ("DeformConv2d", {"out_channels": 4, "kernel_size": [3, 5], "stride": 2, "padding": [1, 2], "groups": 2,
+                      "offset_groups": 2, "bias": False}, [4, 9, 10]),
+    ("DeformConv2d", {"modulated": True, "dilation": 2, "padding": 2, "activation": "relu"}, [2, 7, 7]),
+    ("DeformConv2d", {"kernel_size": 1, "padding": 0, "modulated": True, "offset_groups": 3}, [3, 4, 4]),
 ]
+
+TAPS = {"nearest": 0, "linear": 2, "bilinear": 4, "bicubic": 16, "trilinear": 8}
+
+
+def torch_macs(type_, params, module, x, y):
+    """MACs as PyTorch does them: counted by torch's FlopCounterMode (2 FLOPs per MAC) where
+    torch counts the op (convolutions, transposed ones, linear layers); for the deformable
+    op, which torch cannot count, the MACs of a plain Conv2d with the same filters; for
+    pooling, norm and resampling, per-element work over the real output tensor."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    def counted(m, inp):
+        with FlopCounterMode(display=False) as f:
+            m(inp)
+        return f.get_total_flops() // 2 // inp.shape[0]
+
+    if type_ in ("Conv1d", "Conv3d", "ConvTranspose2d", "Linear", "Conv2d"):
+        return counted(module, x)
+    if type_ == "DeformConv2d":
+        c = module.conv
+        plain = torch.nn.Conv2d(c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding, c.dilation, c.groups)
+        return counted(module.offset, x) + counted(plain, x)
+    per_sample = y[0].numel()
+    if type_.startswith(("MaxPool", "AvgPool")):
+        return per_sample * math.prod(module.kernel_size if isinstance(module.kernel_size, tuple)
+                                      else (module.kernel_size,))
+    if type_.startswith("BatchNorm"):
+        return 2 * per_sample
+    if type_ == "Upsample":
+        return per_sample * TAPS[module.mode]
+    return None  # adaptive pooling, composites, activations, merges: no single rule to compare
 
 
 def graph_for(type_, params, in_shape):
@@ -69,11 +155,12 @@ def graph_for(type_, params, in_shape):
         return g
     shapes = in_shape if isinstance(in_shape[0], list) else [in_shape]
     first = shapes[0]
-    x = g.add("Input", id="input", shape=first if len(first) == 3 else [first[0], 1, 1])
+    x = g.add("Input", id="input", shape=first if len(first) > 1 else [first[0], 1, 1])
     sources = []
     for i, s in enumerate(shapes):
-        if len(s) == 3:
-            src = g.add("Conv2d", x, id=f"branch{i}", out_channels=s[0], kernel_size=1) if i else x
+        if len(s) > 1:
+            conv = f"Conv{len(s) - 1}d"
+            src = g.add(conv, x, id=f"branch{i}", out_channels=s[0], kernel_size=1) if i else x
         else:
             flat = g.add("Flatten", x, id=f"flat{i}")
             src = g.add("Linear", flat, id=f"branch{i}", out_features=s[0])
@@ -102,6 +189,12 @@ def test_block_matches_pytorch(type_, params, in_shape):
     float_buffers = sum(b.numel() for b in module.buffers() if b.dtype.is_floating_point)
     assert float_buffers == info.out.buffers
     assert torch.isfinite(outs["block"]).all()
+    sources = g.inputs_of("block")
+    if len(sources) == 1:
+        with torch.no_grad():
+            macs = torch_macs(type_, params, module, outs[sources[0]], outs["block"])
+        if macs is not None:
+            assert info.out.macs == macs
     # the whole model's total equals the summed formulas
     assert sum(p.numel() for p in model.parameters()) == analysis.total("params")
 

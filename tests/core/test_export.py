@@ -61,6 +61,49 @@ def test_every_kind_of_block_exports_exactly(tmp_path):
     check_same_model(g, out, (3, 16, 16))
 
 
+def signal_volume_and_decoder_graphs():
+    sig = Graph()
+    x = sig.add("Input", shape=[2, 40])
+    a = sig.add("Conv1d", x, out_channels=6, kernel_size=5, padding="same", activation="relu")
+    a = sig.add("MaxPool1d", sig.add("BatchNorm1d", a), kernel_size=3, stride=2, padding=1)
+    a = sig.add("AvgPool1d", sig.add("Dropout1d", a), kernel_size=[2])
+    a = sig.add("Upsample", sig.add("AdaptiveAvgPool1d", a, output_size=4), mode="linear", scale_factor=1.5)
+    sig.add("BatchNorm1d", sig.add("Linear", sig.add("Flatten", a), out_features=3))
+    vol = Graph()
+    x = vol.add("Input", shape=[1, 6, 8, 8])
+    v = vol.add("Conv3d", x, out_channels=4, kernel_size=[1, 3, 3], padding=[0, 1, 1], padding_mode="replicate")
+    v = vol.add("MaxPool3d", vol.add("BatchNorm3d", vol.add("Dropout3d", v)), kernel_size=2)
+    v = vol.add("AvgPool3d", vol.add("Upsample", v, mode="trilinear"), kernel_size=3, stride=1, ceil_mode=True)
+    vol.add("Linear", vol.add("Flatten", vol.add("AdaptiveAvgPool3d", v, output_size=[1, 2, 2])), out_features=2)
+    dec = Graph()
+    x = dec.add("Input", shape=[3, 12, 12])
+    d = dec.add("DeformConv2d", x, out_channels=8, modulated=True, offset_groups=3, activation="relu")
+    d = dec.add("ConvTranspose2d", dec.add("MaxPool2d", d), out_channels=4, kernel_size=3, stride=2, padding=1,
+                output_padding=1, activation="relu")
+    dec.add("Upsample", dec.add("DeformConv2d", d, out_channels=2, kernel_size=[3, 1], padding=[1, 0]),
+            scale_factor=0.5, mode="bicubic")
+    return [(sig, (2, 40)), (vol, (1, 6, 8, 8)), (dec, (3, 12, 12))]
+
+
+@pytest.mark.parametrize("which", [0, 1, 2], ids=["signal", "volume", "deformable-decoder"])
+def test_1d_3d_transposed_and_deformable_blocks_export_exactly(which, tmp_path):
+    from cnnstudio.core.export import to_pytorch_source
+    g, shape = signal_volume_and_decoder_graphs()[which]
+    out = tmp_path / "model.py"
+    out.write_text(to_pytorch_source(g))
+    torch.manual_seed(0)
+    ours = compile_graph(g).eval()
+    with torch.no_grad():  # offsets away from zero, so the deformable sampling really matters
+        for name, t in ours.named_parameters():
+            if ".offset." in name:
+                t.normal_(0, 0.3)
+    theirs = load_generated(out).Net().eval()
+    theirs.load_state_dict(ours.state_dict(), strict=True)
+    x = torch.randn(2, *shape)
+    with torch.no_grad():
+        assert torch.allclose(ours(x), theirs(x), atol=1e-5)
+
+
 @pytest.mark.parametrize("stem", ["lenet5", "mini_inception", "resnet18"])
 def test_samples_export_from_the_command_line(stem, tmp_path, capsys):
     out = tmp_path / f"{stem}.py"

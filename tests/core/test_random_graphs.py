@@ -18,12 +18,14 @@ from cnnstudio.core.project import project_to_dict, Project
 
 SMALL_INT = {"out_channels": (1, 8), "groups": (1, 4), "stride": (1, 3), "ch1x1": (1, 4),
              "ch3x3red": (1, 4), "ch3x3": (1, 4), "ch5x5red": (1, 4), "ch5x5": (1, 4),
-             "pool_proj": (1, 4), "out_features": (1, 12)}
+             "pool_proj": (1, 4), "out_features": (1, 12), "offset_groups": (1, 3)}
 TYPES = sorted(set(CATALOGUE) - {"Input"})
+# blocks made for inputs with this many spatial dimensions (or for any shape)
+FITS = {dims: sorted(t for t in TYPES if CATALOGUE[t].dims in (None, dims)) for dims in (1, 2, 3)}
 
 
-def size_value(lo=1, hi=5):
-    return st.one_of(st.integers(lo, hi), st.lists(st.integers(lo, hi), min_size=2, max_size=2))
+def size_value(lo=1, hi=5, dims=2):
+    return st.one_of(st.integers(lo, hi), st.lists(st.integers(lo, hi), min_size=dims, max_size=dims))
 
 
 def param_value(p):
@@ -31,26 +33,30 @@ def param_value(p):
         lo, hi = SMALL_INT.get(p.name, (int(p.min or 0), int(p.min or 0) + 4))
         return st.integers(lo - 1 if lo > 0 else lo, hi)  # sometimes just out of range
     if p.kind == "float":
-        return st.floats(0.0, 1.0)
+        return st.floats(0.0, 1.0) if p.name != "scale_factor" else st.sampled_from([0.5, 1.0, 1.5, 2.0, 3.0])
     if p.kind == "bool":
         return st.booleans()
     if p.kind == "choice":
         return st.sampled_from(p.choices)
     if p.kind == "size":
-        base = size_value(0 if p.name == "padding" else 1, 2 if p.name == "padding" else 5)
+        zero_ok = p.name in ("padding", "output_padding")
+        base = size_value(0 if zero_ok else 1, 2 if zero_ok else 5, p.dims)
         return st.one_of(st.none(), base) if p.nullable else base
     if p.kind == "padding":
-        return st.one_of(size_value(0, 3), st.sampled_from(["same", "valid"]))
+        return st.one_of(size_value(0, 3, p.dims), st.sampled_from(["same", "valid"]))
     raise AssertionError(p.kind)
 
 
 @st.composite
 def random_graph(draw):
     g = Graph()
-    shape = [draw(st.integers(1, 4)), draw(st.integers(1, 12)), draw(st.integers(1, 12))]
+    dims = draw(st.sampled_from([1, 2, 2, 3]))  # signals, images (most), volumes
+    side = {1: 24, 2: 12, 3: 6}[dims]
+    shape = [draw(st.integers(1, 4))] + [draw(st.integers(1, side)) for _ in range(dims)]
     ids = [g.add("Input", shape=shape)]
     for _ in range(draw(st.integers(1, 6))):
-        type_ = draw(st.sampled_from(TYPES))
+        # mostly blocks made for the input's shape; now and then any block (a wrong-shape error)
+        type_ = draw(st.sampled_from(FITS[dims] if draw(st.integers(0, 5)) else TYPES))
         spec = CATALOGUE[type_]
         params = {p.name: draw(param_value(p)) for p in spec.params if draw(st.booleans())}
         want = 1 if spec.inputs == 1 else draw(st.integers(2, 3))

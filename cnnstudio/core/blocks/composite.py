@@ -72,7 +72,7 @@ register(BlockSpec(
         Param("kind", "choice", "basic", "basic: two 3×3 convs; bottleneck: 1×1, 3×3, 1×1.",
               choices=("basic", "bottleneck")),
     ),
-    infer=_residual_infer, build=_residual_build, explain=_residual_explain))
+    infer=_residual_infer, build=_residual_build, explain=_residual_explain, dims=2))
 
 
 # --- InceptionBlock (GoogLeNet, conv + ReLU branches) ----------------------------------
@@ -125,7 +125,7 @@ register(BlockSpec(
         Param("ch5x5", "int", 32, "Filters in the 5×5 branch.", 1, 65536, key=True),
         Param("pool_proj", "int", 32, "1×1 filters after the 3×3 max pool.", 1, 65536, key=True),
     ),
-    infer=_inception_infer, build=_inception_build, explain=_inception_explain))
+    infer=_inception_infer, build=_inception_build, explain=_inception_explain, dims=2))
 
 
 def inner_layers(node_type: str, params: dict, in_shape) -> list[str]:

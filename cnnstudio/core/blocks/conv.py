@@ -61,7 +61,7 @@ def conv_padding(params, k, d) -> tuple[tuple[int, int], tuple[int, int]]:
 
 
 def conv_infer(params, shapes) -> Out:
-    c, h, w = need_spatial("Conv2d", shapes)
+    c, h, w = need_spatial("Conv2d", shapes, params)
     k, s, d = pair(params["kernel_size"]), pair(params["stride"]), pair(params["dilation"])
     out_c, groups = params["out_channels"], params["groups"]
     if c % groups or out_c % groups:
@@ -157,7 +157,7 @@ register(BlockSpec(
               choices=("zeros", "reflect", "replicate", "circular")),
         ACTIVATION_PARAM,
     ),
-    infer=conv_infer, build=conv_build, explain=conv_explain, activation_param=True))
+    infer=conv_infer, build=conv_build, explain=conv_explain, activation_param=True, dims=2))
 
 
 # --- pooling --------------------------------------------------------------------------
@@ -165,7 +165,7 @@ register(BlockSpec(
 
 def pool_infer(type_):
     def infer(params, shapes) -> Out:
-        c, h, w = need_spatial(type_, shapes)
+        c, h, w = need_spatial(type_, shapes, params)
         k = pair(params["kernel_size"])
         s = pair(params["stride"]) if params["stride"] is not None else k
         p = pair(params["padding"])
@@ -221,11 +221,11 @@ for _type, _help in (("MaxPool2d", "Keeps the largest value in each window."),
             Param("padding", "size", 0, "Border P on each side (at most half the window).", 0, 2048),
             Param("ceil_mode", "bool", False, "Round the output size up instead of down."),
         ),
-        infer=pool_infer(_type), build=pool_build(_type), explain=pool_explain))
+        infer=pool_infer(_type), build=pool_build(_type), explain=pool_explain, dims=2))
 
 
 def adaptive_infer(params, shapes) -> Out:
-    c, h, w = need_spatial("AdaptiveAvgPool2d", shapes)
+    c, h, w = need_spatial("AdaptiveAvgPool2d", shapes, params)
     oh, ow = pair(params["output_size"])
     # each output cell averages about (H/oh)·(W/ow) inputs
     return Out(shape=(c, oh, ow), macs=c * max(h, oh) * max(w, ow),
@@ -248,4 +248,4 @@ register(BlockSpec(
     type="AdaptiveAvgPool2d", category="Pooling",
     help="Averages to a fixed output size (1 = global average pooling).",
     params=(Param("output_size", default=1, help="Output grid size (int or [h, w]).", key=True, **SIZE),),
-    infer=adaptive_infer, build=adaptive_build, explain=adaptive_explain))
+    infer=adaptive_infer, build=adaptive_build, explain=adaptive_explain, dims=2))

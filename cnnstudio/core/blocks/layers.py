@@ -1,7 +1,7 @@
 """Input, normalization, regularization, reshaping and fully connected blocks."""
 from __future__ import annotations
 
-from .spec import BlockError, BlockSpec, Out, Param, need_flat, need_spatial, prod, register
+from .spec import BlockError, BlockSpec, Out, Param, fmt_shape, need_flat, need_spatial, prod, register
 from .activations import ACTIVATION_PARAM
 
 
@@ -14,17 +14,25 @@ def _input_build(params, shapes):
     return nn.Identity()
 
 
+def _input_explain(params, shapes, out: Out) -> list[str]:
+    c, *size = out.shape
+    what = {1: f"a signal of length {size[0]}", 2: f"{size[0]}×{size[1]} pixels" if len(size) == 2 else "",
+            3: "a volume of " + "×".join(map(str, size)) + " voxels (depth×height×width)"}[len(size)]
+    return [f"one sample is {c} channel(s) of {what}"]
+
+
 register(BlockSpec(
-    type="Input", category="Input", help="The network's input image [C, H, W].",
-    params=(Param("shape", "shape", [1, 28, 28], "Channels, height, width of one sample.", 1, 8192, key=True),),
-    inputs=0, infer=_input_infer, build=_input_build,
-    explain=lambda p, s, o: [f"one sample is {o.shape[0]} channel(s) of {o.shape[1]}×{o.shape[2]} pixels"]))
+    type="Input", category="Input",
+    help="The network's input: a signal [C, L], an image [C, H, W] or a volume [C, D, H, W].",
+    params=(Param("shape", "shape", [1, 28, 28], "Channels, then length, height×width or depth×height×width "
+                  "of one sample.", 1, 8192, key=True),),
+    inputs=0, infer=_input_infer, build=_input_build, explain=_input_explain))
 
 
 # --- BatchNorm2d -----------------------------------------------------------------------
 
 def _bn_infer(params, shapes) -> Out:
-    c, h, w = need_spatial("BatchNorm2d", shapes)
+    c, h, w = need_spatial("BatchNorm2d", shapes, params)
     n = 2 * c if params["affine"] else 0
     return Out(shape=(c, h, w), params=n, buffers=2 * c if params["track_running_stats"] else 0,
                macs=2 * c * h * w)
@@ -45,7 +53,7 @@ register(BlockSpec(
         Param("affine", "bool", True, "Learn a scale γ and shift β per channel."),
         Param("track_running_stats", "bool", True, "Keep running mean/variance for evaluation."),
     ),
-    infer=_bn_infer, build=_bn_build,
+    infer=_bn_infer, build=_bn_build, dims=2,
     explain=lambda p, s, o: [f"parameters 2·C = 2·{s[0][0]} = {o.params} (γ and β)"
                              if p["affine"] else "no learned parameters (affine off)",
                              f"non-trainable 2·C = {o.buffers} (running mean and variance)"]))
@@ -56,7 +64,7 @@ register(BlockSpec(
 def _dropout_infer(type_):
     def infer(params, shapes) -> Out:
         if type_ == "Dropout2d":
-            need_spatial(type_, shapes)
+            need_spatial(type_, shapes, params)
         warnings = []
         if params["p"] == 0:
             warnings.append((f"{type_} with p = 0 does nothing.", None))
@@ -76,14 +84,15 @@ for _type, _help in (("Dropout", "Zeroes random elements while training (probabi
     register(BlockSpec(
         type=_type, category="Regularization", help=_help,
         params=(Param("p", "float", 0.5, "Probability of dropping.", 0.0, 1.0, key=True),),
-        infer=_dropout_infer(_type), build=_dropout_build(_type)))
+        infer=_dropout_infer(_type), build=_dropout_build(_type),
+        dims=2 if _type == "Dropout2d" else None))
 
 
 # --- Flatten ---------------------------------------------------------------------------
 
 def _flatten_infer(params, shapes) -> Out:
     s = shapes[0]
-    return Out(shape=(prod(s),), rf_kernel=max(s[1:]) if len(s) == 3 else 1)
+    return Out(shape=(prod(s),), rf_kernel=max(s[1:]) if len(s) > 1 else 1)
 
 
 def _flatten_build(params, shapes):
@@ -141,12 +150,14 @@ def _add_infer(params, shapes) -> Out:
 def _concat_infer(params, shapes) -> Out:
     ranks = {len(s) for s in shapes}
     if ranks != {len(shapes[0])}:
-        raise BlockError("Concat: cannot join image-shaped [C, H, W] and flat [N] inputs; "
-                         "flatten them all first.", code="concat_rank")
+        raise BlockError("Concat: cannot join inputs of different kinds ("
+                         + " and ".join(sorted({fmt_shape(s) for s in shapes}, key=len))
+                         + "); give them all the same number of dimensions (or flatten them all) first.",
+                         code="concat_rank")
     if len(shapes[0]) == 1:
         return Out(shape=(sum(s[0] for s in shapes),))
     if len({tuple(s[1:]) for s in shapes}) > 1:
-        raise BlockError("Concat: inputs must share H×W", code="concat_mismatch")
+        raise BlockError("Concat: inputs must share their size after the channels", code="concat_mismatch")
     return Out(shape=(sum(s[0] for s in shapes),) + tuple(shapes[0][1:]))
 
 

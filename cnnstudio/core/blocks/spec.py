@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-Shape = tuple  # (C, H, W) or (N,) — batch dimension left out
+Shape = tuple  # (C, L), (C, H, W), (C, D, H, W) or (N,) — batch dimension left out
 
 
 @dataclass
@@ -44,8 +44,9 @@ class BlockError(Exception):
 class Param:
     """One block parameter.
 
-    kind: "int", "float", "bool", "choice", "size" (int or [h, w]),
-    "padding" (int, [h, w], "same" or "valid"), "shape" ([C, H, W]).
+    kind: "int", "float", "bool", "choice", "size" (int or a list with one entry per
+    spatial dimension: `dims`), "padding" (a size, "same" or "valid"), "shape" ([C, L],
+    [C, H, W] or [C, D, H, W]).
     """
 
     name: str
@@ -57,6 +58,7 @@ class Param:
     choices: tuple = ()
     nullable: bool = False  # None allowed (e.g. pooling stride defaults to the kernel)
     key: bool = False  # shown on the canvas node
+    dims: int = 2  # entries in a "size"/"padding" list: 1 (signals), 2 (images), 3 (volumes)
 
 
 @dataclass
@@ -84,6 +86,7 @@ class BlockSpec:
     inputs: int = 1  # exact count; -1 means "two or more"
     explain: Callable[[dict, list, Out], list[str]] | None = None
     activation_param: bool = False  # has an `activation` param applied after the layer
+    dims: int | None = None  # spatial dimensions it works on (1, 2, 3); None: any shape
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -127,13 +130,70 @@ def fmt_pair(p) -> str:
     return f"{h}" if h == w else f"{h}×{w}"
 
 
-def need_spatial(type_: str, shapes: list) -> tuple[int, int, int]:
-    s = shapes[0]
-    if len(s) != 3:
+def ntuple(v, n: int) -> tuple:
+    """int or a list of n entries → an n-tuple (a list of one entry counts as an int)."""
+    if isinstance(v, (list, tuple)):
+        return tuple(int(x) for x in v) if len(v) == n else (int(v[0]),) * n
+    return (int(v),) * n
+
+
+def fmt_n(t) -> str:
+    """(3, 3, 3) → "3"; (3, 5) → "3×5"."""
+    return f"{t[0]}" if len(set(t)) == 1 else "×".join(map(str, t))
+
+
+RANK_NAMES = {1: "a 1-D signal [C, L]", 2: "an image [C, H, W]", 3: "a volume [C, D, H, W]"}
+
+
+def fmt_shape(s) -> str:
+    return "[" + ", ".join(map(str, s)) + "]"
+
+
+def need_rank(type_: str, shapes: list, dims: int, params: dict | None = None) -> tuple:
+    """The input shape, if it has `dims` spatial dimensions; otherwise a BlockError that
+    names the block made for the shape it gets (Conv2d fed a signal → Conv1d)."""
+    s = tuple(shapes[0])
+    if len(s) == dims + 1:
+        return s
+    if len(s) == 1:
         raise BlockError(
-            f"{type_} needs an image-shaped input [C, H, W] but gets the flat tensor "
-            f"[{s[0]}]. Move it before the Flatten/Linear layers.", code="needs_spatial")
-    return s
+            f"{type_} needs {RANK_NAMES[dims]} but gets the flat tensor [{s[0]}]. "
+            f"Move it before the Flatten/Linear layers.", code="needs_spatial")
+    got = len(s) - 1
+    sibling = sibling_type(type_, got)
+    fix = None
+    if sibling:
+        fix = Fix(f"Replace it with {sibling}", "replace_node",
+                  {"type": sibling, "params": convert_params(CATALOGUE[sibling], params or {})})
+    hint = f" Use {sibling} instead." if sibling else (
+        " This block has no version for that shape." if got != dims else "")
+    raise BlockError(f"{type_} works on {RANK_NAMES[dims]} but gets {RANK_NAMES[got].split(' [')[0]} "
+                     f"{fmt_shape(s)}.{hint}", fix=fix, code="wrong_rank")
+
+
+def need_spatial(type_: str, shapes: list, params: dict | None = None) -> tuple[int, int, int]:
+    return need_rank(type_, shapes, 2, params)
+
+
+def sibling_type(type_: str, dims: int) -> str | None:
+    """The same layer for another number of dimensions: Conv2d, 1 → Conv1d."""
+    if type_[-2:] in ("1d", "2d", "3d"):
+        other = f"{type_[:-2]}{dims}d"
+        return other if other in CATALOGUE else None
+    return None
+
+
+def convert_params(spec: BlockSpec, params: dict) -> dict:
+    """`params` moved to a sibling block: sizes given per dimension become one number."""
+    out = {}
+    for p in spec.params:
+        if p.name not in params:
+            continue
+        v = params[p.name]
+        if isinstance(v, list) and p.kind in ("size", "padding") and len(v) != p.dims:
+            v = int(v[0])
+        out[p.name] = v
+    return out
 
 
 def need_flat(type_: str, shapes: list) -> int:

@@ -1,8 +1,9 @@
 """The in-memory dataset every loader produces: splits of normalised float tensors.
 
-Loaders hand `build_dataset` raw uint8 images (N×C×H×W); it applies the project's options
-(class subset, count, channels, resize), splits off validation with a fixed seed, and
-normalises with the training split's per-channel mean and std. Imports torch.
+Loaders hand `build_dataset` raw uint8 images (N×C×H×W), volumes (N×C×D×H×W) or float
+signals (N×C×L); it applies the project's options (class subset, count, and for images
+channels and resize), splits off validation with a fixed seed, and normalises with the
+training split's per-channel mean and std. Imports torch.
 """
 from __future__ import annotations
 
@@ -13,14 +14,17 @@ import torch
 import torch.nn.functional as F
 
 
+GENERATED = ("shapes", "signals", "volumes", "multi_shapes")  # made to the requested classes and count
+
+
 class DatasetError(ValueError):
     """A dataset that cannot be loaded; the message says why and what to do."""
 
 
 @dataclass
 class Split:
-    images: torch.Tensor  # float N×C×H×W, normalised as the model sees it
-    labels: torch.Tensor  # long N (classes) or float N×4 (boxes: centre x, centre y, w, h in 0..1)
+    images: torch.Tensor  # float N×C×H×W (N×C×L signals, N×C×D×H×W volumes), normalised as the model sees it
+    labels: torch.Tensor  # long N (classes), float N×K (multi-label 0/1) or float N×4 (boxes: cx, cy, w, h in 0..1)
     classes: torch.Tensor | None = None  # long N: the class of each box (box task only)
 
     def __len__(self) -> int:
@@ -39,8 +43,8 @@ class Dataset:
     id: str
     name: str
     classes: list
-    task: str  # "classify" | "binary" | "box"
-    shape: list  # [C, H, W]
+    task: str  # "classify" | "binary" | "multilabel" | "box"
+    shape: list  # [C, H, W], [C, L] or [C, D, H, W]
     train: Split
     val: Split
     test: Split
@@ -55,18 +59,15 @@ class Dataset:
                        self.test.to(device, memory_format), self.mean, self.std, self.spec)
 
     def to_display(self, images) -> np.ndarray:
-        """Model-input images (N×C×H×W, normalised) → uint8 N×H×W×C for showing."""
-        x = torch.as_tensor(images).detach().float().cpu()
-        if x.dim() == 3:
-            x = x[None]
-        mean = torch.tensor(self.mean).view(1, -1, 1, 1)
-        std = torch.tensor(self.std).view(1, -1, 1, 1)
-        x = (x * std + mean).clamp(0, 1) * 255
-        return x.round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+        """Model inputs (normalised) → uint8 N×H×W×C pictures for showing: images as they
+        are, a volume's middle depth slice, a signal drawn as a line plot."""
+        return to_display(images, self.mean, self.std, len(self.shape))
 
     def class_counts(self, split: str = "train") -> list[int]:
         s = getattr(self, split)
         labels = s.classes if s.classes is not None else s.labels
+        if self.task == "multilabel":  # images that show each class
+            return labels.sum(0).round().long().cpu().tolist()
         return torch.bincount(labels.long().cpu(), minlength=len(self.classes)).tolist()
 
     def sample_grid(self, n: int = 64, split: str = "train", pad: int = 2) -> np.ndarray:
@@ -99,6 +100,40 @@ class Dataset:
                 "test": len(self.test)}
 
 
+def to_display(images, mean, std, rank: int) -> np.ndarray:
+    """See Dataset.to_display; `rank` is the length of one sample's shape (2, 3 or 4)."""
+    x = torch.as_tensor(images).detach().float().cpu()
+    if x.dim() == rank:
+        x = x[None]
+    view = (1, -1) + (1,) * (rank - 1)
+    x = x * torch.tensor(std).view(view) + torch.tensor(mean).view(view)
+    if rank == 2:
+        return plot_signals(x.numpy())
+    if rank == 4:
+        x = x[:, :, x.shape[2] // 2]  # the middle slice
+    x = x.clamp(0, 1) * 255
+    return x.round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
+def plot_signals(x: np.ndarray, height: int = 48) -> np.ndarray:
+    """Signals N×C×L → line plots, uint8 N×height×L×3 (one colour per channel)."""
+    n, c, length = x.shape
+    lo = x.min(axis=(1, 2), keepdims=True)
+    span = np.maximum(x.max(axis=(1, 2), keepdims=True) - lo, 1e-6)
+    rows = np.round((1 - (x - lo) / span) * (height - 1)).astype(int)  # top = largest
+    out = np.full((n, height, length, 3), 250, np.uint8)
+    colours = np.array([[31, 119, 180], [214, 39, 40], [44, 160, 44], [148, 103, 189]], np.uint8)
+    cols = np.arange(length)
+    for i in range(n):
+        for ch in range(c):
+            r = rows[i, ch]
+            lo_r = np.minimum(r, np.r_[r[:1], r[:-1]])  # join each point to the previous one
+            hi_r = np.maximum(r, np.r_[r[:1], r[:-1]])
+            for col, a, b in zip(cols, lo_r, hi_r):
+                out[i, a:b + 1, col] = colours[ch % len(colours)]
+    return out
+
+
 def _as_size(v, what="resize") -> tuple[int, int] | None:
     if v in (None, 0, False):
         return None
@@ -110,7 +145,13 @@ def _as_size(v, what="resize") -> tuple[int, int] | None:
 
 
 def _convert(x: torch.Tensor, spec: dict) -> torch.Tensor:
-    """uint8 N×C×H×W → float 0..1, with the requested channels and size."""
+    """uint8 N×C×H×W → float 0..1, with the requested channels and size. Signals and
+    volumes are taken as they are (float signals unscaled, uint8 volumes to 0..1)."""
+    if x.dim() != 4:
+        if spec.get("resize") or spec.get("channels"):
+            raise DatasetError('dataset "resize" and "channels" work on images; this dataset is '
+                               f"{'a signal' if x.dim() == 3 else 'a volume'} set (set its own size options).")
+        return x.float() if x.is_floating_point() else x.float().div_(255)
     channels = spec.get("channels")
     size = _as_size(spec.get("resize"))
     out = []
@@ -150,11 +191,11 @@ def build_dataset(id_: str, name: str, classes: list, train, test, spec: dict,
     seed = int(spec.get("split_seed", 0))
     gen = torch.Generator().manual_seed(seed)
     box = task == "box"
-    if not box and spec.get("classes") and id_ != "shapes":
+    if task == "classify" and spec.get("classes") and id_ not in GENERATED:
         classes, ((xtr, ytr), (xte, yte)) = _subset_classes(classes, [xtr, xte], [ytr, yte], spec["classes"])
     perm = torch.randperm(xtr.shape[0], generator=gen)
     count = spec.get("count")
-    if count and id_ != "shapes":
+    if count and id_ not in GENERATED:
         perm = perm[:int(count)]
     vf = float(spec.get("val_fraction", 0.1))
     if not 0 <= vf < 1:
@@ -165,16 +206,17 @@ def build_dataset(id_: str, name: str, classes: list, train, test, spec: dict,
     vi, ti = perm[:n_val], perm[n_val:]
     pick = (lambda y, i: (y[0][i], y[1][i])) if box else (lambda y, i: y[i])
     xtr_f, xval_f, xte_f = _convert(xtr[ti], spec), _convert(xtr[vi], spec), _convert(xte, spec)
-    dims = [0, 2, 3]
+    dims = [0, *range(2, xtr_f.dim())]  # all but the channels
     mean = xtr_f.mean(dims)
     std = xtr_f.std(dims).clamp_min(1e-3)
+    view = (1, -1) + (1,) * (xtr_f.dim() - 2)
     for t in (xtr_f, xval_f, xte_f):
-        t.sub_(mean.view(1, -1, 1, 1)).div_(std.view(1, -1, 1, 1))
+        t.sub_(mean.view(view)).div_(std.view(view))
 
     def split(x, y):
         if box:
             return Split(x, y[0].float(), y[1].long())
-        return Split(x, y.long())
+        return Split(x, y.float() if task == "multilabel" else y.long())
 
     ds = Dataset(id_, name, list(classes), task, list(xtr_f.shape[1:]),
                  split(xtr_f, pick(ytr, ti)), split(xval_f, pick(ytr, vi)), split(xte_f, yte),

@@ -103,3 +103,44 @@ def load_image_folder(spec: dict) -> Dataset:
                        (x[test], y[test]), spec)
     ds.spec["skipped_files"] = unreadable[:20]
     return ds
+
+
+def _generated_options(spec: dict, name: str, all_classes: list, size_key: str, default: int, lo: int, hi: int):
+    size = spec.get(size_key, default)
+    if not isinstance(size, int) or isinstance(size, bool) or not lo <= size <= hi:
+        raise DatasetError(f'{name} "{size_key}" must be a whole number from {lo} to {hi}, not {size!r}.')
+    count = spec.get("count", 3000)
+    if not isinstance(count, int) or count < 20:
+        raise DatasetError(f'{name} "count" must be a whole number of at least 20, not {count!r}.')
+    classes = spec.get("classes") or all_classes
+    bad = [c for c in classes if c not in all_classes]
+    if bad:
+        raise DatasetError(f"{name} has no class {bad[0]!r}; choose from {', '.join(all_classes)}.")
+    return size, count, list(classes)
+
+
+def _split_generated(id_, name, classes, x, y, spec, task="classify") -> Dataset:
+    x, y = torch.from_numpy(x), torch.from_numpy(y)
+    rest, test = _holdout(len(y), float(spec.get("test_fraction", 0.1)), int(spec.get("split_seed", 0)))
+    return build_dataset(id_, name, classes, (x[rest], y[rest]), (x[test], y[test]), spec, task=task)
+
+
+def load_signals(spec: dict) -> Dataset:
+    from .generated import SIGNAL_CLASSES, generate_signals
+    length, count, classes = _generated_options(spec, "Signals", SIGNAL_CLASSES, "length", 128, 16, 65536)
+    x, y = generate_signals(count, length, classes, seed=int(spec.get("seed", 0)))
+    return _split_generated("signals", "Signals", classes, x, y, spec)
+
+
+def load_volumes(spec: dict) -> Dataset:
+    from .generated import VOLUME_CLASSES, generate_volumes
+    size, count, classes = _generated_options(spec, "Volumes", VOLUME_CLASSES, "image_size", 16, 8, 128)
+    x, y = generate_volumes(count, size, classes, seed=int(spec.get("seed", 0)))
+    return _split_generated("volumes", "Volumes", classes, x, y, spec)
+
+
+def load_multi_shapes(spec: dict) -> Dataset:
+    from .generated import generate_multilabel_shapes
+    size, count, classes = _generated_options(spec, "Multi-label shapes", SHAPE_CLASSES, "image_size", 32, 8, 1024)
+    x, y = generate_multilabel_shapes(count, size, classes, seed=int(spec.get("seed", 0)))
+    return _split_generated("multi_shapes", "Multi-label shapes", classes, x, y, spec, task="multilabel")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from . import medmnist
+from .generated import SIGNAL_CLASSES, VOLUME_CLASSES
 from .shapes import SHAPE_CLASSES
 from .vision import VISION, data_root, is_downloaded, vision_root
 
@@ -13,7 +15,7 @@ from .vision import VISION, data_root, is_downloaded, vision_root
 class DatasetInfo:
     id: str
     name: str
-    shape: list | None  # [C, H, W]; None when it depends on options (image folder)
+    shape: list | None  # [C, H, W], [C, L] or [C, D, H, W]; None when it depends on options
     classes: list | None  # None when read from the files
     source: str  # "built-in", "download", "your files"
     help: str
@@ -52,11 +54,28 @@ DATASETS: dict[str, DatasetInfo] = {
                           "Generated circles, squares, ... with bounding boxes; any size and count "
                           '("image_size", "count", "classes", "task": "box" for localization).',
                           lambda spec: True),
+    "signals": DatasetInfo("signals", "Signals (1-D)", [1, 128], SIGNAL_CLASSES, "built-in",
+                           "Generated waveforms (sine, square, triangle, sawtooth, chirp, pulses) with random "
+                           'frequency, phase and noise, for 1-D CNNs ("length", "count", "classes").',
+                           lambda spec: True),
+    "volumes": DatasetInfo("volumes", "Volumes (3-D)", [1, 16, 16, 16], VOLUME_CLASSES, "built-in",
+                           "Generated solid shapes (sphere, cube, cylinder, cone, torus) in a voxel grid, "
+                           'for 3-D CNNs ("image_size": the grid side, "count", "classes").',
+                           lambda spec: True),
+    "multi_shapes": DatasetInfo("multi_shapes", "Multi-label shapes", [3, 32, 32], SHAPE_CLASSES, "built-in",
+                                "Generated images with one to three different shapes each: every class "
+                                'present is a label (multi-label; "image_size", "count", "classes").',
+                                lambda spec: True),
 }
 for _id, (_cls, _name, _shape, _classes, _size, _files) in VISION.items():
     DATASETS[_id] = DatasetInfo(_id, _name, _shape, _classes, "download",
                                 f"torchvision {_cls}: downloaded once ({_size}) into the data folder.",
                                 lambda spec, _id=_id: is_downloaded(_id, vision_root(spec)))
+DATASETS["medmnist"] = DatasetInfo(
+    "medmnist", "MedMNIST", None, None, "download",
+    'Medical images through the medmnist package: "subset" (pathmnist, chestmnist (multi-label), ..., '
+    'organmnist3d and other 3-D volumes) and "image_size" (28 or larger); downloaded once into the data folder.',
+    lambda spec: medmnist.medmnist_path(spec).exists())
 DATASETS["image_folder"] = DatasetInfo(
     "image_folder", "Image folder", None, None, "your files",
     'Your own images, one sub-folder per class ("path"; "image_size", default 64).', _folder_available)
@@ -89,13 +108,17 @@ def check_dataset_spec(spec) -> str | None:
         "split_seed": (_int, "a whole number"),
         "seed": (_int, "a whole number"),
         "classes": (lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v), "a list of class names"),
-        "task": (lambda v: v in ("classify", "box"), '"classify" or "box"'),
+        "task": (lambda v: v in ("classify", "binary", "box"), '"classify", "binary" or "box"'),
+        "length": (lambda v: _int(v) and 16 <= v <= 65536, "a whole number of samples from 16 to 65536"),
+        "subset": (lambda v: v in medmnist.SUBSETS, "one of " + ", ".join(medmnist.SUBSETS)),
         "path": (lambda v: isinstance(v, str), "a folder path"),
         "augment": (lambda v: isinstance(v, dict), "an object of augmentation options"),
     }
     for key, (ok, expected) in rules.items():
         if key in spec and not ok(spec[key]):
             return f'dataset "{key}" must be {expected}, not {spec[key]!r}.'
+    if spec.get("id") == "medmnist":
+        return medmnist.check(spec)
     return None
 
 
@@ -104,9 +127,17 @@ def shape_for(spec: dict) -> list | None:
     if check_dataset_spec(spec) or not spec.get("id"):
         return None
     info = DATASETS[spec["id"]]
-    if spec.get("id") == "shapes":
+    if spec.get("id") in ("shapes", "multi_shapes"):
         s = spec.get("image_size", 32)
         shape = [1 if spec.get("channels") == 1 else 3, s, s]
+    elif spec.get("id") == "signals":
+        return [1, spec.get("length", 128)]
+    elif spec.get("id") == "volumes":
+        return [1] + [spec.get("image_size", 16)] * 3
+    elif spec.get("id") == "medmnist":
+        shape = medmnist.shape(spec)
+        if len(shape) == 4:
+            return shape
     elif spec.get("id") == "image_folder":
         s = spec.get("image_size", 64)
         s = s if isinstance(s, list) else [s, s]
@@ -127,6 +158,8 @@ def classes_for(spec: dict) -> list | None:
     info = DATASETS[spec["id"]]
     if spec.get("classes"):
         return list(spec["classes"])
+    if info.id == "medmnist" and medmnist.check(spec) is None:
+        return None  # read from the medmnist package when loading
     if info.id == "image_folder" and _folder_available(spec):  # a directory listing: cheap
         from pathlib import Path
         root = Path(spec["path"]).expanduser()
@@ -157,6 +190,11 @@ def load_dataset(spec: dict, progress=None):
     if id_ == "image_folder":
         from .builtin import load_image_folder
         return load_image_folder(spec)
+    if id_ in ("signals", "volumes", "multi_shapes"):
+        from . import builtin
+        return getattr(builtin, f"load_{id_}")(spec)
+    if id_ == "medmnist":
+        return medmnist.load_medmnist(spec, progress)
     from .vision import load_vision
     return load_vision(id_, spec, progress)
 

@@ -7,6 +7,10 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from ...core.data import DATASETS, check_dataset_spec
+from ...core.data.medmnist import SUBSETS
+
+SIZED = ("shapes", "image_folder", "multi_shapes", "volumes", "medmnist")  # datasets with an "image_size"
+DEFAULT_SIZE = {"image_folder": 64, "volumes": 16, "medmnist": 28}
 from ...core.train.config import TrainConfig
 
 AUG_FIELDS = (("rotation", "rotation °", 0, 180, 5), ("translation", "translation", 0, 0.5, 0.05),
@@ -79,6 +83,10 @@ class SettingsForm(QWidget):
         self.browse.clicked.connect(self._browse)
         self.image_size = _spin(8, 1024, 32)
         self.image_size.setSuffix(" px")
+        self.subset = _combo([(name + (" (3-D)" if dims == 3 else ""), key)
+                              for key, (name, _, dims, _) in SUBSETS.items()], "pathmnist")
+        self.length = _spin(16, 65536, 128)
+        self.length.setSuffix(" samples")
         self.val_fraction = _dspin(0, 0.9, 0.1, 0.05, 2)
         self.resize = _spin(0, 1024, 0)
         self.resize.setSpecialValueText("as stored")
@@ -109,7 +117,9 @@ class SettingsForm(QWidget):
         fr.addWidget(self.folder, 1)
         fr.addWidget(self.browse)
         f.addRow("folder", self.folder_row)
+        f.addRow("subset", self.subset)
         f.addRow("image size", self.image_size)
+        f.addRow("length", self.length)
         self._rows = f
         f.addRow("validation share", self.val_fraction)
         f.addRow("resize to", self.resize)
@@ -151,14 +161,15 @@ class SettingsForm(QWidget):
                                         (QLineEdit, "editingFinished")) if isinstance(w, cls))
             getattr(w, sig).connect(lambda *_, w=w: self._edited(w))
         for sig in (self.dataset.currentIndexChanged, self.resize.valueChanged, self.channels.currentIndexChanged,
-                    self.image_size.valueChanged, self.folder.editingFinished):
+                    self.image_size.valueChanged, self.folder.editingFinished, self.subset.currentIndexChanged,
+                    self.length.valueChanged):
             sig.connect(lambda *_: self._loading or self.dataset_changed.emit())
         self.dataset.currentIndexChanged.connect(self._enable)
         self.optimizer.currentIndexChanged.connect(self._enable)
         self._enable()
 
     def _all(self):
-        return [self.dataset, self.folder, self.image_size, self.val_fraction, self.resize, self.channels, self.flip, *self.aug.values(), self.epochs, self.batch_size,
+        return [self.dataset, self.folder, self.image_size, self.subset, self.length, self.val_fraction, self.resize, self.channels, self.flip, *self.aug.values(), self.epochs, self.batch_size,
                 self.optimizer, self.lr, self.momentum, self.nesterov, self.weight_decay, self.schedule,
                 self.device, self.precision, self.early]
 
@@ -176,7 +187,9 @@ class SettingsForm(QWidget):
     def _enable(self, *_):
         ds = self.dataset.currentData()
         self._rows.setRowVisible(self.folder_row, ds == "image_folder")
-        self._rows.setRowVisible(self.image_size, ds in ("shapes", "image_folder"))
+        self._rows.setRowVisible(self.image_size, ds in SIZED)
+        self._rows.setRowVisible(self.subset, ds == "medmnist")
+        self._rows.setRowVisible(self.length, ds == "signals")
         opt = self.optimizer.currentData()
         self.momentum.setEnabled(opt in ("sgd", "rmsprop"))
         self.nesterov.setEnabled(opt == "sgd")
@@ -196,8 +209,10 @@ class SettingsForm(QWidget):
             self.dataset.setCurrentIndex(max(i, 0))
             self.val_fraction.setValue(float(dataset.get("val_fraction", 0.1)))
             self.folder.setText(str(dataset.get("path", "")))
-            size = dataset.get("image_size", 64 if dataset.get("id") == "image_folder" else 32)
+            size = dataset.get("image_size", DEFAULT_SIZE.get(dataset.get("id"), 32))
             self.image_size.setValue(int(size[0] if isinstance(size, list) else size))
+            self.subset.setCurrentIndex(max(self.subset.findData(dataset.get("subset", "pathmnist")), 0))
+            self.length.setValue(int(dataset.get("length", 128)))
             r = dataset.get("resize")
             self.resize.setValue(int(r if isinstance(r, int) else r[0] if isinstance(r, list) and r else 0))
             self.channels.setCurrentIndex(max(self.channels.findData(dataset.get("channels")), 0))
@@ -226,7 +241,11 @@ class SettingsForm(QWidget):
             ds["val_fraction"] = round(self.val_fraction.value(), 3)
         if ds["id"] == "image_folder":
             ds["path"] = self.folder.text().strip()
-        if ds["id"] in ("shapes", "image_folder") and {self.image_size, self.dataset} & self._touched:
+        if ds["id"] == "medmnist" and {self.subset, self.dataset} & self._touched:
+            ds["subset"] = self.subset.currentData()
+        if ds["id"] == "signals" and {self.length, self.dataset} & self._touched:
+            ds["length"] = self.length.value()
+        if ds["id"] in SIZED and {self.image_size, self.dataset} & self._touched:
             keep = ds.get("image_size")
             same = isinstance(keep, list) and keep and keep[0] == self.image_size.value()
             ds["image_size"] = keep if same else self.image_size.value()
