@@ -11,7 +11,8 @@ from .graph import Graph
 
 ACT_CALL = {"relu": "torch.relu({})", "sigmoid": "torch.sigmoid({})", "tanh": "torch.tanh({})",
             "leaky_relu": "F.leaky_relu({})", "elu": "F.elu({})", "gelu": "F.gelu({})",
-            "silu": "F.silu({})", "softmax": "torch.softmax({}, dim=1)"}
+            "silu": "F.silu({})", "softmax": "torch.softmax({}, dim=1)", "relu6": "F.relu6({})",
+            "hardswish": "F.hardswish({})", "hardsigmoid": "F.hardsigmoid({})"}
 
 
 def _size(v, dims: int = 2):
@@ -61,11 +62,13 @@ def _constructor(type_: str, p: dict, in_shape) -> str | None:
         return f"nn.ELU(alpha={p['alpha']!r})"
     if type_ == "Softmax":
         return "nn.Softmax(dim=1)"
-    if type_ in ("ReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Flatten"):
+    if type_ in ("ReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Flatten", "ReLU6", "Hardswish", "Hardsigmoid"):
         return f"nn.{type_}()"
     if type_ == "ResidualBlock":
-        cls = "BasicBlock" if p["kind"] == "basic" else "Bottleneck"
-        return f"{cls}({c}, {p['out_channels']}, stride={p['stride']})"
+        if p["kind"] == "basic":
+            return f"BasicBlock({c}, {p['out_channels']}, stride={p['stride']})"
+        return (f"Bottleneck({c}, {p['out_channels']}, stride={p['stride']}, groups={p['groups']}, "
+                f"width={p['width']})")
     if type_ == "InceptionBlock":
         keys = ("ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj")
         return f"Inception({c}, " + ", ".join(str(p[k]) for k in keys) + ")"

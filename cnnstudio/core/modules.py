@@ -13,13 +13,21 @@ class Add(nn.Module):
         return out
 
 
+class Mul(nn.Module):
+    def forward(self, *xs):
+        out = xs[0]
+        for x in xs[1:]:
+            out = out * x
+        return out
+
+
 class Concat(nn.Module):
     def forward(self, *xs):
         return torch.cat(xs, dim=1)
 
 
-def _conv_bn(cin, cout, k, stride=1):
-    return [nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, bias=False), nn.BatchNorm2d(cout)]
+def _conv_bn(cin, cout, k, stride=1, groups=1):
+    return [nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
 
 
 class BasicBlock(nn.Module):
@@ -40,13 +48,14 @@ class BasicBlock(nn.Module):
 
 
 class Bottleneck(nn.Module):
-    """torchvision's Bottleneck (v1.5): 1×1 → 3×3 (stride) → 1×1, inner width cout/4."""
+    """torchvision's Bottleneck (v1.5): 1×1 → 3×3 (stride, groups) → 1×1, inner width cout/4
+    unless given (ResNeXt, Wide ResNet)."""
 
-    def __init__(self, cin: int, cout: int, stride: int = 1):
+    def __init__(self, cin: int, cout: int, stride: int = 1, groups: int = 1, width: int = 0):
         super().__init__()
-        w = cout // 4
+        w = width or cout // 4
         self.conv1, self.bn1 = _conv_bn(cin, w, 1)
-        self.conv2, self.bn2 = _conv_bn(w, w, 3, stride)
+        self.conv2, self.bn2 = _conv_bn(w, w, 3, stride, groups)
         self.conv3, self.bn3 = _conv_bn(w, cout, 1)
         self.relu = nn.ReLU(inplace=True)
         self.downsample = (nn.Sequential(*_conv_bn(cin, cout, 1, stride))

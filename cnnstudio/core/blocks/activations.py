@@ -13,6 +13,9 @@ ACTIVATIONS = {
     "sigmoid": ("Sigmoid", "1/(1 + e⁻ˣ), squashes to (0, 1)"),
     "tanh": ("Tanh", "squashes to (−1, 1)"),
     "softmax": ("Softmax", "turns channel scores into probabilities"),
+    "relu6": ("ReLU6", "min(max(0, x), 6), used by MobileNetV2"),
+    "hardswish": ("Hardswish", "x·ReLU6(x + 3)/6, a cheap swish used by MobileNetV3"),
+    "hardsigmoid": ("Hardsigmoid", "ReLU6(x + 3)/6, a cheap sigmoid used by MobileNetV3"),
 }
 
 ACTIVATION_PARAM = Param("activation", "choice", "none", "Activation applied to the output.",

@@ -10,13 +10,19 @@ from .spec import BlockError, BlockSpec, Out, Param, need_spatial, register, set
 
 # --- ResidualBlock (torchvision BasicBlock / Bottleneck, v1.5: stride on the 3×3) -----
 
+def bottleneck_width(params) -> int:
+    """A bottleneck's inner width: a quarter of its output unless `width` says otherwise
+    (ResNeXt and Wide ResNet are wider)."""
+    return params.get("width") or params["out_channels"] // 4
+
+
 def residual_parts(params, c: int) -> list[tuple[str, int, int, int, int]]:
     """(name, in_ch, out_ch, kernel, stride) of each conv, shortcut projection last."""
     out, s = params["out_channels"], params["stride"]
     if params["kind"] == "basic":
         convs = [("conv1", c, out, 3, s), ("conv2", out, out, 3, 1)]
     else:
-        w = out // 4
+        w = bottleneck_width(params)
         convs = [("conv1", c, w, 1, 1), ("conv2", w, w, 3, s), ("conv3", w, out, 1, 1)]
     if s != 1 or c != out:
         convs.append(("downsample", c, out, 1, s))
@@ -26,7 +32,14 @@ def residual_parts(params, c: int) -> list[tuple[str, int, int, int, int]]:
 def _residual_infer(params, shapes) -> Out:
     c, h, w = need_spatial("ResidualBlock", shapes)
     out, s = params["out_channels"], params["stride"]
-    if params["kind"] == "bottleneck" and out % 4:
+    groups = params.get("groups", 1)
+    if params["kind"] == "bottleneck" and bottleneck_width(params) % groups:
+        raise BlockError(f"ResidualBlock: the inner width {bottleneck_width(params)} cannot be split into {groups} groups.",
+                         fix=set_params_fix("Set groups to 1", groups=1), code="groups")
+    if params["kind"] == "basic" and groups != 1:
+        raise BlockError("ResidualBlock: a basic block has no grouped conv (groups is for bottlenecks).",
+                         fix=set_params_fix("Set groups to 1", groups=1), code="groups")
+    if params["kind"] == "bottleneck" and out % 4 and not params.get("width"):
         near = max(4, round(out / 4) * 4)
         raise BlockError(f"ResidualBlock: a bottleneck's out_channels ({out}) must be divisible by 4 "
                          f"(its inner width is a quarter of it).",
@@ -34,6 +47,8 @@ def _residual_infer(params, shapes) -> Out:
     oh, ow = (h - 1) // s + 1, (w - 1) // s + 1
     n = macs = buffers = inner = 0
     for name, cin, cout, k, _ in residual_parts(params, c):
+        g = groups if name == "conv2" and params["kind"] == "bottleneck" else 1
+        cin //= g
         n += k * k * cin * cout + 2 * cout  # conv without bias + BatchNorm γ, β
         buffers += 2 * cout  # BatchNorm running mean and variance
         # a bottleneck's first 1×1 runs before the stride, at the input's size
@@ -48,9 +63,12 @@ def _residual_infer(params, shapes) -> Out:
 def _residual_explain(params, shapes, out: Out) -> list[str]:
     c = shapes[0][0]
     lines = [f"{params['kind']} block, output = ReLU(main path + shortcut):"]
+    groups = params.get("groups", 1)
     for name, cin, cout, k, s in residual_parts(params, c):
-        lines.append(f"  {name}: {k}×{k} conv {cin}→{cout}, stride {s}, + BatchNorm "
-                     f"= {k}·{k}·{cin}·{cout} + 2·{cout} = {k * k * cin * cout + 2 * cout:,} params")
+        g = groups if name == "conv2" and params["kind"] == "bottleneck" else 1
+        gt = f" in {g} groups" if g > 1 else ""
+        lines.append(f"  {name}: {k}×{k} conv {cin}→{cout}{gt}, stride {s}, + BatchNorm "
+                     f"= {k}·{k}·{cin // g}·{cout} + 2·{cout} = {k * k * cin // g * cout + 2 * cout:,} params")
     if all(p[0] != "downsample" for p in residual_parts(params, c)):
         lines.append("  shortcut: identity (same shape)")
     lines.append(f"total parameters {out.params:,}")
@@ -59,8 +77,10 @@ def _residual_explain(params, shapes, out: Out) -> list[str]:
 
 def _residual_build(params, shapes):
     from ..modules import BasicBlock, Bottleneck
-    cls = BasicBlock if params["kind"] == "basic" else Bottleneck
-    return cls(shapes[0][0], params["out_channels"], params["stride"])
+    if params["kind"] == "basic":
+        return BasicBlock(shapes[0][0], params["out_channels"], params["stride"])
+    return Bottleneck(shapes[0][0], params["out_channels"], params["stride"], params["groups"],
+                      bottleneck_width(params))
 
 
 register(BlockSpec(
@@ -71,6 +91,9 @@ register(BlockSpec(
         Param("stride", "int", 1, "Stride of the 3×3 conv; 2 halves the size.", 1, 16, key=True),
         Param("kind", "choice", "basic", "basic: two 3×3 convs; bottleneck: 1×1, 3×3, 1×1.",
               choices=("basic", "bottleneck")),
+        Param("groups", "int", 1, "Bottleneck: groups of the 3×3 conv (ResNeXt: 32 or 64).", 1, 65536),
+        Param("width", "int", 0, "Bottleneck: inner width (0 = a quarter of out_channels; "
+              "ResNeXt and Wide ResNet are wider).", 0, 65536),
     ),
     infer=_residual_infer, build=_residual_build, explain=_residual_explain, dims=2))
 
@@ -81,35 +104,47 @@ INCEPTION_KEYS = ("ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj"
 
 
 def inception_parts(params, c: int) -> list[tuple[str, int, int, int]]:
-    """(name, in_ch, out_ch, kernel) of each conv."""
+    """(name, in_ch, out_ch, kernel) of each conv. torchvision's GoogLeNet has a 3×3 conv
+    where the paper's "5×5" branch has a 5×5 one."""
     p = params
+    k3 = 3 if p.get("kind") == "torchvision" else 5
     return [("branch1.conv", c, p["ch1x1"], 1),
             ("branch2.reduce", c, p["ch3x3red"], 1), ("branch2.conv", p["ch3x3red"], p["ch3x3"], 3),
-            ("branch3.reduce", c, p["ch5x5red"], 1), ("branch3.conv", p["ch5x5red"], p["ch5x5"], 5),
+            ("branch3.reduce", c, p["ch5x5red"], 1), ("branch3.conv", p["ch5x5red"], p["ch5x5"], k3),
             ("branch4.proj", c, p["pool_proj"], 1)]
 
 
 def _inception_infer(params, shapes) -> Out:
     c, h, w = need_spatial("InceptionBlock", shapes)
     out = params["ch1x1"] + params["ch3x3"] + params["ch5x5"] + params["pool_proj"]
-    n = sum(k * k * cin * cout + cout for _, cin, cout, k in inception_parts(params, c))
-    macs = sum(k * k * cin * cout for _, cin, cout, k in inception_parts(params, c)) * h * w
-    inner = (sum(cout for _, _, cout, _ in inception_parts(params, c)) + c) * h * w
-    return Out(shape=(out, h, w), params=n, macs=macs + 9 * c * h * w, rf_kernel=5, inner=inner)
+    bn = params["kind"] == "torchvision"  # conv without bias + BatchNorm (γ, β) instead of conv + bias
+    n = sum(k * k * cin * cout + (2 if bn else 1) * cout for _, cin, cout, k in inception_parts(params, c))
+    buffers = sum(2 * cout for _, _, cout, _ in inception_parts(params, c)) if bn else 0
+    macs = sum((k * k * cin + (2 if bn else 0)) * cout for _, cin, cout, k in inception_parts(params, c)) * h * w
+    inner = (sum(cout for _, _, cout, _ in inception_parts(params, c)) * (2 if bn else 1) + c) * h * w
+    return Out(shape=(out, h, w), params=n, buffers=buffers, macs=macs + 9 * c * h * w,
+               rf_kernel=5 if not bn else 3, inner=inner)
 
 
 def _inception_explain(params, shapes, out: Out) -> list[str]:
     c = shapes[0][0]
     lines = ["four parallel branches, concatenated along channels (sizes kept by padding):"]
     for name, cin, cout, k in inception_parts(params, c):
-        lines.append(f"  {name}: {k}×{k} conv {cin}→{cout} = ({k}·{k}·{cin} + 1)·{cout} "
-                     f"= {(k * k * cin + 1) * cout:,} params")
+        if params["kind"] == "torchvision":
+            lines.append(f"  {name}: {k}×{k} conv {cin}→{cout} + BatchNorm = {k}·{k}·{cin}·{cout} + 2·{cout} "
+                         f"= {k * k * cin * cout + 2 * cout:,} params")
+        else:
+            lines.append(f"  {name}: {k}×{k} conv {cin}→{cout} = ({k}·{k}·{cin} + 1)·{cout} "
+                         f"= {(k * k * cin + 1) * cout:,} params")
     p = params
     lines.append(f"channels {p['ch1x1']} + {p['ch3x3']} + {p['ch5x5']} + {p['pool_proj']} = {out.shape[0]}")
     return lines
 
 
 def _inception_build(params, shapes):
+    if params["kind"] == "torchvision":
+        from torchvision.models.googlenet import Inception as TorchvisionInception
+        return TorchvisionInception(shapes[0][0], *(params[k] for k in INCEPTION_KEYS))
     from ..modules import Inception
     return Inception(shapes[0][0], *(params[k] for k in INCEPTION_KEYS))
 
@@ -124,6 +159,8 @@ register(BlockSpec(
         Param("ch5x5red", "int", 16, "1×1 reduction before the 5×5 conv.", 1, 65536),
         Param("ch5x5", "int", 32, "Filters in the 5×5 branch.", 1, 65536, key=True),
         Param("pool_proj", "int", 32, "1×1 filters after the 3×3 max pool.", 1, 65536, key=True),
+        Param("kind", "choice", "paper", "paper: conv + ReLU, a 5×5 branch; torchvision: conv + BatchNorm + "
+              "ReLU, a 3×3 conv in that branch (its GoogLeNet's weights).", choices=("paper", "torchvision")),
     ),
     infer=_inception_infer, build=_inception_build, explain=_inception_explain, dims=2))
 
@@ -134,5 +171,9 @@ def inner_layers(node_type: str, params: dict, in_shape) -> list[str]:
     if node_type == "ResidualBlock" and isinstance(c, int):
         return [f"{n}: {k}×{k} conv {ci}→{co} s{s} + BN" for n, ci, co, k, s in residual_parts(params, c)]
     if node_type == "InceptionBlock" and isinstance(c, int):
-        return [f"{n}: {k}×{k} conv {ci}→{co} + ReLU" for n, ci, co, k in inception_parts(params, c)]
+        bn = " + BN" if params.get("kind") == "torchvision" else ""
+        return [f"{n}: {k}×{k} conv {ci}→{co}{bn} + ReLU" for n, ci, co, k in inception_parts(params, c)]
+    from .parts import PARTS
+    if node_type in PARTS and in_shape and len(in_shape) == 3:
+        return [p.text for p in PARTS[node_type](params, *in_shape)]
     return []

@@ -1,0 +1,113 @@
+"""`import_model(SOURCE)`: torchvision:NAME, a .onnx file or package.module:factory → a graph,
+its weights (compiled-model names) and notes for the user."""
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from ..checks import analyze
+from ..graph import Graph
+from .errors import InteropError
+from .weights import load_into, map_weights, read_state_dict
+
+
+@dataclass
+class Imported:
+    name: str
+    graph: Graph
+    weights: dict | None  # None: start from a fresh initialisation
+    source_params: int  # the source model's parameters that the graph holds
+    model: torch.nn.Module | None = None  # the source, for checking (None for ONNX)
+    notes: list = field(default_factory=list)
+
+
+def parse_shape(text: str) -> tuple[int, int, int]:
+    try:
+        dims = tuple(int(v) for v in text.replace(" ", "").split(","))
+    except ValueError:
+        dims = ()
+    if len(dims) != 3 or min(dims) < 1:
+        raise InteropError(f"--input-shape {text!r}: give channels, height and width, e.g. 3,224,224.")
+    return dims
+
+
+def import_model(source: str, weights: str = "none", input_shape=None, progress: bool = True) -> Imported:
+    if source.endswith(".onnx"):
+        from .onnx_import import import_onnx
+        if weights not in ("none", "pretrained"):
+            raise InteropError("An ONNX file carries its own weights: leave out --weights.")
+        return import_onnx(source, input_shape)
+    if source.startswith("torchvision:"):
+        from . import zoo
+        name = source.split(":", 1)[1]
+        zoo.check_name(name)
+        model = zoo.build(name, pretrained=weights == "pretrained", progress=progress)
+        shape = input_shape or (3, zoo.info(name)["input_size"], zoo.info(name)["input_size"])
+        notes = []
+        if name in zoo.BUILD_OPTIONS:
+            notes.append(f"{name}: the training-only auxiliary classifiers are left out; inputs are used as given "
+                         "(torchvision's transform_input step is not part of the network).")
+    elif ":" in source and not Path(source).exists():
+        model, name = _factory(source), source
+        if input_shape is None:
+            raise InteropError(f"{source}: give the input size with --input-shape C,H,W (e.g. 3,32,32).")
+        shape, notes = input_shape, []
+    else:
+        raise InteropError(f"{source}: not a model source. Use torchvision:NAME (e.g. torchvision:resnet18), "
+                           "a .onnx file, or package.module:factory for your own nn.Module.")
+    if weights not in ("none", "pretrained"):
+        load_into(model, read_state_dict(weights), weights)
+    elif weights == "pretrained" and not source.startswith("torchvision:"):
+        raise InteropError("--weights pretrained is for torchvision models; give a weights FILE instead.")
+    return import_module(model.eval(), shape, name, keep_weights=weights != "none", notes=notes)
+
+
+def import_module(model, shape, name: str, keep_weights: bool = True, notes=()) -> Imported:
+    from .fx_import import module_to_graph
+    graph, sources, source_params = module_to_graph(model, shape, name)
+    analysis = analyze(graph)
+    if not analysis.ok:
+        problems = "; ".join(f"{p.node}: {p.message}" for p in analysis.errors[:3])
+        raise InteropError(f"Cannot import {name} at input size {list(shape)}: {problems}. "
+                           "Try a larger --input-shape.")
+    modules = dict(model.named_modules())
+    weights = map_weights(graph, sources, modules) if keep_weights else None
+    return Imported(name, graph, weights, source_params, model, list(notes))
+
+
+def _factory(spec: str):
+    mod_name, _, attr = spec.partition(":")
+    if "" not in sys.path and "." not in sys.path:
+        sys.path.insert(0, "")  # the current folder, like `python -m`
+    try:
+        module = importlib.import_module(mod_name)
+    except ImportError as e:
+        raise InteropError(f"{spec}: cannot import the Python module {mod_name!r} ({e}). Run from the folder "
+                           "that holds it, or add it to PYTHONPATH.") from None
+    factory = getattr(module, attr, None)
+    if not callable(factory):
+        raise InteropError(f"{spec}: {mod_name} has no function or class {attr!r}.")
+    try:
+        model = factory()
+    except Exception as e:  # noqa: BLE001 - the user's code failing is a message
+        raise InteropError(f"{spec}: calling {attr}() failed: {type(e).__name__}: {e}") from None
+    if not isinstance(model, torch.nn.Module):
+        raise InteropError(f"{spec}: {attr}() returned {type(model).__name__}, not a torch nn.Module.")
+    return model
+
+
+def verify(imported: Imported, shape=None, batch: int = 2, seed: int = 0) -> float:
+    """Max |difference| between the source model and the compiled graph with the imported
+    weights, in eval mode on random inputs."""
+    from .weights import meta_model
+    shape = shape or imported.graph.nodes[next(iter(imported.graph.nodes))].params["shape"]
+    net = meta_model(imported.graph)
+    net.load_state_dict(imported.weights, strict=True, assign=True)
+    net.eval()
+    x = torch.randn(batch, *shape, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        return (imported.model.eval()(x) - net(x)).abs().max().item()

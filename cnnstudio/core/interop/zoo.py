@@ -1,0 +1,62 @@
+"""torchvision's classification models: which import, how to build them, their published weights."""
+from __future__ import annotations
+
+from .errors import InteropError
+
+TRANSFORMERS = ("vit_", "swin_", "maxvit")
+# training-only auxiliary classifiers are left out (torchvision drops them too once weights load);
+# transform_input is off so the imported network is exactly the layers on the canvas
+BUILD_OPTIONS = {"googlenet": {"aux_logits": False, "transform_input": False},
+                 "inception_v3": {"aux_logits": False, "transform_input": False}}
+
+
+def all_names() -> list[str]:
+    import torchvision
+    return torchvision.models.list_models(module=torchvision.models)
+
+
+def model_names() -> list[str]:
+    """Every convolutional classification model torchvision has."""
+    return [n for n in all_names() if not n.startswith(TRANSFORMERS)]
+
+
+def check_name(name: str) -> None:
+    if name.startswith(TRANSFORMERS):
+        raise InteropError(f"torchvision:{name} is a vision transformer: its attention layers have no CNN Studio "
+                           "blocks, so it cannot be imported. Pick a convolutional model (e.g. torchvision:convnext_tiny).")
+    names = all_names()
+    if name not in names:
+        import difflib
+        close = difflib.get_close_matches(name, model_names(), n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise InteropError(f"torchvision has no classification model {name!r}.{hint} "
+                           "`cnnstudio import --list` shows them all.")
+
+
+def info(name: str) -> dict:
+    """{"params", "input_size", "weights"} from torchvision's weight metadata (no download)."""
+    from torchvision.models import get_model_weights
+    w = get_model_weights(name).DEFAULT
+    crop = w.transforms.keywords.get("crop_size", 224)
+    return {"params": w.meta["num_params"], "input_size": crop, "weights": str(w).split(".", 1)[-1],
+            "accuracy": w.meta.get("_metrics", {}).get("ImageNet-1K", {}).get("acc@1")}
+
+
+def build(name: str, pretrained: bool = False, progress: bool = True):
+    """The torchvision model, with its published weights when `pretrained` (downloaded once
+    into torch's cache, TORCH_HOME). Offline without a cached copy: an InteropError."""
+    import torchvision
+    check_name(name)
+    options = dict(BUILD_OPTIONS.get(name, {}))
+    if not pretrained:
+        return torchvision.models.get_model(name, weights=None, **options)
+    weights = torchvision.models.get_model_weights(name).DEFAULT
+    try:
+        return torchvision.models.get_model(name, weights=weights, progress=progress, **options)
+    except (OSError, RuntimeError) as e:  # URLError is an OSError
+        reason = getattr(e, "reason", None) or e
+        raise InteropError(
+            f"Cannot fetch torchvision's published weights for {name} ({weights.url}): {reason}. "
+            "This machine seems offline. Download that file elsewhere and either put it in torch's cache "
+            "folder ($TORCH_HOME/hub/checkpoints, default ~/.cache/torch/hub/checkpoints) or import with "
+            "--weights FILE.") from None
