@@ -84,6 +84,27 @@ class RemoveNode(Command):
             g._add_edge(e, at)
 
 
+class ReplaceNode(Command):
+    """The same node id, place and wires (in their order) as another block, e.g. the Conv1d
+    for a Conv2d fed a signal."""
+
+    def __init__(self, g: Graph, node_id: str, node: Node, label: str = ""):
+        self.remove, self.node = RemoveNode(g, node_id), node
+        self.label = label or f"Replace {node_id} with {node.type}"
+
+    def do(self, g):
+        self.remove.do(g)
+        g._add_node(Node(self.node.id, self.node.type, _deep(self.node.params), self.node.pos), self.remove.index)
+        for e, at in reversed(self.remove.edges):
+            g._add_edge(e, at)
+
+    def undo(self, g):
+        for e, _ in self.remove.edges:
+            g._remove_edge(e)
+        g._remove_node(self.node.id)
+        self.remove.undo(g)
+
+
 class SetParams(Command):
     def __init__(self, g: Graph, node_id: str, changes: dict):
         self.node_id = node_id

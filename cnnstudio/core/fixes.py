@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .checks import Fix
-from .commands import (AddEdge, AddNode, Command, Macro, RemoveEdge, RemoveNode, SetParams, insert_on_edge,
+from .commands import (AddEdge, AddNode, Command, Macro, RemoveEdge, ReplaceNode, SetParams, insert_on_edge,
                        new_node, remove_nodes)
 from .graph import Graph
 
@@ -45,8 +45,5 @@ def _above(graph: Graph, node_id: str):
 def replace_node(graph: Graph, node_id: str, type_: str, params: dict | None, label: str) -> Command:
     """The same node (id, place, wires in their order) as another block type, e.g. the
     Conv1d for a Conv2d fed a signal."""
-    old = graph.nodes[node_id]
-    remove = RemoveNode(graph, node_id)
-    node = new_node(graph, type_, params, pos=old.pos, node_id=node_id)
-    wires = [AddEdge(*e, index=i) for i, e in remove.edges]  # back in their old places
-    return Macro(label, [remove, AddNode(node), *wires])
+    node = new_node(graph, type_, params, pos=graph.nodes[node_id].pos, node_id=node_id)
+    return ReplaceNode(graph, node_id, node, label)
