@@ -5,8 +5,8 @@
   window / headless                            (training from the Training dock's worker process)
   UI event-loop latency p50 / p99 while the window trains (a 10 ms QTimer heartbeat)
 
-Usage: python bench/train_throughput.py [--device cpu|cuda] [--model lenet5|cifar10_convnet]
-       [--epochs N] [--precision fp32|bf16|fp16] [--no-window]
+Usage: python bench/train_throughput.py [--device cpu|cuda] [--model lenet5|cifar10_convnet|resnet18]
+       [--epochs N] [--precision fp32|bf16|fp16] [--no-channels-last] [--no-window]
 lenet5 trains on MNIST 5k; cifar10_convnet on random CIFAR-shaped data (50,000 images), since
 CIFAR-10 needs a download. Images/s count training steps only (no validation), median of the
 epochs after the first (warm-up); the loops run in interleaved rounds and the best round of
@@ -26,14 +26,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def synthetic_cifar(n=50000):
+def synthetic_cifar(n=50000, size=32, classes=10, name="random CIFAR-shaped"):
     import torch
 
     from cnnstudio.core.data.base import build_dataset
     g = torch.Generator().manual_seed(0)
-    x = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g)
-    y = torch.randint(0, 10, (n,), generator=g)
-    return build_dataset("cifar10", "random CIFAR-shaped", [str(i) for i in range(10)], (x, y), (x[:1000], y[:1000]),
+    x = torch.randint(0, 256, (n, 3, size, size), dtype=torch.uint8, generator=g)
+    y = torch.randint(0, classes, (n,), generator=g)
+    return build_dataset("cifar10", name, [str(i) for i in range(classes)], (x, y), (x[:1000], y[:1000]),
                          {"val_fraction": 0.02})
 
 
@@ -42,6 +42,8 @@ def load(model: str):
     from cnnstudio.core.data import load_dataset
 
     project = load_project(ROOT / "sample_projects" / f"{model}.cnnproj")
+    if model == "resnet18":  # ImageNet-shaped: 2,560 random 224×224 images, 1,000 classes
+        return project, synthetic_cifar(2560, 224, 1000, "random ImageNet-shaped")
     ds = synthetic_cifar() if model == "cifar10_convnet" else load_dataset(project.dataset)
     return project, ds
 
@@ -62,7 +64,7 @@ def engine_rate(project, ds, args) -> float:
 
 def _overrides(args):
     return {"epochs": args.epochs, "device": args.device, "precision": args.precision, "batch_size": args.batch_size,
-            "cpu_threads": args.threads}
+            "cpu_threads": args.threads, "channels_last": not args.no_channels_last}
 
 
 def minimal_rate(project, ds, args) -> float:
@@ -202,13 +204,15 @@ def _sync(dev):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--model", default="lenet5", choices=["lenet5", "cifar10_convnet"])
+    ap.add_argument("--model", default="lenet5", choices=["lenet5", "cifar10_convnet", "resnet18"])
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"])
     ap.add_argument("--threads", type=int, default=0, help="CPU threads (0: the engine's auto)")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best of each is reported")
     ap.add_argument("--no-window", action="store_true")
+    ap.add_argument("--no-channels-last", action="store_true", help="CUDA: keep NCHW (the engine's default is "
+                    "channels_last there)")
     args = ap.parse_args()
     import torch
     if args.device == "cpu":

@@ -2,6 +2,10 @@
 
 Exit codes: 0 trained (or stopped early by early stopping), 1 the network or its head does not
 fit the dataset, 2 bad input (file, option, dataset), 3 the run failed or was interrupted.
+
+`--nproc N` launches N data-parallel processes through torchrun (core/train/launch.py), each
+running this same command; started by torchrun directly (`torchrun ... -m cnnstudio train
+FILE`), every rank runs it and rank 0 alone prints and writes the run folder.
 """
 from __future__ import annotations
 
@@ -32,6 +36,8 @@ def add_parser(sub) -> None:
     p.add_argument("--out", metavar="DIR", help="the run folder to create (default: a new folder in FILE's "
                    "<name>.runs/ beside the project)")
     p.add_argument("--resume", metavar="RUN", help="continue this run folder from its last checkpoint")
+    p.add_argument("--nproc", type=int, metavar="N", help="train data-parallel in N processes on this machine "
+                   "through torchrun: one per GPU (NCCL), or N CPU processes (gloo); --batch-size is the global batch")
     p.add_argument("--check-overfit", action="store_true", help="first check the network can overfit one batch")
     p.add_argument("--json", action="store_true", help="print one JSON object per epoch (and a final one)")
     p.set_defaults(run=run)
@@ -46,6 +52,7 @@ def _progress_printer(args):
     from ..core.cost import human_duration
 
     tty = sys.stderr.isatty()
+    skipped = [0]
 
     def report(msg):
         t = msg["type"]
@@ -54,6 +61,10 @@ def _progress_printer(args):
                   f"{msg['batch']}/{msg['batches']} loss {msg['loss']:.4f} {msg['images_per_s']:.0f} img/s "
                   f"ETA {human_duration(msg['eta_s'])} ", end="", file=sys.stderr, flush=True)
         elif t == "epoch":
+            if msg.get("skipped_files", 0) > skipped[0]:
+                skipped[0] = msg["skipped_files"]
+                print(("\n" if tty else "") + f"note: {skipped[0]} unreadable image(s) skipped so far; the list is in "
+                      "skipped_files.txt in the run folder.", file=sys.stderr)
             if args.json:
                 print(json.dumps({k: v for k, v in msg.items() if k not in ("type", "epochs")}), flush=True)
             score = (f"val acc {msg['val_accuracy']:.4f}" if "val_accuracy" in msg else
@@ -65,15 +76,32 @@ def _progress_printer(args):
             live = tty and msg["text"].startswith("Downloading ") and " MB" in msg["text"]
             print(("\r" if live else "") + msg["text"], end="" if live else "\n", file=sys.stderr, flush=True)
         elif t == "started":
-            print(f"run folder: {msg['run_dir']} ({msg['info'].get('device')}, {msg['info'].get('precision')})",
-                  file=sys.stderr, flush=True)
+            info = msg["info"]
+            print(f"run folder: {msg['run_dir']} ({info.get('device')}, {info.get('precision')})", file=sys.stderr)
+            data = info.get("data_path") or {}
+            if data.get("why"):
+                print(f"data: {data['why']}", file=sys.stderr)
+            for note in info.get("notes", []):
+                if note.startswith("Data-parallel") or "skipped" in note:
+                    print(f"note: {note}", file=sys.stderr)
+            sys.stderr.flush()
     return report
+
+
+def _rank() -> int | None:
+    """This process's rank when torchrun started it, else None."""
+    return int(os.environ["RANK"]) if "WORLD_SIZE" in os.environ and "RANK" in os.environ else None
 
 
 def run(args) -> int:
     from ..core import Project, ProjectError, load_project
     from ..core.project import project_to_dict
 
+    rank = _rank()
+    if args.nproc is not None and (args.nproc < 1 or rank is not None):
+        print("cnnstudio train: " + ("--nproc must be 1 or more." if args.nproc < 1 else
+              "--nproc starts the processes itself; under torchrun leave it out."), file=sys.stderr)
+        return 2
     try:
         project = load_project(args.file)
     except ProjectError as e:
@@ -85,12 +113,17 @@ def run(args) -> int:
         try:
             trained = load_project(run_dir / "project.cnnproj")
         except ProjectError as e:
-            print(f"cnnstudio train: {args.resume} is not a run folder that can resume ({e})", file=sys.stderr)
-            return 2
-        if project_to_dict(Project(graph=project.graph)) != project_to_dict(Project(graph=trained.graph)):
+            if rank not in (None, 0) and not run_dir.exists():  # the run folder is on rank 0's machine
+                trained = project
+            else:
+                print(f"cnnstudio train: {args.resume} is not a run folder that can resume ({e})", file=sys.stderr)
+                return 2
+        if project_to_dict(Project(graph=project.graph)) != project_to_dict(Project(graph=trained.graph)) and not rank:
             print(f"note: resuming {run_dir} with the network it was trained with; the network in "
                   f"{args.file} differs and is not used (start a new run to train it).", file=sys.stderr)
         project, resume = trained, True  # the graph as trained, so the checkpoint fits
+    elif rank:  # only rank 0 writes the run folder: the others neither check nor create it
+        run_dir = Path(args.out or ".")
     elif args.out:
         run_dir = Path(args.out)
         if run_dir.exists() and not run_dir.is_dir():
@@ -104,7 +137,7 @@ def run(args) -> int:
     else:
         from ..core.train.runs import new_run_dir, runs_folder
         run_dir = new_run_dir(runs_folder(Path(args.file)), project.name)
-    problem = _unwritable(run_dir)  # before loading any data
+    problem = None if rank else _unwritable(run_dir)  # before loading any data
     if problem:
         print(f"cnnstudio train: cannot create the run folder {run_dir}: {problem}.", file=sys.stderr)
         return 2
@@ -123,23 +156,68 @@ def run(args) -> int:
             return EXIT_FOR_KIND.get(check.get("kind"), 3)
         if not check["ok"]:
             return 1
+    if args.nproc and args.nproc > 1:
+        return _launch(args, run_dir, resume, overrides)
     stop = threading.Event()
 
     def on_ctrl_c(*_):  # the first stops cleanly after the batch, keeping the run; a second
         stop.set()      # interrupts at once (e.g. while a dataset downloads, before any batch)
-        print("\nStopping after this batch (Ctrl-C again to interrupt now)…", file=sys.stderr, flush=True)
+        if not rank:
+            print("\nStopping after this batch (Ctrl-C again to interrupt now)…", file=sys.stderr, flush=True)
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    report, control = _progress_printer(args), Control(stop=stop)
+    if rank is not None:
+        from ..core.train.distributed import LaunchControl, launch_dir, message_writer
+        if rank:
+            report = lambda msg: None  # noqa: E731 - rank 0 speaks for the run
+        elif launch_dir():  # launched by --nproc or the window: the launcher prints
+            report, control = message_writer(launch_dir()), LaunchControl(launch_dir(), control)
     try:
-        trainer = Trainer(project, run_dir, overrides=overrides, resume=resume, report=_progress_printer(args),
-                          control=Control(stop=stop), project_path=args.file)
+        trainer = Trainer(project, run_dir, overrides=overrides, resume=resume, report=report,
+                          control=control, project_path=args.file)
         result = trainer.run()
     except KeyboardInterrupt:
         print("cnnstudio train: interrupted. Finished epochs are kept in the run folder.", file=sys.stderr)
         return 3
     finally:
         signal.signal(signal.SIGINT, previous)
+    if rank is not None and (rank or os.environ.get("CNNSTUDIO_LAUNCH_DIR")):
+        return 0 if result["status"] == "finished" else EXIT_FOR_KIND.get(result.get("kind"), 3)
+    return _finish(args, result, run_dir)
+
+
+def _launch(args, run_dir: Path, resume: bool, overrides: dict) -> int:
+    """--nproc N: the same command in N processes through torchrun; this one prints their progress."""
+    from ..core.train.launch import Launch, LaunchFlags
+
+    argv = [str(args.file), *(["--resume", str(run_dir)] if resume else ["--out", str(run_dir)])]
+    if args.dataset:
+        argv += ["--dataset", args.dataset]
+    for key, value in overrides.items():
+        if value is not None:
+            argv += [f"--{key.replace('_', '-')}", str(value)]
+    launch = Launch(argv, args.nproc, run_dir)
+    flags = LaunchFlags()
+
+    def on_ctrl_c(*_):
+        if flags.stop:  # a second Ctrl-C: end every process now
+            launch.kill()
+            return
+        flags.stop = True
+        print("\nStopping every process after this batch (Ctrl-C again to end them now)…", file=sys.stderr, flush=True)
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    print(f"Starting {args.nproc} training processes with torchrun…", file=sys.stderr, flush=True)
+    try:
+        result = launch.run(_progress_printer(args), flags)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return _finish(args, result, run_dir)
+
+
+def _finish(args, result: dict, run_dir: Path) -> int:
     if args.json:
         print(json.dumps({"done": True, **{k: v for k, v in result.items() if k != "type"}}), flush=True)
     print(("" if result["status"] == "finished" else "cnnstudio train: ") + result["message"], file=sys.stderr)

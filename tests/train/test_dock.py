@@ -322,3 +322,18 @@ def test_a_run_trained_elsewhere_opens_for_inspection(qtbot, session, dock, tmp_
     qtbot.mouseClick(button, LEFT)
     assert runs == [elsewhere] and dock.history.currentData() == str(elsewhere)
     assert [r["epoch"] for r in dock.curves.rows] == [1]
+
+
+def test_device_choice_offers_all_gpus_when_there_are_several(qtbot, monkeypatch):
+    from cnnstudio.gui.training import settings_form
+    monkeypatch.setattr(settings_form, "visible_gpus", lambda: 4)
+    form = settings_form.SettingsForm()
+    qtbot.addWidget(form)
+    assert form.nproc() == 1 and form.processes.isEnabled()
+    i = form.device.findText("all 4 GPUs")
+    assert i >= 0
+    form.device.setCurrentIndex(i)
+    assert form.nproc() == 4 and not form.processes.isEnabled()
+    assert form.training_dict({})["device"] == "cuda"  # one process per GPU, each on its own
+    monkeypatch.setattr(settings_form, "visible_gpus", lambda: 1)
+    assert settings_form.SettingsForm().device.findText("all 1 GPUs") < 0  # one GPU: nothing to offer

@@ -30,6 +30,22 @@ class Split:
     def __len__(self) -> int:
         return int(self.images.shape[0])
 
+    def batches(self, order: torch.Tensor, steps: int, size: int, shard=lambda idx: idx):
+        """(images, labels) for `steps` batches of `size` taken in `order`; `shard` picks this
+        process's part of each batch (data-parallel training)."""
+        for b in range(steps):
+            idx = shard(order[b * size:(b + 1) * size])
+            yield self.images[idx], self.labels[idx]
+
+    def head(self, n: int):
+        return self.images[:n], self.labels[:n]
+
+    def chunks(self, rows: range, size: int):
+        """(images, labels) in order, `size` at a time, over `rows` (for validation)."""
+        for i in range(rows.start, rows.stop, size):
+            j = min(i + size, rows.stop)
+            yield self.images[i:j], self.labels[i:j]
+
     def to(self, device, memory_format=None) -> "Split":
         images = self.images.to(device)
         if memory_format is not None:
@@ -73,7 +89,7 @@ class Dataset:
     def sample_grid(self, n: int = 64, split: str = "train", pad: int = 2) -> np.ndarray:
         """A mosaic of the first `n` images (uint8 H×W×3) for the preview."""
         part = getattr(self, split)
-        imgs = self.to_display(part.images[:n])
+        imgs = self.to_display(part.head(n)[0])
         if imgs.shape[-1] == 1:
             imgs = np.repeat(imgs, 3, axis=-1)
         if self.task == "box":  # outline each box, so the preview shows the localization target

@@ -113,6 +113,10 @@ def check_dataset_spec(spec) -> str | None:
         "subset": (lambda v: v in medmnist.SUBSETS, "one of " + ", ".join(medmnist.SUBSETS)),
         "path": (lambda v: isinstance(v, str), "a folder path"),
         "augment": (lambda v: isinstance(v, dict), "an object of augmentation options"),
+        "stream": (lambda v: v in ("auto", True, False), '"auto", true (stream from disk) or false (in memory)'),
+        "memory_budget_mb": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
+                             "a number of megabytes above 0"),
+        "workers": (lambda v: _int(v) and 0 <= v <= 64, "a whole number of loader processes from 0 to 64"),
     }
     for key, (ok, expected) in rules.items():
         if key in spec and not ok(spec[key]):
@@ -167,9 +171,10 @@ def classes_for(spec: dict) -> list | None:
     return list(info.classes) if info.classes else None
 
 
-def load_dataset(spec: dict, progress=None):
+def load_dataset(spec: dict, progress=None, stream: bool | None = None):
     """Project "dataset" section → Dataset (see base.py). Raises DatasetError with a message
-    a user can act on. `progress(text)` hears about downloads."""
+    a user can act on. `progress(text)` hears about downloads. An image folder streams from disk
+    when `stream` says so, or (None) when it would not fit the host memory budget (budget.py)."""
     from .base import DatasetError
 
     if not isinstance(spec, dict) or not spec.get("id"):
@@ -188,6 +193,10 @@ def load_dataset(spec: dict, progress=None):
         from .builtin import load_shapes
         return load_shapes(spec)
     if id_ == "image_folder":
+        from .budget import choose
+        if stream if stream is not None else choose(spec)["path"] == "stream":
+            from .stream import load_image_folder_stream
+            return load_image_folder_stream(spec)
         from .builtin import load_image_folder
         return load_image_folder(spec)
     if id_ in ("signals", "volumes", "multi_shapes"):

@@ -133,9 +133,10 @@ def from_run(run_dir, which: str | None = None, max_samples: int = MAX_SAMPLES) 
     box_classes = None
     if getattr(test, "classes", None) is not None:
         box_classes = test.classes[:n].cpu().numpy()
+    images, labels = test.head(n)  # a streamed folder reads just these from disk
     return Inspection(
         net=net, graph=graph, analysis=analysis, classes=list(ds.classes),
-        images=test.images[:n].cpu().numpy(), labels=test.labels[:n].cpu().numpy(),
+        images=images.cpu().numpy(), labels=labels.cpu().numpy(),
         mean=list(ds.mean), std=list(ds.std), task=task,
         activation=head.activation if head else "none", name=run.project.name,
         run_dir=Path(run_dir), metrics=list(getattr(run, "metrics", []) or []), info=info,

@@ -75,7 +75,7 @@ class TimelineCallback:
                 split = getattr(ds, "val", None)
             if split is None or len(split) == 0:
                 return None
-            self.probe = split.images[:1].detach().float().cpu().numpy()[0]
+            self.probe = split.head(1)[0].detach().float().cpu().numpy()[0]
         return self.probe
 
     def on_epoch_end(self, ctx) -> None:

@@ -37,6 +37,7 @@ class TrainConfig:
     channels_last: bool = True  # on CUDA only
     seed: int = 0
     cpu_threads: int = 0  # 0: auto, about one per physical core (oversubscribing a busy CPU is slow)
+    sync_batchnorm: bool = False  # data-parallel on GPUs: BatchNorm statistics over the global batch
     early_stopping: dict | None = None  # {"patience": 5, "min_delta": 0.0} on validation loss
     box_loss: str = "smooth_l1"
     report_hz: float = 20.0
@@ -89,6 +90,8 @@ def parse_config(training: dict | None, overrides: dict | None = None) -> TrainC
     if dev.split(":")[0] not in DEVICES:
         raise ConfigError(f'training "device" must be auto, cpu, cuda (or cuda:N) or mps, not {cfg.device!r}.')
     cfg.device = dev
+    if not isinstance(cfg.sync_batchnorm, bool):
+        raise ConfigError(f'training "sync_batchnorm" must be true or false, not {cfg.sync_batchnorm!r}.')
     if not isinstance(cfg.nesterov, bool):
         raise ConfigError(f'training "nesterov" must be true or false, not {cfg.nesterov!r}.')
     if cfg.nesterov and (cfg.optimizer != "sgd" or cfg.momentum == 0):

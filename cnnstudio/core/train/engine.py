@@ -1,7 +1,9 @@
 """The training engine the window and the command line share. Qt-free.
 
 The dataset lives on the training device and batches are random slices of it: no DataLoader,
-no per-sample Python. Progress goes to `report(dict)` (small plain dicts, at most `report_hz`
+no per-sample Python — unless it is too big for memory, then it streams (data/stream.py) in
+the same order. Launched by torchrun, every rank runs this same loop on its shard of each
+global batch, with DistributedDataParallel (distributed.py); rank 0 alone writes the run. Progress goes to `report(dict)` (small plain dicts, at most `report_hz`
 a second); `control` is polled between batches for stop and pause. Callbacks are objects
 with any of: on_fit_start, on_epoch_start, on_batch_end, on_epoch_end, on_fit_end (ctx).
 """
@@ -17,10 +19,11 @@ import torch
 
 from ..project import Project
 from . import setup
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import save_checkpoint
+from .distributed import Terminated, peer_lost, resume_state, write_rank_result
 from .errors import TrainError, kept_message, oom_message
 from .optim import Schedule, set_lr
-from .runs import DiskError, RunBusy, append_line, damaged_metric_lines, lock_run, truncate_metrics, write_json
+from .runs import DiskError, RunBusy, append_line, lock_run, write_json, write_text
 
 
 class Control:
@@ -84,6 +87,8 @@ class Trainer:
         try:
             self._prepare()
             status, message = self._fit()
+        except Terminated:
+            message, self.error_kind = "Stopped by the launcher: another process of this run failed.", "terminated"
         except TrainError as e:
             message, status, self.error_kind, self.error_fix = str(e), e.status, e.kind, e.fix
         except DiskError as e:
@@ -93,6 +98,8 @@ class Trainer:
         except RuntimeError as e:
             if "out of memory" in str(e).lower() or "can't allocate memory" in str(e).lower():
                 message, self.error_kind = oom_message(self, torch), "oom"
+            elif getattr(self, "dist", None) is not None and self.dist.active and peer_lost(e):
+                message, self.error_kind = f"Another process of this run went away ({str(e)[:160]}).", "peer"
             else:
                 message, self.error_kind = self._unexpected(e), "error"
         except Exception as e:  # noqa: BLE001 - last resort: a message and a log, never a traceback
@@ -102,10 +109,13 @@ class Trainer:
     # --- set-up ------------------------------------------------------------------------
     def _prepare(self) -> None:
         s = setup.prepare(self.project, self.overrides, self.dataset, self.report)
-        self.__dict__.update(s)  # cfg, device, precision, dataset, net, objective, task, info
+        self.__dict__.update(s)  # cfg, device, dist, precision, dataset, net, objective, task, info
+        if not self.dist.lead:  # rank 0 alone reports and writes the run folder
+            self.report, self.callbacks = (lambda msg: None), []
         try:
-            (self.run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-            self._lock = lock_run(self.run_dir)
+            if self.dist.lead:
+                (self.run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+                self._lock = lock_run(self.run_dir)
         except RunBusy as e:
             raise TrainError(f"{self.run_dir.name} is being trained by another process (pid {e.pid}): wait "
                              "for it to finish or stop it, then resume.", kind="busy") from None
@@ -115,32 +125,41 @@ class Trainer:
         self.optimizer = setup.make_optimizer(self.cfg, self.net.parameters())
         n = len(self.dataset.train)
         self.steps_per_epoch = max(1, n // self.cfg.batch_size) if n >= self.cfg.batch_size else 1
+        world = self.dist.world
+        if min(n, self.cfg.batch_size) % world:
+            raise TrainError(f"Batch size {min(n, self.cfg.batch_size)} does not split evenly across {world} processes: "
+                             f"choose a multiple of {world} (e.g. {max(world, self.cfg.batch_size // world * world)}).",
+                             kind="config")
         self.schedule = Schedule(self.cfg, self.steps_per_epoch)
         self.scaler = torch.amp.GradScaler("cuda") if self.precision == "fp16" else None
         setup.preflight(self)  # one real forward/backward: labels against outputs
         self.start_epoch, self.best, self.es = 1, None, {"best": math.inf, "bad": 0}
         self.history: list = []
         if self.resume:  # everything that can refuse comes first: a refused resume changes no file
-            state = load_checkpoint(self)
-            self.info = dict(setup.read_info(self.run_dir), **{k: v for k, v in self.info.items()
-                                                                 if k in ("device", "precision", "versions")})
+            state = resume_state(self)  # rank 0 reads the run folder; every rank gets the state
             self.start_epoch = state["epoch"] + 1
             self.best, self.es = state.get("best"), state.get("early_stopping", self.es)
-            damaged = damaged_metric_lines(self.run_dir)
-            if damaged:
-                note = (f"metrics.jsonl line(s) {', '.join(map(str, damaged[:10]))} are damaged: kept as they are "
-                        "and left out of the curves.")
+            self.history = state["history"]
+            current = ("device", "precision", "versions", "world_size", "backend", "devices", "nodes", "data_path",
+                       "notes")  # how this session trains, not how the first one did
+            self.info = dict(state["info"], **{k: v for k, v in self.info.items() if k in current})
+            if state["damaged"]:
+                note = (f"metrics.jsonl line(s) {', '.join(map(str, state['damaged'][:10]))} are damaged: kept as "
+                        "they are and left out of the curves.")
                 self.info.setdefault("notes", []).append(note)
                 self.report({"type": "status", "text": note})
-            self.history = truncate_metrics(self.run_dir, state["epoch"])
             changed = {k: v for k, v in self.overrides.items() if v is not None}
             self.info.setdefault("resumed", []).append({"at_epoch": state["epoch"], "time": setup.now(),
-                                                        "overrides": changed})
+                                                        "overrides": changed, "world_size": world})
             self.info["epochs"], self.info["training"] = self.cfg.epochs, self.cfg.to_dict()
-        setup.write_project(self)  # settings as trained, a resume's new epochs included
-        self.info.update(status="running", updated=setup.now())
-        write_json(self.run_dir / "run.json", self.info)
-        self._owns_info = True  # from here on run.json is this run's to update
+        if self.cfg.sync_batchnorm and self.dist.active and self.device.type == "cuda":
+            self.net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.net)
+        self.model = self.dist.wrap(self.net, self.device)  # DDP copies rank 0's weights to every rank
+        if self.dist.lead:
+            setup.write_project(self)  # settings as trained, a resume's new epochs included
+            self.info.update(status="running", updated=setup.now())
+            write_json(self.run_dir / "run.json", self.info)
+            self._owns_info = True  # from here on run.json is this run's to update
         self.report({"type": "started", "run_dir": str(self.run_dir), "start_epoch": self.start_epoch,
                      "epochs": self.cfg.epochs, "history": self.history, "info": self.info})
 
@@ -149,7 +168,6 @@ class Trainer:
         cfg, ds, net = self.cfg, self.dataset, self.net
         ctx = Context(self, net, ds, self.run_dir, self.optimizer, history=self.history)
         self._call("on_fit_start", ctx)
-        images, labels = ds.train.images, ds.train.labels
         n, bs = len(ds.train), min(cfg.batch_size, len(ds.train))
         steps = self.steps_per_epoch
         aug = ds.spec.get("augment") or {}
@@ -166,13 +184,13 @@ class Trainer:
             perm = torch.randperm(n, device=self.device)
             t0 = time.perf_counter()
             paused = 0.0
-            for b in range(steps):
-                if self.control.pause_requested():
-                    paused += self._wait_paused(epoch)
-                if self.control.stop_requested():
+            for b, (x, y) in enumerate(ds.train.batches(perm, steps, bs, self.dist.shard)):
+                stop, pause = self.dist.agree(self.control.stop_requested(), self.control.pause_requested())
+                if pause and not stop:
+                    seconds, stop = self._wait_paused(epoch)
+                    paused += seconds
+                if stop:
                     return "stopped", f"Stopped during epoch {epoch}. {kept_message(self.run_dir)}"
-                idx = perm[b * bs:(b + 1) * bs]
-                x, y = images[idx], labels[idx]
                 if augment:
                     x, y = augment(x, y)
                 if self.channels_last:
@@ -198,7 +216,7 @@ class Trainer:
                                  "batches": steps, "loss": running, "lr": lr, "images_per_s": rate,
                                  "eta_s": left, "time": now})
             train_s = time.perf_counter() - t0 - paused
-            row = {"epoch": epoch, **self.objective.finish(sums, "train")}
+            row = {"epoch": epoch, **self.objective.finish(self.dist.sum_(sums), "train")}
             if not math.isfinite(row["train_loss"]):
                 raise self._nan(epoch, steps - 1, lr)
             row.update(self._validate())
@@ -208,21 +226,23 @@ class Trainer:
                 raise self._nan(epoch, steps - 1, lr, where="validation")
             self.schedule.epoch_end(row.get("val_loss", row["train_loss"]))
             improved = self._track_best(row)
-            append_line(self.run_dir / "metrics.jsonl", row)
             self.history.append(row)
-            save_checkpoint(self, epoch, best=improved)
-            self.info.update(epochs_done=epoch, best=self.best, updated=setup.now())
-            write_json(self.run_dir / "run.json", self.info)
+            self._record_skipped()
+            if self.dist.lead:
+                append_line(self.run_dir / "metrics.jsonl", row)
+                save_checkpoint(self, epoch, best=improved)
+                self.info.update(epochs_done=epoch, best=self.best, updated=setup.now())
+                write_json(self.run_dir / "run.json", self.info)
             ctx.metrics = row
             self._call("on_epoch_end", ctx)
-            self.report({"type": "epoch", **row, "epochs": cfg.epochs})
-            if self._early_stop(row) or ctx.should_stop:
+            self.report({"type": "epoch", **row, "epochs": cfg.epochs, "skipped_files": self.info.get("skipped_files", 0)})
+            if self.dist.agree(self._early_stop(row) or ctx.should_stop)[0]:
                 return "finished", f"Stopped early after epoch {epoch}: validation loss stopped improving."
         return "finished", f"Trained {cfg.epochs} epoch(s)."
 
     def _step(self, x, y):
         with setup.autocast(self.device, self.precision):
-            out = self.net(x)
+            out = self.model(x)
             loss = self.objective.loss(out, y)
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler:
@@ -241,28 +261,44 @@ class Trainer:
             return {}
         self.net.eval()
         sums = self.objective.new_sums(self.device)
-        bs = max(self.cfg.batch_size, 256)
-        for i in range(0, len(split), bs):
-            x, y = split.images[i:i + bs], split.labels[i:i + bs]
+        for x, y in split.chunks(self.dist.val_range(len(split)), max(self.cfg.batch_size, 256)):
             if self.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             with setup.autocast(self.device, self.precision):
                 out = self.net(x)
                 loss = self.objective.loss(out, y)
             self.objective.accumulate(sums, out, y, loss)
-        return self.objective.finish(sums, "val")
+        return self.objective.finish(self.dist.sum_(sums), "val")
 
-    def _wait_paused(self, epoch) -> float:
+    def _record_skipped(self) -> None:
+        """Unreadable images: counted in run.json and listed in skipped_files.txt (every rank's)."""
+        found = getattr(self.dataset.train, "skipped", None)  # streamed: found as batches are read
+        if found is None:  # in memory: found while loading
+            found = {name: "unreadable" for name in self.dataset.spec.get("skipped_files", [])}
+        found = self.dist.merge(found)
+        if self.dist.lead and found and len(found) != self.info.get("skipped_files"):
+            write_text(self.run_dir / "skipped_files.txt",
+                       "".join(f"{name}\t{why}\n" for name, why in sorted(found.items())))
+            self.info["skipped_files"] = len(found)
+
+    def _wait_paused(self, epoch) -> tuple[float, bool]:
+        """Wait while paused (every rank together). → (seconds paused, stop requested)."""
         t = time.perf_counter()
-        self.info.update(status="paused", updated=setup.now())
-        write_json(self.run_dir / "run.json", self.info)
+        self._set_status("paused")
         self.report({"type": "paused", "epoch": epoch})
-        while self.control.pause_requested() and not self.control.stop_requested():
+        while True:
+            stop, pause = self.dist.agree(self.control.stop_requested(), self.control.pause_requested())
+            if stop or not pause:
+                break
             time.sleep(0.05)
-        self.info.update(status="running", updated=setup.now())
-        write_json(self.run_dir / "run.json", self.info)
+        self._set_status("running")
         self.report({"type": "resumed", "epoch": epoch})
-        return time.perf_counter() - t
+        return time.perf_counter() - t, stop
+
+    def _set_status(self, status: str) -> None:
+        if self.dist.lead:
+            self.info.update(status=status, updated=setup.now())
+            write_json(self.run_dir / "run.json", self.info)
 
     # --- bookkeeping ---------------------------------------------------------------------
     def _track_best(self, row) -> bool:
@@ -312,6 +348,8 @@ class Trainer:
 
     def _unexpected(self, e: Exception) -> str:
         log = self.run_dir / "error.log"
+        if getattr(self, "dist", None) is not None and not self.dist.lead:
+            return f"Training failed unexpectedly: {e.__class__.__name__}: {e}."
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             log.write_text(traceback.format_exc(), encoding="utf-8")
@@ -321,6 +359,8 @@ class Trainer:
         return f"Training failed unexpectedly: {e.__class__.__name__}: {e}.{where}"
 
     def _finish(self, status: str, message: str) -> dict:
+        if getattr(self, "dist", None) is not None:
+            self.dist.finishing()
         if self.callbacks and getattr(self, "net", None) is not None:
             try:
                 self._call("on_fit_end", Context(self, self.net, self.dataset, self.run_dir, self.optimizer,
@@ -339,4 +379,7 @@ class Trainer:
                     pass
             self._lock.release()
             self._lock = None
+        if getattr(self, "dist", None) is not None:
+            write_rank_result(result)
+            self.dist.close()
         return result

@@ -96,16 +96,22 @@ def prepare(project: Project, overrides: dict, dataset, report) -> dict:
         lines = "; ".join(f"{p.node or '-'}: {p.message}" for p in analysis.errors[:5])
         raise TrainError(f"The network has {len(analysis.errors)} error(s) to fix before training: {lines}",
                          kind="network")
-    device = pick_device(cfg.device)
-    if device.type == "cpu":
-        torch.set_num_threads(cfg.cpu_threads or max(1, (os.cpu_count() or 2) // 2))
+    from .distributed import Dist
+    dist = Dist()
+    device = pick_device(dist.device_name(cfg.device))
+    if device.type == "cpu":  # about one thread per physical core, shared by this machine's processes
+        torch.set_num_threads(cfg.cpu_threads or max(1, (os.cpu_count() or 2) // 2 // dist.local_world))
+    dist.start(device)
     precision, note = pick_precision(cfg, device)
+    path = None
     if dataset is None:
         from ..data import load_dataset
         from ..data.base import DatasetError
         report({"type": "status", "text": f"Loading dataset {project.dataset.get('id', '?')}…"})
+        path = data_path(project.dataset, device)
         try:
-            dataset = load_dataset(project.dataset, progress=lambda t: report({"type": "status", "text": t}))
+            dataset = load_dataset(project.dataset, progress=lambda t: report({"type": "status", "text": t}),
+                                   stream=path["path"] == "stream")
         except DatasetError as e:
             raise TrainError(str(e), kind="dataset") from None
     from ..data.augment import check_augment
@@ -127,16 +133,45 @@ def prepare(project: Project, overrides: dict, dataset, report) -> dict:
     if channels_last:
         net = net.to(memory_format=torch.channels_last)
     dataset = dataset.to(device, torch.channels_last if channels_last else None)
+    if path is None:  # a dataset the caller loaded
+        streamed = hasattr(dataset.train, "skipped")
+        path = {"path": "stream" if streamed else "memory",
+                "why": "Streamed from disk." if streamed else "Data in memory."}
+    notes = [note] if note else []
+    processes = dist.describe(device)
+    if dist.world > 1:
+        notes.append(data_parallel_note(cfg, dist, device))
     info = {"format": RUN_FORMAT, "version": 1, "status": "starting", "project": project.name,
             "created": now(), "dataset": {"id": dataset.id, "name": dataset.name, **dataset.describe()},
             "classes": list(dataset.classes), "task": task, "device": device_name(device),
             "precision": precision, "channels_last": channels_last, "seed": cfg.seed,
             "epochs": cfg.epochs, "epochs_done": 0, "training": cfg.to_dict(),
             "loss": {"classify": "cross_entropy", "binary": "bce_with_logits"}.get(task, cfg.box_loss),
-            "fused_activation": fused, "head": head.node, "versions": versions(), "notes": [note] if note else []}
-    return {"cfg": cfg, "device": device, "precision": precision, "channels_last": channels_last,
+            "fused_activation": fused, "head": head.node, "versions": versions(), "notes": notes,
+            **processes, "data_path": path}
+    return {"cfg": cfg, "device": device, "dist": dist, "precision": precision, "channels_last": channels_last,
             "dataset": dataset, "net": net, "objective": Objective(task, len(dataset.classes), cfg.box_loss),
             "task": task, "head": head, "info": info}
+
+
+def data_path(spec: dict, device: torch.device) -> dict:
+    """In memory or streamed (data/budget.py), against the free memory where the data would live."""
+    from ..data.budget import choose
+    if device.type == "cuda" and spec.get("id") == "image_folder":
+        free, _ = torch.cuda.mem_get_info(device)
+        return choose(spec, free, f"memory on {torch.cuda.get_device_name(device)}")
+    return choose(spec)
+
+
+def data_parallel_note(cfg, dist, device) -> str:
+    """Say how the batch is split, and that the learning rate is used as set."""
+    each = cfg.batch_size // dist.world
+    sync = ""
+    if cfg.sync_batchnorm and device.type != "cuda":
+        sync = " SyncBatchNorm needs GPUs: on the CPU each process normalises with its own share of the batch."
+    return (f"Data-parallel on {dist.world} processes ({dist.backend}): batch size {cfg.batch_size} is the global "
+            f"batch, {each} images per process per step; the learning rate {cfg.lr:g} is used as set (to train "
+            f"with a {dist.world}× larger global batch, the linear rule suggests a {dist.world}× larger rate).{sync}")
 
 
 def check_input(graph, dataset) -> None:
@@ -154,7 +189,8 @@ def preflight(trainer) -> None:
     """One forward/backward on a real batch, before a long run; parameters are not changed."""
     ds, net = trainer.dataset, trainer.net
     n = min(len(ds.train), trainer.cfg.batch_size)
-    x, y = ds.train.images[:n], ds.train.labels[:n]
+    x, y = ds.train.head(n)
+    n = x.shape[0]  # a streamed batch skips unreadable files
     if trainer.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     net.train()
@@ -185,7 +221,7 @@ def overfit_one_batch(trainer, steps: int = 60, size: int = 16) -> dict:
 
     net = copy.deepcopy(trainer.net).train()
     ds = trainer.dataset
-    x, y = ds.train.images[:size], ds.train.labels[:size]
+    x, y = ds.train.head(size)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3 if trainer.cfg.optimizer != "sgd" else trainer.cfg.lr)
     first = last = None
     for _ in range(steps):

@@ -12,10 +12,12 @@ Messages (all have "type"):
   paused / resumed {epoch}
   done    {status: finished|stopped|failed, message, kind, fix, run_dir, epochs_done, best}
 A job with "check": "overfit" trains a copy of the network on one batch instead and ends
-with done {status: checked|failed, ok, message}.
+with done {status: checked|failed, ok, message}. A job with "nproc": N > 1 trains data-parallel:
+this process launches N ranks through torchrun (launch.py) and forwards rank 0's messages.
 """
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import queue as queue_mod
 
@@ -29,6 +31,9 @@ def worker_main(job: dict, q, stop, pause) -> None:
             pass
 
     result = None
+    if job.get("nproc", 1) > 1 and not job.get("check"):
+        send(launch_job(job, send, stop, pause))
+        return
     try:
         from ..project import parse_project
         from .engine import Control, Trainer
@@ -49,6 +54,35 @@ def worker_main(job: dict, q, stop, pause) -> None:
         q.join_thread()
     except Exception:  # noqa: BLE001
         pass
+
+
+def launch_job(job: dict, send, stop, pause) -> dict:
+    """The window's data-parallel run: `cnnstudio train` in job["nproc"] processes through torchrun."""
+    import os
+    import signal
+    import sys
+    import tempfile
+
+    from .launch import Launch, LaunchFlags
+
+    fd, project_file = tempfile.mkstemp(suffix=".cnnproj", prefix="cnnstudio-job-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(job["project"], f)
+        argv = [project_file, "--resume" if job.get("resume") else "--out", job["run_dir"]]
+        for key, value in (job.get("overrides") or {}).items():
+            if value is not None:
+                argv += [f"--{key.replace('_', '-')}", str(value)]
+        launch = Launch(argv, job["nproc"], job["run_dir"])
+        # the window ends this process with SIGTERM when it cannot wait: take the ranks with it
+        signal.signal(signal.SIGTERM, lambda *_: (launch.kill(), sys.exit(3)))
+        send({"type": "status", "text": f"Starting {job['nproc']} training processes with torchrun…"})
+        return launch.run(send, LaunchFlags(stop, pause))
+    except Exception as e:  # noqa: BLE001 - the window gets a message, never a traceback
+        return {"type": "done", "status": "failed", "run_dir": job.get("run_dir"),
+                "message": f"Could not start the {job['nproc']} training processes: {e.__class__.__name__}: {e}"}
+    finally:
+        os.unlink(project_file)
 
 
 def overfit_check(project, overrides, send) -> dict:

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (QBoxLayout, QComboBox, QDockWidget, QFileDialog, 
 from ...core.commands import SetParams
 from ...core.project import project_to_dict
 from ...core.cost import human_duration
+from ...core.data.budget import choose
+from ...core.data.registry import check_dataset_spec
 from ...core.train.fit import fit_problems
 from ...core.train.checkpoint import has_checkpoint
 from ...core.train.runs import list_runs, new_run_dir, read_metrics, runs_folder
@@ -42,6 +44,8 @@ class TrainingDock(QDockWidget):
         self.preview.spec_source = lambda: self.form.dataset_dict(self.session.project.dataset)
         self.check_label = QLabel()
         self.check_label.setWordWrap(True)
+        self.data_label = QLabel()  # in memory or streamed, and the memory budget behind the choice
+        self.data_label.setWordWrap(True)
         self.fix_button = QPushButton()
         self.fix_button.hide()
         self.fix_button.clicked.connect(self._apply_fix)
@@ -91,7 +95,7 @@ class TrainingDock(QDockWidget):
         settings = QWidget()
         sl = QVBoxLayout(settings)
         sl.setContentsMargins(0, 0, 0, 0)
-        for w in (self.check_label, self.fix_button, self.overfit_button, self.form, self.preview):
+        for w in (self.check_label, self.data_label, self.fix_button, self.overfit_button, self.form, self.preview):
             sl.addWidget(w)
         sl.addStretch(1)
         scroll = QScrollArea()
@@ -116,6 +120,7 @@ class TrainingDock(QDockWidget):
         self.timer = QTimer(self, interval=POLL_MS, timeout=self._poll)
         self.form.changed.connect(self._store)
         self.form.dataset_changed.connect(self._check)
+        self.form.dataset_changed.connect(self._data_note)
         session.project_replaced.connect(self._load_project)
         session.analysis_changed.connect(self._check)
         session.path_changed.connect(lambda *_: self._refresh_history())
@@ -130,8 +135,15 @@ class TrainingDock(QDockWidget):
         if not p.dataset.get("id"):
             p.dataset = self.form.dataset_dict({})
         self._check()
+        self._data_note()
         self._refresh_history()
         self._set_buttons()
+
+    def _data_note(self) -> None:
+        """In memory or streamed, and the budget behind it (lists an image folder: only when the dataset
+        settings change, not on every edit of the network)."""
+        spec = self.form.dataset_dict(self.session.project.dataset)
+        self.data_label.setText(choose(spec)["why"] if not check_dataset_spec(spec) else "")
 
     def _store(self) -> None:
         """Settings are part of the project file: keep its dicts in step with the form."""
@@ -184,6 +196,7 @@ class TrainingDock(QDockWidget):
             return
         run_dir = new_run_dir(folder, p.name)
         self._launch({"project": project_to_dict(p), "run_dir": str(run_dir), "resume": False,
+                      "nproc": self.form.nproc(),
                       "project_path": str(self.session.path) if self.session.path else None})
         self.curves.set_history([])
 
@@ -201,7 +214,7 @@ class TrainingDock(QDockWidget):
         except (OSError, ValueError) as e:
             self._say(f"Cannot resume {run_dir.name}: its project file cannot be read ({e}).", error=True)
             return
-        self._launch({"project": doc, "run_dir": str(run_dir), "resume": True,
+        self._launch({"project": doc, "run_dir": str(run_dir), "resume": True, "nproc": self.form.nproc(),
                       "overrides": {"epochs": self.form.epochs.value()},
                       "project_path": str(self.session.path) if self.session.path else None})
 
@@ -273,7 +286,10 @@ class TrainingDock(QDockWidget):
             self.curves.set_history(msg.get("history", []))
             info = msg.get("info", {})
             notes = " ".join(info.get("notes", []))
-            self._say(f"Training on {info.get('device')} ({info.get('precision')}). {notes}".strip())
+            data = (info.get("data_path") or {}).get("why", "")
+            where = (f"in {info['world_size']} processes, each on {info.get('device')}"
+                     if info.get("world_size", 1) > 1 else f"on {info.get('device')}")
+            self._say(f"Training {where}, {info.get('precision')}. {data} {notes}".strip())
             if msg.get("run_dir"):
                 self.session.set_run(Path(msg["run_dir"]))  # the inspection panels follow it live
         elif t == "batch":

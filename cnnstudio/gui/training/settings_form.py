@@ -8,11 +8,13 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 
 from ...core.data import DATASETS, check_dataset_spec
 from ...core.data.medmnist import SUBSETS
+from ...core.train.launch import visible_gpus
 
 SIZED = ("shapes", "image_folder", "multi_shapes", "volumes", "medmnist")  # datasets with an "image_size"
 DEFAULT_SIZE = {"image_folder": 64, "volumes": 16, "medmnist": 28}
 from ...core.train.config import TrainConfig
 
+ALL_GPUS = "cuda-all"  # the device choice "all N GPUs": device cuda, one process per GPU
 AUG_FIELDS = (("rotation", "rotation °", 0, 180, 5), ("translation", "translation", 0, 0.5, 0.05),
               ("scale", "scale ±", 0, 0.9, 0.05), ("shear", "shear °", 0, 45, 5), ("stretch", "stretch ±", 0, 0.9, 0.05))
 
@@ -103,7 +105,12 @@ class SettingsForm(QWidget):
         self.weight_decay = RateSpinBox(0, 1, 0, 0.0001)
         self.schedule = _combo([("constant", "none"), ("step decay", "step"), ("cosine", "cosine"),
                                 ("one-cycle", "onecycle"), ("reduce on plateau", "plateau")], "none")
-        self.device = _combo([("auto (GPU if any)", "auto"), ("CPU", "cpu"), ("CUDA GPU", "cuda"), ("Apple MPS", "mps")], "auto")
+        gpus = visible_gpus()
+        self.device = _combo([("auto (GPU if any)", "auto"), ("CPU", "cpu"), ("CUDA GPU", "cuda"), ("Apple MPS", "mps")]
+                             + ([(f"all {gpus} GPUs", ALL_GPUS)] if gpus > 1 else []), "auto")
+        self.processes = _spin(1, 256, 1)
+        self.processes.setToolTip("Data-parallel training: this many processes, each on its share of every batch "
+                                  "(batch size is the global batch). On the CPU each process uses its own cores.")
         self.precision = _combo([("auto (mixed on GPU)", "auto"), ("fp32", "fp32"), ("bf16 mixed", "bf16"),
                                  ("fp16 mixed", "fp16")], "auto")
         self.early = QCheckBox("early stopping (patience 5)")
@@ -147,6 +154,7 @@ class SettingsForm(QWidget):
         h.addRow("weight decay", self.weight_decay)
         h.addRow("schedule", self.schedule)
         h.addRow("device", self.device)
+        h.addRow("processes", self.processes)
         h.addRow("precision", self.precision)
         h.addRow(self.early)
 
@@ -165,6 +173,7 @@ class SettingsForm(QWidget):
                     self.length.valueChanged):
             sig.connect(lambda *_: self._loading or self.dataset_changed.emit())
         self.dataset.currentIndexChanged.connect(self._enable)
+        self.device.currentIndexChanged.connect(self._enable)
         self.optimizer.currentIndexChanged.connect(self._enable)
         self._enable()
 
@@ -190,6 +199,10 @@ class SettingsForm(QWidget):
         self._rows.setRowVisible(self.image_size, ds in SIZED)
         self._rows.setRowVisible(self.subset, ds == "medmnist")
         self._rows.setRowVisible(self.length, ds == "signals")
+        all_gpus = self.device.currentData() == ALL_GPUS
+        self.processes.setEnabled(not all_gpus)
+        if all_gpus:
+            self.processes.setValue(visible_gpus())
         opt = self.optimizer.currentData()
         self.momentum.setEnabled(opt in ("sgd", "rmsprop"))
         self.nesterov.setEnabled(opt == "sgd")
@@ -268,6 +281,10 @@ class SettingsForm(QWidget):
             ds.pop("augment", None)
         return ds
 
+    def nproc(self) -> int:
+        """How many data-parallel processes to launch (a choice of this machine, not saved in the project)."""
+        return self.processes.value()
+
     def training_dict(self, base: dict) -> dict:
         """The project's training section: the fields the user edited, the rest as they were
         (a value the form cannot show exactly must not be replaced by its rounded display)."""
@@ -275,7 +292,7 @@ class SettingsForm(QWidget):
         values = {"epochs": self.epochs.value(), "batch_size": self.batch_size.value(),
                   "optimizer": self.optimizer.currentData(), "lr": self.lr.value(),
                   "weight_decay": self.weight_decay.value(), "schedule": self.schedule.currentData(),
-                  "device": self.device.currentData(), "precision": self.precision.currentData()}
+                  "device": "cuda" if self.device.currentData() == ALL_GPUS else self.device.currentData(), "precision": self.precision.currentData()}
         if self.optimizer.currentData() in ("sgd", "rmsprop"):
             values["momentum"] = self.momentum.value()
         for name, v in values.items():
