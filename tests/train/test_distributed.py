@@ -95,3 +95,14 @@ def test_each_rank_takes_its_own_equal_share_of_every_batch(monkeypatch):
         monkeypatch.setenv("RANK", str(rank))
         ranges.extend(Dist().val_range(10))
     assert ranges == list(range(10))
+
+
+def test_a_refused_run_says_why_as_one_process_would(tmp_path, capsys):
+    from cnnstudio.core import save_project
+
+    from .conftest import small_project
+    path = tmp_path / "five.cnnproj"
+    save_project(small_project(classes=5), path)  # 5 outputs for 3 classes
+    assert main(["train", str(path), "--nproc", "2", "--out", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert "The head fc1 gives 5 outputs, but the dataset has 3 classes" in err and "rank" not in err

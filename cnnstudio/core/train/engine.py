@@ -108,7 +108,9 @@ class Trainer:
 
     # --- set-up ------------------------------------------------------------------------
     def _prepare(self) -> None:
-        s = setup.prepare(self.project, self.overrides, self.dataset, self.report)
+        from .distributed import Dist
+        self.dist = Dist()
+        s = setup.prepare(self.project, self.overrides, self.dataset, self.report, self.dist)
         self.__dict__.update(s)  # cfg, device, dist, precision, dataset, net, objective, task, info
         if not self.dist.lead:  # rank 0 alone reports and writes the run folder
             self.report, self.callbacks = (lambda msg: None), []

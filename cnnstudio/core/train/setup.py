@@ -86,7 +86,7 @@ def versions() -> dict:
     return v
 
 
-def prepare(project: Project, overrides: dict, dataset, report) -> dict:
+def prepare(project: Project, overrides: dict, dataset, report, dist=None) -> dict:
     try:
         cfg = parse_config(project.training, overrides)
     except ConfigError as e:
@@ -97,7 +97,7 @@ def prepare(project: Project, overrides: dict, dataset, report) -> dict:
         raise TrainError(f"The network has {len(analysis.errors)} error(s) to fix before training: {lines}",
                          kind="network")
     from .distributed import Dist
-    dist = Dist()
+    dist = dist or Dist()  # the trainer's, so it can tidy up even when a check below refuses
     device = pick_device(dist.device_name(cfg.device))
     if device.type == "cpu":  # about one thread per physical core, shared by this machine's processes
         torch.set_num_threads(cfg.cpu_threads or max(1, (os.cpu_count() or 2) // 2 // dist.local_world))
