@@ -212,6 +212,9 @@ def _launch(args, run_dir: Path, resume: bool, overrides: dict) -> int:
     print(f"Starting {args.nproc} training processes with torchrun…", file=sys.stderr, flush=True)
     try:
         result = launch.run(_progress_printer(args), flags)
+    except OSError as e:
+        print(f"cnnstudio train: could not start the training processes ({e.strerror or e}).", file=sys.stderr)
+        return 3
     finally:
         signal.signal(signal.SIGINT, previous)
     return _finish(args, result, run_dir)

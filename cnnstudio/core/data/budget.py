@@ -75,8 +75,8 @@ def choose(spec: dict, free_bytes: int | None = None, where: str = "memory", cou
     if count is None:
         try:
             count = len(list_folder(spec["path"])[1])
-        except (OSError, KeyError):
-            count = 0
+        except (OSError, KeyError):  # no folder yet: nothing to say (loading it will say what is wrong)
+            return {"path": "memory", "why": "", "bytes": None, "budget": budget}
     h, w = _size(spec)
     need = count * (1 if spec.get("channels") == 1 else 3) * h * w * 4  # float32 tensors, as trained
     size = f"{count:,} images at {h}×{w} ≈ {human_bytes(need)}"

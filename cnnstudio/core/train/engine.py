@@ -3,9 +3,10 @@
 The dataset lives on the training device and batches are random slices of it: no DataLoader,
 no per-sample Python — unless it is too big for memory, then it streams (data/stream.py) in
 the same order. Launched by torchrun, every rank runs this same loop on its shard of each
-global batch, with DistributedDataParallel (distributed.py); rank 0 alone writes the run. Progress goes to `report(dict)` (small plain dicts, at most `report_hz`
-a second); `control` is polled between batches for stop and pause. Callbacks are objects
-with any of: on_fit_start, on_epoch_start, on_batch_end, on_epoch_end, on_fit_end (ctx).
+global batch, with DistributedDataParallel (distributed.py); rank 0 alone writes the run.
+Progress goes to `report(dict)` (small plain dicts, at most `report_hz` a second); `control` is
+polled between batches for stop and pause. Callbacks are objects with any of: on_fit_start,
+on_epoch_start, on_batch_end, on_epoch_end, on_fit_end (ctx).
 """
 from __future__ import annotations
 
