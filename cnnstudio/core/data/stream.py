@@ -2,10 +2,10 @@
 
 The result is an ordinary `Dataset` whose splits are `StreamSplit`s: they hold file indices, not
 images, and give the engine the same batches in the same order as the in-memory path (the same
-split, the same decode and resize, normalised on the device). Images are decoded in
-`torch.utils.data.DataLoader` worker processes, with pinned memory and prefetching on CUDA, and
-travel as uint8 (a quarter of float32); normalising and augmentation happen on whole batches on
-the device. A file that cannot be read is skipped and recorded in `skipped` (path → reason); a
+split, decode, resize and normalisation). Images are decoded in `torch.utils.data.DataLoader`
+worker processes, with pinned memory and prefetching on CUDA; to a GPU they travel as uint8 (a
+quarter of float32) and are normalised there on whole batches, while for the CPU the workers
+normalise them too. Augmentation stays on whole batches on the device. A file that cannot be read is skipped and recorded in `skipped` (path → reason); a
 batch simply has one image fewer.
 """
 from __future__ import annotations
@@ -50,17 +50,34 @@ class FolderImages(torch.utils.data.Dataset):
             return None, f"{e.__class__.__name__}: {str(e)[:120]}", i
 
 
-class Collate:
-    """Stack the readable images of a batch; list the unreadable ones."""
+class Normalise:
+    """uint8 batch → float 0..1, resized, normalised: as the in-memory path stores its images."""
 
-    def __init__(self, shape):
-        self.shape = tuple(shape)
+    def __init__(self, mean, std, resize):
+        self.mean, self.std, self.size = mean, std, _as_size(resize)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.float().div_(255)
+        if self.size and tuple(x.shape[-2:]) != self.size and x.shape[0]:
+            x = F.interpolate(x, size=self.size, mode="bilinear", antialias=True, align_corners=False)
+        if self.mean is not None:
+            view = (1, x.shape[1], 1, 1)
+            x = (x - torch.tensor(self.mean, device=x.device).view(view)) / torch.tensor(self.std, device=x.device).view(view)
+        return x
+
+
+class Collate:
+    """Stack the readable images of a batch; list the unreadable ones. With `normalise` (training
+    on the CPU) the worker also normalises, leaving the training process only the training."""
+
+    def __init__(self, shape, normalise=None):
+        self.shape, self.normalise = tuple(shape), normalise
 
     def __call__(self, items):
         good = [it for it in items if it[0] is not None]
         x = torch.stack([it[0] for it in good]) if good else torch.empty((0, *self.shape), dtype=torch.uint8)
         y = torch.tensor([it[1] for it in good], dtype=torch.long)
-        return x, y, [(it[2], it[1]) for it in items if it[0] is None]
+        return (self.normalise(x) if self.normalise else x), y, [(it[2], it[1]) for it in items if it[0] is None]
 
 
 class StreamSplit:
@@ -96,8 +113,10 @@ class StreamSplit:
 
     def _load(self, plan: list[list[int]]):
         cuda = self.device.type == "cuda"
+        on_cpu = self.device.type == "cpu" and self.workers  # else uint8 travels, normalised on the device
+        collate = Collate(self._shape(), Normalise(self.mean, self.std, self.spec.get("resize")) if on_cpu else None)
         loader = torch.utils.data.DataLoader(
-            self.images_on_disk, batch_sampler=plan, num_workers=self.workers, collate_fn=Collate(self._shape()),
+            self.images_on_disk, batch_sampler=plan, num_workers=self.workers, collate_fn=collate,
             pin_memory=cuda, prefetch_factor=4 if self.workers else None)
         for x, y, bad in loader:
             self._note(bad)
@@ -108,15 +127,10 @@ class StreamSplit:
         return (1 if self.images_on_disk.mode == "L" else 3, h, w)
 
     def _ready(self, x: torch.Tensor) -> torch.Tensor:
-        """uint8 batch → normalised float on the device, as the in-memory path stores it."""
-        x = x.to(self.device, non_blocking=self.device.type == "cuda").float().div_(255)
-        size = _as_size(self.spec.get("resize"))
-        if size and tuple(x.shape[-2:]) != size and x.shape[0]:
-            x = F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
-        if self.mean is not None:
-            c = x.shape[1]
-            x = (x - torch.tensor(self.mean, device=x.device).view(1, c, 1, 1)) / \
-                torch.tensor(self.std, device=x.device).view(1, c, 1, 1)
+        """A batch from the loader → normalised float on the device."""
+        x = x.to(self.device, non_blocking=self.device.type == "cuda")
+        if x.dtype == torch.uint8:
+            x = Normalise(self.mean, self.std, self.spec.get("resize"))(x)
         if self.memory_format is not None:
             x = x.contiguous(memory_format=self.memory_format)
         return x
