@@ -38,6 +38,11 @@ def add_parser(sub) -> None:
     p.add_argument("--resume", metavar="RUN", help="continue this run folder from its last checkpoint")
     p.add_argument("--nproc", type=int, metavar="N", help="train data-parallel in N processes on this machine "
                    "through torchrun: one per GPU (NCCL), or N CPU processes (gloo); --batch-size is the global batch")
+    p.add_argument("--backbone-lr-factor", type=float, metavar="F",
+                   help="transfer learning: every block but the head trains at lr × F (e.g. 0.1)")
+    p.add_argument("--unfreeze", action="store_true", help="train the frozen blocks too (fine-tuning)")
+    p.add_argument("--init-from", metavar="RUN", help="start from the weights of this run folder's best "
+                   "checkpoint (e.g. the run that trained the head), not the project's")
     p.add_argument("--check-overfit", action="store_true", help="first check the network can overfit one batch")
     p.add_argument("--json", action="store_true", help="print one JSON object per epoch (and a final one)")
     p.set_defaults(run=run)
@@ -145,12 +150,28 @@ def run(args) -> int:
         project.dataset = {**project.dataset, "id": args.dataset} if args.dataset == project.dataset.get("id") \
             else {"id": args.dataset}
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "optimizer": args.optimizer,
-                 "schedule": args.schedule, "device": args.device, "precision": args.precision, "seed": args.seed}
+                 "schedule": args.schedule, "device": args.device, "precision": args.precision, "seed": args.seed,
+                 "backbone_lr_factor": args.backbone_lr_factor}
+    if args.unfreeze:
+        for node in project.graph.nodes.values():
+            node.frozen = False
+    init_from = None
+    if args.init_from:
+        from ..core.train.runs import load_run
+        try:
+            init_from = load_run(args.init_from).checkpoint("best")
+        except Exception:  # noqa: BLE001 - any unreadable folder is one message
+            init_from = None
+        if init_from is None or not init_from.is_file():
+            print(f"cnnstudio train: --init-from {args.init_from}: no checkpoint there (is it a run folder "
+                  "that finished an epoch?).", file=sys.stderr)
+            return 2
     from ..core.train.engine import Control, Trainer
 
     if args.check_overfit:  # the same check as the window's button
         from ..core.train.worker import overfit_check
-        check = overfit_check(project, {k: v for k, v in overrides.items() if k != "epochs"}, _progress_printer(args))
+        check = overfit_check(project, {k: v for k, v in overrides.items() if k != "epochs"}, _progress_printer(args),
+                              args.file)
         print(("" if check["status"] == "checked" else "cnnstudio train: ") + check["message"], file=sys.stderr)
         if check["status"] != "checked":
             return EXIT_FOR_KIND.get(check.get("kind"), 3)
@@ -176,7 +197,7 @@ def run(args) -> int:
             report, control = message_writer(launch_dir()), LaunchControl(launch_dir(), control)
     try:
         trainer = Trainer(project, run_dir, overrides=overrides, resume=resume, report=report,
-                          control=control, project_path=args.file)
+                          control=control, project_path=args.file, init_from=init_from)
         result = trainer.run()
     except KeyboardInterrupt:
         print("cnnstudio train: interrupted. Finished epochs are kept in the run folder.", file=sys.stderr)

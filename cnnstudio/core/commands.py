@@ -120,6 +120,23 @@ class SetParams(Command):
         g._set_params(self.node_id, _deep(self.old))
 
 
+class SetFrozen(Command):
+    """Freeze or unfreeze blocks for transfer learning (one undo step for all of them)."""
+
+    def __init__(self, g: Graph, node_ids, frozen: bool):
+        self.frozen = bool(frozen)
+        self.before = {n: g.nodes[n].frozen for n in node_ids}
+        self.label = ("Freeze" if frozen else "Unfreeze") + f" {len(self.before)} block(s)"
+
+    def do(self, g):
+        for n in self.before:
+            g._set_frozen(n, self.frozen)
+
+    def undo(self, g):
+        for n, was in self.before.items():
+            g._set_frozen(n, was)
+
+
 class MoveNodes(Command):
     def __init__(self, g: Graph, positions: dict):
         self.new = dict(positions)

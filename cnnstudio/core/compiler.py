@@ -27,6 +27,14 @@ class CompiledNet(nn.Module):
         self._output = node_names[output]
         self.node_names = node_names  # node id → submodule name
         self.activations = nn.ModuleDict()
+        self.frozen: set[str] = set()  # submodule names of frozen blocks: kept in eval mode
+
+    def train(self, mode: bool = True):
+        """Frozen blocks stay in eval mode (BatchNorm keeps its running statistics)."""
+        super().train(mode)
+        for name in self.frozen:
+            self._modules[name].eval()
+        return self
 
     def forward(self, x, return_all: bool = False):
         """The model's output; with return_all, {node id: output} for every node."""
@@ -87,4 +95,9 @@ def compile_graph(graph: Graph, analysis: Analysis | None = None) -> CompiledNet
         act = node.params.get("activation", "none") if spec.activation_param else "none"
         if act != "none":
             net.activations[names[nid]] = build_activation(act)
+        if node.frozen:
+            net.frozen.add(names[nid])
+            for p in net._modules[names[nid]].parameters():
+                p.requires_grad_(False)
+    net.train(net.training)
     return net

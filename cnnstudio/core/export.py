@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 
 from . import modules as modules_source
+from .blocks.activations import ACTIVATIONS
 from .blocks.spec import ntuple
 from .compiler import check_compilable, module_name
 from .graph import Graph
@@ -64,19 +65,42 @@ def _constructor(type_: str, p: dict, in_shape) -> str | None:
         return "nn.Softmax(dim=1)"
     if type_ in ("ReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Flatten", "ReLU6", "Hardswish", "Hardsigmoid"):
         return f"nn.{type_}()"
+    if type_ == "ConvBNAct":
+        conv = (f"nn.Conv2d({c}, {p['out_channels']}, kernel_size={_size(p['kernel_size'])}, "
+                f"stride={_size(p['stride'])}, padding={_size(p['padding'])}, dilation={_size(p['dilation'])}, "
+                f"groups={p['groups']}, bias={p['bias']})")
+        bn = f"nn.BatchNorm2d({p['out_channels']}, eps={p['eps']!r}, momentum={p['momentum']!r})"
+        act = "" if p["activation"] == "none" else f", nn.{ACTIVATIONS[p['activation']][0]}()"
+        return f"nn.Sequential({conv}, {bn}{act})"
+    if type_ == "GroupNorm":
+        return f"nn.GroupNorm({p['num_groups']}, {c}, eps={p['eps']!r}, affine={p['affine']})"
+    if type_ == "ChannelShuffle":
+        return f"nn.ChannelShuffle({p['groups']})"
     if type_ == "ResidualBlock":
         if p["kind"] == "basic":
             return f"BasicBlock({c}, {p['out_channels']}, stride={p['stride']})"
         return (f"Bottleneck({c}, {p['out_channels']}, stride={p['stride']}, groups={p['groups']}, "
                 f"width={p['width']})")
-    if type_ == "InceptionBlock":
+    if type_ == "InceptionBlock" and p.get("kind") == "paper":
         keys = ("ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj")
         return f"Inception({c}, " + ", ".join(str(p[k]) for k in keys) + ")"
     return None  # Input, Add, Concat
 
 
+class ExportError(ValueError):
+    """A network this exporter cannot write as code; the message says what to use instead."""
+
+
+INLINE = ("Input", "Add", "Concat", "Mul", "Identity")
+
+
 def to_pytorch_source(graph: Graph, class_name: str = "Net", title: str = "") -> str:
     a = check_compilable(graph)
+    missing = sorted({n.type for n in graph.nodes.values()
+                      if n.type not in INLINE and _constructor(n.type, n.params, [1, 1, 1]) is None})
+    if missing:
+        raise ExportError(f"PyTorch code export does not cover {', '.join(missing)} yet: export this network "
+                          "as onnx, torchscript or exported-program instead (weights included).")
     taken: set = set()
     names = {nid: module_name(nid, taken) for nid in a.order}
     var = {nid: f"x_{names[nid]}" for nid in a.order}
@@ -96,6 +120,10 @@ def to_pytorch_source(graph: Graph, class_name: str = "Net", title: str = "") ->
             expr = "x"
         elif node.type == "Add":
             expr = " + ".join(ins)
+        elif node.type == "Mul":
+            expr = " * ".join(ins)
+        elif node.type == "Identity":
+            expr = ins[0]
         else:  # Concat
             expr = f"torch.cat([{', '.join(ins)}], dim=1)"
         act = node.params.get("activation", "none")

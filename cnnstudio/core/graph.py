@@ -22,6 +22,7 @@ class Node:
     type: str
     params: dict
     pos: tuple | None = None  # canvas position; saved in the project's layout
+    frozen: bool = False  # transfer learning: its parameters are not trained (BatchNorm stays in eval)
     memo: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -160,7 +161,7 @@ class Graph:
     def copy(self) -> "Graph":
         g = Graph()
         for n in self.nodes.values():
-            g.nodes[n.id] = Node(n.id, n.type, _deep(n.params), n.pos)
+            g.nodes[n.id] = Node(n.id, n.type, _deep(n.params), n.pos, n.frozen)
         g._edges = dict(self._edges)
         g._in = {k: list(v) for k, v in self._in.items()}
         g._out = {k: list(v) for k, v in self._out.items()}
@@ -211,6 +212,10 @@ class Graph:
 
     def _set_params(self, node_id: str, params: dict) -> None:
         self.nodes[node_id].params = params
+        self.emit("params_changed", node=node_id)
+
+    def _set_frozen(self, node_id: str, frozen: bool) -> None:
+        self.nodes[node_id].frozen = bool(frozen)
         self.emit("params_changed", node=node_id)
 
     def _move(self, node_id: str, pos) -> None:

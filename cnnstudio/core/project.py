@@ -20,7 +20,7 @@ FORMAT = "cnnstudio.project"
 VERSION = 1
 SUFFIX = ".cnnproj"
 MAX_COORD = 1e9  # canvas coordinates; beyond this a view cannot place or draw a block
-_KNOWN = ("format", "version", "name", "graph", "dataset", "training", "layout")
+_KNOWN = ("format", "version", "name", "graph", "dataset", "training", "layout", "weights")
 
 
 class ProjectError(ValueError):
@@ -34,6 +34,7 @@ class Project:
     dataset: dict = field(default_factory=dict)
     training: dict = field(default_factory=dict)
     layout: dict = field(default_factory=dict)  # besides node positions (kept on the nodes)
+    weights: str | None = None  # initial weights: a safetensors file beside the project
     extra: dict = field(default_factory=dict)  # unknown top-level keys, kept as they were
 
 
@@ -115,8 +116,12 @@ def parse_project(doc, source: str = "project") -> Project:
                  f"not {short_repr(pos)}.")
         if nid in graph.nodes:
             graph.nodes[nid].pos = tuple(pos)
+    weights = doc.get("weights")
+    if weights is not None and not (isinstance(weights, str) and weights.endswith(".safetensors")
+                                    and weights == weights.strip() and "/" not in weights and "\\" not in weights):
+        fail("weights", f"must be the name of a .safetensors file beside the project, not {weights!r}.")
     extra = {k: v for k, v in doc.items() if k not in _KNOWN}
-    return Project(name, graph, sections["dataset"], sections["training"], layout, extra)
+    return Project(name, graph, sections["dataset"], sections["training"], layout, weights, extra)
 
 
 def _parse_graph(doc: dict, fail) -> Graph:
@@ -158,10 +163,13 @@ def _parse_graph(doc: dict, fail) -> Graph:
             msg = type_error(p, full[p.name])
             if msg:
                 fail(f"{where}.params.{p.name}", msg + ".")
-        extra_keys = set(n) - {"id", "type", "params"}
+        extra_keys = set(n) - {"id", "type", "params", "frozen"}
         if extra_keys:
-            fail(where, f"unexpected key(s) {sorted(extra_keys)}; a block has id, type and params.")
-        g.nodes[nid] = Node(nid, type_, full)
+            fail(where, f"unexpected key(s) {sorted(extra_keys)}; a block has id, type, params and frozen.")
+        frozen = n.get("frozen", False)
+        if not isinstance(frozen, bool):
+            fail(f"{where}.frozen", f"must be true or false, not {frozen!r}.")
+        g.nodes[nid] = Node(nid, type_, full, frozen=frozen)
     seen = set()
     for i, e in enumerate(edges):
         where = f"graph.edges[{i}]"
@@ -186,10 +194,19 @@ def project_to_dict(p: Project) -> dict:
     if positions:
         layout["positions"] = positions
     doc = {"format": FORMAT, "version": VERSION, "name": p.name,
-           "graph": {"nodes": [{"id": n.id, "type": n.type, "params": n.params} for n in g.nodes.values()],
+           "graph": {"nodes": [_node_doc(n) for n in g.nodes.values()],
                      "edges": [list(e) for e in g.edges]},
            "dataset": p.dataset, "training": p.training, "layout": layout}
+    if p.weights:
+        doc["weights"] = p.weights
     doc.update(p.extra)
+    return doc
+
+
+def _node_doc(n: Node) -> dict:
+    doc = {"id": n.id, "type": n.type, "params": n.params}
+    if n.frozen:
+        doc["frozen"] = True
     return doc
 
 

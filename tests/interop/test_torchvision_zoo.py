@@ -87,4 +87,3 @@ def test_folded_blocks_keep_a_resnet50_readable():
     types = [n.type for n in imported.graph.nodes.values()]
     assert len(types) <= 24 and types.count("ResidualBlock") == 16
     assert types[:3] == ["Input", "ConvBNAct", "MaxPool2d"]
-    assert imported.weights is None  # --weights none: a fresh start

@@ -19,9 +19,9 @@ from .weights import load_into, map_weights, read_state_dict
 class Imported:
     name: str
     graph: Graph
-    weights: dict | None  # None: start from a fresh initialisation
+    weights: dict  # compiled-model names → the source's tensors
     source_params: int  # the source model's parameters that the graph holds
-    model: torch.nn.Module | None = None  # the source, for checking (None for ONNX)
+    reference: object = None  # the source as a function of a batch, for checking the import
     notes: list = field(default_factory=list)
 
 
@@ -63,10 +63,10 @@ def import_model(source: str, weights: str = "none", input_shape=None, progress:
         load_into(model, read_state_dict(weights), weights)
     elif weights == "pretrained" and not source.startswith("torchvision:"):
         raise InteropError("--weights pretrained is for torchvision models; give a weights FILE instead.")
-    return import_module(model.eval(), shape, name, keep_weights=weights != "none", notes=notes)
+    return import_module(model.eval(), shape, name, notes=notes)
 
 
-def import_module(model, shape, name: str, keep_weights: bool = True, notes=()) -> Imported:
+def import_module(model, shape, name: str, notes=()) -> Imported:
     from .fx_import import module_to_graph
     graph, sources, source_params = module_to_graph(model, shape, name)
     analysis = analyze(graph)
@@ -75,8 +75,15 @@ def import_module(model, shape, name: str, keep_weights: bool = True, notes=()) 
         raise InteropError(f"Cannot import {name} at input size {list(shape)}: {problems}. "
                            "Try a larger --input-shape.")
     modules = dict(model.named_modules())
-    weights = map_weights(graph, sources, modules) if keep_weights else None
-    return Imported(name, graph, weights, source_params, model, list(notes))
+    weights = map_weights(graph, sources, modules)
+    return Imported(name, graph, weights, source_params, _torch_reference(model), list(notes))
+
+
+def _torch_reference(model):
+    def run(x):
+        with torch.no_grad():
+            return model.eval()(x)
+    return run
 
 
 def _factory(spec: str):
@@ -110,4 +117,4 @@ def verify(imported: Imported, shape=None, batch: int = 2, seed: int = 0) -> flo
     net.eval()
     x = torch.randn(batch, *shape, generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():
-        return (imported.model.eval()(x) - net(x)).abs().max().item()
+        return (imported.reference(x) - net(x)).abs().max().item()

@@ -77,8 +77,15 @@ def save_weights(weights: dict, path) -> None:
     from safetensors.torch import save_file
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
+    seen, tensors = set(), {}
+    for k, v in weights.items():  # tensors an importer shares (equal constants in ONNX) are written apart
+        v = v.detach().to("cpu").contiguous()
+        if v.untyped_storage().data_ptr() in seen:
+            v = v.clone()
+        seen.add(v.untyped_storage().data_ptr())
+        tensors[k] = v
     try:
-        save_file({k: v.detach().to("cpu").contiguous() for k, v in weights.items()}, str(tmp))
+        save_file(tensors, str(tmp))
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -88,17 +95,24 @@ def project_weights_path(project_path, weights_name: str) -> Path:
     return Path(project_path).resolve().parent / weights_name
 
 
-def load_project_weights(net: torch.nn.Module, project_path, weights_name: str) -> None:
-    """Load the project's weights file into its compiled network (strict: every tensor)."""
+def load_matching(net: torch.nn.Module, project_path, weights_name: str) -> list[str]:
+    """Load the project's weights file into its compiled network, block by block: a block whose
+    tensors are all there with the same shapes takes them; any other (a new or resized block,
+    such as a replaced head) keeps its fresh initialisation. → those blocks' node ids."""
     path = project_weights_path(project_path, weights_name)
     if not path.is_file():
         raise InteropError(f"The project names the weights file {weights_name}, but {path} does not exist. "
                            "Put it beside the project, or remove \"weights\" from the project to start fresh.")
     sd = read_state_dict(path)
-    try:
-        net.load_state_dict(sd, strict=True)
-    except RuntimeError as e:
-        lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()][1:3]
-        raise InteropError(f"{path}: the weights do not fit this network any more (was it edited?): "
-                           + " ".join(lines)[:500] + " Remove \"weights\" from the project to start fresh, "
-                           "or undo the edit.") from None
+    ours = net.state_dict()
+    fresh, take = [], {}
+    for name, nid, _ in net._plan:
+        keys = [k for k in ours if k.startswith(name + ".")]
+        if all(k in sd and sd[k].shape == ours[k].shape for k in keys):
+            take.update((k, sd[k]) for k in keys)
+        else:
+            fresh.append(nid)
+    if not take and ours:
+        raise InteropError(f"{path}: none of its weights fit this network (is it the right file?).")
+    net.load_state_dict(take, strict=False)
+    return fresh

@@ -24,6 +24,7 @@ class TrainConfig:
     batch_size: int = 64
     optimizer: str = "adam"
     lr: float = 0.001
+    backbone_lr_factor: float = 1.0  # transfer learning: every block but the head trains at lr × this
     momentum: float = 0.9  # SGD and RMSprop
     nesterov: bool = False  # SGD
     weight_decay: float = 0.0
@@ -70,6 +71,7 @@ def parse_config(training: dict | None, overrides: dict | None = None) -> TrainC
     cfg.epochs = _num("epochs", cfg.epochs, 1, 100000, True)
     cfg.batch_size = _num("batch_size", cfg.batch_size, 1, 1 << 20, True)
     cfg.lr = _num("lr", cfg.lr, 1e-12, 100)
+    cfg.backbone_lr_factor = _num("backbone_lr_factor", cfg.backbone_lr_factor, 0, 100)
     cfg.momentum = _num("momentum", cfg.momentum, 0, 0.9999)
     cfg.weight_decay = _num("weight_decay", cfg.weight_decay, 0, 10)
     cfg.step_size = _num("step_size", cfg.step_size, 1, 100000, True)

@@ -68,7 +68,7 @@ def default_callbacks() -> list:
 class Trainer:
     def __init__(self, project: Project, run_dir, *, overrides: dict | None = None, resume: bool = False,
                  callbacks=None, report=None, control: Control | None = None, dataset=None,
-                 project_path=None):
+                 project_path=None, init_from=None):
         self.project, self.run_dir = project, Path(run_dir)
         self.overrides, self.resume = overrides or {}, resume
         self.callbacks = default_callbacks() if callbacks is None else list(callbacks)
@@ -79,6 +79,7 @@ class Trainer:
         self.control = control or Control()
         self.dataset = dataset
         self.project_path = project_path
+        self.init_from = init_from  # a weights file to start from instead of the project's
         self.info: dict = {}
 
     # --- public ------------------------------------------------------------------------
@@ -111,7 +112,8 @@ class Trainer:
     def _prepare(self) -> None:
         from .distributed import Dist
         self.dist = Dist()
-        s = setup.prepare(self.project, self.overrides, self.dataset, self.report, self.dist)
+        s = setup.prepare(self.project, self.overrides, self.dataset, self.report, self.dist, self.project_path,
+                          self.init_from)
         self.__dict__.update(s)  # cfg, device, dist, precision, dataset, net, objective, task, info
         if not self.dist.lead:  # rank 0 alone reports and writes the run folder
             self.report, self.callbacks = (lambda msg: None), []
@@ -125,7 +127,7 @@ class Trainer:
         except OSError as e:
             raise DiskError(e.errno, f"Cannot create the run folder {self.run_dir} ({e.strerror or e}). "
                             "Choose a folder you can write to.") from None
-        self.optimizer = setup.make_optimizer(self.cfg, self.net.parameters())
+        self.optimizer = setup.make_optimizer(self.cfg, setup.param_groups(self.net, self.head, self.cfg))
         n = len(self.dataset.train)
         self.steps_per_epoch = max(1, n // self.cfg.batch_size) if n >= self.cfg.batch_size else 1
         world = self.dist.world

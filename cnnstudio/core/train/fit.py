@@ -12,6 +12,10 @@ from ..graph import Graph
 from .head import find_head, head_problem, input_problem
 
 
+def task_classifies(spec: dict) -> bool:
+    return spec.get("task", "classify") == "classify"
+
+
 def fit_problems(graph: Graph, analysis: Analysis, spec: dict) -> list[Problem]:
     if not spec or not spec.get("id"):
         return []  # no dataset chosen yet: nothing to fit
@@ -29,6 +33,8 @@ def fit_problems(graph: Graph, analysis: Analysis, spec: dict) -> list[Problem]:
         if message:
             node = fix["node"] if fix else analysis.output
             label = f"Set {node} " + ", ".join(f"{k} = {v}" for k, v in fix["params"].items()) if fix else ""
+            if fix and "out_features" in fix["params"] and task_classifies(spec):
+                label = f"Replace the head {node}: a new Linear with {fix['params']['out_features']} outputs"
             return [Problem("warning", message, node=node,
                             fix=Fix(label, "set_params", {"params": fix["params"]}) if fix else None,
                             code="dataset_head")]

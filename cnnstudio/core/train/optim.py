@@ -15,7 +15,14 @@ from .config import TrainConfig
 
 
 def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
-    params = [p for p in params if p.requires_grad]
+    """`params`: tensors, or groups {"params": [...], "lr_scale": f} (the backbone's learning rate
+    is the head's × backbone_lr_factor). Frozen parameters (requires_grad off) are left out."""
+    params = list(params)
+    if params and isinstance(params[0], dict):
+        params = [dict(g, params=[p for p in g["params"] if p.requires_grad]) for g in params]
+        params = [g for g in params if g["params"]]
+    else:
+        params = [p for p in params if p.requires_grad]
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
                                weight_decay=cfg.weight_decay)
@@ -74,4 +81,4 @@ class Schedule:
 
 def set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
     for g in opt.param_groups:
-        g["lr"] = lr
+        g["lr"] = lr * g.get("lr_scale", 1.0)

@@ -86,7 +86,8 @@ def versions() -> dict:
     return v
 
 
-def prepare(project: Project, overrides: dict, dataset, report, dist=None) -> dict:
+def prepare(project: Project, overrides: dict, dataset, report, dist=None, project_path=None,
+            init_from=None) -> dict:
     try:
         cfg = parse_config(project.training, overrides)
     except ConfigError as e:
@@ -127,6 +128,9 @@ def prepare(project: Project, overrides: dict, dataset, report, dist=None) -> di
     dataset.task = task
     torch.manual_seed(cfg.seed)  # the initial weights come from the recorded seed
     net = compile_graph(project.graph, analysis)
+    notes = [note] if note else []
+    if init_from or project.weights:
+        notes.append(start_weights(net, project, project_path, report, init_from))
     fused = strip_final_activation(net, head, task)
     channels_last = device.type == "cuda" and cfg.channels_last
     net = net.to(device)
@@ -172,6 +176,40 @@ def data_parallel_note(cfg, dist, device) -> str:
     return (f"Data-parallel on {dist.world} processes ({dist.backend}): batch size {cfg.batch_size} is the global "
             f"batch, {each} images per process per step; the learning rate {cfg.lr:g} is used as set (to train "
             f"with a {dist.world}× larger global batch, the linear rule suggests a {dist.world}× larger rate).{sync}")
+def start_weights(net, project: Project, project_path, report, init_from=None) -> str:
+    """Load the project's weights file (or `init_from`, a run's checkpoint); blocks whose shape
+    changed since (a replaced head) start fresh. → a note for run.json."""
+    from ..interop import InteropError
+    from ..interop.weights import load_matching
+    if init_from:
+        project_path, name = Path(init_from).resolve(), Path(init_from).name
+        try:
+            fresh = load_matching(net, project_path, name)
+        except InteropError as e:
+            raise TrainError(str(e), kind="config") from None
+        return f"started from {init_from}" + (f"; fresh weights for {', '.join(fresh[:6])}" if fresh else "")
+    if project_path is None:
+        raise TrainError(f"The project names the weights file {project.weights}, but it was never saved, so "
+                         "there is no folder to find it in: save the project beside the file.", kind="config")
+    try:
+        fresh = load_matching(net, project_path, project.weights)
+    except InteropError as e:
+        raise TrainError(str(e), kind="config") from None
+    text = f"started from the weights in {project.weights}"
+    if fresh:
+        text += f"; fresh weights for {', '.join(fresh[:6])}{' …' if len(fresh) > 6 else ''} (shape changed)"
+    report({"type": "status", "text": text[0].upper() + text[1:] + "."})
+    return text
+
+
+def param_groups(net, head, cfg: TrainConfig) -> list[dict]:
+    """The head's parameters at lr, the rest (the backbone) at lr × backbone_lr_factor."""
+    head_name = net.node_names.get(head.layer) if head is not None else None
+    head_params = list(getattr(net, head_name).parameters()) if head_name else []
+    ids = {id(p) for p in head_params}
+    backbone = [p for p in net.parameters() if id(p) not in ids]
+    return [{"params": head_params, "lr_scale": 1.0},
+            {"params": backbone, "lr_scale": cfg.backbone_lr_factor}]
 
 
 def check_input(graph, dataset) -> None:

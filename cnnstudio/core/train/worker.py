@@ -40,7 +40,7 @@ def worker_main(job: dict, q, stop, pause) -> None:
 
         project = parse_project(job["project"], source=job.get("project_path") or "project")
         if job.get("check") == "overfit":
-            send(overfit_check(project, job.get("overrides"), send))
+            send(overfit_check(project, job.get("overrides"), send, job.get("project_path")))
             return
         trainer = Trainer(project, job["run_dir"], overrides=job.get("overrides"), resume=job.get("resume", False),
                           report=send, control=Control(stop, pause), project_path=job.get("project_path"))
@@ -65,7 +65,10 @@ def launch_job(job: dict, send, stop, pause) -> dict:
 
     from .launch import Launch, LaunchFlags
 
-    fd, project_file = tempfile.mkstemp(suffix=".cnnproj", prefix="cnnstudio-job-")
+    # beside the project when it names a weights file, so the ranks find that file
+    beside = job.get("project_path") if job["project"].get("weights") else None
+    fd, project_file = tempfile.mkstemp(suffix=".cnnproj", prefix=".cnnstudio-job-",
+                                        dir=os.path.dirname(os.path.abspath(beside)) if beside else None)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(job["project"], f)
@@ -85,7 +88,7 @@ def launch_job(job: dict, send, stop, pause) -> dict:
         os.unlink(project_file)
 
 
-def overfit_check(project, overrides, send) -> dict:
+def overfit_check(project, overrides, send, project_path=None) -> dict:
     """The pre-flight "can it overfit one batch?" as a worker job: no run folder is made."""
     from . import setup
     from .engine import Trainer
@@ -93,7 +96,7 @@ def overfit_check(project, overrides, send) -> dict:
 
     trainer = Trainer(project, ".", overrides=overrides, callbacks=[])
     try:
-        trainer.__dict__.update(setup.prepare(project, trainer.overrides, None, send))
+        trainer.__dict__.update(setup.prepare(project, trainer.overrides, None, send, project_path=project_path))
         setup.preflight(trainer)
         r = setup.overfit_one_batch(trainer)
     except TrainError as e:

@@ -1,0 +1,115 @@
+"""`cnnstudio import SOURCE -o OUT.cnnproj`: a torchvision model, an ONNX file or your own
+nn.Module factory becomes an editable, trainable project (and its weights, beside it)."""
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("import", help="import a torchvision, ONNX or PyTorch model as a project",
+                       description="Import a network as a CNN Studio project. SOURCE is torchvision:NAME "
+                       "(e.g. torchvision:resnet18), a .onnx file, or package.module:factory (a function "
+                       "returning your nn.Module, traced with torch.fx). Weights go to OUT.safetensors beside "
+                       "the project. Exit 0 imported, 2 bad input or a model that cannot be mapped.")
+    p.add_argument("source", nargs="?", help="torchvision:NAME, FILE.onnx or package.module:factory")
+    p.add_argument("-o", "--output", metavar="OUT.cnnproj", help="the project to write")
+    p.add_argument("--weights", default="none", metavar="none|pretrained|FILE",
+                   help="none: a fresh start (default); pretrained: torchvision's published weights "
+                   "(downloaded once, cached); FILE: a safetensors or torch state dict of the source model")
+    p.add_argument("--input-shape", metavar="C,H,W", help="the input size (default: the model's own)")
+    p.add_argument("--dataset", metavar="ID", help="fit the network to this dataset: its image size and "
+                   "channels, and a new head for its classes (transfer learning)")
+    p.add_argument("--freeze", action="store_true", help="with --dataset: freeze every block before the head")
+    p.add_argument("--list", action="store_true", help="list the torchvision models that import")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(run=run)
+
+
+def _fail(msg: str, code: int = 2) -> int:
+    print(f"cnnstudio import: {msg}", file=sys.stderr)
+    return code
+
+
+def run(args) -> int:
+    if args.list:
+        return _list(args)
+    if not args.source or not args.output:
+        return _fail("give a SOURCE and -o OUT.cnnproj (or --list).")
+    out = Path(args.output)
+    if out.suffix != ".cnnproj":
+        return _fail(f"{out}: the output must be a .cnnproj file.")
+    if args.freeze and not args.dataset:
+        return _fail("--freeze needs --dataset (the head to keep training is the dataset's).")
+    from ..core.interop import InteropError, import_model, parse_shape, verify
+
+    try:
+        shape = parse_shape(args.input_shape) if args.input_shape else None
+        imported = import_model(args.source, args.weights, shape, progress=sys.stderr.isatty())
+        diff = verify(imported)
+    except InteropError as e:
+        return _fail(str(e))
+    return _write(args, imported, diff, out)
+
+
+def _write(args, imported, diff, out: Path) -> int:
+    from ..core import Project, analyze, save_project
+    from ..core.interop import InteropError
+    from ..core.interop.weights import save_weights
+    from ..core.transfer import fit_to_dataset
+
+    graph = imported.graph
+    dataset, changes = {}, []
+    if args.dataset:
+        try:
+            dataset, changes = fit_to_dataset(graph, args.dataset, freeze=args.freeze)
+        except ValueError as e:
+            return _fail(str(e))
+    analysis = analyze(graph)
+    weights_name = None
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if args.weights != "none" or args.source.endswith(".onnx"):
+            weights_name = out.with_suffix(".safetensors").name
+            save_weights(imported.weights, out.with_suffix(".safetensors"))
+        save_project(Project(name=imported.name, graph=graph, dataset=dataset, weights=weights_name), out)
+    except (OSError, InteropError) as e:
+        return _fail(f"cannot write {out}: {getattr(e, 'strerror', None) or e}")
+    kinds = Counter(n.type for n in graph.nodes.values())
+    total = analysis.total("params") if analysis.ok else None
+    result = {"project": str(out), "weights": weights_name, "blocks": len(graph.nodes), "types": dict(kinds),
+              "params": total, "source_params": imported.source_params, "max_abs_difference": diff,
+              "notes": imported.notes, "changes": changes}
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    top = ", ".join(f"{n} {t}" for t, n in kinds.most_common(4))
+    print(f"imported {args.source}: {len(graph.nodes)} blocks ({top}, …)")
+    print(f"parameters {imported.source_params:,} in the source, {total:,} in the project"
+          if not args.dataset or not changes else f"parameters {imported.source_params:,} in the source")
+    if diff is not None:
+        print(f"outputs checked against the source on random inputs: max |difference| {diff:.2e}")
+    for line in imported.notes + changes:
+        print(f"note: {line}")
+    print(f"wrote {out}" + (f" and {weights_name}" if weights_name else " (no weights: training starts fresh)"))
+    return 0
+
+
+def _list(args) -> int:
+    from ..core.interop import zoo
+    rows = []
+    for name in zoo.model_names():
+        info = zoo.info(name)
+        rows.append({"name": name, "params": info["params"], "input_size": info["input_size"],
+                     "imagenet_top1": info["accuracy"]})
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    print(f"{'model':<22}{'parameters':>14}  input   ImageNet top-1")
+    for r in rows:
+        acc = f"{r['imagenet_top1']:.1f} %" if r["imagenet_top1"] else ""
+        print(f"{r['name']:<22}{r['params']:>14,}  {r['input_size']:>3}×{r['input_size']:<3} {acc}")
+    print("\nvit_*, swin_* and maxvit_t are vision transformers: they have no CNN Studio blocks.")
+    return 0

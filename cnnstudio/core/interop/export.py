@@ -1,0 +1,132 @@
+"""A project's network out: PyTorch code + safetensors, ONNX (checked with onnxruntime),
+TorchScript or a torch.export ExportedProgram, with the weights of a run, the project, or a
+fresh initialisation (said so)."""
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import torch
+
+from ..checks import analyze
+from ..compiler import CompileError, compile_graph
+from ..project import Project, dumps_project
+from .errors import InteropError
+
+FORMATS = ("pytorch", "onnx", "torchscript", "exported-program")
+SUFFIX = {"pytorch": ".py", "onnx": ".onnx", "torchscript": ".pt", "exported-program": ".pt2"}
+GRAPH_KEY = "cnnstudio.project"  # ONNX metadata: the project, so our own files import back as designed
+
+
+def model_with_weights(project: Project, project_path=None, run=None, checkpoint: str = "best"):
+    """(the compiled network in eval mode, where its weights came from, in words)."""
+    analysis = analyze(project.graph)
+    if not analysis.ok:
+        raise CompileError(analysis.errors)
+    torch.manual_seed(0)
+    net = compile_graph(project.graph, analysis)
+    if run is not None:
+        from ..train.runs import load_run, load_weights
+        try:
+            path = load_run(run).checkpoint(checkpoint)
+        except Exception as e:  # noqa: BLE001 - a missing or damaged run folder is one message
+            raise InteropError(f"--run {run}: not a readable run folder ({e}).") from None
+        if not path.is_file():
+            raise InteropError(f"--run {run}: it has no {checkpoint} checkpoint yet (no epoch finished).")
+        try:
+            net.load_state_dict(load_weights(path), strict=True)
+        except RuntimeError:
+            raise InteropError(f"--run {run}: its checkpoint was trained with a different network; export "
+                               f"{Path(run) / 'project.cnnproj'} instead.") from None
+        source = f"the {checkpoint} checkpoint of {run}"
+    elif project.weights and project_path is not None:
+        from .weights import load_matching
+        fresh = load_matching(net, project_path, project.weights)
+        source = f"the project's weights ({project.weights})" + (
+            f"; fresh initialisation for {', '.join(fresh)}" if fresh else "")
+    else:
+        source = "a fresh initialisation (no run given and the project has no weights)"
+    return net.eval(), source
+
+
+def input_shape(project: Project) -> list:
+    return list(next(n for n in project.graph.nodes.values() if n.type == "Input").params["shape"])
+
+
+def export(project: Project, fmt: str, out, project_path=None, run=None, checkpoint="best",
+           class_name: str = "Net") -> dict:
+    """Write `out` (and companions); → {"files", "weights_from", "check"...}."""
+    out = Path(out)
+    net, source = model_with_weights(project, project_path, run, checkpoint)
+    shape = input_shape(project)
+    x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(0))
+    result = {"format": fmt, "files": [str(out)], "weights_from": source}
+    tmp = out.with_name(f".tmp-{out.name}")  # same suffix: torch.export insists on .pt2
+    try:
+        if fmt == "pytorch":
+            result["files"] += _pytorch(project, net, out, class_name)
+            return result
+        if fmt == "onnx":
+            result["max_abs_difference"] = _onnx(project, net, x, tmp)
+        elif fmt == "torchscript":
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                scripted = torch.jit.trace(net, x, check_trace=False)
+                torch.jit.save(scripted, str(tmp))
+                result["max_abs_difference"] = _diff(net(x), torch.jit.load(str(tmp))(x))
+        elif fmt == "exported-program":
+            batch = torch.export.Dim("batch", min=1)
+            with warnings.catch_warnings(), torch.no_grad():
+                warnings.simplefilter("ignore")
+                program = torch.export.export(net, (x,), dynamic_shapes={"x": {0: batch}})
+                torch.export.save(program, str(tmp))
+                result["max_abs_difference"] = _diff(net(x), torch.export.load(str(tmp)).module()(x))
+        else:
+            raise InteropError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}.")
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return result
+
+
+def _diff(a, b) -> float:
+    return (a.detach() - b.detach()).abs().max().item()
+
+
+def _pytorch(project: Project, net, out: Path, class_name: str) -> list[str]:
+    from ..export import to_pytorch_source
+    from ..files import atomic_write_text
+    from .weights import save_weights
+    weights = out.with_suffix(".safetensors")
+    save_weights(net.state_dict(), weights)
+    source = to_pytorch_source(project.graph, class_name, project.name)
+    atomic_write_text(out, source + (
+        "\n\n# Loading the weights (three lines):\n"
+        f"#   from safetensors.torch import load_file\n"
+        f"#   model = {class_name}()\n"
+        f"#   model.load_state_dict(load_file({weights.name!r})); model.eval()\n"))
+    return [str(weights)]
+
+
+def _onnx(project: Project, net, x, path: Path) -> float:
+    """ONNX with a dynamic batch axis, BatchNorm kept as it is (so the file imports back as
+    designed; runtimes fuse it themselves), checked with onnxruntime."""
+    import onnx
+    import onnxruntime as ort
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (x,), str(path), input_names=["input"], output_names=["output"],
+                          dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, opset_version=17,
+                          training=torch.onnx.TrainingMode.PRESERVE, dynamo=False)
+    model = onnx.load(str(path))
+    doc = json.loads(dumps_project(Project(project.name, project.graph)))
+    entry = model.metadata_props.add()
+    entry.key, entry.value = GRAPH_KEY, json.dumps(doc["graph"])
+    onnx.save(model, str(path))
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    x3 = torch.randn(3, *x.shape[1:], generator=torch.Generator().manual_seed(1))  # another batch size
+    got = session.run(None, {"input": x3.numpy()})[0]
+    with torch.no_grad():
+        want = net(x3)
+    return _diff(want, torch.from_numpy(got))
