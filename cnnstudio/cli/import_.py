@@ -55,28 +55,20 @@ def run(args) -> int:
 
 
 def _write(args, imported, diff, out: Path) -> int:
-    from ..core import Project, analyze, save_project
+    from ..core import analyze
     from ..core.interop import InteropError
-    from ..core.interop.weights import save_weights
-    from ..core.transfer import fit_to_dataset
+    from ..core.interop.importer import save_imported
 
     graph = imported.graph
-    dataset, changes = {}, []
-    if args.dataset:
-        try:
-            dataset, changes = fit_to_dataset(graph, args.dataset, freeze=args.freeze)
-        except ValueError as e:
-            return _fail(str(e))
-    analysis = analyze(graph)
-    weights_name = None
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if args.weights != "none" or args.source.endswith(".onnx"):
-            weights_name = out.with_suffix(".safetensors").name
-            save_weights(imported.weights, out.with_suffix(".safetensors"))
-        save_project(Project(name=imported.name, graph=graph, dataset=dataset, weights=weights_name), out)
+        saved = save_imported(imported, out, args.weights != "none" or args.source.endswith(".onnx"),
+                              args.dataset, args.freeze)
+    except ValueError as e:
+        return _fail(str(e))
     except (OSError, InteropError) as e:
         return _fail(f"cannot write {out}: {getattr(e, 'strerror', None) or e}")
+    weights_name, changes = saved["weights"], saved["changes"]
+    analysis = analyze(graph)
     kinds = Counter(n.type for n in graph.nodes.values())
     total = analysis.total("params") if analysis.ok else None
     result = {"project": str(out), "weights": weights_name, "blocks": len(graph.nodes), "types": dict(kinds),

@@ -112,6 +112,10 @@ class MainWindow(QMainWindow):
         self.act_open = self._action("&Open…", d.open_dialog, QKeySequence.Open)
         self.act_save = self._action("&Save", d.save, QKeySequence.Save)
         self.act_save_as = self._action("Save &as…", d.save_as, QKeySequence.SaveAs)
+        self.act_import = self._action("&Import model…", self.import_model, None,
+                                       "A torchvision model, an ONNX file or your own PyTorch module")
+        self.act_export = self._action("&Export…", self.export_model, None,
+                                       "ONNX, TorchScript, ExportedProgram or PyTorch code, with weights")
         self.act_quit = self._action("&Quit", self.close, QKeySequence.Quit)
         self.act_undo = self._action("&Undo", s.undo, QKeySequence.Undo)
         self.act_redo = self._action("&Redo", s.redo, list(dict.fromkeys(
@@ -137,6 +141,9 @@ class MainWindow(QMainWindow):
         m.addMenu(self.recent_menu)
         m.addSeparator()
         for a in (self.act_save, self.act_save_as):
+            m.addAction(a)
+        m.addSeparator()
+        for a in (self.act_import, self.act_export):
             m.addAction(a)
         m.addSeparator()
         m.addAction(self.act_quit)
@@ -193,6 +200,21 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"{n} blocks · " + (f"{errs} error(s)" if errs else "no errors"))
 
     # --- editing helpers ---------------------------------------------------------------------
+    def import_model(self):
+        """Open the import dialog; the imported project opens when it is written."""
+        from .interop.import_dialog import ImportDialog
+        folder = str(self.session.path.parent) if self.session.path else ""
+        self.import_dialog = ImportDialog(self, folder)
+        self.import_dialog.imported.connect(self.docs.open_path)
+        self.import_dialog.open()
+        return self.import_dialog
+
+    def export_model(self):
+        from .interop.export_dialog import ExportDialog
+        self.export_dialog = ExportDialog(self.session, self)
+        self.export_dialog.open()
+        return self.export_dialog
+
     def add_block_at_centre(self, type_: str) -> None:
         centre = self.canvas.mapToScene(self.canvas.viewport().rect().center())
         self.canvas.graph_scene.drop_block(type_, QPointF(centre))

@@ -118,3 +118,24 @@ def verify(imported: Imported, shape=None, batch: int = 2, seed: int = 0) -> flo
     x = torch.randn(batch, *shape, generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():
         return (imported.reference(x) - net(x)).abs().max().item()
+
+
+def save_imported(imported: Imported, out, with_weights: bool, dataset_id: str | None = None,
+                  freeze: bool = False) -> dict:
+    """Write the project (and OUT.safetensors when `with_weights`), fitted to a dataset if
+    given. → what was written, for the CLI and the window."""
+    from ..project import Project, save_project
+    from ..transfer import fit_to_dataset
+    from .weights import save_weights
+
+    out = Path(out)
+    dataset, changes = {}, []
+    if dataset_id:
+        dataset, changes = fit_to_dataset(imported.graph, dataset_id, freeze=freeze)
+    weights_name = None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if with_weights:
+        weights_name = out.with_suffix(".safetensors").name
+        save_weights(imported.weights, out.with_suffix(".safetensors"))
+    save_project(Project(name=imported.name, graph=imported.graph, dataset=dataset, weights=weights_name), out)
+    return {"project": str(out), "weights": weights_name, "changes": changes}

@@ -116,6 +116,7 @@ class NodeItem(QGraphicsItem):
         self.key = self.params_ref = None  # what the texts were made from (unchanged: skipped)
         self.state = None  # None, "error" or "warning"
         self.inner: list[str] = []
+        self.frozen = False  # transfer learning: drawn with a lock
         self.expanded = False
         self.height = BASE_HEIGHT
         self.setFlags(QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemIsMovable
@@ -133,6 +134,22 @@ class NodeItem(QGraphicsItem):
             self.expand_chip.set_text("▸ layers", "Show the layers inside this block")
             self.expand_chip.setPos(WIDTH - 8, BASE_HEIGHT - 22)
         self._place_ports()
+
+    def set_frozen(self, frozen: bool) -> None:
+        if frozen != self.frozen:
+            self.frozen = frozen
+            self.update()
+
+    def _paint_lock(self, painter, x: float, y: float, color) -> None:
+        """A small padlock: the block's parameters are frozen (not trained)."""
+        painter.setPen(QPen(color, 1.6))
+        painter.setBrush(Qt.NoBrush)
+        painter.drawArc(QRectF(x + 2, y, 7, 8), 0, 180 * 16)
+        painter.drawLine(QPointF(x + 2, y + 4), QPointF(x + 2, y + 6))
+        painter.drawLine(QPointF(x + 9, y + 4), QPointF(x + 9, y + 6))
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(color)
+        painter.drawRoundedRect(QRectF(x, y + 6, 11, 8), 1.5, 1.5)
 
     # --- content ----------------------------------------------------------------------
     def set_content(self, key: str, shape: str, count: str, state, tooltip: str, fix, inner: list[str]) -> bool:
@@ -223,9 +240,13 @@ class NodeItem(QGraphicsItem):
             painter.drawText(QRectF(10, 0, WIDTH - 12, self.height), Qt.AlignCenter, self.type)
             return
         key, shape, count = self.texts
+        title_x = 14
+        if self.frozen:
+            self._paint_lock(painter, 14, 8, c.muted)
+            title_x = 30
         painter.setFont(title_font)
         painter.setPen(c.text)
-        painter.drawText(QRectF(14, 6, WIDTH - 20, 18), Qt.AlignLeft | Qt.AlignVCenter, self.type)
+        painter.drawText(QRectF(title_x, 6, WIDTH - title_x - 6, 18), Qt.AlignLeft | Qt.AlignVCenter, self.type)
         painter.setFont(body_font)
         painter.setPen(c.muted)
         right = WIDTH - 10 - (self.fix_chip.boundingRect().width() + 4 if self.fix_chip.isVisible() else 0)

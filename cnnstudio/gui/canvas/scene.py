@@ -103,9 +103,10 @@ class GraphScene(QGraphicsScene):
         # (commands replace a node's params dict on every change, so identity tells "unchanged";
         # the item holds a reference, so the id cannot be reused)
         key = (info and info.in_shapes and tuple(info.in_shapes), info and info.out and (info.out.shape, info.out.params),
-               tuple((p.severity, p.message) for p in problems))
+               tuple((p.severity, p.message) for p in problems), node.frozen)
         if item.key == key and item.params_ref is node.params:
             return
+        item.set_frozen(node.frozen)
         item.key, item.params_ref = key, node.params
         errors = [p for p in problems if p.severity == "error"]
         state = "error" if errors else ("warning" if problems else None)
@@ -113,6 +114,8 @@ class GraphScene(QGraphicsScene):
         count = f"{fmt_count(info.out.params)} params" if info and info.out and info.out.params else ""
         spec = CATALOGUE[node.type]
         tip = [f"<b>{node.type}</b> {node.id}: {spec.help}"]
+        if node.frozen:
+            tip.append("🔒 Frozen: its parameters are not trained (BatchNorm keeps its statistics).")
         tip += [("✖ " if p.severity == "error" else "⚠ ") + p.message
                 + (f"<br><i>Quick fix: {p.fix.label}</i>" if p.fix else "") for p in problems]
         fix = next((p.fix for p in errors + problems if p.fix), None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QMimeData, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QGuiApplication, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QGraphicsView
+from PySide6.QtWidgets import QGraphicsView, QMenu
 
 from ...core.project import ProjectError
 from . import edits
@@ -97,6 +97,36 @@ class CanvasView(QGraphicsView):
         if self.zoom > 1.0:  # small networks: readable, not blown up
             self.set_zoom(1.0 / self.zoom)
             self.centerOn(rect.center())
+
+    # --- transfer learning: freezing blocks from their context menu ---------------------------
+    def node_menu(self, node_id: str) -> QMenu:
+        """The right-click menu of a block (its actions push undoable commands)."""
+        from ...core.commands import SetFrozen
+        from ...core.transfer import freeze_before
+        graph = self.session.graph
+        menu = QMenu(self)
+        frozen = graph.nodes[node_id].frozen
+        before = freeze_before(graph, node_id)
+        a = menu.addAction("Freeze everything before this block",
+                           lambda: self.session.push(freeze_before(self.session.graph, node_id)))
+        a.setEnabled(before is not None)
+        a.setStatusTip("Transfer learning: train only this block and what follows it")
+        menu.addAction("Unfreeze this block" if frozen else "Freeze this block",
+                       lambda: self.session.push(SetFrozen(self.session.graph, [node_id], not frozen)))
+        locked = [n for n, node in graph.nodes.items() if node.frozen]
+        if locked:
+            menu.addAction(f"Unfreeze all ({len(locked)} blocks)",
+                           lambda: self.session.push(SetFrozen(self.session.graph, locked, False)))
+        return menu
+
+    def contextMenuEvent(self, e):
+        item = self.itemAt(e.pos())
+        while item is not None and not isinstance(item, NodeItem):
+            item = item.parentItem()
+        if item is None:
+            super().contextMenuEvent(e)
+            return
+        self.node_menu(item.node_id).exec(e.globalPos())
 
     def mousePressEvent(self, e):
         if e.button() == Qt.MiddleButton:

@@ -1,0 +1,1 @@
+"""Import and export dialogs (File → Import model…, File → Export…)."""

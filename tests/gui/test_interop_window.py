@@ -1,0 +1,69 @@
+"""Models in and out from the window, as a person does it: File → Import model… (search the
+torchvision list, a local weights file, fit to a dataset with the backbone frozen), the locks on
+the canvas, "freeze everything before this block" from a block's menu, File → Export… to ONNX."""
+import json
+
+import torch
+import torchvision
+from PySide6.QtCore import Qt
+from safetensors.torch import load_file
+
+from cnnstudio.core import load_project
+
+from .conftest import click_item
+
+
+def test_import_freeze_and_export_from_the_window(qtbot, make_window, tmp_path):
+    win = make_window()
+    source = torchvision.models.resnet18()
+    torch.save(source.state_dict(), tmp_path / "resnet18.pth")
+
+    dialog = win.import_model()
+    qtbot.waitUntil(lambda: dialog.models.topLevelItemCount() > 60, timeout=60000)
+    assert "vit_b_16" not in dialog.visible_models()
+    qtbot.keyClicks(dialog.search, "resnet1")
+    assert dialog.visible_models() == ["resnet101", "resnet152", "resnet18", "wide_resnet101_2"]
+    item = dialog.models.findItems("resnet18", Qt.MatchExactly)[0]
+    assert item.text(1) == "11,689,512" and item.text(2) == "224×224"
+    dialog.models.setCurrentItem(item)  # as a click on the row does
+    dialog.weights.setCurrentIndex(2)  # from a file…
+    qtbot.keyClicks(dialog.weights_file, str(tmp_path / "resnet18.pth"))
+    dialog.dataset.setCurrentIndex(dialog.dataset.findData("shapes"))
+    dialog.freeze.setCurrentIndex(1)
+    out = tmp_path / "shapes_resnet18.cnnproj"
+    dialog.output.clear()
+    qtbot.keyClicks(dialog.output, str(out))
+    qtbot.mouseClick(dialog.import_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: win.session.path == out, timeout=60000)
+
+    scene = win.canvas.graph_scene
+    assert len(scene.nodes) == 14 and scene.nodes["layer4_1"].frozen and not scene.nodes["fc"].frozen
+    assert win.session.graph.nodes["fc"].params["out_features"] == 5  # the dataset's classes
+    assert torch.equal(load_file(str(tmp_path / "shapes_resnet18.safetensors"))["conv1.0.weight"],
+                       source.conv1.weight)
+    win.canvas.centerOn(scene.nodes["layer4_1"])
+    win.canvas.grab().save(str(tmp_path / "frozen.png"))
+
+    # a block's menu: unfreeze everything, then freeze everything before the head again
+    menu = win.canvas.node_menu("fc")
+    next(a for a in menu.actions() if a.text().startswith("Unfreeze all")).trigger()
+    assert not any(n.frozen for n in win.session.graph.nodes.values())
+    menu = win.canvas.node_menu("fc")
+    next(a for a in menu.actions() if a.text() == "Freeze everything before this block").trigger()
+    frozen = {n for n, node in win.session.graph.nodes.items() if node.frozen}
+    assert "conv1" in frozen and "layer4_1" in frozen and "fc" not in frozen
+    win.session.undo()
+    assert not any(n.frozen for n in win.session.graph.nodes.values())
+    win.session.redo()
+    win.docs.save()
+    assert json.loads(out.read_text())["graph"]["nodes"][1].get("frozen") is True
+    assert load_project(out).weights == "shapes_resnet18.safetensors"
+
+    dialog = win.export_model()
+    dialog.format.setCurrentIndex(0)  # ONNX
+    assert dialog.output.text().endswith("shapes_resnet18.onnx")
+    qtbot.mouseClick(dialog.export_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: "Wrote" in dialog.status.text() or "annot" in dialog.status.text(), timeout=60000)
+    assert "Checked: max |difference|" in dialog.status.text(), dialog.status.text()
+    assert (tmp_path / "shapes_resnet18.onnx").exists()
+    dialog.close()
