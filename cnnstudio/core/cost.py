@@ -8,11 +8,15 @@ BYTES = {"fp32": 4, "bf16": 2, "fp16": 2}
 OPTIMIZER_SLOTS = {"sgd": 0, "sgd_momentum": 1, "rmsprop": 1, "adam": 2, "adamw": 2}
 
 
-def totals(a: Analysis) -> dict:
-    """Parameters as PyTorch counts them (sum of p.numel(): every block's weights are
-    trained); BatchNorm running statistics are state, not parameters, and counted apart."""
+def totals(a: Analysis, graph=None) -> dict:
+    """Parameters as PyTorch counts them (sum of p.numel()); those of frozen blocks (given the
+    graph) are not trainable; BatchNorm running statistics are state, counted apart."""
     params = a.total("params")
-    return {"total_params": params, "trainable_params": params,
+    frozen = 0
+    if graph is not None:
+        frozen = sum(a.info[n].out.params for n, node in graph.nodes.items()
+                     if node.frozen and n in a.info and a.info[n].out)
+    return {"total_params": params, "trainable_params": params - frozen, "frozen_params": frozen,
             "buffers": a.total("buffers"), "macs": a.total("macs"),
             "activation_elements": a.activation_elements}
 

@@ -30,6 +30,7 @@ def layer_rows(graph: Graph, a: Analysis) -> list[dict]:
             "output_shape": list(out.shape) if out else None,
             "activation_size": prod(out.shape) if out else None,
             "activation": activation_of(graph, nid),
+            "frozen": graph.nodes[nid].frozen,
             "params": out.params if out else None,
             "buffers": out.buffers if out else None,
             "macs": out.macs if out else None,
@@ -40,7 +41,7 @@ def layer_rows(graph: Graph, a: Analysis) -> list[dict]:
 
 
 def summary_dict(graph: Graph, a: Analysis, batch_size: int = 32, precision: str = "fp32") -> dict:
-    t = totals(a)
+    t = totals(a, graph)
     return {"layers": layer_rows(graph, a), **t,
             "output": a.output,
             "training_memory": training_memory(a, batch_size, precision) | {"batch_size": batch_size,
@@ -68,12 +69,13 @@ def summary_text(graph: Graph, a: Analysis, name: str = "", batch_size: int = 32
     rule = "-" * len(line(head))
     out = [name] if name else []
     out += [rule, line(head), rule] + [line(r) for r in table[1:]] + [rule]
-    t = totals(a)
+    t = totals(a, graph)
     mem = training_memory(a, batch_size)
     if a.errors:
         out.append("(totals count only the layers before the first error; ? = unknown until it is fixed)")
     out += [f"Total parameters:     {t['total_params']:,}",
-            f"  trainable:          {t['trainable_params']:,}",
+            f"  trainable:          {t['trainable_params']:,}"
+            + (f" ({t['frozen_params']:,} frozen)" if t["frozen_params"] else ""),
             f"Running statistics:   {t['buffers']:,} (BatchNorm mean and variance; not trained)",
             f"Multiply-adds (MACs): {t['macs']:,} per image ({human_count(t['macs'])})",
             f"Weights:              {human_bytes(4 * (t['total_params'] + t['buffers']))} (fp32)",

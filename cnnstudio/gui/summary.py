@@ -196,17 +196,19 @@ class SummaryDock(QDockWidget):
     def reload(self) -> None:
         self.model.reload()
         a = self.session.analysis
-        t = self._totals = totals(a)
+        t = self._totals = totals(a, self.session.graph)
         errors = len(a.errors)
         state = f"  ·  {errors} error(s)" if errors else ""
         self.totals.setText(f"{len(self.session.graph.nodes)} blocks  ·  {t['total_params']:,} parameters "
-                            f"({t['trainable_params']:,} trainable)  ·  {t['macs']:,} MACs{state}")
+                            f"({t['trainable_params']:,} trainable"
+                            + (f", {t['frozen_params']:,} frozen" if t.get("frozen_params") else "")
+                            + f")  ·  {t['macs']:,} MACs{state}")
         self._select_rows(self.session.selection)
         self._update_cost(t)
 
     def _update_cost(self, t=None):
         a = self.session.analysis
-        t = t if isinstance(t, dict) else totals(a)
+        t = t if isinstance(t, dict) else totals(a, self.session.graph)
         prec = self.precision.currentText()
         mem = training_memory(a, self.batch.value(), prec, self.optimizer.currentText())
         bytes_per = {"fp32": 4, "bf16": 2, "fp16": 2}[prec]

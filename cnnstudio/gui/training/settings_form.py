@@ -100,6 +100,9 @@ class SettingsForm(QWidget):
         self.batch_size = _spin(1, 65536, d.batch_size, 16)
         self.optimizer = _combo([("Adam", "adam"), ("AdamW", "adamw"), ("SGD", "sgd"), ("RMSprop", "rmsprop")], d.optimizer)
         self.lr = RateSpinBox(1e-9, 10, d.lr, 0.0005)
+        self.backbone_lr_factor = _dspin(0, 100, d.backbone_lr_factor, 0.1, 3)
+        self.backbone_lr_factor.setToolTip("Transfer learning: every block but the head trains at the learning "
+                                           "rate × this (e.g. 0.1 to fine-tune a pretrained backbone gently)")
         self.momentum = _dspin(0, 0.999, d.momentum, 0.05, 3)
         self.nesterov = QCheckBox("Nesterov")
         self.weight_decay = RateSpinBox(0, 1, 0, 0.0001)
@@ -145,6 +148,7 @@ class SettingsForm(QWidget):
         h.addRow("batch size", self.batch_size)
         h.addRow("optimizer", self.optimizer)
         h.addRow("learning rate", self.lr)
+        h.addRow("backbone lr ×", self.backbone_lr_factor)
         mom = QWidget()
         ml = QHBoxLayout(mom)
         ml.setContentsMargins(0, 0, 0, 0)
@@ -179,7 +183,7 @@ class SettingsForm(QWidget):
 
     def _all(self):
         return [self.dataset, self.folder, self.image_size, self.subset, self.length, self.val_fraction, self.resize, self.channels, self.flip, *self.aug.values(), self.epochs, self.batch_size,
-                self.optimizer, self.lr, self.momentum, self.nesterov, self.weight_decay, self.schedule,
+                self.optimizer, self.lr, self.backbone_lr_factor, self.momentum, self.nesterov, self.weight_decay, self.schedule,
                 self.device, self.precision, self.early]
 
     def _edited(self, widget):
@@ -233,7 +237,7 @@ class SettingsForm(QWidget):
             self.flip.setChecked(bool(aug.get("flip")))
             for k, w in self.aug.items():
                 w.setValue(float(aug.get(k, 0) or 0))
-            for name in ("epochs", "batch_size", "lr", "momentum", "weight_decay"):
+            for name in ("epochs", "batch_size", "lr", "backbone_lr_factor", "momentum", "weight_decay"):
                 w, default = getattr(self, name), getattr(d, name)
                 w.setValue(type(default)(_showable(training.get(name, default), default, w)))
             for name in ("optimizer", "schedule", "device", "precision"):
@@ -291,6 +295,7 @@ class SettingsForm(QWidget):
         t = dict(base)
         values = {"epochs": self.epochs.value(), "batch_size": self.batch_size.value(),
                   "optimizer": self.optimizer.currentData(), "lr": self.lr.value(),
+                  "backbone_lr_factor": self.backbone_lr_factor.value(),
                   "weight_decay": self.weight_decay.value(), "schedule": self.schedule.currentData(),
                   "device": "cuda" if self.device.currentData() == ALL_GPUS else self.device.currentData(), "precision": self.precision.currentData()}
         if self.optimizer.currentData() in ("sgd", "rmsprop"):
