@@ -116,6 +116,9 @@ class MainWindow(QMainWindow):
                                        "A torchvision model, an ONNX file or your own PyTorch module")
         self.act_export = self._action("&Export…", self.export_model, None,
                                        "ONNX, TorchScript, ExportedProgram or PyTorch code, with weights")
+        self.act_adopt = self._action("Start from the &run's weights", self.adopt_run_weights, None,
+                                      "Transfer learning: the shown run's best weights become the project's "
+                                      "starting weights (e.g. fine-tune after training the head)")
         self.act_quit = self._action("&Quit", self.close, QKeySequence.Quit)
         self.act_undo = self._action("&Undo", s.undo, QKeySequence.Undo)
         self.act_redo = self._action("&Redo", s.redo, list(dict.fromkeys(
@@ -143,7 +146,7 @@ class MainWindow(QMainWindow):
         for a in (self.act_save, self.act_save_as):
             m.addAction(a)
         m.addSeparator()
-        for a in (self.act_import, self.act_export):
+        for a in (self.act_import, self.act_export, self.act_adopt):
             m.addAction(a)
         m.addSeparator()
         m.addAction(self.act_quit)
@@ -208,6 +211,22 @@ class MainWindow(QMainWindow):
         self.import_dialog.imported.connect(self.docs.open_path)
         self.import_dialog.open()
         return self.import_dialog
+
+    def adopt_run_weights(self) -> str | None:
+        s = self.session
+        if s.run_dir is None or s.path is None:
+            self.statusBar().showMessage("Train (or open) a run of a saved project first.", 6000)
+            return None
+        from ..core.interop import InteropError
+        from ..core.interop.weights import adopt_run_weights
+        try:
+            name = adopt_run_weights(s.run_dir, s.path)
+        except (InteropError, OSError) as e:
+            self.statusBar().showMessage(str(e), 10000)
+            return None
+        s.set_weights(name)
+        self.statusBar().showMessage(f"The project now starts from {name} (the best weights of {s.run_dir.name}).", 8000)
+        return name
 
     def export_model(self):
         from .interop.export_dialog import ExportDialog

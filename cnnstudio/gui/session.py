@@ -119,6 +119,13 @@ class Session(QObject):
                 self.analysis = self._analyze(self.checker.analysis)
                 self.analysis_changed.emit()
 
+    def set_weights(self, name: str | None) -> None:
+        """The project's starting weights (a file beside it): unsaved work until saved."""
+        if name != self.project.weights:
+            self.project.weights = name
+            self._settings_dirty = True
+            self.dirty_changed.emit(True)
+
     def mark_saved(self, path: Path) -> None:
         self.path = Path(path)
         self._settings_dirty = False

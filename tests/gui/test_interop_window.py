@@ -59,11 +59,31 @@ def test_import_freeze_and_export_from_the_window(qtbot, make_window, tmp_path):
     assert json.loads(out.read_text())["graph"]["nodes"][1].get("frozen") is True
     assert load_project(out).weights == "shapes_resnet18.safetensors"
 
+    # train the head from the Training dock (a small dataset: fewer images in the file)
+    doc = json.loads(out.read_text())
+    doc["dataset"].update(count=60, val_fraction=0.25)
+    doc["training"].update(epochs=1, batch_size=15, cpu_threads=1)
+    out.write_text(json.dumps(doc))
+    win.docs.open_path(out, confirmed=True)
+    qtbot.waitUntil(lambda: win.training.start_button.isEnabled(), timeout=10000)
+    qtbot.mouseClick(win.training.start_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not win.training.running and win.session.run_dir is not None
+                    and (win.session.run_dir / "checkpoints" / "last.safetensors").exists(), timeout=120000)
+    trained = load_file(str(win.session.run_dir / "checkpoints" / "last.safetensors"))
+    start = load_file(str(tmp_path / "shapes_resnet18.safetensors"))
+    assert torch.equal(trained["layer3_0.conv1.weight"], start["layer3_0.conv1.weight"])  # frozen
+    assert torch.equal(trained["conv1.1.running_mean"], start["conv1.1.running_mean"])  # BatchNorm in eval
+    # fine-tuning starts from what the head run learned
+    name = win.adopt_run_weights()
+    assert win.session.project.weights == name and (tmp_path / name).exists()
+
     dialog = win.export_model()
     dialog.format.setCurrentIndex(0)  # ONNX
+    dialog.weights.setCurrentIndex(1)  # the run just trained
     assert dialog.output.text().endswith("shapes_resnet18.onnx")
     qtbot.mouseClick(dialog.export_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: "Wrote" in dialog.status.text() or "annot" in dialog.status.text(), timeout=60000)
     assert "Checked: max |difference|" in dialog.status.text(), dialog.status.text()
+    assert "best checkpoint" in dialog.status.text()
     assert (tmp_path / "shapes_resnet18.onnx").exists()
     dialog.close()

@@ -116,3 +116,23 @@ def load_matching(net: torch.nn.Module, project_path, weights_name: str) -> list
         raise InteropError(f"{path}: none of its weights fit this network (is it the right file?).")
     net.load_state_dict(take, strict=False)
     return fresh
+
+
+def adopt_run_weights(run_dir, project_path, checkpoint: str = "best") -> str:
+    """Copy a run's checkpoint beside the project as its new starting weights (e.g. to fine-tune
+    after training the head). → the file name for the project's "weights"."""
+    import shutil
+
+    from ..train.runs import load_run
+    try:
+        src = load_run(run_dir).checkpoint(checkpoint)
+    except Exception as e:  # noqa: BLE001 - a damaged run folder is one message
+        raise InteropError(f"{run_dir}: not a readable run folder ({e}).") from None
+    if not src.is_file():
+        raise InteropError(f"{run_dir} has no checkpoint yet: let it finish an epoch first.")
+    name = f"{Path(project_path).stem}-{Path(run_dir).name}.safetensors"
+    dest = project_weights_path(project_path, name)
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    shutil.copyfile(src, tmp)
+    tmp.replace(dest)
+    return name

@@ -34,7 +34,7 @@ class ExportDialog(QDialog):
         self.weights.addItem("the project's weights (or a fresh initialisation)", None)
         from ...core.train.runs import list_runs, runs_folder
         for run in list_runs(runs_folder(session.path)) if session.path else []:
-            self.weights.addItem(f"run {run.label()}", str(run.path))
+            self.weights.addItem(f"run {run.label}", str(run.path))
         self.checkpoint = QComboBox()
         self.checkpoint.addItems(["best", "last"])
         base = Path(session.path).with_suffix("") if session.path else Path.cwd() / "model"
