@@ -18,7 +18,8 @@ from cnnstudio.core.project import project_to_dict, Project
 
 SMALL_INT = {"out_channels": (1, 8), "groups": (1, 4), "stride": (1, 3), "ch1x1": (1, 4),
              "ch3x3red": (1, 4), "ch3x3": (1, 4), "ch5x5red": (1, 4), "ch5x5": (1, 4),
-             "pool_proj": (1, 4), "out_features": (1, 12), "offset_groups": (1, 3)}
+             "pool_proj": (1, 4), "out_features": (1, 12), "offset_groups": (1, 3),
+             "group_width": (1, 2), "num_groups": (1, 2)}
 TYPES = sorted(set(CATALOGUE) - {"Input"})
 # blocks made for inputs with this many spatial dimensions (or for any shape)
 FITS = {dims: sorted(t for t in TYPES if CATALOGUE[t].dims in (None, dims)) for dims in (1, 2, 3)}
@@ -111,7 +112,7 @@ def check_invalid(g, analysis):
 def test_random_graphs_match_pytorch_or_get_pinned_errors():
     seen = Counter()
 
-    @settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=320, deadline=None, suppress_health_check=list(HealthCheck))
     @given(random_graph())
     def check(g):
         analysis = analyze(g)

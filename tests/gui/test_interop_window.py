@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from safetensors.torch import load_file
 
 from cnnstudio.core import load_project
+from cnnstudio.core.train.runs import load_run
 
 from .conftest import click_item
 
@@ -68,8 +69,9 @@ def test_import_freeze_and_export_from_the_window(qtbot, make_window, tmp_path):
     qtbot.waitUntil(lambda: win.training.start_button.isEnabled(), timeout=10000)
     qtbot.mouseClick(win.training.start_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: not win.training.running and win.session.run_dir is not None
-                    and (win.session.run_dir / "checkpoints" / "last.safetensors").exists(), timeout=120000)
-    trained = load_file(str(win.session.run_dir / "checkpoints" / "last.safetensors"))
+                    and (win.session.run_dir / "run.json").exists()
+                    and load_run(win.session.run_dir).info.get("status") == "finished", timeout=120000)
+    trained = load_file(str(load_run(win.session.run_dir).checkpoint("last")))
     start = load_file(str(tmp_path / "shapes_resnet18.safetensors"))
     assert torch.equal(trained["layer3_0.conv1.weight"], start["layer3_0.conv1.weight"])  # frozen
     assert torch.equal(trained["conv1.1.running_mean"], start["conv1.1.running_mean"])  # BatchNorm in eval

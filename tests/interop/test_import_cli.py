@@ -12,6 +12,7 @@ from safetensors.torch import load_file
 
 from cnnstudio.cli import main
 from cnnstudio.core import load_project
+from cnnstudio.core.train.runs import load_run
 
 FACTORIES = textwrap.dedent('''
     import torch
@@ -115,14 +116,14 @@ def test_transfer_learning_end_to_end_from_the_command_line(tmp_path, capsys):
 
     common = ["--epochs", "1", "--batch-size", "24", "--device", "cpu", "--lr", "0.01"]
     assert main(["train", str(project), *common, "--out", str(tmp_path / "head")]) == 0
-    head = load_file(str(tmp_path / "head" / "checkpoints" / "last.safetensors"))
+    head = load_file(str(load_run(tmp_path / "head").checkpoint("last")))
     for key in ("conv1.0.weight", "conv1.1.running_mean", "layer4_1.conv2.weight", "layer4_1.bn2.running_var"):
         assert torch.equal(head[key], start[key]), key  # frozen: weights and BatchNorm statistics kept
     assert not torch.equal(head["fc.weight"][:5], source.fc.weight[:5])  # a new head, trained
 
     assert main(["train", str(project), *common, "--unfreeze", "--backbone-lr-factor", "0.1",
                  "--init-from", str(tmp_path / "head"), "--out", str(tmp_path / "tune")]) == 0
-    tuned = load_file(str(tmp_path / "tune" / "checkpoints" / "last.safetensors"))
+    tuned = load_file(str(load_run(tmp_path / "tune").checkpoint("last")))
     assert not torch.equal(tuned["layer4_1.conv2.weight"], head["layer4_1.conv2.weight"])  # fine-tuned
     info = json.loads((tmp_path / "tune" / "run.json").read_text())
     assert info["training"]["backbone_lr_factor"] == 0.1

@@ -66,7 +66,7 @@ register(BlockSpec(
     type="LayerNorm2d", category="Normalization",
     help="Normalizes the C channels of each pixel, then scales and shifts them (ConvNeXt).",
     params=(Param("eps", "float", 1e-6, "Added to the variance for numerical stability (> 0).", 1e-12, 1.0),),
-    infer=_ln2d_infer, build=_ln2d_build,
+    infer=_ln2d_infer, build=_ln2d_build, dims=2,
     explain=lambda p, s, o: [f"parameters 2·C = 2·{s[0][0]} = {o.params} (γ and β); no running statistics",
                              "works the same in training and evaluation, for any batch size"]))
 
@@ -94,7 +94,7 @@ register(BlockSpec(
     params=(Param("num_groups", "int", 8, "Channel groups; must divide the channels.", 1, 65536, key=True),
             Param("eps", "float", 1e-5, "Added to the variance for numerical stability (> 0).", 1e-12, 1.0),
             Param("affine", "bool", True, "Learn a scale γ and shift β per channel.")),
-    infer=_gn_infer, build=_gn_build,
+    infer=_gn_infer, build=_gn_build, dims=2,
     explain=lambda p, s, o: [f"{s[0][0]} channels in {p['num_groups']} groups of {s[0][0] // p['num_groups']}",
                              f"parameters 2·C = {o.params}" if p["affine"] else "no learned parameters"]))
 
@@ -120,7 +120,7 @@ register(BlockSpec(
     type="ChannelShuffle", category="Reshape",
     help="Interleaves channel groups so grouped convolutions see each other's channels.",
     params=(Param("groups", "int", 2, "Number of channel groups to interleave.", 1, 65536, key=True),),
-    infer=_shuffle_infer, build=_shuffle_build,
+    infer=_shuffle_infer, build=_shuffle_build, dims=2,
     explain=lambda p, s, o: [f"{s[0][0]} channels as {p['groups']} groups of {s[0][0] // p['groups']}, "
                              "transposed; no parameters"]))
 

@@ -65,7 +65,7 @@ register(BlockSpec(
         Param("bias", "bool", False, "Learn a bias in the conv (the BatchNorm's shift usually makes it redundant)."),
         *NORM, ACT,
     ),
-    infer=_cba_infer, build=_cba_build, explain=_cba_explain))
+    infer=_cba_infer, build=_cba_build, explain=_cba_explain, dims=2))
 
 
 # --- InvertedResidual: expand 1×1 → depthwise k×k → (squeeze-excitation) → project 1×1 ----

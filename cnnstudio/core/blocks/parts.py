@@ -87,4 +87,4 @@ def composite(type_: str, help_: str, params: tuple, parts: Callable, shape: Cal
 
     PARTS[type_] = parts
     return register(BlockSpec(type=type_, category="Composite", help=help_, params=params,
-                              infer=infer, build=build, explain=explain))
+                              infer=infer, build=build, explain=explain, dims=2))

@@ -107,8 +107,10 @@ def _regnet_build(p, shapes):
 
     import torch.nn as nn
     from torchvision.models.regnet import ResBottleneckBlock
-    return ResBottleneckBlock(shapes[0][0], p["out_channels"], p["stride"], partial(nn.BatchNorm2d, eps=1e-5, momentum=0.1),
-                              nn.ReLU, p["group_width"], 1.0, p["se_ratio"] or None)
+    c = shapes[0][0]
+    se = p["se_ratio"] if int(round(p["se_ratio"] * c)) >= 1 else None  # under one channel: no SE (as counted)
+    return ResBottleneckBlock(c, p["out_channels"], p["stride"], partial(nn.BatchNorm2d, eps=1e-5, momentum=0.1),
+                              nn.ReLU, p["group_width"], 1.0, se)
 
 
 composite(
