@@ -11,11 +11,14 @@ from .graph import Graph
 
 def activation_of(graph: Graph, node_id: str) -> str:
     node = graph.nodes[node_id]
-    if CATALOGUE[node.type].activation_param:
+    if CATALOGUE[node.type].activation_param or "activation" in node.params:  # (composites name theirs)
         act = node.params.get("activation", "none")
         return "" if act == "none" else act
-    if node.type in ("ResidualBlock", "InceptionBlock"):
+    if node.type in ("ResidualBlock", "InceptionBlock", "InceptionV3Block", "FireBlock", "RegNetBlock",
+                     "ShuffleUnit", "DenseBlock", "DenseTransition"):
         return "relu"
+    if node.type in ("FusedMBConv", "ConvNeXtBlock"):
+        return "silu" if node.type == "FusedMBConv" else "gelu"
     return BLOCK_ACTIVATION.get(node.type, "")
 
 
