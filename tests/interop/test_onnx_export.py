@@ -132,3 +132,22 @@ def test_pytorch_export_writes_code_weights_and_a_loading_example(tmp_path, caps
     x = torch.randn(2, 3, 8, 8)
     with torch.no_grad():
         assert torch.allclose(model.eval()(x), net.eval()(x), atol=1e-6)
+
+
+def test_a_file_from_torchs_default_onnx_exporter_imports(tmp_path):
+    """torch.onnx.export's default (dynamo) exporter: fused BatchNorm, ReduceMean, Reshape."""
+    import warnings
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 6, 3, padding=1), torch.nn.BatchNorm2d(6), torch.nn.Hardswish(),
+                                torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(6, 4)).eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.randn(1, 3, 10, 10),), str(tmp_path / "m.onnx"), dynamo=True)
+    imported = import_model(str(tmp_path / "m.onnx"))
+    assert [n.type for n in imported.graph.nodes.values()] == \
+        ["Input", "Conv2d", "AdaptiveAvgPool2d", "Flatten", "Linear"]  # BatchNorm fused into the conv
+    assert any(n.params.get("activation") == "hardswish" for n in imported.graph.nodes.values())
+    x = torch.randn(3, 3, 10, 10)
+    ours = meta_model(imported.graph)
+    ours.load_state_dict(imported.weights, assign=True)
+    with torch.no_grad():
+        assert (ours.eval()(x) - model(x)).abs().max() <= 1e-5

@@ -65,7 +65,7 @@ def import_onnx(path, input_shape=None) -> Imported:
     if len(shape) != 3 or None in shape:
         raise InteropError(f"{path.name}: its input is {dims}; give the image size with --input-shape C,H,W.")
     meta = {p.key: p.value for p in model.metadata_props}
-    reference = _onnx_reference(path, inputs[0].name)
+    reference = _onnx_reference(path, inputs[0].name, dims[0] if dims else None)
     if GRAPH_KEY in meta:
         ours = _from_metadata(meta[GRAPH_KEY], init, path.stem, reference)
         if ours is not None:
@@ -73,12 +73,15 @@ def import_onnx(path, input_shape=None) -> Imported:
     return _from_operators(g, init, shape, path.stem, reference)
 
 
-def _onnx_reference(path, input_name):
+def _onnx_reference(path, input_name, batch):
+    """The file run by onnxruntime; a file exported for a fixed batch size runs in pieces."""
     import onnxruntime as ort
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
 
     def run(x):
-        return torch.from_numpy(session.run(None, {input_name: x.numpy()})[0])
+        step = batch or len(x)
+        return torch.cat([torch.from_numpy(session.run(None, {input_name: x[i:i + step].numpy()})[0])
+                          for i in range(0, len(x), step)])
     return run
 
 
@@ -185,6 +188,10 @@ def _from_operators(g, init: dict, shape, name: str, reference) -> Imported:  # 
                        "ceil_mode": bool(a.get("ceil_mode", 0))})
         elif op == "GlobalAveragePool":
             nid = add(node, "AdaptiveAvgPool2d", [flowing(node)], {"output_size": 1})
+        elif op == "ReduceMean" and _spatial_axes(node, a, init):
+            nid = add(node, "AdaptiveAvgPool2d", [flowing(node)], {"output_size": 1})
+            if not a.get("keepdims", 1):
+                nid = b.add("Flatten", [nid], nid + "_flat", {})
         elif op == "Flatten" and a.get("axis", 1) == 1 or op == "Reshape" and _is_flatten(init.get(node.input[1])):
             nid = add(node, "Flatten", [flowing(node)], {})
         elif op == "Gemm" and a.get("transB") == 1 and not a.get("transA") and a.get("alpha", 1.0) == 1.0:
@@ -209,4 +216,14 @@ def _from_operators(g, init: dict, shape, name: str, reference) -> Imported:  # 
 
 
 def _is_flatten(target) -> bool:
-    return target is not None and target.dim() == 1 and len(target) == 2 and int(target[1]) == -1
+    """A reshape to [batch, features] (-1 or 0 for either, or a fixed batch size as exporters
+    write after global pooling). The import is checked against onnxruntime afterwards."""
+    return target is not None and target.dim() == 1 and len(target) == 2
+
+
+def _spatial_axes(node, a, init) -> bool:
+    """ReduceMean over height and width (axes an attribute before opset 18, an input since)."""
+    axes = a.get("axes")
+    if axes is None and len(node.input) > 1 and node.input[1] in init:
+        axes = [int(v) for v in init[node.input[1]].flatten()]
+    return axes is not None and sorted(int(v) % 4 for v in axes) == [2, 3]
