@@ -72,8 +72,8 @@ def _where(node: fx.Node) -> str:
 def _trace_failure(e: Exception, name: str) -> InteropError:
     """Name the user's line that tracing could not pass (control flow on tensor values, ...)."""
     frames = traceback.extract_tb(e.__traceback__)
-    torch_dir = os.path.dirname(torch.__file__)
-    user = [f for f in frames if not f.filename.startswith(torch_dir) and "cnnstudio" not in f.filename]
+    ours = (os.path.dirname(torch.__file__), os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    user = [f for f in frames if not f.filename.startswith(ours)]
     where = f" at {os.path.basename(user[-1].filename)}, line {user[-1].lineno}: `{(user[-1].line or '').strip()}`" \
         if user else ""
     msg = str(e).splitlines()[0] if str(e) else type(e).__name__
