@@ -141,7 +141,6 @@ def prepare(project: Project, overrides: dict, dataset, report, dist=None, proje
         streamed = hasattr(dataset.train, "skipped")
         path = {"path": "stream" if streamed else "memory",
                 "why": "Streamed from disk." if streamed else "Data in memory."}
-    notes = [note] if note else []
     processes = dist.describe(device)
     if dist.world > 1:
         notes.append(data_parallel_note(cfg, dist, device))
