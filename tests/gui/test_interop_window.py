@@ -1,6 +1,7 @@
 """Models in and out from the window, as a person does it: File → Import model… (search the
 torchvision list, a local weights file, fit to a dataset with the backbone frozen), the locks on
-the canvas, "freeze everything before this block" from a block's menu, File → Export… to ONNX."""
+the canvas, "freeze everything before this block" from a block's menu, train the head, unfreeze
+and fine-tune from the head run's weights, File → Export… to ONNX."""
 import json
 
 import torch
@@ -78,6 +79,21 @@ def test_import_freeze_and_export_from_the_window(qtbot, make_window, tmp_path):
     # fine-tuning starts from what the head run learned
     name = win.adopt_run_weights()
     assert win.session.project.weights == name and (tmp_path / name).exists()
+    head_run = win.session.run_dir
+
+    # unfreeze from a block's menu and fine-tune everything from the head run's weights
+    menu = win.canvas.node_menu("fc")
+    next(a for a in menu.actions() if a.text().startswith("Unfreeze all")).trigger()
+    qtbot.waitUntil(lambda: win.training.start_button.isEnabled(), timeout=10000)
+    qtbot.mouseClick(win.training.start_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not win.training.running and win.session.run_dir not in (None, head_run)
+                    and (win.session.run_dir / "run.json").exists()
+                    and load_run(win.session.run_dir).info.get("status") == "finished", timeout=120000)
+    tuned = load_file(str(load_run(win.session.run_dir).checkpoint("last")))
+    adopted = load_file(str(tmp_path / name))
+    assert torch.equal(adopted["fc.weight"], trained["fc.weight"])  # it started where the head run ended
+    assert not torch.equal(tuned["layer3_0.conv1.weight"], adopted["layer3_0.conv1.weight"])  # the backbone learns
+    assert not torch.equal(tuned["fc.weight"], adopted["fc.weight"])
 
     dialog = win.export_model()
     dialog.format.setCurrentIndex(0)  # ONNX
