@@ -87,9 +87,15 @@ class ChipItem(QGraphicsItem):
     def boundingRect(self):
         return QRectF(-self._w, 0, self._w, 17)
 
+    def color(self) -> QColor:
+        """A fix chip in its problem's colour (red for an error, amber for a warning)."""
+        if self.kind != "fix":
+            return self.node.colors.muted
+        return ERROR if self.node.state == "error" else WARNING
+
     def paint(self, painter, option, widget=None):
         c = self.node.colors
-        color = ERROR if self.kind == "fix" else c.muted
+        color = self.color()
         painter.setPen(QPen(color, 1))
         painter.setBrush(QColor(color.red(), color.green(), color.blue(), 40))
         painter.drawRoundedRect(self.boundingRect().adjusted(0.5, 0.5, -0.5, -0.5), 8, 8)
@@ -165,6 +171,7 @@ class NodeItem(QGraphicsItem):
             self.fix_chip.set_text("Fix", f"Quick fix: {fix.label}")
             self.fix_chip.setPos(WIDTH - 8, 4)
         self.fix_chip.setVisible(fix is not None)
+        self.fix_chip.update()
         self._resize()
         self.update()
         return True

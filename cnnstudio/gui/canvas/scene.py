@@ -12,7 +12,6 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QMenu
 
 from ...core.blocks import CATALOGUE, inner_layers
 from ...core.commands import MoveNodes
-from ...core.fixes import fix_command
 from ..text import fmt_count, fmt_shape, key_params
 from ..theme import CanvasColors
 from . import edits
@@ -159,7 +158,7 @@ class GraphScene(QGraphicsScene):
         if not problems or not problems[0].fix:
             return False
         p = problems[0]
-        self.session.push(fix_command(self.session.graph, p.node, p.fix))
+        self.session.apply_fix(p)
         self.message.emit(f"Applied: {p.fix.label}")
         return True
 
@@ -169,6 +168,12 @@ class GraphScene(QGraphicsScene):
         from .items import BASE_HEIGHT, WIDTH
         pos = (round(scene_pos.x() - WIDTH / 2), round(scene_pos.y() - BASE_HEIGHT / 2))
         command, nid = edits.add_block(self.session.graph, type_, pos, wire.edge if wire else None)
+        self.session.push(command)
+        self.session.select([nid])
+        return nid
+
+    def append_block(self, type_: str, after: str) -> str:
+        command, nid = edits.append_after(self.session.graph, type_, after)
         self.session.push(command)
         self.session.select([nid])
         return nid

@@ -1,0 +1,71 @@
+"""New blocks go where they belong: never on top of another block (asserted on the blocks'
+geometry on the canvas), inserted into a chain they push what is below them down."""
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, Qt
+
+from cnnstudio.gui.canvas.items import WIDTH
+
+from .conftest import drop_block, view_point
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_projects"
+
+
+def overlaps(win) -> list[tuple[str, str]]:
+    items = win.canvas.graph_scene.nodes
+    rects = {n: QRectF(it.pos().x(), it.pos().y(), WIDTH, it.height) for n, it in items.items()}
+    return [(a, b) for a, b in itertools.combinations(rects, 2) if rects[a].intersects(rects[b])]
+
+
+def double_click_palette(qtbot, win, type_: str) -> str:
+    tree = win.palette.tree
+    item = win.palette.items[type_]
+    tree.scrollToItem(item)
+    before = set(win.session.graph.nodes)
+    at = tree.visualItemRect(item).center()
+    qtbot.mouseClick(tree.viewport(), Qt.LeftButton, pos=at)  # a double-click is a click, then a second one
+    qtbot.mouseDClick(tree.viewport(), Qt.LeftButton, pos=at)
+    (added,) = set(win.session.graph.nodes) - before
+    return added
+
+
+def test_new_blocks_never_land_on_others(qtbot, make_window):
+    win = make_window()
+    win.docs.open_path(SAMPLES / "lenet5.cnnproj")
+    s, scene = win.session, win.canvas.graph_scene
+    assert overlaps(win) == []
+
+    # a block selected: the palette's block is appended after it, wired, and the chain moves down
+    scene.nodes["c1"].setSelected(True)
+    s2_y = scene.nodes["s2"].pos().y()
+    bn = double_click_palette(qtbot, win, "BatchNorm2d")
+    assert s.graph.inputs_of(bn) == ["c1"] and s.graph.inputs_of("s2") == [bn]
+    assert scene.nodes[bn].pos().x() == scene.nodes["c1"].pos().x() and scene.nodes["s2"].pos().y() > s2_y
+    assert overlaps(win) == []
+
+    # dropped on a wire: inserted there, the rest of the chain moves down
+    win.canvas.fit()
+    wire = scene.wires[("s2", "c3")]
+    mid = view_point(win, wire._path.pointAtPercent(0.5))
+    drop = drop_block(win, "Dropout2d", (mid.x(), mid.y()))
+    assert s.graph.inputs_of(drop) == ["s2"] and overlaps(win) == []
+
+    # nothing selected: the block goes mid-view, or below that if it is taken, several times over
+    s.select([])
+    for _ in range(3):
+        double_click_palette(qtbot, win, "ReLU")
+    assert overlaps(win) == []
+
+    # duplicate and paste: beside the originals, never on them
+    s.select(["c3", "s4"])
+    win.canvas.setFocus()
+    qtbot.keyClick(win.canvas, Qt.Key_D, Qt.ControlModifier)
+    qtbot.keyClick(win.canvas, Qt.Key_C, Qt.ControlModifier)
+    qtbot.keyClick(win.canvas, Qt.Key_V, Qt.ControlModifier)
+    qtbot.keyClick(win.canvas, Qt.Key_V, Qt.ControlModifier)
+    assert len(s.graph.nodes) == 9 + 2 + 3 + 6 and overlaps(win) == []
+    win.act_undo.trigger()  # each insertion is one step, its pushes included
+    assert len(s.graph.nodes) == 18
