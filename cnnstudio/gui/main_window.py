@@ -124,6 +124,8 @@ class MainWindow(QMainWindow):
         self.act_dup = self._action("&Duplicate\tCtrl+D", c.duplicate)
         self.act_delete = self._action("De&lete\tDel", c.delete_selection)
         self.act_all = self._action("Select &all\tCtrl+A", lambda: s.select(list(s.graph.nodes)))
+        self.act_find = self._action("&Find a block…", self.find_block, QKeySequence.Find,
+                                     "Select a block by part of its name or type")
         self.act_fit = self._action("&Fit to view\tF", c.fit)
         self.act_arrange = self._action("&Arrange blocks", c.arrange, "Ctrl+L", "Lay the network out in layers")
         self.act_zoom_in = self._action("Zoom &in", lambda: c.set_zoom(1.25), QKeySequence.ZoomIn)
@@ -145,7 +147,7 @@ class MainWindow(QMainWindow):
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("&Edit")
         for a in (self.act_undo, self.act_redo, None, self.act_cut, self.act_copy, self.act_paste,
-                  self.act_dup, self.act_delete, None, self.act_all):
+                  self.act_dup, self.act_delete, None, self.act_all, self.act_find):
             m.addSeparator() if a is None else m.addAction(a)
         self.view_menu = mb.addMenu("&View")
         for a in (self.act_fit, self.act_arrange, self.act_zoom_in, self.act_zoom_out):
@@ -247,6 +249,11 @@ class MainWindow(QMainWindow):
             return
         centre = self.canvas.mapToScene(self.canvas.viewport().rect().center())
         self.canvas.graph_scene.drop_block(type_, QPointF(centre))
+
+    def find_block(self) -> None:
+        if not self.canvas.isVisible():
+            self.workspaces.switch("design")
+        self.canvas.overlay.open_find()
 
     # --- pictures and reports ------------------------------------------------------------------
     def export_diagram(self, path=None) -> bool:

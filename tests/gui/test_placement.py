@@ -69,3 +69,29 @@ def test_new_blocks_never_land_on_others(qtbot, make_window):
     assert len(s.graph.nodes) == 9 + 2 + 3 + 6 and overlaps(win) == []
     win.act_undo.trigger()  # each insertion is one step, its pushes included
     assert len(s.graph.nodes) == 18
+
+
+def test_zoom_buttons_show_the_percentage_and_ctrl_f_finds_a_block(qtbot, make_window):
+    win = make_window()
+    win.docs.open_path(SAMPLES / "resnet18.cnnproj")
+    overlay = win.canvas.overlay
+    assert overlay.isVisible() and overlay.percent.text() == f"{round(win.canvas.zoom * 100)} %"
+    qtbot.mouseClick(overlay.zoom_in, Qt.LeftButton)
+    assert overlay.percent.text() == f"{round(win.canvas.zoom * 100)} %"
+    before = win.canvas.zoom
+    qtbot.mouseClick(overlay.zoom_out, Qt.LeftButton)
+    assert win.canvas.zoom < before
+
+    qtbot.keyClick(win, Qt.Key_2, Qt.ControlModifier)  # even from the Train workspace
+    qtbot.keyClick(win, Qt.Key_F, Qt.ControlModifier)
+    assert win.workspaces.current == "design" and overlay.find.hasFocus()
+    qtbot.keyClicks(overlay.find, "layer3")
+    assert overlay.count.text() == "2 found"
+    qtbot.keyClick(overlay.find, Qt.Key_Return)
+    assert win.session.selection == ["layer3_0"] and overlay.count.text() == "1 of 2"
+    qtbot.keyClick(overlay.find, Qt.Key_Return)
+    item = win.canvas.graph_scene.nodes["layer3_1"]
+    assert win.session.selection == ["layer3_1"]
+    assert win.canvas.viewport().rect().contains(win.canvas.mapFromScene(item.sceneBoundingRect().center()))
+    qtbot.keyClick(overlay.find, Qt.Key_Escape)
+    assert not overlay.find.isVisible()

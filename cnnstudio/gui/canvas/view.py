@@ -10,6 +10,7 @@ from ...core.project import ProjectError
 from . import edits
 from .edits import MIME_BLOCK
 from .items import NodeItem
+from .overlay import CanvasOverlay
 from .scene import GraphScene
 
 GRID = 24.0
@@ -35,6 +36,7 @@ class CanvasView(QGraphicsView):
         self._pan_from = None
         self._grid = None
         self._paste_count = 0
+        self.overlay = CanvasOverlay(self)  # zoom buttons with the percentage, find-a-block
         session.project_replaced.connect(lambda: self.fit(animate=False))
         self._was_empty = True
         session.analysis_changed.connect(self._empty_changed)
@@ -78,6 +80,7 @@ class CanvasView(QGraphicsView):
         z = self.zoom
         target = min(3.0, max(0.08, z * factor))
         self.scale(target / z, target / z)
+        self.overlay.show_zoom(self.zoom)
 
     def wheelEvent(self, e):
         delta = e.angleDelta().y() or e.angleDelta().x()
@@ -91,12 +94,18 @@ class CanvasView(QGraphicsView):
             self.resetTransform()
             self.setSceneRect(QRectF(-3000, -3000, 6000, 6000))
             self.centerOn(300, 200)
+            self.overlay.show_zoom(self.zoom)
             return
         self.setSceneRect(rect.adjusted(-3000, -3000, 3000, 3000))
         self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.KeepAspectRatio)
         if self.zoom > 1.0:  # small networks: readable, not blown up
             self.set_zoom(1.0 / self.zoom)
             self.centerOn(rect.center())
+        self.overlay.show_zoom(self.zoom)
+
+    def resizeEvent(self, e):
+        super().resizeEvent(e)
+        self.overlay.place()
 
     # --- transfer learning: freezing blocks from their context menu ---------------------------
     def node_menu(self, node_id: str) -> QMenu:
