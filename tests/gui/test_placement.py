@@ -95,3 +95,24 @@ def test_zoom_buttons_show_the_percentage_and_ctrl_f_finds_a_block(qtbot, make_w
     assert win.canvas.viewport().rect().contains(win.canvas.mapFromScene(item.sceneBoundingRect().center()))
     qtbot.keyClick(overlay.find, Qt.Key_Escape)
     assert not overlay.find.isVisible()
+
+
+def test_dragging_an_unwired_block_onto_a_wire_inserts_it(qtbot, make_window):
+    from PySide6.QtCore import QPointF
+    win = make_window()
+    win.docs.open_path(SAMPLES / "lenet5.cnnproj")
+    s, scene, vp = win.session, win.canvas.graph_scene, win.canvas.viewport()
+    win.canvas.fit()
+    spare = drop_block(win, "Dropout", (vp.width() - 40, 40))  # somewhere free, unwired
+    assert not [e for e in s.graph.edges if spare in e]
+    grab = view_point(win, scene.nodes[spare].mapToScene(QPointF(60, 12)))
+    wire = scene.wires[("c1", "s2")]
+    onto = view_point(win, wire._path.pointAtPercent(0.5))
+    qtbot.mousePress(vp, Qt.LeftButton, pos=grab)
+    qtbot.mouseMove(vp, (grab + onto) / 2)
+    qtbot.mouseMove(vp, onto)
+    qtbot.mouseRelease(vp, Qt.LeftButton, pos=onto)
+    assert s.graph.inputs_of(spare) == ["c1"] and s.graph.inputs_of("s2") == [spare]
+    assert overlaps(win) == [] and "Insert" in win.act_undo.text()
+    win.act_undo.trigger()  # one step: the wire and the block's place come back
+    assert s.graph.inputs_of("s2") == ["c1"] and not [e for e in s.graph.edges if spare in e]

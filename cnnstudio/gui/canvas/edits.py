@@ -37,6 +37,21 @@ def append_after(graph: Graph, type_: str, after: str) -> tuple[Command, str]:
     return Macro(f"Add {node.type} {node.id} after {after}", steps), node.id
 
 
+def move_onto_wire(graph: Graph, node_id: str, edge) -> Command | None:
+    """An unwired block dragged onto a wire goes into it (source → block → target), taking the
+    target's place; the target and what is below it move down. None: it cannot go there."""
+    source, target = edge
+    node = graph.nodes[node_id]
+    if node_id in edge or node.spec.inputs == 0 or any(node_id in e for e in graph.edges):
+        return None
+    where = graph.nodes[target].pos or node.pos
+    everywhere, among_inputs, _ = graph.place_of(tuple(edge))
+    moves = {node_id: where, **push_down(graph, where, ignore=[node_id])}
+    return Macro(f"Insert {node_id} on {source} → {target}", [
+        MoveNodes(graph, moves), RemoveEdge(graph, source, target), AddEdge(source, node_id),
+        AddEdge(node_id, target, (everywhere, among_inputs, None))])
+
+
 def _insert(graph: Graph, edge, node) -> Command:
     target = graph.nodes[edge[1]].pos
     if target is not None:

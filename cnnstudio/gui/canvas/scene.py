@@ -245,7 +245,7 @@ class GraphScene(QGraphicsScene):
                     self.connect_nodes(target.node_id, port.node.node_id)
             return
         super().mouseReleaseEvent(e)
-        self._commit_move()
+        self._commit_move(e.scenePos())
 
     def _node_at(self, scene_pos):
         for item in self.items(scene_pos):
@@ -255,12 +255,19 @@ class GraphScene(QGraphicsScene):
                 return item
         return None
 
-    def _commit_move(self) -> None:
+    def _commit_move(self, at=None) -> None:
         moved = {}
         for nid, old in self._press_positions.items():
             item = self.nodes.get(nid)
             if item is not None and (item.pos().x(), item.pos().y()) != old:
                 moved[nid] = (round(item.pos().x()), round(item.pos().y()))
         self._press_positions = {}
+        if len(moved) == 1 and at is not None:  # one unwired block let go over a wire: insert it
+            (nid,) = moved
+            wire = next((w for w in self.items(at) if isinstance(w, EdgeItem) and nid not in w.edge), None)
+            command = edits.move_onto_wire(self.session.graph, nid, wire.edge) if wire else None
+            if command is not None:
+                self.session.push(command)
+                return
         if moved:
             self.session.push(MoveNodes(self.session.graph, moved))
