@@ -116,3 +116,17 @@ def test_dragging_an_unwired_block_onto_a_wire_inserts_it(qtbot, make_window):
     assert overlaps(win) == [] and "Insert" in win.act_undo.text()
     win.act_undo.trigger()  # one step: the wire and the block's place come back
     assert s.graph.inputs_of("s2") == ["c1"] and not [e for e in s.graph.edges if spare in e]
+
+
+def test_the_minimap_shows_the_whole_network_and_moves_the_view(qtbot, make_window):
+    win = make_window()
+    win.docs.open_path(SAMPLES / "resnet18.cnnproj")
+    view, mini = win.canvas, win.canvas.minimap
+    view.set_zoom(3.0)  # close up: only a few blocks in view
+    qtbot.waitUntil(lambda: mini.isVisible() and mini.mapFromScene(
+        win.canvas.graph_scene.itemsBoundingRect()).boundingRect().width() <= mini.viewport().width())
+    fc = win.canvas.graph_scene.nodes["fc"]
+    assert not view.viewport().rect().contains(view.mapFromScene(fc.sceneBoundingRect().center()))
+    qtbot.mouseClick(mini.viewport(), Qt.LeftButton, pos=mini.mapFromScene(fc.sceneBoundingRect().center()))
+    assert view.viewport().rect().contains(view.mapFromScene(fc.sceneBoundingRect().center()))
+    assert mini.in_view().contains(fc.sceneBoundingRect().center())

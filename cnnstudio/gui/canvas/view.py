@@ -10,6 +10,7 @@ from ...core.project import ProjectError
 from . import edits
 from .edits import MIME_BLOCK
 from .items import NodeItem
+from .minimap import Minimap
 from .overlay import CanvasOverlay
 from .scene import GraphScene
 
@@ -37,6 +38,7 @@ class CanvasView(QGraphicsView):
         self._grid = None
         self._paste_count = 0
         self.overlay = CanvasOverlay(self)  # zoom buttons with the percentage, find-a-block
+        self.minimap = Minimap(self)
         session.project_replaced.connect(lambda: self.fit(animate=False))
         self._was_empty = True
         session.analysis_changed.connect(self._empty_changed)
@@ -106,6 +108,10 @@ class CanvasView(QGraphicsView):
     def resizeEvent(self, e):
         super().resizeEvent(e)
         self.overlay.place()
+        vp = self.viewport()
+        small = vp.width() < 520 or vp.height() < 380  # a narrow canvas (Inspect) keeps its room
+        self.minimap.setVisible(not small)
+        self.minimap.move(vp.width() - self.minimap.width() - 8, self.overlay.y() - self.minimap.height() - 6)
 
     # --- transfer learning: freezing blocks from their context menu ---------------------------
     def node_menu(self, node_id: str) -> QMenu:
