@@ -130,3 +130,21 @@ def test_the_minimap_shows_the_whole_network_and_moves_the_view(qtbot, make_wind
     qtbot.mouseClick(mini.viewport(), Qt.LeftButton, pos=mini.mapFromScene(fc.sceneBoundingRect().center()))
     assert view.viewport().rect().contains(view.mapFromScene(fc.sceneBoundingRect().center()))
     assert mini.in_view().contains(fc.sceneBoundingRect().center())
+
+
+def test_wires_are_orthogonal_and_go_round_the_blocks(qtbot, make_window):
+    win = make_window()
+    for sample in ("lenet5", "resnet18"):
+        win.docs.open_path(SAMPLES / f"{sample}.cnnproj")
+        scene = win.canvas.graph_scene
+        bodies = {n: QRectF(it.pos().x(), it.pos().y(), WIDTH, it.height).adjusted(2, 2, -2, -2)
+                  for n, it in scene.nodes.items()}
+        for (src, dst), wire in scene.wires.items():
+            path = wire._path
+            points = [path.pointAtPercent(i / 60) for i in range(61)]
+            for n, body in bodies.items():
+                assert not any(body.contains(p) for p in points), (sample, src, dst, n)  # never across a block
+            for i in range(path.elementCount() - 1):  # straight runs are horizontal or vertical
+                e, f = path.elementAt(i), path.elementAt(i + 1)
+                if f.isLineTo():
+                    assert abs(e.x - f.x) < 0.01 or abs(e.y - f.y) < 0.01, (sample, src, dst)
