@@ -16,6 +16,7 @@ SHORTCUTS = (
     ("Drag a block onto a wire", "Insert it there"),
     ("Ctrl+C, Ctrl+X, Ctrl+V, Ctrl+D", "Copy, cut, paste, duplicate the selected blocks"),
     ("Del", "Delete the selection"),
+    ("F2", "Rename the selected block"),
     ("Ctrl+A", "Select every block"),
     ("Arrows (Shift: ×5)", "Nudge the selection"),
     ("Ctrl+F", "Find a block by name or type"),

@@ -124,6 +124,7 @@ class MainWindow(QMainWindow):
         self.act_dup = self._action("&Duplicate\tCtrl+D", c.duplicate)
         self.act_delete = self._action("De&lete\tDel", c.delete_selection)
         self.act_all = self._action("Select &all\tCtrl+A", lambda: s.select(list(s.graph.nodes)))
+        self.act_rename = self._action("Re&name block…", self.rename_block, "F2", "Give the selected block a name")
         self.act_find = self._action("&Find a block…", self.find_block, QKeySequence.Find,
                                      "Select a block by part of its name or type")
         self.act_fit = self._action("&Fit to view\tF", c.fit)
@@ -147,7 +148,7 @@ class MainWindow(QMainWindow):
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("&Edit")
         for a in (self.act_undo, self.act_redo, None, self.act_cut, self.act_copy, self.act_paste,
-                  self.act_dup, self.act_delete, None, self.act_all, self.act_find):
+                  self.act_dup, self.act_delete, self.act_rename, None, self.act_all, self.act_find):
             m.addSeparator() if a is None else m.addAction(a)
         self.view_menu = mb.addMenu("&View")
         for a in (self.act_fit, self.act_arrange, self.act_zoom_in, self.act_zoom_out):
@@ -249,6 +250,25 @@ class MainWindow(QMainWindow):
             return
         centre = self.canvas.mapToScene(self.canvas.viewport().rect().center())
         self.canvas.graph_scene.drop_block(type_, QPointF(centre))
+
+    def rename_block(self) -> bool:
+        from PySide6.QtWidgets import QInputDialog
+        from .canvas.edits import rename
+        sel = self.session.selection
+        if len(sel) != 1:
+            self.statusBar().showMessage("Select one block to rename it.", 6000)
+            return False
+        new, ok = QInputDialog.getText(self, "Rename block", f"New name for {sel[0]}:", text=sel[0])
+        if not ok:
+            return False
+        command, why = rename(self.session.graph, sel[0], new)
+        if command is None:
+            if why:
+                self.docs.error("Could not rename the block", why)
+            return False
+        self.session.push(command)
+        self.session.select([new.strip()])
+        return True
 
     def find_block(self) -> None:
         if not self.canvas.isVisible():

@@ -148,3 +148,26 @@ def test_wires_are_orthogonal_and_go_round_the_blocks(qtbot, make_window):
                 e, f = path.elementAt(i), path.elementAt(i + 1)
                 if f.isLineTo():
                     assert abs(e.x - f.x) < 0.01 or abs(e.y - f.y) < 0.01, (sample, src, dst)
+
+
+def test_f2_renames_a_block_keeping_its_wires(qtbot, make_window, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+    from cnnstudio.gui.documents import Documents
+    win = make_window()
+    win.docs.open_path(SAMPLES / "lenet5.cnnproj")
+    s = win.session
+    errors = []
+    monkeypatch.setattr(Documents, "error", lambda self, title, text: errors.append(text))
+    names = iter(["2fast", "s2", "features"])  # what the user types, one rename each
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: (next(names), True))
+    s.select(["c1"])
+    qtbot.keyClick(win, Qt.Key_F2)
+    qtbot.keyClick(win, Qt.Key_F2)
+    assert "c1" in s.graph.nodes and "start with a letter" in errors[0] and "already called s2" in errors[1]
+    qtbot.keyClick(win, Qt.Key_F2)
+    assert "features" in s.graph.nodes and "c1" not in s.graph.nodes and s.selection == ["features"]
+    assert s.graph.inputs_of("features") == ["input1"] and s.graph.inputs_of("s2") == ["features"]
+    assert win.canvas.graph_scene.nodes["features"].isSelected() and s.analysis.ok
+    assert any(win.summary.model.rows[i] == "features" for i in range(len(win.summary.model.rows)))
+    win.act_undo.trigger()
+    assert "c1" in s.graph.nodes and s.graph.inputs_of("s2") == ["c1"]

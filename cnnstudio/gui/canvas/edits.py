@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import json
+import re
 
-from ...core.commands import (AddEdge, AddNode, Command, Macro, MoveNodes, RemoveEdge, insert_on_edge,
+from ...core.commands import (AddEdge, AddNode, Command, Macro, MoveNodes, RemoveEdge, RemoveNode, insert_on_edge,
                               new_node, remove_nodes)
 from ...core.graph import Graph, Node, _deep
 from .layout import ROW, layered_layout
@@ -59,6 +60,35 @@ def _insert(graph: Graph, edge, node) -> Command:
     moves = push_down(graph, node.pos)
     insert = insert_on_edge(graph, edge, node)
     return Macro(insert.label, [MoveNodes(graph, moves), insert]) if moves else insert
+
+
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+
+
+def rename(graph: Graph, old: str, new: str) -> tuple[Command | None, str]:
+    """The command that gives block `old` the name `new`, its wires and their order kept; or
+    None and why not, in the user's terms."""
+    new = new.strip()
+    if new == old:
+        return None, ""
+    if not NAME.fullmatch(new):
+        return None, (f"“{new}” cannot name a block: start with a letter, then letters, digits, _ or - "
+                      "(at most 64).")
+    if new in graph.nodes:
+        return None, f"Another block is already called {new}."
+    scratch, steps = graph.copy(), []
+
+    def run(command):
+        command.do(scratch)
+        steps.append(command)
+    node = graph.nodes[old]
+    run(AddNode(Node(new, node.type, _deep(node.params), node.pos)))
+    for edge in [e for e in graph.edges if old in e]:
+        place = scratch.place_of(edge)
+        run(RemoveEdge(scratch, *edge))
+        run(AddEdge(*(new if n == old else n for n in edge), place))
+    run(RemoveNode(scratch, old))
+    return Macro(f"Rename {old} to {new}", steps), ""
 
 
 def connect(graph: Graph, source: str, target: str) -> tuple[Command | None, str]:
