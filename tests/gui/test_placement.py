@@ -74,7 +74,10 @@ def test_new_blocks_never_land_on_others(qtbot, make_window):
 def test_zoom_buttons_show_the_percentage_and_ctrl_f_finds_a_block(qtbot, make_window):
     win = make_window()
     win.docs.open_path(SAMPLES / "resnet18.cnnproj")
-    overlay = win.canvas.overlay
+    overlay, vp = win.canvas.overlay, win.canvas.viewport()
+    win.resize(1300, 850)  # in the viewport's bottom-right corner, whatever its size
+    qtbot.waitUntil(lambda: vp.width() - 16 < overlay.geometry().right() < vp.width()
+                    and vp.height() - 16 < overlay.geometry().bottom() < vp.height())
     assert overlay.isVisible() and overlay.percent.text() == f"{round(win.canvas.zoom * 100)} %"
     qtbot.mouseClick(overlay.zoom_in, Qt.LeftButton)
     assert overlay.percent.text() == f"{round(win.canvas.zoom * 100)} %"
@@ -130,6 +133,8 @@ def test_the_minimap_shows_the_whole_network_and_moves_the_view(qtbot, make_wind
     qtbot.mouseClick(mini.viewport(), Qt.LeftButton, pos=mini.mapFromScene(fc.sceneBoundingRect().center()))
     assert view.viewport().rect().contains(view.mapFromScene(fc.sceneBoundingRect().center()))
     assert mini.in_view().contains(fc.sceneBoundingRect().center())
+    win.act_new_empty.trigger()  # nothing to map on an empty canvas
+    qtbot.waitUntil(lambda: not mini.isVisible())
 
 
 def test_wires_are_orthogonal_and_go_round_the_blocks(qtbot, make_window):

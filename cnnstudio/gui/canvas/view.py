@@ -2,7 +2,7 @@
 keyboard (Delete, Ctrl+C/V/D/A, arrows nudge, F fits)."""
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QMimeData, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QGuiApplication, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsView, QMenu
 
@@ -59,9 +59,10 @@ class CanvasView(QGraphicsView):
     def _empty_changed(self) -> None:
         self._grow_scene_rect()
         empty = not self.session.graph.nodes
-        if empty != self._was_empty:  # the empty-canvas hint appears or goes
+        if empty != self._was_empty:  # the empty-canvas hint appears or goes, the minimap too
             self._was_empty = empty
             self.viewport().update()
+            self.place_corner()
 
     def changeEvent(self, e):
         super().changeEvent(e)
@@ -105,12 +106,18 @@ class CanvasView(QGraphicsView):
             self.centerOn(rect.center())
         self.overlay.show_zoom(self.zoom)
 
-    def resizeEvent(self, e):
-        super().resizeEvent(e)
+    def viewportEvent(self, e):
+        if e.type() == QEvent.Resize:  # the corner widgets follow the viewport's own size
+            QTimer.singleShot(0, self.place_corner)
+        return super().viewportEvent(e)
+
+    def place_corner(self) -> None:
+        """Zoom buttons in the bottom-right corner, the minimap above them (not on a narrow or
+        empty canvas)."""
         self.overlay.place()
         vp = self.viewport()
         small = vp.width() < 520 or vp.height() < 380  # a narrow canvas (Inspect) keeps its room
-        self.minimap.setVisible(not small)
+        self.minimap.setVisible(not small and bool(self.session.graph.nodes))
         self.minimap.move(vp.width() - self.minimap.width() - 8, self.overlay.y() - self.minimap.height() - 6)
 
     # --- transfer learning: freezing blocks from their context menu ---------------------------
