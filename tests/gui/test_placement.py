@@ -76,14 +76,18 @@ def test_zoom_buttons_show_the_percentage_and_ctrl_f_finds_a_block(qtbot, make_w
     win.docs.open_path(SAMPLES / "resnet18.cnnproj")
     overlay, vp = win.canvas.overlay, win.canvas.viewport()
     win.resize(1300, 850)  # in the viewport's bottom-right corner, whatever its size
-    qtbot.waitUntil(lambda: vp.width() - 16 < overlay.geometry().right() < vp.width()
-                    and vp.height() - 16 < overlay.geometry().bottom() < vp.height())
+    def in_corner():
+        g, v = overlay.geometry(), vp.geometry()
+        return v.right() - 16 < g.right() < v.right() and v.bottom() - 16 < g.bottom() < v.bottom()
+    qtbot.waitUntil(in_corner)
     assert overlay.isVisible() and overlay.percent.text() == f"{round(win.canvas.zoom * 100)} %"
     qtbot.mouseClick(overlay.zoom_in, Qt.LeftButton)
     assert overlay.percent.text() == f"{round(win.canvas.zoom * 100)} %"
     before = win.canvas.zoom
     qtbot.mouseClick(overlay.zoom_out, Qt.LeftButton)
     assert win.canvas.zoom < before
+    win.canvas.centerOn(win.canvas.graph_scene.nodes["fc"])  # scrolling the canvas leaves them in place
+    assert in_corner()
 
     qtbot.keyClick(win, Qt.Key_2, Qt.ControlModifier)  # even from the Train workspace
     qtbot.keyClick(win, Qt.Key_F, Qt.ControlModifier)

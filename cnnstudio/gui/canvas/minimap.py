@@ -11,7 +11,7 @@ REFRESH_MS = 400
 
 class Minimap(QGraphicsView):
     def __init__(self, view):
-        super().__init__(view.graph_scene, view.viewport())
+        super().__init__(view.graph_scene, view)  # over the viewport, not in it (it scrolls)
         self.view = view
         self.setObjectName("minimap")
         self.setFixedSize(180, 130)

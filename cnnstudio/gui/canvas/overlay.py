@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QToolButto
 
 class CanvasOverlay(QFrame):
     def __init__(self, view):
-        super().__init__(view.viewport())
+        super().__init__(view)  # not the viewport's child: scrolling the viewport would move it
         self.view = view
         self.setObjectName("canvasOverlay")
         self.setFrameShape(QFrame.StyledPanel)
@@ -52,8 +52,8 @@ class CanvasOverlay(QFrame):
 
     def place(self) -> None:
         self.adjustSize()
-        vp = self.view.viewport()
-        self.move(vp.width() - self.width() - 8, vp.height() - self.height() - 8)
+        vp = self.view.viewport().geometry()
+        self.move(vp.right() - self.width() - 8, vp.bottom() - self.height() - 8)
         self.raise_()
 
     # --- find ---------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 keyboard (Delete, Ctrl+C/V/D/A, arrows nudge, F fits)."""
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QMimeData, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QMimeData, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QGuiApplication, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsView, QMenu
 
@@ -107,9 +107,10 @@ class CanvasView(QGraphicsView):
         self.overlay.show_zoom(self.zoom)
 
     def viewportEvent(self, e):
+        handled = super().viewportEvent(e)
         if e.type() == QEvent.Resize:  # the corner widgets follow the viewport's own size
-            QTimer.singleShot(0, self.place_corner)
-        return super().viewportEvent(e)
+            self.place_corner()
+        return handled
 
     def place_corner(self) -> None:
         """Zoom buttons in the bottom-right corner, the minimap above them (not on a narrow or
@@ -118,7 +119,7 @@ class CanvasView(QGraphicsView):
         vp = self.viewport()
         small = vp.width() < 520 or vp.height() < 380  # a narrow canvas (Inspect) keeps its room
         self.minimap.setVisible(not small and bool(self.session.graph.nodes))
-        self.minimap.move(vp.width() - self.minimap.width() - 8, self.overlay.y() - self.minimap.height() - 6)
+        self.minimap.move(vp.geometry().right() - self.minimap.width() - 8, self.overlay.y() - self.minimap.height() - 6)
 
     # --- transfer learning: freezing blocks from their context menu ---------------------------
     def node_menu(self, node_id: str) -> QMenu:
