@@ -49,6 +49,13 @@ def run_window(path) -> int:
               "Run it in a desktop session, or use the headless commands (cnnstudio --help) or "
               "`cnnstudio open FILE --screenshot OUT.png`.", file=sys.stderr)
         return 2
+    platform = os.environ.get("QT_QPA_PLATFORM")
+    if platform == "xcb" or (not platform and os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
+        from ..gui.system_libs import message, missing_xcb_libraries
+        missing = missing_xcb_libraries()
+        if missing:
+            print(message(missing), file=sys.stderr)
+            return 2
     app = _app()
     from PySide6.QtCore import QTimer
     from ..gui.main_window import MainWindow
@@ -71,13 +78,18 @@ def no_display() -> bool:
 
 
 def start_up(win) -> None:
-    """Restore a crashed session's work, else reopen the last project, else the gallery."""
+    """Restore a crashed session's work, else reopen the last project, else the gallery (after a
+    short tour, the first time)."""
     if win.docs.offer_recovery():
         return
     last = win.settings.value("last_project")
     if isinstance(last, str) and Path(last).exists() and win.docs.open_path(Path(last)):
         return
     win.docs.new_empty()
+    if not win.settings.value("tour/seen", False, type=bool):  # the very first start: a short tour
+        from ..gui.help import TourDialog
+        win.settings.setValue("tour/seen", True)
+        TourDialog(win).exec()
     win.docs.new_from_gallery()
 
 

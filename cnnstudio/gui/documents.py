@@ -74,16 +74,30 @@ class Documents(QObject):
             return True
         return False
 
+    def stop_training(self) -> bool:
+        """Before another project replaces this one: a running training stops (after asking)."""
+        training = getattr(self.window, "training", None)
+        if training is None or not training.running:
+            return True
+        answer = QMessageBox.question(
+            self.window, "Training is running",
+            f"“{self.session.project.name}” is training. Stop it and close the project? Its last finished "
+            "epoch is kept, and Resume continues it later.", QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
+        if answer != QMessageBox.Yes:
+            return False
+        training.shutdown()
+        return True
+
     # --- new and open ------------------------------------------------------------------------
     def new_empty(self) -> bool:
-        if not self.ask_save():
+        if not self.stop_training() or not self.ask_save():
             return False
         self.journal.remove()
         self.session.set_project(empty_project(), None)
         return True
 
     def new_from_gallery(self) -> bool:
-        if not self.ask_save():
+        if not self.stop_training() or not self.ask_save():
             return False
         dlg = GalleryDialog(self.window)
         if not dlg.exec():
@@ -103,7 +117,7 @@ class Documents(QObject):
     def open_path(self, path, as_template: bool = False, confirmed: bool = False) -> bool:
         """Open a project file; a template opens as a new, unsaved copy."""
         path = Path(path)
-        if not confirmed and not self.ask_save():
+        if not confirmed and not (self.stop_training() and self.ask_save()):
             return False
         try:
             project = load_project(path)

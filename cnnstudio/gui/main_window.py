@@ -8,21 +8,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QPointF, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QScrollArea, QTabBar, QToolBar
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QScrollArea, QTabBar, QToolBar
 
 from .canvas import CanvasView
+from .canvas.diagram import FORMATS, export_diagram
 from .documents import Documents, open_settings
+from .help import ShortcutsDialog, TourDialog, open_docs
 from .inspect.docks import create_docks
 from .palette import PaletteDock
 from .problems import HistoryDock, ProblemsDock
 from .properties import PropertiesDock
+from .report import ReportWriter
 from .session import Session
 from .summary import SummaryDock
 from .theme import icon
 from .training.dock import TrainingDock
-
-STATE_VERSION = 1
+from .workspaces import NAMES, TITLES, Workspaces
 
 
 def _scrollable(dock: QDockWidget) -> None:
@@ -52,30 +54,14 @@ class MainWindow(QMainWindow):
         self.summary = SummaryDock(self.session, self)
         self.problems = ProblemsDock(self.session, self)
         self.history = HistoryDock(self.session, self)
-        self.addDockWidget(Qt.LeftDockWidgetArea, self.palette)
-        self.addDockWidget(Qt.RightDockWidgetArea, self.properties)
-        self.addDockWidget(Qt.RightDockWidgetArea, self.problems)
-        self.tabifyDockWidget(self.properties, self.history)
-        self.properties.raise_()
-        self.addDockWidget(Qt.BottomDockWidgetArea, self.summary)
         # training and inspection docks (their modules import no torch or matplotlib until used)
         self.training = TrainingDock(self.session, self)
         self.hosted = [self.training, *create_docks(self.session, self)]
-        last = {True: self.history, False: self.summary}  # tabify onto the latest of each group
         for dock in self.hosted:
-            if not dock.objectName():
-                dock.setObjectName(type(dock).__name__ + dock.windowTitle().replace(" ", ""))
             _scrollable(dock)
-            # tall panels (training) share the right column; wide ones (plots) the bottom
-            right = type(dock).__name__ == "TrainingDock"
-            self.addDockWidget(Qt.RightDockWidgetArea if right else Qt.BottomDockWidgetArea, dock)
-            self.tabifyDockWidget(last[right], dock)
-            last[right] = dock
-        self.properties.raise_()
-        self.summary.raise_()
-        self.resizeDocks([self.palette, self.properties], [210, 330], Qt.Horizontal)
-        self.resizeDocks([self.summary], [220], Qt.Vertical)
-        self._default_state = self.saveState(STATE_VERSION)
+        for dock in (self.palette, self.properties, self.history, self.problems, self.summary, *self.hosted):
+            self.addDockWidget(Qt.RightDockWidgetArea, dock)  # each workspace arranges them
+        self.workspaces = Workspaces(self, self.settings)
         self._build_actions()
         self.palette.block_activated.connect(self.add_block_at_centre)
         self.problems.node_activated.connect(self.canvas.center_on_node)
@@ -119,7 +105,15 @@ class MainWindow(QMainWindow):
         self.act_adopt = self._action("Start from the &run's weights", self.adopt_run_weights, None,
                                       "Transfer learning: the shown run's best weights become the project's "
                                       "starting weights (e.g. fine-tune after training the head)")
+        self.act_export_diagram = self._action("Export &diagram…", self.export_diagram,
+                                               tip="The network as a PNG, SVG or PDF picture")
+        self.act_report = self._action("&Report…", self.write_report,
+                                       tip="The shown run's HTML report: curves, filters, predictions, confusion")
         self.act_quit = self._action("&Quit", self.close, QKeySequence.Quit)
+        self.act_shortcuts = self._action("&Keyboard and mouse", lambda: ShortcutsDialog(self).exec(), "F1")
+        self.act_tour = self._action("&Tour", lambda: TourDialog(self).exec())
+        self.act_docs = self._action("&Read the guide (README)", lambda: open_docs())
+        self.act_format_docs = self._action("&Project file format", lambda: open_docs("project-format.md"))
         self.act_undo = self._action("&Undo", s.undo, QKeySequence.Undo)
         self.act_redo = self._action("&Redo", s.redo, list(dict.fromkeys(
             QKeySequence.keyBindings(QKeySequence.Redo) + [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])))
@@ -130,11 +124,17 @@ class MainWindow(QMainWindow):
         self.act_dup = self._action("&Duplicate\tCtrl+D", c.duplicate)
         self.act_delete = self._action("De&lete\tDel", c.delete_selection)
         self.act_all = self._action("Select &all\tCtrl+A", lambda: s.select(list(s.graph.nodes)))
+        self.act_rename = self._action("Re&name block…", self.rename_block, "F2", "Give the selected block a name")
+        self.act_find = self._action("&Find a block…", self.find_block, QKeySequence.Find,
+                                     "Select a block by part of its name or type")
         self.act_fit = self._action("&Fit to view\tF", c.fit)
         self.act_arrange = self._action("&Arrange blocks", c.arrange, "Ctrl+L", "Lay the network out in layers")
         self.act_zoom_in = self._action("Zoom &in", lambda: c.set_zoom(1.25), QKeySequence.ZoomIn)
         self.act_zoom_out = self._action("Zoom &out", lambda: c.set_zoom(0.8), QKeySequence.ZoomOut)
-        self.act_reset_layout = self._action("&Reset window layout", self.reset_layout)
+        self.act_reset_layout = self._action("&Reset workspace layout", self.reset_layout,
+                                             tip="This workspace's panels as they were at first")
+        self.act_workspaces = [self._action(f"&{TITLES[n]} workspace", lambda n=n: self.workspaces.switch(n), f"Ctrl+{i + 1}")
+                               for i, n in enumerate(NAMES)]
 
         mb = self.menuBar()
         m = mb.addMenu("&File")
@@ -143,25 +143,27 @@ class MainWindow(QMainWindow):
         self.recent_menu = QMenu("Open &recent", self)
         m.addMenu(self.recent_menu)
         m.addSeparator()
-        for a in (self.act_save, self.act_save_as):
-            m.addAction(a)
-        m.addSeparator()
-        for a in (self.act_import, self.act_export, self.act_adopt):
-            m.addAction(a)
-        m.addSeparator()
-        m.addAction(self.act_quit)
+        for a in (self.act_save, self.act_save_as, None, self.act_import, self.act_export, self.act_adopt, None,
+                  self.act_export_diagram, self.act_report, None, self.act_quit):
+            m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("&Edit")
         for a in (self.act_undo, self.act_redo, None, self.act_cut, self.act_copy, self.act_paste,
-                  self.act_dup, self.act_delete, None, self.act_all):
+                  self.act_dup, self.act_delete, self.act_rename, None, self.act_all, self.act_find):
             m.addSeparator() if a is None else m.addAction(a)
         self.view_menu = mb.addMenu("&View")
         for a in (self.act_fit, self.act_arrange, self.act_zoom_in, self.act_zoom_out):
+            self.view_menu.addAction(a)
+        self.view_menu.addSeparator()
+        for a in self.act_workspaces:
             self.view_menu.addAction(a)
         self.view_menu.addSeparator()
         for dock in [self.palette, self.properties, self.problems, self.summary, self.history] + self.hosted:
             self.view_menu.addAction(dock.toggleViewAction())
         self.view_menu.addSeparator()
         self.view_menu.addAction(self.act_reset_layout)
+        self.help_menu = mb.addMenu("&Help")
+        for a in (self.act_shortcuts, self.act_tour, None, self.act_docs, self.act_format_docs):
+            self.help_menu.addSeparator() if a is None else self.help_menu.addAction(a)
 
         tb = QToolBar("Main", self)
         tb.setObjectName("MainToolbar")
@@ -170,6 +172,7 @@ class MainWindow(QMainWindow):
                   self.act_fit, self.act_arrange):
             tb.addSeparator() if a is None else tb.addAction(a)
         self.addToolBar(tb)
+        self.addToolBar(self.workspaces.toolbar)
         self._fill_recent()
         self.session.dirty_changed.connect(lambda _: self._update_undo_actions())
         self.session.analysis_changed.connect(self._update_undo_actions)
@@ -179,8 +182,13 @@ class MainWindow(QMainWindow):
         st = self.session.stack
         self.act_undo.setEnabled(st.index > 0)
         self.act_redo.setEnabled(st.index < len(st.commands))
-        self.act_undo.setText("&Undo " + st.commands[st.index - 1].label if st.index else "&Undo")
-        self.act_redo.setText("&Redo " + st.commands[st.index].label if st.index < len(st.commands) else "&Redo")
+        # the menu names the step; the toolbar button keeps its short label (no jumping toolbar)
+        for act, word, cmd, keys in ((self.act_undo, "Undo", st.commands[st.index - 1] if st.index else None, "Ctrl+Z"),
+                                     (self.act_redo, "Redo", st.commands[st.index] if st.index < len(st.commands) else None,
+                                      "Ctrl+Shift+Z")):
+            act.setText(f"&{word} {cmd.label}" if cmd else f"&{word}")
+            act.setIconText(word)
+            act.setToolTip(f"{word} {cmd.label} ({keys})" if cmd else f"Nothing to {word.lower()}")
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -235,20 +243,106 @@ class MainWindow(QMainWindow):
         return self.export_dialog
 
     def add_block_at_centre(self, type_: str) -> None:
+        """A palette double-click: after the one selected block (wired to it), else mid-view."""
+        sel = self.session.selection
+        if len(sel) == 1:
+            self.canvas.graph_scene.append_block(type_, sel[0])
+            return
         centre = self.canvas.mapToScene(self.canvas.viewport().rect().center())
         self.canvas.graph_scene.drop_block(type_, QPointF(centre))
+
+    def rename_block(self) -> bool:
+        from PySide6.QtWidgets import QInputDialog
+        from .canvas.edits import rename
+        sel = self.session.selection
+        if len(sel) != 1:
+            self.statusBar().showMessage("Select one block to rename it.", 6000)
+            return False
+        new, ok = QInputDialog.getText(self, "Rename block", f"New name for {sel[0]}:", text=sel[0])
+        if not ok:
+            return False
+        command, why = rename(self.session.graph, sel[0], new)
+        if command is None:
+            if why:
+                self.docs.error("Could not rename the block", why)
+            return False
+        self.session.push(command)
+        self.session.select([new.strip()])
+        return True
+
+    def find_block(self) -> None:
+        if not self.canvas.isVisible():
+            self.workspaces.switch("design")
+        self.canvas.overlay.open_find()
+
+    # --- pictures and reports ------------------------------------------------------------------
+    def export_diagram(self, path=None) -> bool:
+        if not self.session.graph.nodes:
+            self.statusBar().showMessage("The canvas is empty: nothing to export yet.", 6000)
+            return False
+        if path is None:
+            start = (self.session.path.with_suffix(".png") if self.session.path else
+                     Path.cwd() / (self.session.project.name + ".png"))
+            filters = ";;".join(f"{what} (*{suffix})" for suffix, what in FORMATS.items())
+            path, chosen = QFileDialog.getSaveFileName(self, "Export diagram", str(start), filters)
+            if not path:
+                return False
+            if Path(path).suffix.lower() not in FORMATS:  # the filter the user picked says which
+                path += next(s for s, what in FORMATS.items() if chosen.startswith(what))
+        try:
+            export_diagram(self.canvas.graph_scene, path)
+        except (OSError, ValueError) as e:
+            self.docs.error("Could not export the diagram", str(e))
+            return False
+        self.statusBar().showMessage(f"Wrote {path}", 8000)
+        return True
+
+    def write_report(self, path=None) -> bool:
+        run = self.session.run_dir
+        if run is None:
+            self.docs.error("No run to report on", "Train the network (Train workspace, Ctrl+2) or open a "
+                            "run folder there first: the report shows a trained network.")
+            return False
+        if not hasattr(self, "reporter"):
+            self.reporter = ReportWriter(self)
+            self.reporter.finished.connect(lambda ok, line: self.statusBar().showMessage(line, 12000))
+        if self.reporter.busy:
+            return False
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Save the report", str(run / "report.html"),
+                                                  "HTML report (*.html)")
+            if not path:
+                return False
+        self.statusBar().showMessage(f"Writing the report on {run.name}…")
+        self.reporter.write(run, Path(path))
+        return True
 
     # --- layout memory -----------------------------------------------------------------------
     def _restore_layout(self) -> None:
         geo = self.settings.value("window/geometry")
-        state = self.settings.value("window/state")
         if isinstance(geo, QByteArray):
             self.restoreGeometry(geo)
         else:
             self.resize(1440, 900)
-        if isinstance(state, QByteArray):
-            self.restoreState(state, STATE_VERSION)
-        self._sized_docks = isinstance(state, QByteArray)
+        current = self.settings.value("workspace/current", "design")
+        self.workspaces.switch(current if current in NAMES else "design")
+        self._sized_docks = isinstance(self.settings.value(f"workspace/{self.workspaces.current}"), QByteArray)
+        self._rescue_floating_docks()
+
+    def _rescue_floating_docks(self) -> None:
+        for dock in self.findChildren(QDockWidget):
+            self._rescue(dock)
+            dock.toggleViewAction().toggled.connect(lambda shown, d=dock: shown and self._rescue(d))
+
+    def _rescue(self, dock: QDockWidget) -> None:
+        """A floating panel that would appear on a screen that is gone (or shrunk to nothing)
+        docks back into the window, where the user can see it."""
+        if not dock.isFloating():
+            return
+        g = dock.frameGeometry()
+        seen = [g.intersected(sc.availableGeometry()) for sc in QGuiApplication.screens()]
+        if g.width() < 80 or g.height() < 60 or not any(r.width() >= 80 and r.height() >= 40 for r in seen):
+            dock.setFloating(False)
 
     def _hide_stale_tab_bars(self) -> None:
         """Qt 6.12 can leave the tab bar of an earlier, smaller tab group on screen after
@@ -264,20 +358,16 @@ class MainWindow(QMainWindow):
     def showEvent(self, e):
         super().showEvent(e)
         QTimer.singleShot(0, self._hide_stale_tab_bars)
-        if not self._sized_docks:  # first run: give the canvas most of the room
+        if not self._sized_docks:  # first run: sizes apply once the window has its own
             self._sized_docks = True
-            self.resizeDocks([self.palette, self.properties], [210, 330], Qt.Horizontal)
-            self.resizeDocks([self.summary], [230], Qt.Vertical)
-            self.resizeDocks([self.properties, self.problems], [520, 160], Qt.Vertical)
+            self.workspaces.arrange(self.workspaces.current)
 
     def reset_layout(self) -> None:
-        self.restoreState(self._default_state, STATE_VERSION)
-        for dock in self.findChildren(QDockWidget):
-            dock.show()
+        self.workspaces.reset()
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState(STATE_VERSION))
+        self.workspaces.remember()
         self.settings.sync()
 
     # --- closing and drops -------------------------------------------------------------------

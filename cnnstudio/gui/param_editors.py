@@ -17,7 +17,7 @@ def _spin(lo, hi) -> QSpinBox:
     s.setRange(int(lo if lo is not None else -INT_MAX), int(min(hi if hi is not None else INT_MAX, INT_MAX)))
     s.setKeyboardTracking(False)
     s.setAccelerated(True)
-    s.setMinimumWidth(52)  # the range's widest number would make the panel too wide
+    s.setMinimumWidth(46)  # the range's widest number would make the panel too wide
     return s
 
 

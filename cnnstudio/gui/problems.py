@@ -7,7 +7,6 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
                                QVBoxLayout, QWidget)
 
-from ..core.fixes import fix_command
 from .theme import ERROR, WARNING
 
 
@@ -44,7 +43,8 @@ class ProblemsDock(QDockWidget):
     def reload(self) -> None:
         a = self.session.analysis
         problems = sorted(a.problems, key=lambda p: p.severity != "error")
-        key = [(p.severity, p.node, p.message, p.fix.label if p.fix else None) for p in problems]
+        key = [(p.severity, p.node, p.message, p.fix.label if p.fix else None) for p in problems] + [
+            (bool(self.session.graph.nodes), bool(self.session.project.dataset))]  # what the status line says
         if key == getattr(self, "_key", None):
             self.problems = problems  # same list as shown: keep the rows and the current one
             return
@@ -60,8 +60,14 @@ class ProblemsDock(QDockWidget):
         if self.problems:
             self.list.setCurrentRow(0)  # the first problem's fix is one click away
         n_err, n_warn = len(a.errors), len(a.problems) - len(a.errors)
-        self.status.setText("No problems: the network is ready to train." if not a.problems else
-                            f"{n_err} error(s), {n_warn} warning(s)")
+        if a.problems:
+            self.status.setText(f"{n_err} error(s), {n_warn} warning(s)")
+        elif not self.session.graph.nodes:
+            self.status.setText("Nothing to check yet: drag an Input block onto the canvas.")
+        elif not self.session.project.dataset:
+            self.status.setText("No problems. Choose a dataset (Train workspace) to train it.")
+        else:
+            self.status.setText("No problems: the network is ready to train.")
         title = "Problems" + (f" ({len(a.problems)})" if a.problems else "")
         self.setWindowTitle(title)
         self._update_fix_button()
@@ -84,7 +90,7 @@ class ProblemsDock(QDockWidget):
     def apply_current_fix(self) -> None:
         p = self._current()
         if p and p.fix:
-            self.session.push(fix_command(self.session.graph, p.node, p.fix))
+            self.session.apply_fix(p)
 
 
 class HistoryDock(QDockWidget):

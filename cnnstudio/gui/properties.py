@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (QDockWidget, QFormLayout, QLabel, QPushButton, QS
 
 from ..core.blocks import CATALOGUE
 from ..core.commands import SetParams
-from ..core.fixes import fix_command
 from .param_editors import make_editor
 from .text import fmt_count, fmt_shape
 from .theme import category_icon
@@ -85,6 +84,7 @@ class PropertiesDock(QDockWidget):
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignRight)
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.WrapLongRows)  # narrow dock: the label goes above, nothing clips
         form.setVerticalSpacing(4)
         self.editors, self.field_errors = {}, {}
         for p in spec.params:
@@ -150,8 +150,7 @@ class PropertiesDock(QDockWidget):
             self.problem_box.addWidget(label)
             if p.fix:
                 b = QPushButton(f"Fix: {p.fix.label}")
-                b.clicked.connect(lambda _=False, p=p: self.session.push(
-                    fix_command(self.session.graph, p.node, p.fix)))
+                b.clicked.connect(lambda _=False, p=p: self.session.apply_fix(p))
                 self.problem_box.addWidget(b)
         self._shown = self.problem_box.count()
 

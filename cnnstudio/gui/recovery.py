@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -67,8 +68,24 @@ def pending(directory: Path, own: Path | None = None) -> list[Path]:
             pid = -1
         if pid > 0 and _alive(pid):
             continue  # another running CNN Studio owns it
+        if _in_vanished_temp_folder(p):
+            p.unlink(missing_ok=True)  # a scratch project (a test, a script) nobody will come back to
+            continue
         found.append(p)
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def _in_vanished_temp_folder(journal: Path) -> bool:
+    """The journal's project lived in a temporary folder that no longer exists."""
+    try:
+        original = json.loads(journal.read_text(encoding="utf-8")).get("path")
+    except (OSError, ValueError, AttributeError):
+        return False  # unreadable: offered, and the offer says what is wrong
+    if not isinstance(original, str):
+        return False
+    folder = Path(original).parent
+    temp = Path(tempfile.gettempdir()).resolve()
+    return not folder.exists() and (folder.resolve() == temp or temp in folder.resolve().parents)
 
 
 def read(path: Path):

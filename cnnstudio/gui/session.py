@@ -7,13 +7,36 @@ re-checked once. Docks (canvas, properties, summary, training, inspection) all t
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from ..core import Analysis, Graph, Project, UndoStack
+from ..core.blocks.spec import Fix
+from ..core.commands import Command, SetParams
+from ..core.fixes import fix_command
 from ..core.recheck import Checker
-from ..core.commands import Command
+
+
+class SetSettings(Command):
+    """The project's dataset and training settings as one undo step. They live beside the
+    graph, so the stack's "changed" event re-checks the dataset fit like any other edit."""
+
+    def __init__(self, project: Project, dataset: dict, training: dict):
+        self.project = project
+        self.old = copy.deepcopy((project.dataset, project.training))
+        self.new = copy.deepcopy((dataset, training))
+        what = "dataset" if dataset != project.dataset else "training"
+        keys = sorted(k for k in {**self.old[what == "training"], **self.new[what == "training"]}
+                      if self.old[what == "training"].get(k) != self.new[what == "training"].get(k))
+        self.label = f"Set {what} " + ", ".join(keys)
+
+    def do(self, g):
+        self.project.dataset, self.project.training = copy.deepcopy(self.new)
+
+    def undo(self, g):
+        self.project.dataset, self.project.training = copy.deepcopy(self.old)
 
 
 class Session(QObject):
@@ -30,7 +53,6 @@ class Session(QObject):
         self.path: Path | None = None
         self.run_dir: Path | None = None
         self.selection: list[str] = []
-        self._settings_dirty = False
         self._unsubscribe = None
         self.checker = None
         self._attach(self.project)
@@ -44,11 +66,11 @@ class Session(QObject):
         """Replace the open project. `dirty`: it differs from `path` on disk (a restored journal).
         All or nothing: if preparing the new project raises, the old one stays open, path and all."""
         self._attach(project)
-        self._settings_dirty = False
         if dirty:
             self.stack.clean_index = None  # no undo step leads back to what is on disk
         self.path = Path(path) if path else None
         self.selection = []
+        self.run_dir = None  # the panels show this project's runs, never the last one's
         self.project_replaced.emit()
         self.analysis_changed.emit()
         self.path_changed.emit(self.path)
@@ -88,11 +110,58 @@ class Session(QObject):
         if a.changed is not None and fit != before:
             a.changed = a.changed | {p.node for p in fit + before if p.node}
         self._fit = fit
+        if project is self.project:
+            self._offer_last_valid(a)
         return a
+
+    def _offer_last_valid(self, a: Analysis) -> None:
+        """A value the user just typed broke a block that was fine: the fix a person picks first
+        is the value it had (kernel 50 → back to 5), not the largest value that would fit."""
+        st = getattr(self, "stack", None)  # none yet while the first project is attached
+        top = st.commands[st.index - 1] if st and st.index else None
+        if not isinstance(top, SetParams) or not hasattr(self, "analysis"):
+            return
+        if any(p.node == top.node_id and p.severity == "error" for p in self.analysis.problems):
+            return  # it was broken before this edit too: the old value is no fix
+        back = {k: top.old[k] for k in top.new if k in top.old and top.new[k] != top.old[k]}
+        if not back:
+            return
+        fix = Fix("Back to " + ", ".join(f"{k} {v}" for k, v in back.items()), "set_params", {"params": back})
+        # new Problem objects: the checker keeps its own, unchanged, for the next edit
+        a.problems = [dataclasses.replace(p, fix=fix) if p.node == top.node_id and p.severity == "error" else p
+                      for p in a.problems]
+        a.__dict__.pop("_by_node", None)
+        if a.changed is not None:
+            a.changed = a.changed | {top.node_id}
 
     # --- edits and selection -------------------------------------------------------------
     def push(self, command: Command) -> None:
-        self.stack.push(command)
+        """Run an edit as one undo step. A shape typed as C, then H, then W is one step."""
+        st = self.stack
+        top = st.commands[-1] if st.index and st.index == len(st.commands) else None
+        if (isinstance(command, SetParams) and isinstance(top, SetParams) and top.node_id == command.node_id
+                and _changed(top) == _changed(command) == {"shape"} and st.clean_index != st.index):
+            self._merge(top, command)
+            return
+        st.push(command)
+
+    def _merge(self, top: Command, command: Command) -> None:
+        """Fold `command` into the step on top of the stack (same kind, same target)."""
+        top.new, top.label = command.new, command.label
+        top.do(self.graph)
+        if top.new == top.old:  # back where it started: no step at all
+            del self.stack.commands[-1]
+            self.stack.index -= 1
+        self.graph.emit("changed")
+        self.dirty_changed.emit(self.dirty)
+
+    def apply_fix(self, problem) -> None:
+        """A problem's one-click fix: an edit of the graph, or of the dataset settings."""
+        fix = problem.fix
+        if fix.action == "set_dataset":
+            self.set_settings({**self.project.dataset, **fix.args["dataset"]}, self.project.training)
+        else:
+            self.push(fix_command(self.graph, problem.node, fix))
 
     def undo(self) -> bool:
         return self.stack.undo()
@@ -107,17 +176,18 @@ class Session(QObject):
             self.selection_changed.emit(ids)
 
     def set_settings(self, dataset: dict, training: dict) -> None:
-        """Dataset and training settings are saved in the project too: a change is unsaved work
-        (not an undo step — the form itself shows and edits the current values)."""
+        """Change the dataset and training settings: an undo step like any edit. Steps of one
+        field in a row (a spin box's arrows) merge into one, unless the project was saved between."""
         p = self.project
-        if (dataset, training) != (p.dataset, p.training):
-            refit = dataset != p.dataset
-            p.dataset, p.training = dataset, training
-            self._settings_dirty = True
-            self.dirty_changed.emit(True)
-            if refit:  # the network may no longer fit the data
-                self.analysis = self._analyze(self.checker.analysis)
-                self.analysis_changed.emit()
+        if (dataset, training) == (p.dataset, p.training):
+            return
+        command = SetSettings(p, dataset, training)
+        st = self.stack
+        top = st.commands[-1] if st.index and st.index == len(st.commands) else None
+        if isinstance(top, SetSettings) and top.label == command.label and st.clean_index != st.index:
+            self._merge(top, command)
+            return
+        st.push(command)
 
     def set_weights(self, name: str | None) -> None:
         """The project's starting weights (a file beside it): unsaved work until saved."""
@@ -128,14 +198,17 @@ class Session(QObject):
 
     def mark_saved(self, path: Path) -> None:
         self.path = Path(path)
-        self._settings_dirty = False
         self.stack.set_clean()
         self.path_changed.emit(self.path)
 
     @property
     def dirty(self) -> bool:
-        return not self.stack.is_clean or self._settings_dirty
+        return not self.stack.is_clean
 
     def set_run(self, run_dir: Path | None) -> None:
         self.run_dir = Path(run_dir) if run_dir else None
         self.run_changed.emit(self.run_dir)
+
+
+def _changed(c: SetParams) -> set:
+    return {k for k in c.new if c.new[k] != c.old.get(k)}

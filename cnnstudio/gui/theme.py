@@ -84,17 +84,34 @@ def _palette(dark: bool) -> QPalette:
     return p
 
 
+# Fusion draws a check box's frame in a shade of the window colour: on a dark window it vanishes
+DARK_QSS = """
+QCheckBox::indicator { width: 13px; height: 13px; border: 1px solid #8a8f98; border-radius: 3px; background: #1b1d21; }
+QCheckBox::indicator:hover { border-color: #b8bdc6; }
+QCheckBox::indicator:checked { background: #3d7bfd; border-color: #3d7bfd; image: url("CHECK"); }
+QCheckBox::indicator:disabled { border-color: #4a4e57; background: #24262b; }
+QCheckBox::indicator:checked:disabled { background: #4a4e57; border-color: #4a4e57; }
+"""
+
+
+def _style(app) -> None:
+    dark = is_dark()
+    app.setPalette(_palette(dark))
+    qss = resources_dir() / "style.qss"
+    text = qss.read_text(encoding="utf-8") if qss.exists() else ""
+    if dark:
+        text += DARK_QSS.replace("CHECK", (resources_dir() / "icons" / "check.svg").as_posix())
+    app.setStyleSheet(text)
+
+
 def apply(app) -> None:
     """Fusion + our palette + resources/style.qss; re-applied when the system scheme flips."""
     app.setStyle("Fusion")
-    app.setPalette(_palette(is_dark()))
-    qss = resources_dir() / "style.qss"
-    if qss.exists():
-        app.setStyleSheet(qss.read_text(encoding="utf-8"))
+    _style(app)
     app.setWindowIcon(icon("app"))
     hints = app.styleHints()
     if hasattr(hints, "colorSchemeChanged") and not getattr(app, "_cnn_theme_hooked", False):
-        hints.colorSchemeChanged.connect(lambda *_: app.setPalette(_palette(is_dark())))
+        hints.colorSchemeChanged.connect(lambda *_: _style(app))
         app._cnn_theme_hooked = True
 
 

@@ -54,10 +54,19 @@ def is_downloaded(id_: str, root: Path | None = None) -> bool:
     return all((root / f).exists() for f in VISION[id_][5])
 
 
+def _cause(error: BaseException) -> str:
+    """The error and what caused it, whole (a truncated cause hides what to fix)."""
+    parts, seen = [], set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        parts.append(f"{error.__class__.__name__}: {' '.join(str(error).split())}")
+        error = error.__cause__ or error.__context__
+    return "; caused by ".join(parts)
+
+
 def _offline_message(id_: str, root: Path, error: Exception) -> str:
     cls, name, _, _, size, files = VISION[id_]
-    return (f"{name} is not on this computer yet and could not be downloaded ({error.__class__.__name__}: "
-            f"{' '.join(str(error).split())[:160]}). Connect to the internet and try again — it downloads once ({size}) into "
+    return (f"{name} is not on this computer yet and could not be downloaded ({_cause(error)}). Connect to the internet and try again — it downloads once ({size}) into "
             f"{root} — or copy the {name} files there by hand (torchvision layout, e.g. {root / files[0]}). "
             "Offline, choose a built-in dataset that needs no network: MNIST 5k or Shapes.")
 

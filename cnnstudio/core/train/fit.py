@@ -25,8 +25,7 @@ def fit_problems(graph: Graph, analysis: Analysis, spec: dict) -> list[Problem]:
     shape, classes = shape_for(spec), classes_for(spec)
     message, fix = input_problem(graph, shape, DATASETS[spec["id"]].name) if shape else (None, None)
     if message:
-        return [Problem("warning", message, node=fix["node"],
-                        fix=Fix(f"Set {fix['node']} to {shape}", "set_params", {"params": fix["params"]}),
+        return [Problem("warning", message, node=fix["node"], fix=_input_fix(graph, fix, shape),
                         code="dataset_input")]
     if analysis.ok and classes:
         message, fix = head_problem(find_head(graph, analysis), len(classes), spec.get("task", "classify"), classes)
@@ -39,3 +38,18 @@ def fit_problems(graph: Graph, analysis: Analysis, spec: dict) -> list[Problem]:
                             fix=Fix(label, "set_params", {"params": fix["params"]}) if fix else None,
                             code="dataset_head")]
     return []
+
+
+def _input_fix(graph: Graph, fix: dict, have: list) -> Fix:
+    """The fix a person picks first: a network built for larger images (ResNet's 224×224 on
+    MNIST) keeps its Input and the images are resized and converted to it; otherwise the Input
+    takes the images' shape. Action "set_dataset" merges `args["dataset"]` into the dataset section."""
+    want = list(graph.nodes[fix["node"]].params["shape"])
+    if len(want) == 3 and len(have) == 3 and want[1] >= have[1] and want[2] >= have[2] and want[0] in (1, 3):
+        change = {"resize": want[1] if want[1] == want[2] else want[1:]}
+        if want[0] != have[0]:
+            change["channels"] = want[0]
+        words = f"Resize the images to {want[1]}×{want[2]}" + (
+            " in " + ("colour" if want[0] == 3 else "grayscale") if "channels" in change else "")
+        return Fix(words, "set_dataset", {"dataset": change})
+    return Fix(f"Set {fix['node']} to {have}", "set_params", {"params": fix["params"]})

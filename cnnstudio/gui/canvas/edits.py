@@ -2,22 +2,93 @@
 from __future__ import annotations
 
 import json
+import re
 
-from ...core.commands import (AddEdge, AddNode, Command, Macro, MoveNodes, RemoveEdge, insert_on_edge,
+from ...core.commands import (AddEdge, AddNode, Command, Macro, MoveNodes, RemoveEdge, RemoveNode, insert_on_edge,
                               new_node, remove_nodes)
 from ...core.graph import Graph, Node, _deep
-from .layout import layered_layout
+from .layout import ROW, layered_layout
+from .placement import free_offset, free_spot, push_down
 
 MIME_BLOCK = "application/x-cnnstudio-block"
 CLIP_KIND = "cnnstudio.blocks"
 
 
 def add_block(graph: Graph, type_: str, pos, on_edge=None) -> tuple[Command, str]:
-    """A new block at `pos`; dropped on a wire, it is inserted into it."""
-    node = new_node(graph, type_, pos=(float(pos[0]), float(pos[1])))
+    """A new block at `pos`, or below it where that is taken. Dropped on a wire, it is
+    inserted into it: it takes the place of the wire's target, which moves down with
+    everything below it."""
+    node = new_node(graph, type_, pos=free_spot(graph, pos))
     if on_edge is not None and node.spec.inputs != 0:
-        return insert_on_edge(graph, tuple(on_edge), node), node.id
+        return _insert(graph, tuple(on_edge), node), node.id
     return AddNode(node), node.id
+
+
+def append_after(graph: Graph, type_: str, after: str) -> tuple[Command, str]:
+    """A new block right below `after`, wired from it (into its one outgoing wire, if it has one)."""
+    above = graph.nodes[after].pos or (0.0, 0.0)
+    node = new_node(graph, type_, pos=(above[0], above[1] + ROW))
+    if node.spec.inputs == 0:
+        return add_block(graph, type_, node.pos)
+    out = [e for e in graph.edges if e[0] == after]
+    if len(out) == 1:
+        return _insert(graph, out[0], node), node.id
+    moves = push_down(graph, node.pos)
+    steps = ([MoveNodes(graph, moves)] if moves else []) + [AddNode(node), AddEdge(after, node.id)]
+    return Macro(f"Add {node.type} {node.id} after {after}", steps), node.id
+
+
+def move_onto_wire(graph: Graph, node_id: str, edge) -> Command | None:
+    """An unwired block dragged onto a wire goes into it (source → block → target), taking the
+    target's place; the target and what is below it move down. None: it cannot go there."""
+    source, target = edge
+    node = graph.nodes[node_id]
+    if node_id in edge or node.spec.inputs == 0 or any(node_id in e for e in graph.edges):
+        return None
+    where = graph.nodes[target].pos or node.pos
+    everywhere, among_inputs, _ = graph.place_of(tuple(edge))
+    moves = {node_id: where, **push_down(graph, where, ignore=[node_id])}
+    return Macro(f"Insert {node_id} on {source} → {target}", [
+        MoveNodes(graph, moves), RemoveEdge(graph, source, target), AddEdge(source, node_id),
+        AddEdge(node_id, target, (everywhere, among_inputs, None))])
+
+
+def _insert(graph: Graph, edge, node) -> Command:
+    target = graph.nodes[edge[1]].pos
+    if target is not None:
+        node.pos = target
+    moves = push_down(graph, node.pos)
+    insert = insert_on_edge(graph, edge, node)
+    return Macro(insert.label, [MoveNodes(graph, moves), insert]) if moves else insert
+
+
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+
+
+def rename(graph: Graph, old: str, new: str) -> tuple[Command | None, str]:
+    """The command that gives block `old` the name `new`, its wires and their order kept; or
+    None and why not, in the user's terms."""
+    new = new.strip()
+    if new == old:
+        return None, ""
+    if not NAME.fullmatch(new):
+        return None, (f"“{new}” cannot name a block: start with a letter, then letters, digits, _ or - "
+                      "(at most 64).")
+    if new in graph.nodes:
+        return None, f"Another block is already called {new}."
+    scratch, steps = graph.copy(), []
+
+    def run(command):
+        command.do(scratch)
+        steps.append(command)
+    node = graph.nodes[old]
+    run(AddNode(Node(new, node.type, _deep(node.params), node.pos)))
+    for edge in [e for e in graph.edges if old in e]:
+        place = scratch.place_of(edge)
+        run(RemoveEdge(scratch, *edge))
+        run(AddEdge(*(new if n == old else n for n in edge), place))
+    run(RemoveNode(scratch, old))
+    return Macro(f"Rename {old} to {new}", steps), ""
 
 
 def connect(graph: Graph, source: str, target: str) -> tuple[Command | None, str]:
@@ -62,8 +133,9 @@ def is_payload(text: str) -> bool:
 
 
 def paste(graph: Graph, payload: str, offset=(40.0, 40.0)) -> tuple[Command | None, list[str]]:
-    """Copies of the blocks in `payload` with fresh ids, shifted by `offset`. The payload passes the
-    same checks as a project file; ProjectError says what is wrong with it."""
+    """Copies of the blocks in `payload` with fresh ids, beside where they came from and on top
+    of no block (`offset`: where to start looking). The payload passes the same checks as a
+    project file; ProjectError says what is wrong with it."""
     from ...core.project import FORMAT, ProjectError, parse_json, parse_project
     doc = parse_json(payload, "the clipboard")
     if not isinstance(doc, dict) or not isinstance(doc.get("nodes"), list):
@@ -73,6 +145,7 @@ def paste(graph: Graph, payload: str, offset=(40.0, 40.0)) -> tuple[Command | No
                  if isinstance(n, dict) and isinstance(n.get("id"), str) and n.get("pos") is not None}
     pasted = parse_project({"format": FORMAT, "version": 1, "graph": {"nodes": nodes, "edges": doc.get("edges", [])},
                             "layout": {"positions": positions}}, source="the clipboard").graph
+    offset = free_offset(graph, [n.pos for n in pasted.nodes.values() if n.pos], offset)
     scratch = graph.copy()
     rename, steps = {}, []
     for n in pasted.nodes.values():

@@ -87,9 +87,15 @@ class ChipItem(QGraphicsItem):
     def boundingRect(self):
         return QRectF(-self._w, 0, self._w, 17)
 
+    def color(self) -> QColor:
+        """A fix chip in its problem's colour (red for an error, amber for a warning)."""
+        if self.kind != "fix":
+            return self.node.colors.muted
+        return ERROR if self.node.state == "error" else WARNING
+
     def paint(self, painter, option, widget=None):
         c = self.node.colors
-        color = ERROR if self.kind == "fix" else c.muted
+        color = self.color()
         painter.setPen(QPen(color, 1))
         painter.setBrush(QColor(color.red(), color.green(), color.blue(), 40))
         painter.drawRoundedRect(self.boundingRect().adjusted(0.5, 0.5, -0.5, -0.5), 8, 8)
@@ -165,6 +171,7 @@ class NodeItem(QGraphicsItem):
             self.fix_chip.set_text("Fix", f"Quick fix: {fix.label}")
             self.fix_chip.setPos(WIDTH - 8, 4)
         self.fix_chip.setVisible(fix is not None)
+        self.fix_chip.update()
         self._resize()
         self.update()
         return True
@@ -289,18 +296,46 @@ class NodeItem(QGraphicsItem):
         self.canvas.node_context_menu(self, e.screenPos())
 
 
+STUB = 16.0  # straight out of a port before the first bend
+RADIUS = 8.0  # rounded bends
+
+
 def wire_path(a: QPointF, b: QPointF) -> QPainterPath:
-    """Down out of the output, into the input from above; upward wires (to the next band of
-    a wrapped layout) run straight across instead of looping."""
-    path = QPainterPath(a)
-    if b.y() - a.y() < 30:
-        path.lineTo(a.x(), a.y() + 14)
-        path.lineTo(b.x(), b.y() - 14)
+    """Orthogonal: down out of the output, across in the gap between the rows, down into the
+    input. A wire to a block that is not below (the next band of a wrapped layout) goes round
+    through the gap between the columns instead of across the blocks."""
+    if abs(a.x() - b.x()) < 0.5 and b.y() >= a.y():
+        path = QPainterPath(a)
         path.lineTo(b)
         return path
-    dy = max(40.0, (b.y() - a.y()) / 2)
-    path.cubicTo(QPointF(a.x(), a.y() + dy), QPointF(b.x(), b.y() - dy), b)
+    if b.y() - a.y() >= 2 * STUB:
+        mid = (a.y() + b.y()) / 2
+        points = [a, QPointF(a.x(), mid), QPointF(b.x(), mid), b]
+    else:
+        gx = ((a.x() + b.x()) / 2 if abs(a.x() - b.x()) >= WIDTH else
+              max(a.x(), b.x()) + WIDTH / 2 + STUB)  # beside both blocks
+        points = [a, QPointF(a.x(), a.y() + STUB), QPointF(gx, a.y() + STUB), QPointF(gx, b.y() - STUB),
+                  QPointF(b.x(), b.y() - STUB), b]
+    return _rounded(points)
+
+
+def _rounded(points: list) -> QPainterPath:
+    path = QPainterPath(points[0])
+    for prev, corner, nxt in zip(points, points[1:], points[2:]):
+        r = min(RADIUS, _dist(prev, corner) / 2, _dist(corner, nxt) / 2)
+        path.lineTo(_toward(corner, prev, r))
+        path.quadTo(corner, _toward(corner, nxt, r))
+    path.lineTo(points[-1])
     return path
+
+
+def _dist(p: QPointF, q: QPointF) -> float:
+    return abs(p.x() - q.x()) + abs(p.y() - q.y())  # segments are horizontal or vertical
+
+
+def _toward(p: QPointF, q: QPointF, r: float) -> QPointF:
+    d = _dist(p, q) or 1.0
+    return QPointF(p.x() + (q.x() - p.x()) * r / d, p.y() + (q.y() - p.y()) * r / d)
 
 
 class EdgeItem(QGraphicsItem):

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QMenu
 
 from ...core.blocks import CATALOGUE, inner_layers
 from ...core.commands import MoveNodes
-from ...core.fixes import fix_command
 from ..text import fmt_count, fmt_shape, key_params
 from ..theme import CanvasColors
 from . import edits
@@ -159,7 +158,7 @@ class GraphScene(QGraphicsScene):
         if not problems or not problems[0].fix:
             return False
         p = problems[0]
-        self.session.push(fix_command(self.session.graph, p.node, p.fix))
+        self.session.apply_fix(p)
         self.message.emit(f"Applied: {p.fix.label}")
         return True
 
@@ -169,6 +168,12 @@ class GraphScene(QGraphicsScene):
         from .items import BASE_HEIGHT, WIDTH
         pos = (round(scene_pos.x() - WIDTH / 2), round(scene_pos.y() - BASE_HEIGHT / 2))
         command, nid = edits.add_block(self.session.graph, type_, pos, wire.edge if wire else None)
+        self.session.push(command)
+        self.session.select([nid])
+        return nid
+
+    def append_block(self, type_: str, after: str) -> str:
+        command, nid = edits.append_after(self.session.graph, type_, after)
         self.session.push(command)
         self.session.select([nid])
         return nid
@@ -240,7 +245,7 @@ class GraphScene(QGraphicsScene):
                     self.connect_nodes(target.node_id, port.node.node_id)
             return
         super().mouseReleaseEvent(e)
-        self._commit_move()
+        self._commit_move(e.scenePos())
 
     def _node_at(self, scene_pos):
         for item in self.items(scene_pos):
@@ -250,12 +255,19 @@ class GraphScene(QGraphicsScene):
                 return item
         return None
 
-    def _commit_move(self) -> None:
+    def _commit_move(self, at=None) -> None:
         moved = {}
         for nid, old in self._press_positions.items():
             item = self.nodes.get(nid)
             if item is not None and (item.pos().x(), item.pos().y()) != old:
                 moved[nid] = (round(item.pos().x()), round(item.pos().y()))
         self._press_positions = {}
+        if len(moved) == 1 and at is not None:  # one unwired block let go over a wire: insert it
+            (nid,) = moved
+            wire = next((w for w in self.items(at) if isinstance(w, EdgeItem) and nid not in w.edge), None)
+            command = edits.move_onto_wire(self.session.graph, nid, wire.edge) if wire else None
+            if command is not None:
+                self.session.push(command)
+                return
         if moved:
             self.session.push(MoveNodes(self.session.graph, moved))

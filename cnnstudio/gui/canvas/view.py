@@ -10,6 +10,8 @@ from ...core.project import ProjectError
 from . import edits
 from .edits import MIME_BLOCK
 from .items import NodeItem
+from .minimap import Minimap
+from .overlay import CanvasOverlay
 from .scene import GraphScene
 
 GRID = 24.0
@@ -35,6 +37,8 @@ class CanvasView(QGraphicsView):
         self._pan_from = None
         self._grid = None
         self._paste_count = 0
+        self.overlay = CanvasOverlay(self)  # zoom buttons with the percentage, find-a-block
+        self.minimap = Minimap(self)
         session.project_replaced.connect(lambda: self.fit(animate=False))
         self._was_empty = True
         session.analysis_changed.connect(self._empty_changed)
@@ -55,9 +59,10 @@ class CanvasView(QGraphicsView):
     def _empty_changed(self) -> None:
         self._grow_scene_rect()
         empty = not self.session.graph.nodes
-        if empty != self._was_empty:  # the empty-canvas hint appears or goes
+        if empty != self._was_empty:  # the empty-canvas hint appears or goes, the minimap too
             self._was_empty = empty
             self.viewport().update()
+            self.place_corner()
 
     def changeEvent(self, e):
         super().changeEvent(e)
@@ -78,6 +83,7 @@ class CanvasView(QGraphicsView):
         z = self.zoom
         target = min(3.0, max(0.08, z * factor))
         self.scale(target / z, target / z)
+        self.overlay.show_zoom(self.zoom)
 
     def wheelEvent(self, e):
         delta = e.angleDelta().y() or e.angleDelta().x()
@@ -91,12 +97,29 @@ class CanvasView(QGraphicsView):
             self.resetTransform()
             self.setSceneRect(QRectF(-3000, -3000, 6000, 6000))
             self.centerOn(300, 200)
+            self.overlay.show_zoom(self.zoom)
             return
         self.setSceneRect(rect.adjusted(-3000, -3000, 3000, 3000))
         self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.KeepAspectRatio)
         if self.zoom > 1.0:  # small networks: readable, not blown up
             self.set_zoom(1.0 / self.zoom)
             self.centerOn(rect.center())
+        self.overlay.show_zoom(self.zoom)
+
+    def viewportEvent(self, e):
+        handled = super().viewportEvent(e)
+        if e.type() == QEvent.Resize:  # the corner widgets follow the viewport's own size
+            self.place_corner()
+        return handled
+
+    def place_corner(self) -> None:
+        """Zoom buttons in the bottom-right corner, the minimap above them (not on a narrow or
+        empty canvas)."""
+        self.overlay.place()
+        vp = self.viewport()
+        small = vp.width() < 520 or vp.height() < 380  # a narrow canvas (Inspect) keeps its room
+        self.minimap.setVisible(not small and bool(self.session.graph.nodes))
+        self.minimap.move(vp.geometry().right() - self.minimap.width() - 8, self.overlay.y() - self.minimap.height() - 6)
 
     # --- transfer learning: freezing blocks from their context menu ---------------------------
     def node_menu(self, node_id: str) -> QMenu:

@@ -113,6 +113,19 @@ class InspectState(QObject):
         self.status.emit(message or (f"{insp.name}: {len(insp.images)} test samples" if insp else ""))
         self.sample_changed.emit()
 
+    def source_text(self) -> str:
+        """Which run and checkpoint the panels show, in words."""
+        insp = self.inspection
+        if insp is None or insp.run_dir is None:
+            return "No run shown" if insp is None else f"Showing {insp.name}"
+        info, epochs = insp.info or {}, len(insp.metrics or [])
+        best = info.get("best") or {}
+        if info.get("status") == "running" or not best.get("epoch"):
+            which = f"last checkpoint (epoch {epochs}" + (", training live)" if info.get("status") == "running" else ")")
+        else:
+            which = f"best checkpoint (epoch {best['epoch']} of {epochs})"
+        return f"Run {insp.run_dir.name} · {which}"
+
     def select_sample(self, index: int) -> None:
         self.sample, self.custom = int(index), None
         self.sample_changed.emit()

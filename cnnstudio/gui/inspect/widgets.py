@@ -12,6 +12,8 @@ class Panel(QWidget):
     def __init__(self, state, parent=None):
         super().__init__(parent)
         self.state = state
+        self.source = QLabel(state.source_text())  # which run and checkpoint this panel shows
+        self.source.setObjectName("hint")
         self.controls = QHBoxLayout()
         self.body = QVBoxLayout()
         self.status = QLabel()
@@ -19,12 +21,14 @@ class Panel(QWidget):
         self.status.setStyleSheet("color: #555;")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.source)
         lay.addLayout(self.controls)
         lay.addLayout(self.body, 1)
         lay.addWidget(self.status)
         self._notice = False
         state.notice.connect(self.show_notice)
         state.changed.connect(self._clear_notice)  # connected first: panels then write their own
+        state.changed.connect(lambda: self.source.setText(state.source_text()))
 
     def show_notice(self, text: str) -> None:
         """Loading and load errors, from the shared state."""

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 REDRAW_MS = 250
 HEADROOM = 1.25
+OVERLAY_COLORS = ("#7f7f7f", "#9467bd", "#8c564b", "#e377c2")  # other runs, dashed
 
 
 class CurvesView(QWidget):
@@ -22,7 +23,7 @@ class CurvesView(QWidget):
         super().__init__(parent)
         self.rows: list[dict] = []  # one per finished epoch
         self.running: list[tuple[float, float]] = []  # (fractional epoch, running train loss)
-        self.compare: tuple[str, list[dict]] | None = None
+        self.compare: list[tuple[str, list[dict]]] = []  # other runs overlaid: (label, rows)
         self.epochs = 0  # planned epochs: fixes the x axis for the whole run
         self.canvas = None
         self.draw_count = 0  # updates shown (blits and full draws)
@@ -55,16 +56,17 @@ class CurvesView(QWidget):
         self.running.append((x, msg["loss"]))
         self.schedule_redraw()
 
-    def set_compare(self, label: str | None, rows: list[dict] | None) -> None:
-        self.compare = (label, rows) if rows else None
+    def set_overlays(self, runs: list[tuple[str, list[dict]]]) -> None:
+        """Other runs' validation curves, dashed, over this one's (up to four)."""
+        self.compare = [(label, rows) for label, rows in runs if rows][:len(OVERLAY_COLORS)]
         self._legend_dirty = True
         self.schedule_redraw()
 
     # --- drawing -----------------------------------------------------------------------------
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if self.rows or self.running or self.compare:
-            self.schedule_redraw()  # builds the canvas then: never on the window's start-up path
+        if self.canvas is not None or self.rows or self.running or self.compare:
+            self.schedule_redraw()  # what changed while hidden; builds the canvas only when there is data
 
     def _build(self) -> None:
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
@@ -85,10 +87,10 @@ class CurvesView(QWidget):
             "train_score": line(self.ax_acc, "o-", color="#1f77b4", ms=3, label="train"),
             "val_score": line(self.ax_acc, "o-", color="#ff7f0e", ms=3, label="validation"),
             "lr": line(self.ax_lr, "-", color="#2ca02c"),
-            "cmp_loss": line(self.ax_loss, "--", color="#7f7f7f"),
-            "cmp_score": line(self.ax_acc, "--", color="#7f7f7f"),
-            "cmp_lr": line(self.ax_lr, "--", color="#7f7f7f"),
         }
+        for i, color in enumerate(OVERLAY_COLORS):
+            for key, ax in (("loss", self.ax_loss), ("score", self.ax_acc), ("lr", self.ax_lr)):
+                self.lines[f"cmp_{key}{i}"] = line(ax, "--", color=color)
         for ax, label in ((self.ax_loss, "loss"), (self.ax_acc, "accuracy"), (self.ax_lr, "lr")):
             ax.set_ylabel(label)
             ax.grid(alpha=0.3)
@@ -105,9 +107,10 @@ class CurvesView(QWidget):
         self._layout.addWidget(self.canvas)
 
     def _legends(self) -> None:
-        label = f"val: {self.compare[0]}" if self.compare else "_none"  # listed only while there is one
-        self.lines["cmp_loss"].set_label(label)
-        self.lines["cmp_score"].set_label(label)
+        for i in range(len(OVERLAY_COLORS)):  # listed only while shown
+            label = f"val: {self.compare[i][0]}" if i < len(self.compare) else "_none"
+            self.lines[f"cmp_loss{i}"].set_label(label)
+            self.lines[f"cmp_score{i}"].set_label(label)
         self.ax_loss.legend(fontsize=7, loc="upper right")
         self.ax_acc.legend(fontsize=7, loc="lower right")
 
@@ -127,8 +130,8 @@ class CurvesView(QWidget):
             fig.draw_artist(ln)
 
     def _redraw(self) -> None:
-        if not self.isVisible():
-            return
+        if not self.isVisible() or (self.canvas is None and not (self.rows or self.running or self.compare)):
+            return  # nothing drawn yet and nothing to draw: matplotlib stays unloaded
         if self.canvas is None:
             self._build()  # matplotlib is imported here, when there is something to draw
         self._set_data()
@@ -152,11 +155,12 @@ class CurvesView(QWidget):
         L["train_score"].set_data(ep, _col(rows, self.score.replace("val_", "train_")))
         L["val_score"].set_data(ep, _col(rows, self.score))
         L["lr"].set_data(ep, _col(rows, "lr"))
-        other = self.compare[1] if self.compare else []
-        oe = [r["epoch"] for r in other]
-        L["cmp_loss"].set_data(oe, _col(other, "val_loss"))
-        L["cmp_score"].set_data(oe, _col(other, self.score))
-        L["cmp_lr"].set_data(oe, _col(other, "lr"))
+        for i in range(len(OVERLAY_COLORS)):
+            other = self.compare[i][1] if i < len(self.compare) else []
+            oe = [r["epoch"] for r in other]
+            L[f"cmp_loss{i}"].set_data(oe, _col(other, "val_loss"))
+            L[f"cmp_score{i}"].set_data(oe, _col(other, self.score))
+            L[f"cmp_lr{i}"].set_data(oe, _col(other, "lr"))
 
     def _limits_changed(self) -> bool:
         """Set limits that hold every point (with head-room); True when they had to change."""
@@ -168,7 +172,8 @@ class CurvesView(QWidget):
             changed = True
         for ax, keys in ((self.ax_loss, ("running", "train_loss", "val_loss", "cmp_loss")),
                          (self.ax_lr, ("lr", "cmp_lr"))):
-            ys = [y for k in keys for y in self.lines[k].get_ydata() if math.isfinite(y)]
+            ys = [y for k, ln in self.lines.items() if k.rstrip("0123456789") in keys
+                  for y in ln.get_ydata() if math.isfinite(y)]
             if not ys:
                 continue
             lo, hi = ax.get_ylim()

@@ -6,6 +6,7 @@ from a QTimer and draws. No torch or matplotlib import happens when this module 
 """
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -13,15 +14,17 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QBoxLayout, QComboBox, QDockWidget, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
-from ...core.commands import SetParams
+from ...core.blocks.spec import Fix
+from ...core.checks import Problem
 from ...core.project import project_to_dict
 from ...core.cost import human_duration
+from ...core.data import DATASETS
 from ...core.data.budget import choose
 from ...core.data.registry import check_dataset_spec
-from ...core.train.fit import fit_problems
 from ...core.train.checkpoint import has_checkpoint
-from ...core.train.runs import list_runs, new_run_dir, read_metrics, runs_folder
+from ...core.train.runs import list_runs, load_run, new_run_dir, read_metrics, runs_folder
 from .curves import CurvesView
+from .experiments import ExperimentTable
 from .preview import DatasetPreview
 from .settings_form import SettingsForm
 
@@ -70,9 +73,10 @@ class TrainingDock(QDockWidget):
         self.message.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.curves = CurvesView()
         self.history = QComboBox()
-        self.compare = QComboBox()
         self.history.activated.connect(self._show_run)
-        self.compare.activated.connect(self._compare_run)
+        self.experiments = ExperimentTable()
+        self.experiments.overlays_changed.connect(self.curves.set_overlays)
+        self.experiments.run_chosen.connect(self._choose_from_table)
 
         buttons = QHBoxLayout()
         for b in (self.start_button, self.pause_button, self.resume_button, self.stop_button):
@@ -80,7 +84,7 @@ class TrainingDock(QDockWidget):
         runs_box = QGroupBox("Runs")
         rf = QFormLayout(runs_box)
         rf.addRow("show", self.history)
-        rf.addRow("compare with", self.compare)
+        rf.addRow(self.experiments)
         self.extra_runs: list[Path] = []  # runs opened from elsewhere (e.g. trained with --out)
         open_run = QPushButton("Open run folder…")
         open_run.setToolTip("Inspect a run trained elsewhere, e.g. with cnnstudio train --out DIR")
@@ -103,14 +107,14 @@ class TrainingDock(QDockWidget):
         scroll.setWidget(settings)
         scroll.setMinimumWidth(340)
         self.settings_scroll = scroll
-        results = QWidget()
-        rl = QVBoxLayout(results)
-        rl.setContentsMargins(0, 0, 0, 0)
-        rl.addWidget(self.curves, 1)
-        rl.addWidget(runs_box)
+        left = QWidget()  # what to train and what was trained; the curves get a column of their own
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(scroll, 1)
+        ll.addWidget(runs_box)
         self.columns = QBoxLayout(QBoxLayout.LeftToRight)
-        self.columns.addWidget(scroll, 2)
-        self.columns.addWidget(results, 3)
+        self.columns.addWidget(left, 2)
+        self.columns.addWidget(self.curves, 3)
         body = QWidget()
         lay = QVBoxLayout(body)
         lay.addLayout(top)
@@ -122,22 +126,45 @@ class TrainingDock(QDockWidget):
         self.form.dataset_changed.connect(self._check)
         self.form.dataset_changed.connect(self._data_note)
         session.project_replaced.connect(self._load_project)
-        session.analysis_changed.connect(self._check)
+        session.analysis_changed.connect(self._follow_project)
         session.path_changed.connect(lambda *_: self._refresh_history())
         self._load_project()
 
     # --- project ↔ form ------------------------------------------------------------------------
     def _load_project(self) -> None:
+        """A project was opened or created: its settings, its runs, nothing of the last one's."""
         p = self.session.project
         if not self.running:
             self.run_dir = None  # Resume must never continue another project's run
+            self.extra_runs = []
         self.form.load(p.dataset, p.training)
-        if not p.dataset.get("id"):
-            p.dataset = self.form.dataset_dict({})
-        self._check()
+        self._shown = copy.deepcopy((p.dataset, p.training))
+        self.fix = None
+        for bar in (self.epoch_bar, self.batch_bar):
+            bar.reset()
+        self.epoch_bar.setFormat("epoch %v / %m")
+        self.speed_label.clear()
+        self._say("")
+        self.curves.set_overlays([])
         self._data_note()
         self._refresh_history()
-        self._set_buttons()
+        runs = [self.history.itemData(i) for i in range(1, self.history.count())]
+        if runs:  # the newest run of this project, its curves and its weights in the panels
+            self.history.setCurrentIndex(1)
+            self._show_run()
+        else:
+            self.curves.set_epochs(0)
+            self.curves.set_history([])
+            self.session.set_run(None)
+        self._check()
+
+    def _follow_project(self) -> None:
+        """After every edit, undo or redo: show the project's settings if they changed under the form."""
+        p = self.session.project
+        if (p.dataset, p.training) != self._shown:
+            self.form.load(p.dataset, p.training)
+            self._shown = copy.deepcopy((p.dataset, p.training))
+        self._check()
 
     def _data_note(self) -> None:
         """In memory or streamed, and the budget behind it (lists an image folder: only when the dataset
@@ -146,35 +173,45 @@ class TrainingDock(QDockWidget):
         self.data_label.setText(choose(spec)["why"] if not check_dataset_spec(spec) else "")
 
     def _store(self) -> None:
-        """Settings are part of the project file: keep its dicts in step with the form."""
+        """Settings are part of the project file: keep its dicts in step with the form (an undo step)."""
         p = self.session.project
-        self.session.set_settings(self.form.dataset_dict(p.dataset), self.form.training_dict(p.training))
+        dataset, training = self.form.dataset_dict(p.dataset), self.form.training_dict(p.training)
+        self._shown = copy.deepcopy((dataset, training))
+        self.session.set_settings(dataset, training)
         self._check()
 
     def _check(self, *_) -> None:
         """Input shape and head against the chosen dataset, live, without loading it."""
-        spec = self.form.dataset_dict(self.session.project.dataset)
+        spec = self.session.project.dataset
         analysis = self.session.analysis
-        problems = fit_problems(self.session.graph, analysis, spec)  # the same check the canvas shows
+        graph = self.session.graph
+        problems = [p for p in analysis.problems if p.code.startswith("dataset")]  # as the canvas shows them
         self.fix = None
         msg = ""
-        if problems:
+        if not graph.nodes:
+            msg = "The canvas is empty: build a network first (File → New… offers templates)."
+        elif not spec:
+            implied = _implied_dataset(graph)
+            msg = "Choose a dataset to train on." + (f" {DATASETS[implied].name} fits the Input." if implied else "")
+            if implied:
+                self.fix = Problem("warning", msg, fix=Fix(f"Use {DATASETS[implied].name}", "set_dataset",
+                                                            {"dataset": {"id": implied}}))
+        elif problems:
             msg = problems[0].message
-            fix = problems[0].fix
-            if fix:
-                self.fix = {"node": problems[0].node, "params": fix.args["params"], "label": fix.label}
+            self.fix = problems[0] if problems[0].fix else None
         elif not analysis.ok:
             msg = f"The network has {len(analysis.errors)} error(s): fix them on the canvas before training."
         self.check_label.setText(f"<span style='color:#b9770e'>⚠ {msg}</span>" if msg else
                                  "<span style='color:#1e8449'>✓ network and dataset fit together</span>")
+        self.ready = bool(graph.nodes) and bool(spec) and analysis.ok
         self.fix_button.setVisible(self.fix is not None)
         if self.fix:
-            self.fix_button.setText(self.fix["label"])
+            self.fix_button.setText(self.fix.fix.label)
         self._set_buttons()
 
     def _apply_fix(self) -> None:
-        if self.fix and self.fix["node"] in self.session.graph.nodes:
-            self.session.push(SetParams(self.session.graph, self.fix["node"], self.fix["params"]))
+        if self.fix and (self.fix.node is None or self.fix.node in self.session.graph.nodes):
+            self.session.apply_fix(self.fix)
         self._check()
 
     # --- run control ---------------------------------------------------------------------------
@@ -186,19 +223,14 @@ class TrainingDock(QDockWidget):
         if self.running:
             return
         self._store()
-        p = self.session.project
-        folder = runs_folder(self.session.path)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            self._say(f"Cannot create the runs folder {folder} ({e.strerror}). Save the project somewhere you can "
-                      "write to.", error=True)
+        if not self.ready:
             return
-        run_dir = new_run_dir(folder, p.name)
+        p = self.session.project
+        # the engine makes the run folder once the data is loaded: a failed start leaves none
+        run_dir = new_run_dir(runs_folder(self.session.path), p.name)
         self._launch({"project": project_to_dict(p), "run_dir": str(run_dir), "resume": False,
                       "nproc": self.form.nproc(),
                       "project_path": str(self.session.path) if self.session.path else None})
-        self.curves.set_history([])
 
     def resume(self) -> None:
         if self.running:
@@ -242,6 +274,7 @@ class TrainingDock(QDockWidget):
             self.run_dir = Path(job["run_dir"])
             self.epoch_bar.setRange(0, self.form.epochs.value())
             self.epoch_bar.setValue(0)
+            self.epoch_bar.setFormat("epoch %v / %m")
             self.batch_bar.setValue(0)
         self._say(note)
         self.worker = start_worker(job)
@@ -295,12 +328,14 @@ class TrainingDock(QDockWidget):
         elif t == "batch":
             self.batch_bar.setRange(0, msg["batches"])
             self.batch_bar.setValue(msg["batch"])
-            self.epoch_bar.setValue(msg["epoch"] - 1)
+            self.epoch_bar.setValue(msg["epoch"] - 1)  # the bar fills with finished epochs...
+            self.epoch_bar.setFormat(f"epoch {msg['epoch']} / %m")  # ...and names the one in progress
             self.speed_label.setText(f"epoch {msg['epoch']}/{msg['epochs']} · loss {msg['loss']:.4f} · "
                                      f"{msg['images_per_s']:,.0f} images/s · lr {msg['lr']:.3g} · ETA {human_duration(msg['eta_s'])}")
             self.curves.add_batch(msg)
         elif t == "epoch":
             self.epoch_bar.setValue(msg["epoch"])
+            self.epoch_bar.setFormat("epoch %v / %m")
             self.curves.add_epoch(msg)
             score = (f", validation accuracy {msg['val_accuracy']:.2%}" if "val_accuracy" in msg else
                      f", validation IoU {msg['val_iou']:.3f}" if "val_iou" in msg else "")
@@ -318,10 +353,14 @@ class TrainingDock(QDockWidget):
         elif t == "done":
             self.timer.stop()
             ok = msg["status"] == "finished"
+            self.speed_label.setText(self.speed_label.text().split(" · ETA")[0])  # nothing is left to wait for
+            self.epoch_bar.setFormat("epoch %v / %m")
             self._say(msg["message"], error=msg["status"] == "failed")
             if msg.get("fix") and msg.get("kind") in ("head", "input"):
-                self.fix = dict(msg["fix"], label="Apply: " + ", ".join(f"{k} = {v}" for k, v in msg["fix"]["params"].items()))
-                self.fix_button.setText(self.fix["label"])
+                label = "Apply: " + ", ".join(f"{k} = {v}" for k, v in msg["fix"]["params"].items())
+                self.fix = Problem("warning", msg["message"], node=msg["fix"]["node"],
+                                   fix=Fix(label, "set_params", {"params": msg["fix"]["params"]}))
+                self.fix_button.setText(label)
                 self.fix_button.show()
             run_dir = Path(msg["run_dir"]) if msg.get("run_dir") else None
             if run_dir and (run_dir / "run.json").exists():
@@ -338,10 +377,11 @@ class TrainingDock(QDockWidget):
 
     def _set_buttons(self) -> None:
         running = self.running
-        self.start_button.setEnabled(not running and self.session.analysis.ok)
+        ready = getattr(self, "ready", False)
+        self.start_button.setEnabled(not running and ready)
         self.pause_button.setEnabled(running and not getattr(self, "paused", False))
         self.stop_button.setEnabled(running)
-        self.overfit_button.setEnabled(not running and self.session.analysis.ok)
+        self.overfit_button.setEnabled(not running and ready)
         self.resume_button.setEnabled((running and getattr(self, "paused", False)) or
                                       (not running and self._resumable() is not None))
         self.form.setEnabled(not running)
@@ -350,20 +390,26 @@ class TrainingDock(QDockWidget):
     def _refresh_history(self, select: Path | None = None) -> None:
         runs = list_runs(runs_folder(self.session.path)) if self.session.path else (
             [r for r in list_runs(runs_folder(None))] if self.run_dir else [])
-        for combo, first in ((self.history, "(current)"), (self.compare, "(none)")):
-            keep = combo.currentData()
-            combo.blockSignals(True)
-            combo.clear()
-            combo.addItem(first, None)
-            for r in runs:
-                combo.addItem(r.label, str(r.path))
-            for p in self.extra_runs:
-                if combo.findData(str(p)) < 0:
-                    combo.addItem(f"{p.name} (opened)", str(p))
-            want = str(select) if (select and combo is self.history) else keep
-            i = combo.findData(want)
-            combo.setCurrentIndex(max(i, 0))
-            combo.blockSignals(False)
+        combo = self.history
+        keep = combo.currentData()
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem("(current)", None)
+        for r in runs:
+            combo.addItem(r.label, str(r.path))
+        for p in self.extra_runs:
+            if combo.findData(str(p)) < 0:
+                combo.addItem(f"{p.name} (opened)", str(p))
+        combo.setCurrentIndex(max(combo.findData(str(select) if select else keep), 0))
+        combo.blockSignals(False)
+        opened = []
+        for p in self.extra_runs:
+            if all(r.path != p for r in runs):
+                try:
+                    opened.append(load_run(p))
+                except (OSError, ValueError):
+                    pass
+        self.experiments.set_runs(runs + opened)
 
     def _choose_run(self) -> None:
         d = QFileDialog.getExistingDirectory(self, "Open a training run (a folder with run.json)")
@@ -392,9 +438,9 @@ class TrainingDock(QDockWidget):
         self.session.set_run(Path(d))
         self._set_buttons()
 
-    def _compare_run(self, *_) -> None:
-        d = self.compare.currentData()
-        self.curves.set_compare(Path(d).name if d else None, read_metrics(Path(d)) if d else None)
+    def _choose_from_table(self, path: str) -> None:
+        self.history.setCurrentIndex(max(self.history.findData(path), 0))
+        self._show_run()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -412,3 +458,13 @@ class TrainingDock(QDockWidget):
         if self.running:
             self.worker.stop()  # the worker finishes its batch and keeps the last full epoch
             self.worker.join(timeout)
+            self._poll()  # its last messages, "done" included: the dock is idle afterwards
+
+
+def _implied_dataset(graph) -> str | None:
+    """The dataset that needs no download and whose images are exactly the Input's shape."""
+    shapes = [n.params.get("shape") for n in graph.nodes.values() if n.type == "Input"]
+    for info in DATASETS.values():
+        if len(shapes) == 1 and info.source == "built-in" and info.shape == shapes[0]:
+            return info.id
+    return None

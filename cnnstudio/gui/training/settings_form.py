@@ -77,8 +77,9 @@ class SettingsForm(QWidget):
         super().__init__(parent)
         d = TrainConfig()
         self._loading = False
-        self.dataset = _combo([(f"{i.name}" + ("" if i.source == "built-in" else f" ({i.source})"), i.id)
-                               for i in DATASETS.values()], "mnist5k")
+        self.dataset = _combo([("(choose a dataset)", "")] +
+                              [(f"{i.name}" + ("" if i.source == "built-in" else f" ({i.source})"), i.id)
+                               for i in DATASETS.values()], "")
         self.folder = QLineEdit()
         self.folder.setPlaceholderText("a folder with one sub-folder of images per class")
         self.browse = QPushButton("Browse…")
@@ -222,8 +223,8 @@ class SettingsForm(QWidget):
         self._touched = set()
         try:
             d = TrainConfig()
-            i = self.dataset.findData(dataset.get("id", "mnist5k"))
-            self.dataset.setCurrentIndex(max(i, 0))
+            i = self.dataset.findData(dataset.get("id") or "")
+            self.dataset.setCurrentIndex(max(i, 0))  # none chosen yet: "(choose a dataset)"
             self.val_fraction.setValue(float(dataset.get("val_fraction", 0.1)))
             self.folder.setText(str(dataset.get("path", "")))
             size = dataset.get("image_size", DEFAULT_SIZE.get(dataset.get("id"), 32))
@@ -252,7 +253,10 @@ class SettingsForm(QWidget):
         self._enable()
 
     def dataset_dict(self, base: dict) -> dict:
-        """The project's dataset section with the form's values (other keys kept)."""
+        """The project's dataset section with the form's values (other keys kept); {} while
+        no dataset is chosen."""
+        if not self.dataset.currentData():
+            return {}
         ds = dict(base) if base.get("id") == self.dataset.currentData() else {"id": self.dataset.currentData()}
         if self.val_fraction in self._touched or "val_fraction" in ds:
             ds["val_fraction"] = round(self.val_fraction.value(), 3)

@@ -1,0 +1,96 @@
+"""The run history as an experiment table: every run's settings and best result, sortable by
+any column; tick runs to overlay their validation curves, double-click one to show it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+from ...core.train.runs import read_metrics
+
+COLUMNS = ("run", "status", "epochs", "dataset", "optimizer", "lr", "batch", "schedule", "best", "at epoch")
+PATH_ROLE = Qt.UserRole + 1
+MAX_OVERLAYS = 4
+
+
+def _item(value) -> QTableWidgetItem:
+    """A cell showing `value` (numbers sort as numbers)."""
+    it = QTableWidgetItem()
+    it.setData(Qt.DisplayRole, value)
+    return it
+
+
+class _SortItem(QTableWidgetItem):
+    """A cell shown as text and sorted by the number in its UserRole (e.g. "97.6%" by 0.976)."""
+
+    def __lt__(self, other):
+        a, b = self.data(Qt.UserRole), other.data(Qt.UserRole)
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+            return a < b
+        return self.text() < other.text()  # (QTableWidgetItem.__lt__ would call back into this one)
+
+
+class ExperimentTable(QTableWidget):
+    overlays_changed = Signal(list)  # [(label, metrics rows)] of the ticked runs
+    run_chosen = Signal(str)  # a run folder: show its curves and inspect it
+
+    def __init__(self, parent=None):
+        super().__init__(0, len(COLUMNS), parent)
+        self.setHorizontalHeaderLabels(COLUMNS)
+        self.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.verticalHeader().hide()
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.horizontalHeader().setStretchLastSection(True)
+        self.setSortingEnabled(True)
+        self.setMinimumHeight(110)
+        self.setMaximumHeight(200)  # the curves above get the room
+        self.setToolTip("Tick runs to overlay their validation curves; double-click a run to show it.")
+        self.itemChanged.connect(self._ticked)
+        self.cellDoubleClicked.connect(lambda row, _: self.run_chosen.emit(self.item(row, 0).data(PATH_ROLE)))
+        self._filling = False
+
+    def set_runs(self, runs) -> None:
+        """`runs`: core.train.runs.Run objects, newest first."""
+        ticked = set(self.ticked())
+        self._filling = True
+        self.setSortingEnabled(False)
+        self.setRowCount(len(runs))
+        for row, r in enumerate(runs):
+            info, t = r.info, r.info.get("training") or {}
+            best = info.get("best") or {}
+            name = _SortItem(r.path.name)
+            name.setData(PATH_ROLE, str(r.path))
+            name.setFlags((name.flags() | Qt.ItemIsUserCheckable) & ~Qt.ItemIsEditable)
+            name.setCheckState(Qt.Checked if str(r.path) in ticked else Qt.Unchecked)
+            value = best.get("value")
+            cells = [name, _item(str(r.status)), _item(len(r.metrics)),
+                     _item(str((info.get("dataset") or {}).get("name", ""))), _item(str(t.get("optimizer", ""))),
+                     _SortItem(f"{t['lr']:g}" if isinstance(t.get("lr"), (int, float)) else ""),
+                     _item(t.get("batch_size", "")), _item(str(t.get("schedule", ""))),
+                     _SortItem(f"{value:.2%}" if "accuracy" in str(best.get("metric")) and value is not None else
+                               f"{value:.4g}" if value is not None else "—"),
+                     _item(best.get("epoch", ""))]
+            cells[5].setData(Qt.UserRole, t.get("lr"))
+            cells[8].setData(Qt.UserRole, value)
+            for col, it in enumerate(cells):
+                it.setFlags(it.flags() & ~Qt.ItemIsEditable)
+                self.setItem(row, col, it)
+        self.setSortingEnabled(True)
+        self._filling = False
+
+    def ticked(self) -> list[str]:
+        return [self.item(r, 0).data(PATH_ROLE) for r in range(self.rowCount())
+                if self.item(r, 0) and self.item(r, 0).checkState() == Qt.Checked]
+
+    def tick(self, path, on: bool = True) -> None:
+        for r in range(self.rowCount()):
+            if self.item(r, 0).data(PATH_ROLE) == str(path):
+                self.item(r, 0).setCheckState(Qt.Checked if on else Qt.Unchecked)
+
+    def _ticked(self, item) -> None:
+        if self._filling or item.column() != 0:
+            return
+        paths = self.ticked()[:MAX_OVERLAYS]
+        self.overlays_changed.emit([(Path(p).name, read_metrics(Path(p))) for p in paths])
