@@ -95,7 +95,7 @@ def _blur(x, F):
     return 0.7 * x + 0.3 * out
 
 
-def unit_picture(insp, node: str, channel: int, k: int = 9, size: int = 48) -> tuple[np.ndarray, str]:
+def unit_picture(insp, node: str, channel: int, k: int = 9, size: int = 56) -> tuple[np.ndarray, str]:
     """(one picture: the top-k patches side by side, then the activation-maximisation image;
     a caption) for `channel` of `node` over the Inspection's test samples."""
     from .mosaic import as_rgb, normalize, to_uint8, upscale
