@@ -1,7 +1,9 @@
 """Writes the sample projects in this folder. Run: python sample_projects/build_samples.py
 
 The ImageNet-sized samples reproduce torchvision's AlexNet, VGG-16, ResNet-18 and ResNet-34
-exactly (tests/core/test_samples.py compares parameter counts and output shapes).
+exactly (tests/core/test_samples.py compares parameter counts and output shapes). ZFNet,
+GoogLeNet and ResNet-50 follow their papers at 224×224 with a 5-class head, so they train on
+the generated Shapes set anywhere, offline.
 """
 from __future__ import annotations
 
@@ -141,6 +143,134 @@ def shape_localizer() -> Graph:
     return g
 
 
+def zfnet(classes: int = 5) -> Graph:
+    """Zeiler & Fergus (2013): AlexNet with a 7×7 stride-2 first layer (and stride 2 in the
+    second), the change their visualisations suggested; here with a 5-class head for Shapes."""
+    g = Graph()
+    x = g.add("Input", shape=[3, 224, 224])
+    x = g.add("Conv2d", x, id="conv1", out_channels=96, kernel_size=7, stride=2, padding=1, activation="relu")
+    x = g.add("MaxPool2d", x, id="pool1", kernel_size=3, stride=2, padding=1)
+    x = g.add("Conv2d", x, id="conv2", out_channels=256, kernel_size=5, stride=2, activation="relu")
+    x = g.add("MaxPool2d", x, id="pool2", kernel_size=3, stride=2, padding=1)
+    for i, k in ((3, 384), (4, 384), (5, 256)):
+        x = g.add("Conv2d", x, id=f"conv{i}", out_channels=k, kernel_size=3, padding=1, activation="relu")
+    x = g.add("MaxPool2d", x, id="pool5", kernel_size=3, stride=2)
+    x = g.add("Flatten", x)
+    x = g.add("Dropout", x, id="drop1")
+    x = g.add("Linear", x, id="fc6", out_features=4096, activation="relu")
+    x = g.add("Dropout", x, id="drop2")
+    x = g.add("Linear", x, id="fc7", out_features=4096, activation="relu")
+    g.add("Linear", x, id="output", out_features=classes)
+    return g
+
+
+GOOGLENET = {  # the paper's table 1: ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj
+    "3a": (64, 96, 128, 16, 32, 32), "3b": (128, 128, 192, 32, 96, 64),
+    "4a": (192, 96, 208, 16, 48, 64), "4b": (160, 112, 224, 24, 64, 64), "4c": (128, 128, 256, 24, 64, 64),
+    "4d": (112, 144, 288, 32, 64, 64), "4e": (256, 160, 320, 32, 128, 128),
+    "5a": (256, 160, 320, 32, 128, 128), "5b": (384, 192, 384, 48, 128, 128),
+}
+
+
+def googlenet(classes: int = 5) -> Graph:
+    """The full GoogLeNet (Szegedy et al., 2014): stem, nine inception modules, global
+    average pooling (auxiliary classifiers left out); a 5-class head for Shapes."""
+    g = Graph()
+    x = g.add("Input", shape=[3, 224, 224])
+    x = g.add("Conv2d", x, id="conv1", out_channels=64, kernel_size=7, stride=2, padding=3, activation="relu")
+    x = g.add("MaxPool2d", x, id="pool1", kernel_size=3, stride=2, ceil_mode=True)
+    x = g.add("Conv2d", x, id="conv2_reduce", out_channels=64, kernel_size=1, activation="relu")
+    x = g.add("Conv2d", x, id="conv2", out_channels=192, kernel_size=3, padding=1, activation="relu")
+    x = g.add("MaxPool2d", x, id="pool2", kernel_size=3, stride=2, ceil_mode=True)
+    keys = ("ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj")
+    for name, widths in GOOGLENET.items():
+        if name in ("4a", "5a"):
+            x = g.add("MaxPool2d", x, id=f"pool{name[0]}", kernel_size=3, stride=2, ceil_mode=True)
+        x = g.add("InceptionBlock", x, id=f"inception{name}", **dict(zip(keys, widths)))
+    x = g.add("AdaptiveAvgPool2d", x, id="avgpool", output_size=1)
+    x = g.add("Dropout", g.add("Flatten", x), id="drop", p=0.4)
+    g.add("Linear", x, id="output", out_features=classes)
+    return g
+
+
+def signal_classifier() -> Graph:
+    """A 1-D CNN for waveforms: three Conv1d stages, global average pooling, a linear head."""
+    g = Graph()
+    x = g.add("Input", shape=[1, 128])
+    for i, (k, f) in enumerate(((16, 7), (32, 5), (64, 3)), start=1):
+        x = g.add("Conv1d", x, id=f"conv{i}", out_channels=k, kernel_size=f, padding="same", bias=False)
+        x = g.add("BatchNorm1d", x, id=f"bn{i}")
+        x = g.add("ReLU", x, id=f"relu{i}")
+        if i < 3:
+            x = g.add("MaxPool1d", x, id=f"pool{i}", kernel_size=2)
+    x = g.add("Flatten", g.add("AdaptiveAvgPool1d", x, id="gap", output_size=1))
+    g.add("Linear", x, id="output", out_features=6)
+    return g
+
+
+def volume_classifier() -> Graph:
+    """A 3-D CNN for voxel grids: two Conv3d stages with 3-D max pooling, then two linear layers."""
+    g = Graph()
+    x = g.add("Input", shape=[1, 16, 16, 16])
+    for i, k in enumerate((8, 16), start=1):
+        x = g.add("Conv3d", x, id=f"conv{i}", out_channels=k, kernel_size=3, padding=1, activation="relu")
+        x = g.add("BatchNorm3d", x, id=f"bn{i}")
+        x = g.add("MaxPool3d", x, id=f"pool{i}", kernel_size=2)
+    x = g.add("Dropout3d", x, id="drop3d", p=0.1)
+    x = g.add("Linear", g.add("Flatten", x), id="fc1", out_features=64, activation="relu")
+    g.add("Linear", x, id="output", out_features=5)
+    return g
+
+
+def deformable_net() -> Graph:
+    """A plain conv stem, then deformable convolutions (the last one modulated, DCNv2)."""
+    g = Graph()
+    x = g.add("Input", shape=[3, 32, 32])
+    x = g.add("Conv2d", x, id="conv1", out_channels=16, kernel_size=3, padding=1, activation="relu")
+    x = g.add("MaxPool2d", x, id="pool1", kernel_size=2)
+    x = g.add("DeformConv2d", x, id="dconv2", out_channels=32, kernel_size=3, padding=1, activation="relu")
+    x = g.add("MaxPool2d", x, id="pool2", kernel_size=2)
+    x = g.add("DeformConv2d", x, id="dconv3", out_channels=64, kernel_size=3, padding=1, modulated=True,
+              activation="relu")
+    x = g.add("Flatten", g.add("AdaptiveAvgPool2d", x, id="gap", output_size=1))
+    g.add("Linear", x, id="output", out_features=5)
+    return g
+
+
+def multilabel_net() -> Graph:
+    """Which shapes are in the picture? One sigmoid per class (softmax would make them compete)."""
+    g = Graph()
+    x = g.add("Input", shape=[3, 32, 32])
+    for i, k in enumerate((32, 64, 64), start=1):
+        x = g.add("Conv2d", x, id=f"conv{i}", out_channels=k, kernel_size=3, padding=1, activation="relu")
+        if i < 3:
+            x = g.add("MaxPool2d", x, id=f"pool{i}", kernel_size=2)
+    x = g.add("Flatten", g.add("AdaptiveAvgPool2d", x, id="gap", output_size=1))
+    g.add("Linear", x, id="output", out_features=5, activation="sigmoid")
+    return g
+
+
+def encoder_decoder() -> Graph:
+    """A small U-Net-shaped encoder–decoder: downsample twice, come back up with a transposed
+    convolution and an upsampling, join the skip connection, then classify the result."""
+    g = Graph()
+    x = g.add("Input", shape=[3, 32, 32])
+    e1 = g.add("Conv2d", x, id="enc1", out_channels=16, kernel_size=3, padding=1, activation="relu")
+    e2 = g.add("Conv2d", g.add("MaxPool2d", e1, id="down1"), id="enc2", out_channels=32, kernel_size=3,
+               padding=1, activation="relu")
+    b = g.add("Conv2d", g.add("MaxPool2d", e2, id="down2"), id="bottleneck", out_channels=64, kernel_size=3,
+              padding=1, activation="relu")
+    d2 = g.add("ConvTranspose2d", b, id="up2", out_channels=32, kernel_size=2, stride=2, activation="relu")
+    d2 = g.add("Conv2d", g.add("Concat", d2, e2, id="skip2"), id="dec2", out_channels=32, kernel_size=3,
+               padding=1, activation="relu")
+    d1 = g.add("Upsample", d2, id="up1", scale_factor=2.0, mode="bilinear")
+    d1 = g.add("Conv2d", g.add("Concat", d1, e1, id="skip1"), id="dec1", out_channels=16, kernel_size=3,
+               padding=1, activation="relu")
+    x = g.add("Flatten", g.add("AdaptiveAvgPool2d", d1, id="gap", output_size=1))
+    g.add("Linear", x, id="output", out_features=5)
+    return g
+
+
 TRAIN = {"epochs": 8, "batch_size": 64, "optimizer": "adam", "lr": 0.001}
 SAMPLES = {
     # ≥ 97 % validation accuracy on MNIST 5k in 5 epochs on a CPU (seeds 0-2: 97.6, 97.1, 97.3 %)
@@ -159,6 +289,18 @@ SAMPLES = {
     "shape_localizer": ("Shape localizer (box regression)", shape_localizer,
                         {"id": "shapes", "task": "box", "image_size": 64},
                         {**TRAIN, "epochs": 10}),
+    "zfnet": ("ZFNet (Shapes, 224 px)", zfnet, {"id": "shapes", "image_size": 224, "count": 2000},
+              {**TRAIN, "epochs": 5, "optimizer": "sgd", "lr": 0.01, "momentum": 0.9}),
+    "googlenet": ("GoogLeNet (Shapes, 224 px)", googlenet, {"id": "shapes", "image_size": 224, "count": 2000},
+                  {**TRAIN, "epochs": 5, "batch_size": 32}),
+    "resnet50": ("ResNet-50 (Shapes, 224 px)", lambda: resnet((3, 4, 6, 3), "bottleneck", classes=5),
+                 {"id": "shapes", "image_size": 224, "count": 2000}, {**TRAIN, "epochs": 5, "batch_size": 32}),
+    "signal_classifier": ("1-D CNN (signals)", signal_classifier, {"id": "signals"}, {**TRAIN, "epochs": 10}),
+    "volume_classifier": ("3-D CNN (volumes)", volume_classifier, {"id": "volumes"}, {**TRAIN, "epochs": 10}),
+    "deformable_net": ("Deformable convolutions (Shapes)", deformable_net, {"id": "shapes"}, TRAIN),
+    "multilabel_net": ("Multi-label shapes (sigmoid head)", multilabel_net, {"id": "multi_shapes"},
+                       {**TRAIN, "epochs": 10}),
+    "encoder_decoder": ("Encoder–decoder (Shapes)", encoder_decoder, {"id": "shapes"}, TRAIN),
 }
 
 

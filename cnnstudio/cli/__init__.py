@@ -10,7 +10,7 @@ import importlib
 import sys
 
 # one module in this package per subcommand, named like it, in --help order
-SUBCOMMANDS = ("summary", "open", "train", "datasets", "report", "import_", "export")
+SUBCOMMANDS = ("summary", "open", "train", "datasets", "report", "import_", "export", "evaluate")
 
 
 def build_parser() -> argparse.ArgumentParser:

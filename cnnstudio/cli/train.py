@@ -16,6 +16,8 @@ import sys
 import threading
 from pathlib import Path
 
+from ..core.train.config import OPTIMIZERS
+
 EXIT_FOR_KIND = {"network": 1, "head": 1, "input": 1, "config": 2, "dataset": 2, "device": 2, "checkpoint": 2, "busy": 2}
 
 
@@ -28,7 +30,7 @@ def add_parser(sub) -> None:
     p.add_argument("--epochs", type=int, metavar="N")
     p.add_argument("--batch-size", type=int, metavar="N")
     p.add_argument("--lr", type=float, metavar="LR", help="learning rate")
-    p.add_argument("--optimizer", choices=["sgd", "rmsprop", "adam", "adamw"])
+    p.add_argument("--optimizer", choices=list(OPTIMIZERS))
     p.add_argument("--schedule", choices=["none", "step", "cosine", "onecycle", "plateau"])
     p.add_argument("--device", metavar="DEV", help="auto (default), cpu, cuda, cuda:N or mps")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"])

@@ -5,7 +5,7 @@ from .checks import Analysis
 
 BYTES = {"fp32": 4, "bf16": 2, "fp16": 2}
 # optimizer state kept per trainable parameter, in fp32 values
-OPTIMIZER_SLOTS = {"sgd": 0, "sgd_momentum": 1, "rmsprop": 1, "adam": 2, "adamw": 2}
+OPTIMIZER_SLOTS = {"sgd": 0, "sgd_momentum": 1, "rmsprop": 1, "adam": 2, "adamw": 2, "adagrad": 1, "adadelta": 2}
 
 
 def totals(a: Analysis, graph=None) -> dict:

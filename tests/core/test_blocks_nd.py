@@ -194,3 +194,14 @@ def test_receptive_field_of_signals_volumes_and_upsampling_matches_autograd(shap
             all(gh >= wh for gh, wh in zip(got[1::2], want[1::2])), (unit, got, want)
         if not any(t == "Upsample" and p["mode"] != "nearest" for t, p in blocks):
             assert got == want, (unit, got, want)
+
+
+def test_avgpool3d_window_must_fit_the_volume_before_padding_as_pytorch_requires():
+    g = chain([1, 4, 2, 1], ("AvgPool3d", {"kernel_size": 2, "stride": 1, "padding": [0, 1, 1]}))
+    [p] = analyze(g).errors
+    assert p.code == "spatial_too_small" and "before padding" in p.message
+    apply_fix(g, p)
+    a = analyze(g)
+    assert a.ok
+    net = compile_graph(g, a)
+    assert tuple(net(torch.randn(2, 1, 4, 2, 1)).shape[1:]) == a.info["b0"].shape

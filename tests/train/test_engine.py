@@ -207,7 +207,8 @@ def test_a_failing_epoch_timeline_never_costs_the_run(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("optimizer, extra", [("sgd", {"nesterov": True, "momentum": 0.9}), ("rmsprop", {"lr": 0.001}),
                                               ("adamw", {"weight_decay": 0.01, "lr": 0.003}),
-                                              ("adam", {"schedule": "plateau", "lr": 0.003})])
+                                              ("adam", {"schedule": "plateau", "lr": 0.003}),
+                                              ("adagrad", {"lr": 0.05}), ("adadelta", {"lr": 1.0})])
 def test_every_optimizer_learns(tmp_path, optimizer, extra):
     training = {"epochs": 3, "optimizer": optimizer, **extra}
     result = train(small_project(training=training), tmp_path / "r")

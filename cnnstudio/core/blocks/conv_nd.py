@@ -174,6 +174,13 @@ def _pool_infer(type_, nd):
                              f"PyTorch allows at most {min(k) // 2}.",
                              fix=set_params_fix(f"Set padding to {min(k) // 2}", padding=min(k) // 2),
                              code="pool_padding")
+        if type_ == "AvgPool3d" and any(n < kk for n, kk in zip(size, k)):
+            # PyTorch's 3-D average pooling wants the window to fit the input before padding
+            fit = _one_or_list(tuple(min(n, kk) for n, kk in zip(size, k)))
+            raise BlockError(f"{type_}: window {dims_text(k)} is larger than the {dims_text(size)} input; "
+                             "PyTorch's 3-D average pooling needs it to fit before padding.",
+                             fix=set_params_fix(f"Shrink the window to {fmt_n(ntuple(fit, nd))}", kernel_size=fit,
+                                                padding=0), code="spatial_too_small")
         ceil = params["ceil_mode"]
         out = tuple(window_out(n, kk, ss, pp, 1, ceil) for n, kk, ss, pp in zip(size, k, s, p))
         if min(out) <= 0:

@@ -118,36 +118,8 @@ class Dataset:
 
 def to_display(images, mean, std, rank: int) -> np.ndarray:
     """See Dataset.to_display; `rank` is the length of one sample's shape (2, 3 or 4)."""
-    x = torch.as_tensor(images).detach().float().cpu()
-    if x.dim() == rank:
-        x = x[None]
-    view = (1, -1) + (1,) * (rank - 1)
-    x = x * torch.tensor(std).view(view) + torch.tensor(mean).view(view)
-    if rank == 2:
-        return plot_signals(x.numpy())
-    if rank == 4:
-        x = x[:, :, x.shape[2] // 2]  # the middle slice
-    x = x.clamp(0, 1) * 255
-    return x.round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
-
-
-def plot_signals(x: np.ndarray, height: int = 48) -> np.ndarray:
-    """Signals N×C×L → line plots, uint8 N×height×L×3 (one colour per channel)."""
-    n, c, length = x.shape
-    lo = x.min(axis=(1, 2), keepdims=True)
-    span = np.maximum(x.max(axis=(1, 2), keepdims=True) - lo, 1e-6)
-    rows = np.round((1 - (x - lo) / span) * (height - 1)).astype(int)  # top = largest
-    out = np.full((n, height, length, 3), 250, np.uint8)
-    colours = np.array([[31, 119, 180], [214, 39, 40], [44, 160, 44], [148, 103, 189]], np.uint8)
-    cols = np.arange(length)
-    for i in range(n):
-        for ch in range(c):
-            r = rows[i, ch]
-            lo_r = np.minimum(r, np.r_[r[:1], r[:-1]])  # join each point to the previous one
-            hi_r = np.maximum(r, np.r_[r[:1], r[:-1]])
-            for col, a, b in zip(cols, lo_r, hi_r):
-                out[i, a:b + 1, col] = colours[ch % len(colours)]
-    return out
+    from ..inspect.mosaic import display_samples
+    return display_samples(torch.as_tensor(images).detach().float().cpu().numpy(), mean, std, rank)
 
 
 def _as_size(v, what="resize") -> tuple[int, int] | None:

@@ -13,7 +13,7 @@ from .mosaic import normalize, tile, to_uint8, upscale
 class ConvLayer:
     label: str  # node id, or "node.part" for a conv inside a composite block
     node: str  # the graph node it belongs to
-    weight: np.ndarray  # K × C × kh × kw, float32
+    weight: np.ndarray  # K × C × kh × kw (K × C × k for 1-D, K × C × kd × kh × kw for 3-D), float32
 
 
 @dataclass
@@ -32,13 +32,14 @@ class Mosaic:
 
 
 def conv_layers(net, first_only: bool = False) -> list[ConvLayer]:
-    """Every Conv2d in a CompiledNet (or just the first), in graph order, weights as numpy."""
-    import torch.nn as nn
-
+    """Every convolution (1-D, 2-D, 3-D, deformable) in a CompiledNet (or just the first), in
+    graph order, weights as numpy. A deformable block's offset predictor is left out."""
     by_module = {name: nid for nid, name in net.node_names.items()}
     out = []
     for name, mod in net.named_modules():
-        if not isinstance(mod, nn.Conv2d) or not name:
+        if type(mod).__name__ not in ("Conv1d", "Conv2d", "Conv3d", "DeformConv2d") or not name:
+            continue
+        if name.endswith(".offset"):
             continue
         top, _, rest = name.partition(".")
         nid = by_module.get(top, top)
@@ -57,6 +58,11 @@ def filter_mosaic(weight: np.ndarray, rgb: bool | None = None, max_filters: int 
     network sees colour. Otherwise one grey row per filter, one tile per input channel.
     """
     w = np.asarray(weight, dtype=np.float32)
+    if w.ndim == 3:  # 1-D kernels: one row each
+        w = w[:, :, None, :]
+    elif w.ndim == 5:  # 3-D kernels: each depth slice a tile of its own
+        w = w.reshape(w.shape[0], w.shape[1] * w.shape[2], *w.shape[3:])
+        rgb = False
     k, c, kh, kw = w.shape
     rgb = (c == 3) if rgb is None else rgb and c == 3
     nk, nc = min(k, max_filters), min(c, max_inputs)

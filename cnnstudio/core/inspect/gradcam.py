@@ -1,5 +1,6 @@
 """Grad-CAM (Selvaraju et al., 2017): where in the image the evidence for a class lies,
-from a spatial layer's maps weighted by the class score's average gradient."""
+from a spatial layer's maps weighted by the class score's average gradient. The same for
+signals (where along the signal) and volumes (where in the volume)."""
 from __future__ import annotations
 
 import numpy as np
@@ -12,16 +13,20 @@ def output_node(net) -> str:
     return next(n for n, m in net.node_names.items() if m == net._output)
 
 
-def last_spatial_node(outs: dict, net=None) -> str | None:
+CONVS = ("Conv1d", "Conv2d", "Conv3d", "DeformConv2d")
+
+
+def last_spatial_node(outs: dict, net=None, rank: int = 4) -> str | None:
     """The layer Grad-CAM uses by default: the last convolution (or block holding one)
     whose output still has height and width — as in the paper; the last spatial layer
     of any kind when there is no convolution."""
     import torch.nn as nn
 
-    spatial = [n for n, t in outs.items() if t.dim() == 4 and t.requires_grad]
+    spatial = [n for n, t in outs.items() if t.dim() == rank and t.requires_grad]
     if net is not None:
         mods = net._modules
-        convs = [n for n in spatial if any(isinstance(m, nn.Conv2d) for m in mods[net.node_names[n]].modules())]
+        convs = [n for n in spatial if any(isinstance(m, nn.Module) and type(m).__name__ in CONVS
+                                           for m in mods[net.node_names[n]].modules())]
         if convs:
             return convs[-1]
     return spatial[-1] if spatial else None
@@ -49,7 +54,8 @@ def _head_input(net) -> str | None:
 
 def grad_cam(net, image, target: int | None = None, node: str | None = None,
              activation: str = "none") -> tuple[np.ndarray, str, int]:
-    """(heat map H×W in [0, 1] at the input's size, the layer used, the class explained).
+    """(heat map in [0, 1] at the input's size — H×W, L for a signal, D×H×W for a volume —,
+    the layer used, the class explained). `image` is one sample.
 
     target: class to explain (default: the predicted one). With one output (a binary
     classifier) class 1 is the output itself and class 0 its negative. node: a layer with
@@ -59,9 +65,7 @@ def grad_cam(net, image, target: int | None = None, node: str | None = None,
     """
     import torch
 
-    x = torch.as_tensor(np.asarray(image, dtype=np.float32))
-    if x.dim() == 3:
-        x = x[None]
+    x = torch.as_tensor(np.asarray(image, dtype=np.float32))[None]
     device = next((p.device for p in net.parameters()), torch.device("cpu"))
     was_training = net.training
     net.eval()
@@ -72,9 +76,9 @@ def grad_cam(net, image, target: int | None = None, node: str | None = None,
                 outs = net(x.to(device), return_all=True)
             finally:
                 logits["remove"]()
-            node = node or last_spatial_node(outs, net)
-            if node is None or node not in outs or outs[node].dim() != 4 or not outs[node].requires_grad:
-                raise ValueError(f"Grad-CAM needs a layer with a spatial output (C×H×W); "
+            node = node or last_spatial_node(outs, net, x.dim())
+            if node is None or node not in outs or outs[node].dim() != x.dim() or not outs[node].requires_grad:
+                raise ValueError(f"Grad-CAM needs a layer with a spatial output (like its input's); "
                                  f"{node or 'this network'} has none after the input. Pick a convolution or pooling layer.")
             y = logits.get("y")
             if y is None:  # a standalone Softmax/Sigmoid block: its input is the logit
@@ -90,9 +94,14 @@ def grad_cam(net, image, target: int | None = None, node: str | None = None,
             (grads,) = torch.autograd.grad(score, acts)
     finally:
         net.train(was_training)
-    weights = grads[0].mean(dim=(1, 2))  # one weight per channel: average gradient
-    cam = torch.relu((weights[:, None, None] * acts[0]).sum(0)).detach().float().cpu().numpy()
+    spatial = tuple(range(1, acts.dim() - 1))
+    weights = grads[0].mean(dim=spatial)  # one weight per channel: average gradient
+    cam = torch.relu((weights.view(-1, *[1] * len(spatial)) * acts[0]).sum(0)).detach().float().cpu()
     top = cam.max()
     cam = cam / top if top > 0 else cam
-    h, w = x.shape[2:]
-    return np.clip(resize_bilinear(cam, h, w), 0, 1), node, target
+    if cam.dim() == 2:
+        h, w = x.shape[2:]
+        return np.clip(resize_bilinear(cam.numpy(), h, w), 0, 1), node, target
+    mode = "linear" if cam.dim() == 1 else "trilinear"
+    big = torch.nn.functional.interpolate(cam[None, None], size=tuple(x.shape[2:]), mode=mode, align_corners=False)
+    return np.clip(big[0, 0].numpy(), 0, 1), node, target

@@ -16,11 +16,15 @@ class Predictions:
     pred: np.ndarray  # N predicted classes (box task: zeros)
     conf: np.ndarray  # N confidence of the predicted class (box task: IoU with the truth)
     boxes: np.ndarray | None = None  # N×4 predicted boxes (centre x, centre y, w, h) in [0, 1]
+    targets: np.ndarray | None = None  # multi-label: N×K true 0/1 (labels: the first true class)
+    threshold: float = 0.5  # multi-label: a class is predicted at this probability or above
 
     @property
     def correct(self) -> np.ndarray:
         if self.boxes is not None:
             return self.conf >= 0.5  # box "hit": IoU ≥ 0.5
+        if self.targets is not None:  # every class right, present or absent
+            return ((self.probs >= self.threshold) == (self.targets > 0.5)).all(1)
         return self.pred == self.labels
 
     @property
@@ -72,7 +76,7 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def predict(net, images, labels, task: str = "classify", activation: str = "none",
-            batch_size: int = 256) -> Predictions:
+            threshold: float = 0.5, batch_size: int = 256) -> Predictions:
     """Evaluate the net on the samples. task "box": outputs are boxes (centre x, centre y, width, height)
     in [0, 1] and `labels` the true boxes; anything else is classification."""
     raw = raw_outputs(net, images, batch_size)
@@ -81,6 +85,11 @@ def predict(net, images, labels, task: str = "classify", activation: str = "none
         boxes = raw[:, :4]
         iou = box_iou(boxes, labels)
         return Predictions(labels, None, np.zeros(len(raw), int), iou, boxes)
+    if task == "multilabel":  # a sigmoid per class; the "prediction" shown first is the likeliest
+        probs = raw if activation == "sigmoid" else 1 / (1 + np.exp(-raw.astype(np.float64)))
+        pred = probs.argmax(1)
+        return Predictions(labels.argmax(1).astype(int), probs, pred, probs[np.arange(len(pred)), pred],
+                           targets=labels, threshold=threshold)
     probs = to_probs(raw, activation)
     pred = probs.argmax(1)
     return Predictions(labels.astype(int), probs, pred, probs[np.arange(len(pred)), pred])
@@ -98,7 +107,9 @@ def select(p: Predictions, cls: int | None = None, mistakes: bool = False,
     mistakes: only wrong predictions; sort: "confidence" (most confident first),
     "uncertain" (least confident first) or "index"."""
     keep = np.ones(len(p.conf), bool)
-    if cls is not None and p.boxes is None:
+    if cls is not None and p.targets is not None:  # multi-label: every sample that shows cls
+        keep &= p.targets[:, cls] > 0.5
+    elif cls is not None and p.boxes is None:
         keep &= p.labels == cls
     if mistakes:
         keep &= ~p.correct

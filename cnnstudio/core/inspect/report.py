@@ -12,7 +12,7 @@ import numpy as np
 
 from ..cost import human_count, totals
 from .confusion import confusion_matrix, precision_recall
-from .mosaic import as_rgb, overlay, upscale
+from .mosaic import as_rgb, cam_overlay, upscale
 
 SECTIONS = ("summary", "architecture", "curves", "filters", "feature-maps", "predictions", "confusion")
 CSS = """body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
@@ -97,16 +97,33 @@ def _filters(insp) -> str:
                      f"{html.escape(m.caption)}, each filter scaled to its own range.</figcaption></figure>")
     if len(layers) > 3:
         parts.append(f'<p class="muted">{len(layers) - 3} more convolution layers are in the app.</p>')
+    return "".join(parts) + _units(insp, layers)
+
+
+def _units(insp, layers, channels: int = 4) -> str:
+    """What the first units of the last plain conv layer look for (Zeiler & Fergus)."""
+    from .units import unit_picture
+    plain = [l for l in layers if l.label == l.node]
+    if not plain or not len(insp.images):
+        return ""
+    layer = plain[-1]
+    parts = [f"<h3>What the units of {html.escape(layer.node)} look for</h3>"]
+    for c in range(min(channels, layer.weight.shape[0])):
+        img, caption = unit_picture(insp, layer.node, c)
+        parts.append(f"<figure>{_img(img, f'{layer.node} channel {c}', min(img.shape[1], 900))}"
+                     f"<figcaption>{html.escape(caption)}</figcaption></figure>")
     return "".join(parts)
 
 
 def _feature_maps(insp, index: int) -> str:
     from .features import activations, feature_mosaic
     acts = activations(insp.net, insp.images[index])
-    disp = upscale(insp.to_display(insp.images[index:index + 1])[0], 3)
-    parts = [f"<p>Test sample {index}:</p>{_img(disp.squeeze(), 'input')}"]
+    disp = insp.to_display(insp.images[index:index + 1])[0]
+    disp = upscale(disp, max(1, min(3, 384 // max(disp.shape[:2]))))
+    what = {2: "", 4: " (middle depth slice)"}.get(insp.images.ndim - 1, "")
+    parts = [f"<p>Test sample {index}{what}:</p>{_img(disp.squeeze(), 'input')}"]
     for nid, a in acts.items():
-        if insp.graph.nodes[nid].type == "Input" or a.ndim != 3:
+        if insp.graph.nodes[nid].type == "Input" or a.ndim < 2:
             continue
         m = feature_mosaic(a, max_maps=32, target=32)
         parts.append(f"<figure>{_img(m.image, nid)}<figcaption>{html.escape(nid)} "
@@ -133,15 +150,21 @@ def _predictions(insp, n: int = 24) -> str:
         else:
             try:
                 heat, _, _ = grad_cam(insp.net, insp.images[i], None, None, insp.activation)
-                img = np.concatenate([d, np.full((d.shape[0], 2, 3), 255, np.uint8), overlay(d, heat)], 1)
+                img = np.concatenate([d, np.full((d.shape[0], 2, 3), 255, np.uint8), cam_overlay(d, heat)], 1)
             except ValueError:
                 img = d
-            text = (f"true {html.escape(insp.class_name(int(p.labels[i])))}<br>predicted "
-                    f"{html.escape(insp.class_name(int(p.pred[i])))} ({p.conf[i]:.0%})")
+            if p.targets is not None:
+                names = lambda rows: ", ".join(insp.class_name(int(c)) for c in np.flatnonzero(rows)) or "none"
+                text = (f"true {html.escape(names(p.targets[i] > 0.5))}<br>predicted "
+                        f"{html.escape(names(p.probs[i] >= p.threshold))}")
+            else:
+                text = (f"true {html.escape(insp.class_name(int(p.labels[i])))}<br>predicted "
+                        f"{html.escape(insp.class_name(int(p.pred[i])))} ({p.conf[i]:.0%})")
         cls = "ok" if p.correct[i] else "bad"
         cards.append(f'<div class="card">{_img(upscale(img, s), f"sample {i}", 128)}'
                      f'<div class="{cls}">#{i}: {text}</div></div>')
-    what = "IoU ≥ 0.5" if p.boxes is not None else "accuracy"
+    what = ("IoU ≥ 0.5" if p.boxes is not None else
+            f"all classes right at threshold {p.threshold:g}" if p.targets is not None else "accuracy")
     note = ("green: true box, red: predicted" if p.boxes is not None else
             "each sample beside its Grad-CAM map (red: where the evidence for the predicted class lies)")
     return (f"<p>{len(p.conf)} test samples, {what} <b>{p.accuracy:.1%}</b>. "
@@ -152,6 +175,8 @@ def _confusion(insp) -> str:
     p = insp.predictions
     if p.boxes is not None:
         return '<p class="muted">A localization run predicts boxes, not classes: no confusion matrix.</p>'
+    if p.targets is not None:
+        return _per_class(insp, p)
     k = max(len(insp.classes), p.probs.shape[1])
     cm = confusion_matrix(p.labels, p.pred, k)
     prec, rec = precision_recall(cm)
@@ -165,6 +190,20 @@ def _confusion(insp) -> str:
         rows.append(f'<tr><th class="l">{names[i]}</th>{cells}<td>{pct(rec[i])}</td></tr>')
     rows.append('<tr><th class="l">precision</th>' + "".join(f"<td>{pct(v)}</td>" for v in prec) + "<td></td></tr>")
     return "<table>" + "".join(rows) + "</table>"
+
+
+def _per_class(insp, p) -> str:
+    """Multi-label: each class's precision, recall and F1 at the threshold, its average precision, and mAP."""
+    from ..train.metrics import multilabel_metrics
+    m = multilabel_metrics(p.probs, p.targets, [insp.class_name(c) for c in range(p.targets.shape[1])], p.threshold)
+    pct = lambda v: "—" if np.isnan(v) else f"{v:.1%}"
+    rows = "".join(f'<tr><td class="l">{html.escape(r["class"])}</td><td>{pct(r["precision"])}</td>'
+                   f'<td>{pct(r["recall"])}</td><td>{pct(r["f1"])}</td><td>{pct(r["ap"])}</td><td>{r["support"]}</td></tr>'
+                   for r in m["per_class"])
+    return (f"<p>Multi-label: each class is its own yes/no at probability ≥ {p.threshold:g}. Mean average "
+            f"precision (mAP) <b>{pct(m['mAP'])}</b>, macro F1 {pct(m['macro_f1'])}, all classes right on "
+            f"{pct(m['exact_match'])} of the samples.</p><table><tr><th class='l'>class</th><th>precision</th>"
+            f"<th>recall</th><th>F1</th><th>average precision</th><th>samples</th></tr>{rows}</table>")
 
 
 def _label(metric: str) -> str:
@@ -199,7 +238,8 @@ def build_report(insp, info: dict | None = None) -> str:
         "confusion": _confusion(insp),
     }
     titles = {"summary": "Summary", "architecture": "Architecture", "curves": "Training curves", "filters": "Filters",
-              "feature-maps": "Feature maps", "predictions": "Sample predictions", "confusion": "Confusion matrix"}
+              "feature-maps": "Feature maps", "predictions": "Sample predictions",
+              "confusion": "Per-class metrics" if insp.task == "multilabel" else "Confusion matrix"}
     sections = "".join(f'<section id="{s}"><h2>{titles[s]}</h2>{body[s]}</section>' for s in SECTIONS)
     title = html.escape(f"{insp.name} — CNN Studio report")
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'

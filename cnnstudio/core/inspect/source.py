@@ -21,10 +21,11 @@ class Inspection:
     graph: Graph
     classes: list
     images: np.ndarray  # N×C×H×W float32, as the net sees them
-    labels: np.ndarray  # N classes (int) or N×4 boxes
+    labels: np.ndarray  # N classes (int), N×K 0/1 (multi-label) or N×4 boxes
     mean: list = field(default_factory=lambda: [0.0])
     std: list = field(default_factory=lambda: [1.0])
-    task: str = "classify"  # "classify" | "binary" | "box"
+    task: str = "classify"  # "classify" | "binary" | "multilabel" | "box"
+    threshold: float = 0.5  # multi-label: a class is predicted at this probability or above
     activation: str = "none"  # the head's final activation, kept in the saved model
     name: str = ""
     run_dir: Path | None = None
@@ -46,15 +47,10 @@ class Inspection:
         return tuple(self.images.shape[1:])
 
     def to_display(self, images) -> np.ndarray:
-        """Net-input images (N×C×H×W) → uint8 N×H×W×C."""
-        x = np.asarray(images, np.float32)
-        if x.ndim == 3:
-            x = x[None]
-        c = x.shape[1]
-        mean = np.resize(np.asarray(self.mean, np.float32), c).reshape(1, c, 1, 1)
-        std = np.resize(np.asarray(self.std, np.float32), c).reshape(1, c, 1, 1)
-        x = np.clip(x * std + mean, 0, 1) * 255
-        return (x + 0.5).astype(np.uint8).transpose(0, 2, 3, 1)
+        """Net inputs (one sample or N) → uint8 N×H×W×C pictures: images as they are, a
+        volume's middle depth slice, a signal as a line plot."""
+        from .mosaic import display_samples
+        return display_samples(images, self.mean, self.std, len(self.shape))
 
     def from_pixels(self, rgb: np.ndarray) -> np.ndarray:
         """A picture (uint8 H×W×3 or H×W) of any size → C×H×W as the net expects it:
@@ -80,7 +76,7 @@ class Inspection:
     def predictions(self):
         if self._preds is None:
             from .predictions import predict
-            self._preds = predict(self.net, self.images, self.labels, self.task, self.activation)
+            self._preds = predict(self.net, self.images, self.labels, self.task, self.activation, self.threshold)
         return self._preds
 
     def features(self, node: str | None = None) -> np.ndarray:

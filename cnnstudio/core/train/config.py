@@ -11,7 +11,7 @@ class ConfigError(ValueError):
     """A training setting that cannot be used; the message names the key and the fix."""
 
 
-OPTIMIZERS = ("sgd", "rmsprop", "adam", "adamw")
+OPTIMIZERS = ("sgd", "rmsprop", "adam", "adamw", "adagrad", "adadelta")
 SCHEDULES = ("none", "step", "cosine", "onecycle", "plateau")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -27,7 +27,9 @@ class TrainConfig:
     backbone_lr_factor: float = 1.0  # transfer learning: every block but the head trains at lr × this
     momentum: float = 0.9  # SGD and RMSprop
     nesterov: bool = False  # SGD
-    weight_decay: float = 0.0
+    weight_decay: float = 0.0  # L2 penalty (in the optimizer)
+    l1: float = 0.0  # L1 penalty: l1·Σ|w| over the weights, added to the loss
+    label_smoothing: float = 0.0  # targets moved this far towards uniform (classification)
     schedule: str = "none"
     step_size: int = 10  # "step": epochs between ÷10 (× gamma)
     gamma: float = 0.1
@@ -74,6 +76,8 @@ def parse_config(training: dict | None, overrides: dict | None = None) -> TrainC
     cfg.backbone_lr_factor = _num("backbone_lr_factor", cfg.backbone_lr_factor, 0, 100)
     cfg.momentum = _num("momentum", cfg.momentum, 0, 0.9999)
     cfg.weight_decay = _num("weight_decay", cfg.weight_decay, 0, 10)
+    cfg.l1 = _num("l1", cfg.l1, 0, 10)
+    cfg.label_smoothing = _num("label_smoothing", cfg.label_smoothing, 0, 0.5)
     cfg.step_size = _num("step_size", cfg.step_size, 1, 100000, True)
     cfg.gamma = _num("gamma", cfg.gamma, 1e-6, 1)
     cfg.plateau_patience = _num("plateau_patience", cfg.plateau_patience, 0, 1000, True)

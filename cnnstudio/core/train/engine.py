@@ -249,13 +249,17 @@ class Trainer:
         with setup.autocast(self.device, self.precision):
             out = self.model(x)
             loss = self.objective.loss(out, y)
+        total = loss
+        if self.cfg.l1:  # the L1 penalty trains, but the reported loss stays the data loss
+            total = loss + self.cfg.l1 * sum(p.abs().sum() for p in self.net.parameters()
+                                             if p.requires_grad and p.dim() > 1)
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler:
-            self.scaler.scale(loss).backward()
+            self.scaler.scale(total).backward()
             self.scaler.step(self.optimizer)
             self.scaler.update()
         else:
-            loss.backward()
+            total.backward()
             self.optimizer.step()
         return out.detach(), loss.detach()
 

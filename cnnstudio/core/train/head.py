@@ -37,6 +37,19 @@ def head_problem(head: Head | None, n_classes: int, task: str, classes=()) -> tu
         return (f"The output {head.node} is image-shaped {list(head.out_shape)}; a classifier ends with "
                 "Flatten and a Linear head.", None)
     k = head.out_shape[0]
+    if task == "multilabel":
+        if k != n_classes:
+            return (f"The head {head.layer} gives {k} outputs, but the dataset has {n_classes} labels: set its "
+                    f"out_features to {n_classes} (one yes/no score per label).",
+                    {"node": head.layer, "params": {"out_features": n_classes}})
+        if head.activation == "softmax":
+            return (f"The head {head.layer} ends with softmax, which makes the classes compete for one share of "
+                    "probability: softmax will not work when an image can show several of them. Use a sigmoid "
+                    "per class.", {"node": head.layer, "params": {"activation": "sigmoid"}})
+        if head.activation not in ("none", "sigmoid"):
+            return (f"The head {head.layer} ends with {head.activation}; a multi-label head needs a sigmoid "
+                    "per class (or no activation).", {"node": head.layer, "params": {"activation": "sigmoid"}})
+        return None, None
     if task == "box":
         if k != 4:
             return (f"The head {head.layer} gives {k} outputs, but a box is 4 numbers (centre x, centre y, width, height): "
@@ -55,8 +68,8 @@ def head_problem(head: Head | None, n_classes: int, task: str, classes=()) -> tu
 
 
 def resolve_task(dataset_task: str, head: Head, n_classes: int) -> str:
-    if dataset_task == "box":
-        return "box"
+    if dataset_task in ("box", "multilabel"):
+        return dataset_task
     if head.out_shape == (1,) and n_classes == 2:
         return "binary"
     return "classify"

@@ -1,7 +1,9 @@
 """What the run optimises and measures: the task follows the dataset and the head.
 
 softmax (or no activation) + classes → cross-entropy on logits; sigmoid with one output and
-two classes → binary cross-entropy on logits; boxes → Smooth-L1 (or MSE). A final softmax or
+two classes → binary cross-entropy on logits; multi-label (a sigmoid per class) → binary
+cross-entropy per class; boxes → Smooth-L1 (or MSE). Label smoothing moves classification
+targets towards uniform (ε/K per class; ε/2 for yes/no targets). A final softmax or
 sigmoid is removed from the training forward pass and fused into the loss (log-sum-exp), which
 is what keeps the loss finite for confident predictions; the saved model still has it.
 """
@@ -30,16 +32,18 @@ def strip_final_activation(net: nn.Module, head: Head, task: str) -> str | None:
 class Objective:
     """Loss and on-device metric sums for one task; `finish()` turns sums into numbers."""
 
-    def __init__(self, task: str, n_classes: int, box_loss: str = "smooth_l1"):
+    def __init__(self, task: str, n_classes: int, box_loss: str = "smooth_l1", label_smoothing: float = 0.0):
         self.task, self.n_classes, self.box_loss = task, n_classes, box_loss
+        self.smooth = label_smoothing
         self.topk = 5 if task == "classify" and n_classes > 5 else 0
 
     def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         out = out.float()
         if self.task == "classify":
-            return F.cross_entropy(out, y)
-        if self.task == "binary":
-            return F.binary_cross_entropy_with_logits(out.view(-1), y.float())
+            return F.cross_entropy(out, y, label_smoothing=self.smooth)
+        if self.task in ("binary", "multilabel"):
+            target = y.float() * (1 - self.smooth) + self.smooth / 2
+            return F.binary_cross_entropy_with_logits(out.view(-1) if self.task == "binary" else out, target)
         if self.box_loss == "mse":
             return F.mse_loss(out, y)
         return F.smooth_l1_loss(out, y, beta=0.05)
@@ -57,6 +61,9 @@ class Objective:
             top5 = (out.topk(self.topk, 1).indices == y[:, None]).any(1).sum() if self.topk and top5 else hit
         elif self.task == "binary":
             hit = ((out.view(-1) > 0).long() == y).sum()
+            top5 = hit
+        elif self.task == "multilabel":  # the share of yes/no decisions right, at probability 0.5
+            hit = ((out > 0) == (y > 0.5)).float().mean(1).sum()
             top5 = hit
         else:
             hit = box_iou(out, y).sum()

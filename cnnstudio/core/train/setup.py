@@ -119,6 +119,10 @@ def prepare(project: Project, overrides: dict, dataset, report, dist=None, proje
     bad_aug = check_augment(dataset.spec.get("augment"))
     if bad_aug:
         raise TrainError(bad_aug, kind="config")
+    if len(dataset.shape) != 3 and dataset.spec.get("augment"):
+        raise TrainError(f'"augment" works on images; {dataset.name} holds '
+                         f'{"signals" if len(dataset.shape) == 2 else "volumes"}: remove it from the dataset settings.',
+                         kind="config")
     check_input(project.graph, dataset)
     head = find_head(project.graph, analysis)
     msg, fix = head_problem(head, len(dataset.classes), dataset.task, dataset.classes)
@@ -149,11 +153,13 @@ def prepare(project: Project, overrides: dict, dataset, report, dist=None, proje
             "classes": list(dataset.classes), "task": task, "device": device_name(device),
             "precision": precision, "channels_last": channels_last, "seed": cfg.seed,
             "epochs": cfg.epochs, "epochs_done": 0, "training": cfg.to_dict(),
-            "loss": {"classify": "cross_entropy", "binary": "bce_with_logits"}.get(task, cfg.box_loss),
+            "loss": {"classify": "cross_entropy", "binary": "bce_with_logits",
+                     "multilabel": "bce_with_logits"}.get(task, cfg.box_loss),
             "fused_activation": fused, "head": head.node, "versions": versions(), "notes": notes,
             **processes, "data_path": path}
     return {"cfg": cfg, "device": device, "dist": dist, "precision": precision, "channels_last": channels_last,
-            "dataset": dataset, "net": net, "objective": Objective(task, len(dataset.classes), cfg.box_loss),
+            "dataset": dataset, "net": net,
+            "objective": Objective(task, len(dataset.classes), cfg.box_loss, cfg.label_smoothing),
             "task": task, "head": head, "info": info}
 
 
@@ -233,7 +239,8 @@ def preflight(trainer) -> None:
     net.train()
     with autocast(trainer.device, trainer.precision):
         out = net(x)
-        expect = {"classify": (n, len(ds.classes)), "binary": (n, 1), "box": (n, 4)}[trainer.task]
+        expect = {"classify": (n, len(ds.classes)), "binary": (n, 1), "box": (n, 4),
+                  "multilabel": (n, len(ds.classes))}[trainer.task]
         if tuple(out.shape) != expect:
             raise TrainError(f"Pre-flight: the network outputs {list(out.shape[1:])} per image but the "
                              f"{trainer.task} labels need {list(expect[1:])}.", kind="head")

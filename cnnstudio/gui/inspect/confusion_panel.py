@@ -136,6 +136,16 @@ class ConfusionPanel(Panel):
                            "A localization run predicts boxes, not classes: see the Predictions panel (IoU).")
             return
         p = insp.predictions
+        if p.targets is not None:  # multi-label: no single true class; each class is a yes/no
+            from ...core.train.metrics import multilabel_metrics
+            self.matrix.set_matrix(None, [])
+            m = multilabel_metrics(p.probs, p.targets, [insp.class_name(c) for c in range(len(insp.classes))],
+                                   p.threshold)
+            rows = "; ".join(f"{r['class']} P {r['precision']:.0%} R {r['recall']:.0%} F1 {r['f1']:.0%} "
+                             f"AP {r['ap']:.0%}" for r in m["per_class"])
+            self.show_info(f"Multi-label run: no confusion matrix (an image can show several classes). At "
+                           f"threshold {p.threshold:g}: {rows}. mAP {m['mAP']:.1%}.")
+            return
         n = max(len(insp.classes), int(p.probs.shape[1]))
         names = [insp.class_name(c) for c in range(n)]
         self.cm = confusion_matrix(p.labels, p.pred, n)

@@ -62,7 +62,7 @@ class SampleDetail(QWidget):
             self.cam_layer.addItem("last conv layer", None)
             for nid in insp.analysis.order:
                 shape = insp.analysis.info[nid].shape
-                if shape and len(shape) == 3 and insp.graph.nodes[nid].type != "Input":
+                if shape and len(shape) == len(insp.shape) and insp.graph.nodes[nid].type != "Input":
                     self.cam_layer.addItem(nid, nid)
         for combo in (self.cam_class, self.cam_layer):
             combo.blockSignals(False)
@@ -86,17 +86,24 @@ class SampleDetail(QWidget):
         if insp.task == "box":
             self._show_box(x, display, index, raw[0], where)
             return
-        probs = to_probs(raw, insp.activation)[0]
-        lines = [f"<b>{where}</b>" + (f" — true: {insp.class_name(int(insp.labels[index]))}" if index is not None else "")]
-        lines += [f"{insp.class_name(c)}: {p:.1%}" for c, p in top_k(probs, 3)]
+        if insp.task == "multilabel":  # every class is its own yes/no
+            probs = raw[0] if insp.activation == "sigmoid" else 1 / (1 + np.exp(-raw[0].astype(np.float64)))
+            true = "" if index is None else " — true: " + (", ".join(
+                insp.class_name(c) for c in np.flatnonzero(insp.labels[index] > 0.5)) or "none")
+            lines = [f"<b>{where}</b>{true}", f"every class, ✓ at probability ≥ {insp.threshold:g}:"]
+            lines += [f"{'✓' if p >= insp.threshold else '·'} {insp.class_name(c)}: {p:.1%}" for c, p in enumerate(probs)]
+        else:
+            probs = to_probs(raw, insp.activation)[0]
+            lines = [f"<b>{where}</b>" + (f" — true: {insp.class_name(int(insp.labels[index]))}" if index is not None else "")]
+            lines += [f"{insp.class_name(c)}: {p:.1%}" for c, p in top_k(probs, 3)]
         img = display
         if self.cam_box.isChecked():
             from ...core.inspect.gradcam import grad_cam
-            from ...core.inspect.mosaic import overlay
+            from ...core.inspect.mosaic import cam_overlay
             try:
                 heat, node, cls = grad_cam(insp.net, x, self.cam_class.currentData(), self.cam_layer.currentData(),
                                            insp.activation)
-                img = overlay(display, heat)
+                img = cam_overlay(display, heat)
                 self.heat = heat
                 lines.append(f"Grad-CAM of class {insp.class_name(cls)} at {node}: red = strongest evidence.")
             except ValueError as e:
@@ -137,7 +144,7 @@ class SampleDetail(QWidget):
         self.nb_mosaic = tile(np.stack([upscale(as_rgb(d), s) for d in disp]), cols=len(idx), pad=2)
         self._nb_tile = disp.shape[2] * s + 2
         self.neighbours.set_image(self.nb_mosaic)
-        self.nb_text.setText("  ".join(f"#{i} {insp.class_name(int(insp.labels[i]))} ({s_:.2f})"
+        self.nb_text.setText("  ".join(f"#{i} {insp.class_name(int(insp.predictions.labels[i]))} ({s_:.2f})"
                                        for i, s_ in zip(idx, sim)) + "  — label (cosine similarity); click one to open it")
 
     def _neighbour_clicked(self, x, y) -> None:

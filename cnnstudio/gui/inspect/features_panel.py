@@ -1,8 +1,10 @@
-"""Feature maps: a sample's activations, layer by layer, as mosaics. Click a unit to see
-its receptive field on the input; click a node on the canvas to see that node's maps."""
+"""Feature maps: a sample's activations, layer by layer, as mosaics (signals as heat strips,
+volumes one depth slice at a time). Click a unit to see its receptive field on the input (and,
+on a deformable layer, where its taps sample); click a node on the canvas to see its maps."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QComboBox, QLabel, QPushButton, QScrollArea, QSpinBox,
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QComboBox, QLabel, QPushButton, QScrollArea, QSlider, QSpinBox,
                                QSplitter, QVBoxLayout, QWidget)
 
 from .image_view import DropTarget, ImageView, ZoomArea
@@ -10,6 +12,7 @@ from .widgets import Panel, zoom_buttons
 
 ALL = "All layers"
 UNIT = "#ff3030"
+TAP = "#00e0ff"
 
 
 class FeatureMapsPanel(DropTarget, Panel):
@@ -23,7 +26,15 @@ class FeatureMapsPanel(DropTarget, Panel):
         self.open_btn.clicked.connect(self.choose_picture)
         self.layer = QComboBox()
         self.layer.currentIndexChanged.connect(self.refresh)
-        for w in (QLabel("Sample"), self.sample, self.open_btn, QLabel("Layer"), self.layer):
+        self.depth = QSlider(Qt.Orientation.Horizontal)
+        self.depth.setToolTip("Depth slice of a volume layer's maps")
+        self.depth.setMaximumWidth(160)
+        self.depth.valueChanged.connect(self.refresh)
+        self.depth_label = QLabel("Depth")
+        self.depth.setVisible(False)
+        self.depth_label.setVisible(False)
+        for w in (QLabel("Sample"), self.sample, self.open_btn, QLabel("Layer"), self.layer, self.depth_label,
+                  self.depth):
             self.controls.addWidget(w)
         self.controls.setStretchFactor(self.layer, 1)
         self.area = ZoomArea()
@@ -95,6 +106,7 @@ class FeatureMapsPanel(DropTarget, Panel):
             self.sample.blockSignals(False)
         self.input_view.boxes = []
         self.input_view.set_image(display)
+        self._input = x
         key = (id(self.state.inspection), index if index is not None else id(self.state.custom))
         if key != self._acts_key:  # switching layers reuses the sample's forward pass
             self.acts, self._acts_key = activations(self.state.inspection.net, x), key
@@ -111,7 +123,17 @@ class FeatureMapsPanel(DropTarget, Panel):
         if node not in self.acts:
             self.area.view.set_image(None, "Pick a layer.")
             return
-        m = self.mosaics[node] = feature_mosaic(self.acts[node])
+        volume = self.acts[node].ndim == 4
+        self.depth.setVisible(volume)
+        self.depth_label.setVisible(volume)
+        depth = None
+        if volume:
+            self.depth.blockSignals(True)
+            self.depth.setRange(0, self.acts[node].shape[1] - 1)
+            self.depth.blockSignals(False)
+            depth = self.depth.value()
+            self.depth_label.setText(f"Depth {depth + 1}/{self.acts[node].shape[1]}")
+        m = self.mosaics[node] = feature_mosaic(self.acts[node], depth=depth)
         self.area.view.boxes = []
         self.area.view.set_image(m.image)
         shape = "×".join(map(str, self.acts[node].shape))
@@ -156,20 +178,54 @@ class FeatureMapsPanel(DropTarget, Panel):
             if hit is None:
                 return
             i, ty, tx = hit
-            uy, ux = ty // m.scale, tx // m.scale
-            self.caption.setText(f"{node} map {i}, unit (row {uy}, column {ux}) = {a[i, uy, ux]:.4g}")
+            if a.ndim == 2:  # a signal's heat strip: the column is the position
+                unit, where = (tx // m.scale,), f"position {tx // m.scale}"
+                rows = (0, m.tile_h - 1)
+                cols = (tx // m.scale * m.scale, (tx // m.scale + 1) * m.scale - 1)
+            else:
+                uy, ux = ty // m.scale, tx // m.scale
+                d = self.depth.value() if a.ndim == 4 else None
+                unit = (uy, ux) if d is None else (d, uy, ux)
+                where = f"row {uy}, column {ux}" + (f", depth {d}" if d is not None else "")
+                rows, cols = (uy * m.scale, (uy + 1) * m.scale - 1), (ux * m.scale, (ux + 1) * m.scale - 1)
+            self.caption.setText(f"{node} map {i}, unit ({where}) = {a[(i, *unit)]:.4g}")
             view = self.area.view if self.layer.currentText() == node else self.all_views.get(node)
             if view is not None:
                 from ...core.inspect.mosaic import tile_origin
                 oy, ox = tile_origin(i, m.tile_h, m.tile_w, m.cols, m.pad)
-                view.boxes = [(oy + uy * m.scale, oy + (uy + 1) * m.scale - 1,
-                               ox + ux * m.scale, ox + (ux + 1) * m.scale - 1, UNIT)]
+                view.boxes = [(oy + rows[0], oy + rows[1], ox + cols[0], ox + cols[1], UNIT)]
                 view.update()
-        box = receptive_field(insp.graph, insp.analysis, node, uy, ux)
+        if a.ndim == 1:
+            unit = ()
+        box = receptive_field(insp.graph, insp.analysis, node, *unit)
         self.receptive_box = box
-        if box is not None:
-            y0, y1, x0, x1 = box
+        if box is None:
+            return
+        h = self.input_view.image_size()[0]
+        if len(box) == 2:  # a signal: the span of positions, on the line plot
+            l0, l1 = box
+            self.input_view.boxes = [(0, h - 1, l0, l1, UNIT)]
+            self.caption.setText(self.caption.text() + f" — sees input positions {l0}–{l1} ({l1 - l0 + 1} samples).")
+        else:
+            depth = "" if len(box) == 4 else f"depth {box[0]}–{box[1]}, "
+            y0, y1, x0, x1 = box[-4:]
             self.input_view.boxes = [(y0, y1, x0, x1, UNIT)]
-            self.input_view.update()
-            self.caption.setText(self.caption.text() + f" — sees input rows {y0}–{y1}, columns {x0}–{x1} "
+            self.caption.setText(self.caption.text() + f" — sees input {depth}rows {y0}–{y1}, columns {x0}–{x1} "
                                  f"({y1 - y0 + 1}×{x1 - x0 + 1} pixels).")
+        if insp.graph.nodes[node].type == "DeformConv2d" and len(unit) == 2:
+            self._show_taps(node, *unit)
+        self.input_view.update()
+
+    def _show_taps(self, node: str, y: int, x: int) -> None:
+        """A deformable unit's sampling points (after its learned offsets), on the input."""
+        from ...core.inspect.deform import input_scale, sampling_points
+        insp = self.state.inspection
+        points, mask = sampling_points(insp.net, node, self._input, y, x)
+        sy, sx = input_scale(insp.analysis, insp.graph, node)
+        for py, px in points:
+            cy, cx = int(round((py + 0.5) * sy - 0.5)), int(round((px + 0.5) * sx - 0.5))
+            self.input_view.boxes.append((cy, cy, cx, cx, TAP))
+        self.sampling_points = points
+        weights = "" if mask is None else f", tap weights {mask.min():.2f}–{mask.max():.2f}"
+        self.caption.setText(self.caption.text() + f" Cyan: where its {len(points)} taps sample after their "
+                             f"learned offsets{weights}.")

@@ -1,4 +1,5 @@
-"""Filters: a conv layer's kernels as one zoomable mosaic, plus its weight histogram."""
+"""Filters: a conv layer's kernels as one zoomable mosaic, plus its weight histogram; click a
+filter to see what its unit looks for (top-9 test patches and activation maximisation)."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QLabel
@@ -27,6 +28,13 @@ class FiltersPanel(Panel):
         self.body.addWidget(QLabel("Weight histogram"))
         self.body.addWidget(self.hist)
         self.body.addWidget(self.hist_label)
+        self.unit_view = ImageView()
+        self.unit_view.setMaximumHeight(80)
+        self.unit_caption = QLabel("Click a filter to see the test patches that excite it most.")
+        self.unit_caption.setWordWrap(True)
+        self.body.addWidget(self.unit_view)
+        self.body.addWidget(self.unit_caption)
+        self.area.view.clicked.connect(self.filter_clicked)
         self._layers = []
         state.changed.connect(self.reload)
         state.session.selection_changed.connect(self.follow_selection)
@@ -75,3 +83,26 @@ class FiltersPanel(Panel):
         self.hist_label.setText(f"{layer.weight.size:,} weights from {edges[0]:.3g} to {edges[-1]:.3g}; "
                                 f"mean {layer.weight.mean():.3g}, std {layer.weight.std():.3g}")
         self.mosaic = m
+        self.unit_view.set_image(None)
+
+    def filter_clicked(self, x: int, y: int) -> None:
+        """What the clicked filter's unit looks for, over the run's test samples."""
+        from ...core.inspect.mosaic import tile_at
+        from ...core.inspect.units import unit_picture
+
+        m, insp, i = getattr(self, "mosaic", None), self.state.inspection, self.layer.currentIndex()
+        if m is None or insp is None or i < 0:
+            return
+        hit = tile_at(y, x, m.count, m.tile_h, m.tile_w, m.cols, m.pad)
+        layer = self._layers[i]
+        if hit is None:
+            return
+        per_filter = 1 if layer.weight.shape[1] == 3 and layer.weight.ndim == 4 else m.cols
+        channel = hit[0] // max(per_filter, 1)
+        if layer.label != layer.node:
+            self.unit_caption.setText(f"{layer.label} is inside the block {layer.node}; pick a plain "
+                                      "convolution layer to see what its units look for.")
+            return
+        img, caption = unit_picture(insp, layer.node, channel)
+        self.unit_view.set_image(img)
+        self.unit_caption.setText(caption)

@@ -4,7 +4,7 @@ predict it."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton, QScrollArea, QSplitter
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QPushButton, QScrollArea, QSplitter
 
 from .detail import SampleDetail
 from .gallery import MAX_CELLS, Gallery
@@ -29,7 +29,15 @@ class PredictionsPanel(DropTarget, Panel):
         self.predict_btn = QPushButton("Predict image…")
         self.predict_btn.setToolTip("Or drop an image file onto this panel")
         self.predict_btn.clicked.connect(self.choose_picture)
-        for w in (QLabel("Class"), self.cls, self.mistakes, self.sort, self.predict_btn):
+        self.threshold = QDoubleSpinBox()
+        self.threshold.setRange(0.01, 0.99)
+        self.threshold.setSingleStep(0.05)
+        self.threshold.setValue(0.5)
+        self.threshold.setToolTip("Multi-label: a class counts as present at this probability or above")
+        self.threshold.valueChanged.connect(self._threshold_changed)
+        self.threshold_label = QLabel("Threshold")
+        for w in (QLabel("Class"), self.cls, self.mistakes, self.sort, self.threshold_label, self.threshold,
+                  self.predict_btn):
             self.controls.addWidget(w)
         self.controls.addStretch(1)
         self.cls.currentIndexChanged.connect(self.refresh)
@@ -62,8 +70,23 @@ class PredictionsPanel(DropTarget, Panel):
                 self.cls.addItem(insp.class_name(c), c)
         self.cls.blockSignals(False)
         self.cls.setEnabled(insp is not None and insp.task != "box")
+        multi = insp is not None and insp.task == "multilabel"
+        self.threshold.setVisible(multi)
+        self.threshold_label.setVisible(multi)
+        if multi:
+            self.threshold.blockSignals(True)
+            self.threshold.setValue(insp.threshold)
+            self.threshold.blockSignals(False)
         self.gallery.set_inspection(insp)
         self.refresh()
+
+    def _threshold_changed(self, value: float) -> None:
+        insp = self.state.inspection
+        if insp is not None and insp.task == "multilabel":
+            insp.threshold = value
+            insp._preds = None  # "right" and the metrics depend on it
+            self.refresh()
+            self.detail.refresh()
 
     def refresh(self) -> None:
         insp = self.state.inspection
@@ -75,7 +98,8 @@ class PredictionsPanel(DropTarget, Panel):
         p = insp.predictions
         idx = select(p, self.cls.currentData(), self.mistakes.isChecked(), self.sort.currentData())
         self.gallery.set_indices(idx)
-        what = "IoU ≥ 0.5" if p.boxes is not None else "accuracy"
+        what = ("IoU ≥ 0.5" if p.boxes is not None else
+                f"all classes right at threshold {p.threshold:g}" if p.targets is not None else "accuracy")
         shown = f"showing the first {MAX_CELLS} of {len(idx)}" if len(idx) > MAX_CELLS else f"{len(idx)} shown"
         self.show_info(f"{len(p.conf)} test samples, {what} {p.accuracy:.1%}; {shown}. "
                        "Click one to see it with Grad-CAM and its neighbours.")

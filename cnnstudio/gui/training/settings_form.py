@@ -99,7 +99,8 @@ class SettingsForm(QWidget):
         self.aug = {k: _dspin(lo, hi, 0, step, 2) for k, _, lo, hi, step in AUG_FIELDS}
         self.epochs = _spin(1, 100000, d.epochs)
         self.batch_size = _spin(1, 65536, d.batch_size, 16)
-        self.optimizer = _combo([("Adam", "adam"), ("AdamW", "adamw"), ("SGD", "sgd"), ("RMSprop", "rmsprop")], d.optimizer)
+        self.optimizer = _combo([("Adam", "adam"), ("AdamW", "adamw"), ("SGD", "sgd"), ("RMSprop", "rmsprop"),
+                                 ("Adagrad", "adagrad"), ("Adadelta", "adadelta")], d.optimizer)
         self.lr = RateSpinBox(1e-9, 10, d.lr, 0.0005)
         self.backbone_lr_factor = _dspin(0, 100, d.backbone_lr_factor, 0.1, 3)
         self.backbone_lr_factor.setToolTip("Transfer learning: every block but the head trains at the learning "
@@ -107,6 +108,8 @@ class SettingsForm(QWidget):
         self.momentum = _dspin(0, 0.999, d.momentum, 0.05, 3)
         self.nesterov = QCheckBox("Nesterov")
         self.weight_decay = RateSpinBox(0, 1, 0, 0.0001)
+        self.l1 = RateSpinBox(0, 1, 0, 0.0001)
+        self.label_smoothing = _dspin(0, 0.5, 0, 0.05, 2)
         self.schedule = _combo([("constant", "none"), ("step decay", "step"), ("cosine", "cosine"),
                                 ("one-cycle", "onecycle"), ("reduce on plateau", "plateau")], "none")
         gpus = visible_gpus()
@@ -156,7 +159,9 @@ class SettingsForm(QWidget):
         ml.addWidget(self.momentum)
         ml.addWidget(self.nesterov)
         h.addRow("momentum", mom)
-        h.addRow("weight decay", self.weight_decay)
+        h.addRow("weight decay (L2)", self.weight_decay)
+        h.addRow("L1 penalty", self.l1)
+        h.addRow("label smoothing", self.label_smoothing)
         h.addRow("schedule", self.schedule)
         h.addRow("device", self.device)
         h.addRow("processes", self.processes)
@@ -184,7 +189,8 @@ class SettingsForm(QWidget):
 
     def _all(self):
         return [self.dataset, self.folder, self.image_size, self.subset, self.length, self.val_fraction, self.resize, self.channels, self.flip, *self.aug.values(), self.epochs, self.batch_size,
-                self.optimizer, self.lr, self.backbone_lr_factor, self.momentum, self.nesterov, self.weight_decay, self.schedule,
+                self.optimizer, self.lr, self.backbone_lr_factor, self.momentum, self.nesterov, self.weight_decay,
+                self.l1, self.label_smoothing, self.schedule,
                 self.device, self.precision, self.early]
 
     def _edited(self, widget):
@@ -238,7 +244,8 @@ class SettingsForm(QWidget):
             self.flip.setChecked(bool(aug.get("flip")))
             for k, w in self.aug.items():
                 w.setValue(float(aug.get(k, 0) or 0))
-            for name in ("epochs", "batch_size", "lr", "backbone_lr_factor", "momentum", "weight_decay"):
+            for name in ("epochs", "batch_size", "lr", "backbone_lr_factor", "momentum", "weight_decay", "l1",
+                         "label_smoothing"):
                 w, default = getattr(self, name), getattr(d, name)
                 w.setValue(type(default)(_showable(training.get(name, default), default, w)))
             for name in ("optimizer", "schedule", "device", "precision"):
@@ -300,8 +307,10 @@ class SettingsForm(QWidget):
         values = {"epochs": self.epochs.value(), "batch_size": self.batch_size.value(),
                   "optimizer": self.optimizer.currentData(), "lr": self.lr.value(),
                   "backbone_lr_factor": self.backbone_lr_factor.value(),
-                  "weight_decay": self.weight_decay.value(), "schedule": self.schedule.currentData(),
-                  "device": "cuda" if self.device.currentData() == ALL_GPUS else self.device.currentData(), "precision": self.precision.currentData()}
+                  "weight_decay": self.weight_decay.value(), "l1": self.l1.value(),
+                  "label_smoothing": round(self.label_smoothing.value(), 3), "schedule": self.schedule.currentData(),
+                  "device": "cuda" if self.device.currentData() == ALL_GPUS else self.device.currentData(),
+                  "precision": self.precision.currentData()}
         if self.optimizer.currentData() in ("sgd", "rmsprop"):
             values["momentum"] = self.momentum.value()
         for name, v in values.items():

@@ -1,0 +1,125 @@
+"""What one unit (a conv channel) looks for, after Zeiler & Fergus: the test patches that
+excite it most, cropped to the unit's receptive field, and an activation-maximisation
+picture (gradient ascent on the input, with a little decay and blur as regularisation).
+Works for images, signals and volumes. Imports torch."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .receptive import receptive_field
+
+
+@dataclass
+class Patch:
+    index: int  # the test sample
+    position: tuple  # the unit's position in the layer's output
+    value: float  # its activation there
+    box: tuple  # the receptive field in the input: (first, last) per spatial axis, flattened
+    patch: np.ndarray  # the sample cropped to the box, C×…
+
+
+def crop(sample: np.ndarray, box: tuple) -> np.ndarray:
+    """One sample C×… cropped to a receptive-field box (first, last pairs per spatial axis)."""
+    spans = tuple(slice(box[i], box[i + 1] + 1) for i in range(0, len(box), 2))
+    return sample[(slice(None),) + spans]
+
+
+def top_patches(net, graph, analysis, images, node: str, channel: int, k: int = 9,
+                batch_size: int = 256) -> list[Patch]:
+    """The k samples whose strongest response of `channel` at `node` is highest (one patch per
+    sample, as in Zeiler & Fergus), strongest first."""
+    import torch
+
+    net.eval()
+    best_val, best_pos = [], []
+    with torch.no_grad():
+        for i in range(0, len(images), batch_size):
+            x = torch.as_tensor(np.asarray(images[i:i + batch_size], np.float32))
+            a = net(x, return_all=True)[node][:, channel].float()  # N×(spatial)
+            flat = a.reshape(len(x), -1)
+            v, where = flat.max(1)
+            best_val.append(v.numpy())
+            best_pos.append(np.stack(np.unravel_index(where.numpy(), a.shape[1:]), 1) if a.dim() > 1
+                            else np.zeros((len(x), 0), int))
+    values, positions = np.concatenate(best_val), np.concatenate(best_pos)
+    out = []
+    for idx in np.argsort(-values, kind="stable")[:k]:
+        pos = tuple(int(p) for p in positions[idx])
+        box = receptive_field(graph, analysis, node, *pos)
+        out.append(Patch(int(idx), pos, float(values[idx]), box, crop(np.asarray(images[idx]), box)))
+    return out
+
+
+def activation_maximisation(net, node: str, channel: int, shape, steps: int = 120, lr: float = 0.1,
+                            decay: float = 0.01, blur_every: int = 4, seed: int = 0) -> np.ndarray:
+    """An input (normalised like the data, shape C×…) that makes the unit at the centre of
+    `channel` at `node` respond strongly: gradient ascent from faint noise, with L2 decay
+    and a light blur now and then, so it shows a pattern rather than noise."""
+    import torch
+    import torch.nn.functional as F
+
+    net.eval()
+    gen = torch.Generator().manual_seed(seed)
+    x = (0.01 * torch.randn(1, *shape, generator=gen)).requires_grad_(True)
+    opt = torch.optim.Adam([x], lr=lr)
+    for p in net.parameters():
+        p.requires_grad_(False)
+    try:
+        for step in range(steps):
+            a = net(x, return_all=True)[node][0, channel]
+            centre = a[tuple(s // 2 for s in a.shape)] if a.dim() else a
+            loss = -centre + decay * (x ** 2).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if blur_every and step % blur_every == blur_every - 1:
+                with torch.no_grad():
+                    x.copy_(_blur(x, F))
+    finally:
+        for p in net.parameters():
+            p.requires_grad_(True)
+    return x.detach()[0].numpy()
+
+
+def _blur(x, F):
+    """A [1, 2, 1]/4 blur along every spatial axis, mixed in lightly."""
+    out = x
+    for axis in range(2, x.dim()):
+        pad = [0, 0] * (x.dim() - 2)
+        pad[2 * (x.dim() - 1 - axis)] = pad[2 * (x.dim() - 1 - axis) + 1] = 1
+        padded = F.pad(out, pad, mode="replicate")
+        n = out.shape[axis]
+        out = (padded.narrow(axis, 0, n) + 2 * padded.narrow(axis, 1, n) + padded.narrow(axis, 2, n)) / 4
+    return 0.7 * x + 0.3 * out
+
+
+def unit_picture(insp, node: str, channel: int, k: int = 9, size: int = 56) -> tuple[np.ndarray, str]:
+    """(one picture: the top-k patches side by side, then the activation-maximisation image;
+    a caption) for `channel` of `node` over the Inspection's test samples."""
+    from .mosaic import as_rgb, normalize, to_uint8, upscale
+
+    patches = top_patches(insp.net, insp.graph, insp.analysis, insp.images, node, channel, k)
+    am = activation_maximisation(insp.net, node, channel, insp.shape)
+    pictures = [as_rgb(insp.to_display(p.patch)[0]) for p in patches]
+    if am.ndim == 3:  # an image: its own range, as the filters are shown
+        am_pic = as_rgb(to_uint8(normalize(am.transpose(1, 2, 0) if am.shape[0] == 3 else am[0])))
+    else:  # a signal's line plot or a volume's middle slice
+        am_pic = as_rgb(insp.to_display((am - am.mean()) / (am.std() or 1))[0])
+    pictures.append(am_pic)
+
+    def fit(p):
+        return upscale(p, max(1, size // max(p.shape[:2])))
+    pictures = [fit(p) for p in pictures]
+    h = max(p.shape[0] for p in pictures)
+    gap = np.full((h, 4, 3), 255, np.uint8)
+    row = []
+    for i, p in enumerate(pictures):
+        if i == len(pictures) - 1:
+            row.append(np.full((h, 12, 3), 255, np.uint8))  # set the synthesised picture apart
+        row += [np.pad(p, ((0, h - p.shape[0]), (0, 0), (0, 0)), constant_values=255), gap]
+    caption = (f"{node} channel {channel}: the {len(patches)} test patches that excite it most "
+               f"(strongest first, {', '.join(f'{p.value:.3g}' for p in patches[:3])}, …), each cropped to the "
+               "unit's receptive field; last, an input made by gradient ascent to excite it.")
+    return np.concatenate(row[:-1], 1), caption

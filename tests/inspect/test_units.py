@@ -1,0 +1,86 @@
+"""What each unit looks for (Zeiler & Fergus): top-9 patches cropped to the receptive field,
+and activation maximisation, for a unit built to detect one pattern."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from cnnstudio.core import Graph, analyze
+from cnnstudio.core.compiler import compile_graph
+from cnnstudio.core.inspect.units import activation_maximisation, top_patches
+
+PLUS = np.array([[-1, 1, -1], [1, 1, 1], [-1, 1, -1]], np.float32)
+
+
+def plus_detector():
+    g = Graph()
+    x = g.add("Input", shape=[1, 16, 16])
+    c = g.add("Conv2d", x, id="c", out_channels=2, kernel_size=3, padding=1)
+    g.add("MaxPool2d", g.add("ReLU", c, id="r"), id="p", kernel_size=2)
+    a = analyze(g)
+    net = compile_graph(g, a)
+    with torch.no_grad():
+        net.c.weight.zero_()
+        net.c.bias.zero_()
+        net.c.weight[0, 0] = torch.tensor(PLUS)
+    return g, a, net
+
+
+def images_with_plus_and_decoys(seed=0):
+    """60 noisy images: 12 with a plus sign somewhere, 12 with an equally bright square."""
+    rng = np.random.default_rng(seed)
+    imgs = rng.normal(0, 0.1, (60, 1, 16, 16)).astype(np.float32)
+    where = {}
+    for i in range(0, 60, 5):
+        y, x = rng.integers(0, 14, 2)
+        imgs[i, 0, y:y + 3, x:x + 3] = np.maximum(imgs[i, 0, y:y + 3, x:x + 3], PLUS)
+        where[i] = (y, x)
+    for i in range(1, 60, 5):
+        y, x = rng.integers(0, 14, 2)
+        imgs[i, 0, y:y + 3, x:x + 3] = 1.0
+    return imgs, where
+
+
+def test_top_patches_of_a_plus_detector_are_the_plus_signs():
+    g, a, net = plus_detector()
+    imgs, where = images_with_plus_and_decoys()
+    for node, size in (("r", 3), ("p", 4)):  # after pooling the receptive field grows to 4×4
+        patches = top_patches(net, g, a, imgs, node, 0, k=9)
+        assert len(patches) == 9 and [p.value for p in patches] == sorted((p.value for p in patches), reverse=True)
+        for p in patches:
+            assert p.index in where, p.index  # never a decoy square or plain noise
+            y, x = where[p.index]
+            y0, y1, x0, x1 = p.box
+            assert y0 <= y and y + 2 <= y1 and x0 <= x and x + 2 <= x1  # the box holds the whole plus
+            assert p.patch.shape == (1, y1 - y0 + 1, x1 - x0 + 1) and y1 - y0 + 1 <= size
+            cut = imgs[p.index, 0, y:y + 3, x:x + 3]
+            assert np.corrcoef(cut.ravel(), PLUS.ravel())[0, 1] > 0.9
+
+
+def test_activation_maximisation_draws_the_pattern():
+    g, a, net = plus_detector()
+    img = activation_maximisation(net, "r", 0, (1, 16, 16))
+    centre = img[0, 7:10, 7:10]
+    assert np.corrcoef(centre.ravel(), PLUS.ravel())[0, 1] > 0.9
+    assert all(p.requires_grad for p in net.parameters())  # the net is left trainable
+
+
+def test_top_patches_of_a_signal_unit_are_the_rising_edges():
+    g = Graph()
+    x = g.add("Input", shape=[1, 40])
+    g.add("Conv1d", x, id="c", out_channels=1, kernel_size=4)
+    a = analyze(g)
+    net = compile_graph(g, a)
+    edge = np.array([-1, -1, 1, 1], np.float32)
+    with torch.no_grad():
+        net.c.weight[0, 0] = torch.tensor(edge)
+        net.c.bias.zero_()
+    rng = np.random.default_rng(1)
+    sig = rng.normal(0, 0.05, (30, 1, 40)).astype(np.float32)
+    starts = {}
+    for i in range(0, 30, 3):
+        s = int(rng.integers(0, 36))
+        sig[i, 0, s + 2:] += 1.0  # a step up
+        starts[i] = s
+    patches = top_patches(net, g, a, sig, "c", 0, k=9)
+    assert all(p.index in starts and p.box == (starts[p.index], starts[p.index] + 3) for p in patches)
