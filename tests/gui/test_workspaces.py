@@ -80,3 +80,16 @@ def test_the_experiment_table_sorts_runs_and_overlays_two(qtbot, make_window, tm
         qtbot.mouseClick(table.viewport(), Qt.LeftButton, pos=rect.topLeft() + QPoint(10, rect.height() // 2))
     assert sorted(label for label, _ in win.training.curves.compare) == ["fast", "slow"]
     assert all(len(rows) == 1 for _, rows in win.training.curves.compare)
+
+    # evaluate the two ticked runs together, as `cnnstudio evaluate` would
+    from cnnstudio.core.train.evaluate import evaluate_runs
+    panel = win.training.ensemble
+    panel.tta.setCurrentIndex(panel.tta.findData("flip"))
+    with qtbot.waitSignal(panel.finished, timeout=120000) as got:
+        qtbot.mouseClick(panel.button, Qt.LeftButton)
+    shown = got.args[0]
+    want = evaluate_runs(table.ticked(), tta="flip")
+    assert [r["accuracy"] for r in shown["runs"]] == [r["accuracy"] for r in want["runs"]]
+    assert shown["ensemble"]["accuracy"] == want["ensemble"]["accuracy"]
+    assert f"ensemble of 2 runs {want['ensemble']['accuracy']:.1%}" in panel.result.text()
+    assert panel.button.isEnabled()

@@ -24,6 +24,7 @@ from ...core.data.registry import check_dataset_spec
 from ...core.train.checkpoint import has_checkpoint
 from ...core.train.runs import list_runs, load_run, new_run_dir, read_metrics, runs_folder
 from .curves import CurvesView
+from .ensemble import EnsemblePanel
 from .experiments import ExperimentTable
 from .preview import DatasetPreview
 from .settings_form import SettingsForm
@@ -85,6 +86,8 @@ class TrainingDock(QDockWidget):
         rf = QFormLayout(runs_box)
         rf.addRow("show", self.history)
         rf.addRow(self.experiments)
+        self.ensemble = EnsemblePanel(self.experiments.ticked)
+        rf.addRow(self.ensemble)
         self.extra_runs: list[Path] = []  # runs opened from elsewhere (e.g. trained with --out)
         open_run = QPushButton("Open run folder…")
         open_run.setToolTip("Inspect a run trained elsewhere, e.g. with cnnstudio train --out DIR")
