@@ -20,6 +20,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from ..core import ProjectError, analyze, load_project
     from ..core.summary import summary_dict, summary_text
+    from ..core.train.budget import dataset_bytes, memory_problem
 
     try:
         project = load_project(args.file)
@@ -31,9 +32,13 @@ def run(args) -> int:
         print(f"cnnstudio summary: the batch size must be a whole number ≥ 1, not {batch!r}.", file=sys.stderr)
         return 2
     analysis = analyze(project.graph)
+    too_big = memory_problem(analysis, project.dataset, {"batch_size": batch})
+    analysis.problems += [too_big] if too_big else []
+    data = dataset_bytes(project.dataset)
+    data = data[0] if data else 0
     if args.json:
-        doc = {"name": project.name, **summary_dict(project.graph, analysis, batch)}
+        doc = {"name": project.name, **summary_dict(project.graph, analysis, batch, dataset_bytes=data)}
         print(json.dumps(doc, indent=2))
     else:
-        print(summary_text(project.graph, analysis, project.name, batch))
+        print(summary_text(project.graph, analysis, project.name, batch, dataset_bytes=data))
     return 1 if analysis.errors else 0

@@ -43,17 +43,20 @@ def layer_rows(graph: Graph, a: Analysis) -> list[dict]:
     return rows
 
 
-def summary_dict(graph: Graph, a: Analysis, batch_size: int = 32, precision: str = "fp32") -> dict:
+def summary_dict(graph: Graph, a: Analysis, batch_size: int = 32, precision: str = "fp32",
+                 dataset_bytes: int = 0) -> dict:
+    """`dataset_bytes`: the dataset as held in memory while training, counted in the total."""
     t = totals(a, graph)
+    mem = training_memory(a, batch_size, precision)
+    mem = mem | {"dataset": dataset_bytes, "total": mem["total"] + dataset_bytes}
     return {"layers": layer_rows(graph, a), **t,
             "output": a.output,
-            "training_memory": training_memory(a, batch_size, precision) | {"batch_size": batch_size,
-                                                                             "precision": precision},
+            "training_memory": mem | {"batch_size": batch_size, "precision": precision},
             "errors": [p.to_dict() for p in a.errors],
             "warnings": [p.to_dict() for p in a.problems if p.severity == "warning"]}
 
 
-def summary_text(graph: Graph, a: Analysis, name: str = "", batch_size: int = 32) -> str:
+def summary_text(graph: Graph, a: Analysis, name: str = "", batch_size: int = 32, dataset_bytes: int = 0) -> str:
     rows = layer_rows(graph, a)
     head = ("Layer", "Type", "Output shape", "Size", "Activation", "Params", "MACs")
     table = [head]
@@ -82,8 +85,9 @@ def summary_text(graph: Graph, a: Analysis, name: str = "", batch_size: int = 32
             f"Running statistics:   {t['buffers']:,} (BatchNorm mean and variance; not trained)",
             f"Multiply-adds (MACs): {t['macs']:,} per image ({human_count(t['macs'])})",
             f"Weights:              {human_bytes(4 * (t['total_params'] + t['buffers']))} (fp32)",
-            f"Training memory:      ≈{human_bytes(mem['total'])} at batch {batch_size}, fp32, Adam "
-            f"(activations {human_bytes(mem['activations'])})"]
+            f"Training memory:      ≈{human_bytes(mem['total'] + dataset_bytes)} at batch {batch_size}, fp32, Adam "
+            f"(activations {human_bytes(mem['activations'])}"
+            + (f", dataset {human_bytes(dataset_bytes)})" if dataset_bytes else ")")]
     errors = a.errors
     warnings = [p for p in a.problems if p.severity == "warning"]
     if errors:

@@ -99,10 +99,14 @@ class Session(QObject):
 
     def _analyze(self, checked: Analysis, project: Project | None = None) -> Analysis:
         """The graph's checks (re-checked incrementally), plus whether it fits the project's
-        dataset (as warnings). `changed` also names the blocks whose fit warning came or went."""
+        dataset and this machine's memory (as warnings). `changed` also names the blocks whose
+        fit warning came or went."""
+        from ..core.train.budget import memory_problem
         from ..core.train.fit import fit_problems
         project = project or self.project
         fit = fit_problems(project.graph, checked, project.dataset)
+        too_big = memory_problem(checked, project.dataset, project.training)
+        fit += [too_big] if too_big else []
         a = copy.copy(checked)
         a.problems = checked.problems + fit
         a.__dict__.pop("_by_node", None)  # an index of the checked problems alone

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from ..params import short_repr
 from . import medmnist
 from .generated import SIGNAL_CLASSES, VOLUME_CLASSES
 from .shapes import SHAPE_CLASSES
@@ -90,6 +91,9 @@ def _size(v) -> bool:
                                              and all(_int(x) and 1 <= x <= 4096 for x in v))
 
 
+GENERATED_SIZES = {"shapes": (8, 1024), "multi_shapes": (8, 1024), "volumes": (8, 128)}  # image_size limits
+
+
 def check_dataset_spec(spec) -> str | None:
     """What is wrong with a project's "dataset" section, in the user's terms, or None.
     Cheap (no torch): the editor checks it whenever the project changes."""
@@ -118,9 +122,14 @@ def check_dataset_spec(spec) -> str | None:
                              "a number of megabytes above 0"),
         "workers": (lambda v: _int(v) and 0 <= v <= 64, "a whole number of loader processes from 0 to 64"),
     }
+    if spec.get("id") in GENERATED_SIZES:  # generated data: the generator's own limits
+        lo, hi = GENERATED_SIZES[spec["id"]]
+        rules["image_size"] = (lambda v: _int(v) and lo <= v <= hi, f"a whole number of pixels from {lo} to {hi}")
+    if spec.get("id") in GENERATED_SIZES or spec.get("id") == "signals":
+        rules["count"] = (lambda v: _int(v) and v >= 20, "a whole number of images ≥ 20")
     for key, (ok, expected) in rules.items():
         if key in spec and not ok(spec[key]):
-            return f'dataset "{key}" must be {expected}, not {spec[key]!r}.'
+            return f'dataset "{key}" must be {expected}, not {short_repr(spec[key])}.'
     if spec.get("id") == "medmnist":
         return medmnist.check(spec)
     return None

@@ -4,6 +4,7 @@ Every key is optional; see docs/run-format.md for the table. Qt-free and torch-f
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields
 
 
@@ -93,7 +94,7 @@ def parse_config(training: dict | None, overrides: dict | None = None) -> TrainC
             raise ConfigError(f'training "{name}" must be one of {", ".join(allowed)}, not {getattr(cfg, name)!r}.')
         setattr(cfg, name, match[0])
     dev = str(cfg.device).lower()
-    if dev.split(":")[0] not in DEVICES:
+    if not re.fullmatch(r"auto|cpu|mps|cuda(:\d{1,3})?", dev):
         raise ConfigError(f'training "device" must be auto, cpu, cuda (or cuda:N) or mps, not {cfg.device!r}.')
     cfg.device = dev
     if not isinstance(cfg.sync_batchnorm, bool):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from ..files import remove_orphans
 from ..project import Project
 from . import setup
 from .checkpoint import save_checkpoint
@@ -121,6 +122,8 @@ class Trainer:
             if self.dist.lead:
                 (self.run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
                 self._lock = lock_run(self.run_dir)
+                for folder in (self.run_dir, self.run_dir / "checkpoints"):  # we are the only writer: any
+                    remove_orphans(folder, age_s=0)                          # temp file is a killed write's
         except RunBusy as e:
             raise TrainError(f"{self.run_dir.name} is being trained by another process (pid {e.pid}): wait "
                              "for it to finish or stop it, then resume.", kind="busy") from None

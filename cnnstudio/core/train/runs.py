@@ -80,9 +80,11 @@ def _json_default(o):
 
 
 def append_line(path: Path, obj: dict) -> None:
+    """One row at the end, on a line of its own even after a row a crash cut off."""
     try:
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(finite(obj)) + "\n")
+        with open(path, "a+b") as f:
+            torn = f.tell() > 0 and (f.seek(-1, os.SEEK_END), f.read(1))[1] != b"\n"
+            f.write((("\n" if torn else "") + json.dumps(finite(obj)) + "\n").encode("utf-8"))
             f.flush()
             os.fsync(f.fileno())
     except OSError as e:
@@ -94,12 +96,13 @@ def finite(obj: dict) -> dict:
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in obj.items()}
 
 
-def _metric_lines(run_dir: Path) -> list[tuple[str, dict | None]]:
-    """(line, row) for every line of metrics.jsonl; row is None for a damaged line."""
+def _metric_lines(run_dir: Path) -> tuple[list[tuple[str, dict | None]], bool]:
+    """([(line, row)], torn): row is None for a damaged line; torn when the last line is a row a
+    kill cut off mid-write (no newline yet): not a row, and not damage to keep."""
     try:
         text = (Path(run_dir) / "metrics.jsonl").read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
-        return []
+        return [], False
     out = []
     for line in text.splitlines():
         try:
@@ -107,25 +110,27 @@ def _metric_lines(run_dir: Path) -> list[tuple[str, dict | None]]:
         except (ValueError, RecursionError):
             row = None
         ok = isinstance(row, dict) and type(row.get("epoch")) is int
-        out.append((line, row if ok else None))
-    return out
+        if ok or line.strip():
+            out.append((line, row if ok else None))
+    torn = bool(out) and out[-1][1] is None and not text.endswith("\n")
+    return (out[:-1] if torn else out), torn
 
 
 def read_metrics(run_dir: Path) -> list[dict]:
-    """The epochs' rows; a damaged line (cut off by a crash, edited by hand) is skipped, not the end."""
-    return [row for _, row in _metric_lines(run_dir) if row is not None]
+    """The epochs' rows; a damaged line (edited by hand, ...) is skipped, not the end."""
+    return [row for _, row in _metric_lines(run_dir)[0] if row is not None]
 
 
 def damaged_metric_lines(run_dir: Path) -> list[int]:
-    return [i + 1 for i, (line, row) in enumerate(_metric_lines(run_dir)) if row is None and line.strip()]
+    return [i + 1 for i, (_, row) in enumerate(_metric_lines(run_dir)[0]) if row is None]
 
 
 def truncate_metrics(run_dir: Path, last_epoch: int) -> list[dict]:
     """Keep the epochs a checkpoint covers, so resumed curves continue without a gap or overlap.
     Damaged lines are kept as they are (they are reported, never silently dropped)."""
-    lines = _metric_lines(run_dir)
-    keep = [line for line, row in lines if row is None and line.strip() or row and row["epoch"] <= last_epoch]
-    if len(keep) != len(lines):
+    lines, torn = _metric_lines(run_dir)
+    keep = [line for line, row in lines if row is None or row["epoch"] <= last_epoch]
+    if torn or len(keep) != len(lines):
         write_text(Path(run_dir) / "metrics.jsonl", "".join(line + "\n" for line in keep))
     return [row for _, row in lines if row and row["epoch"] <= last_epoch]
 

@@ -97,6 +97,10 @@ def prepare(project: Project, overrides: dict, dataset, report, dist=None, proje
         lines = "; ".join(f"{p.node or '-'}: {p.message}" for p in analysis.errors[:5])
         raise TrainError(f"The network has {len(analysis.errors)} error(s) to fix before training: {lines}",
                          kind="network")
+    from .budget import memory_problem
+    too_big = memory_problem(analysis, project.dataset, {"batch_size": cfg.batch_size})
+    if too_big:  # refused before a byte of it is allocated
+        raise TrainError(too_big.message + " Training was not started.", kind="config")
     from .distributed import Dist
     dist = dist or Dist()  # the trainer's, so it can tidy up even when a check below refuses
     device = pick_device(dist.device_name(cfg.device))
