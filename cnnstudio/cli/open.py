@@ -150,12 +150,16 @@ def screenshot(file: Path, out: Path, size: str = "1600x1000") -> int:
         if first:
             win.session.select([first])
         _settle(app)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        ok = win.grab().save(str(out))
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            ok, why = win.grab().save(str(out)), "the image could not be saved there"
+        except OSError as e:
+            ok, why = False, e.strerror or str(e)
         win.docs.journal.remove()
         win.close()
     if not ok:
-        print(f"cnnstudio open: could not write {out}.", file=sys.stderr)
+        print(f"cnnstudio open: could not write {out} ({why}). Choose a path in a folder you can write to.",
+              file=sys.stderr)
         return 2
     print(f"wrote {out}")
     return 0

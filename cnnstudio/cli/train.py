@@ -55,16 +55,31 @@ def _bar(done: int, total: int, width: int = 24) -> str:
     return "█" * k + "·" * (width - k)
 
 
-def _progress_printer(args):
+def _cr() -> None:
+    """The progress line's own carriage return (the CLI escapes any other control character)."""
+    getattr(sys.stderr, "unescaped", sys.stderr).write("\r")
+
+
+def _progress_printer(args, stop=None):
     from ..core.cost import human_duration
+    from . import quiet_broken_pipe
 
     tty = sys.stderr.isatty()
     skipped = [0]
 
     def report(msg):
+        try:
+            show(msg)
+        except BrokenPipeError:  # the reader of --json went away (`| head`): stop cleanly, resumable
+            quiet_broken_pipe()
+            if stop is not None:
+                stop.set()
+
+    def show(msg):
         t = msg["type"]
         if t == "batch" and tty:
-            print(f"\repoch {msg['epoch']}/{msg['epochs']} {_bar(msg['batch'], msg['batches'])} "
+            _cr()
+            print(f"epoch {msg['epoch']}/{msg['epochs']} {_bar(msg['batch'], msg['batches'])} "
                   f"{msg['batch']}/{msg['batches']} loss {msg['loss']:.4f} {msg['images_per_s']:.0f} img/s "
                   f"ETA {human_duration(msg['eta_s'])} ", end="", file=sys.stderr, flush=True)
         elif t == "epoch":
@@ -76,12 +91,16 @@ def _progress_printer(args):
                 print(json.dumps({k: v for k, v in msg.items() if k not in ("type", "epochs")}), flush=True)
             score = (f"val acc {msg['val_accuracy']:.4f}" if "val_accuracy" in msg else
                      f"val IoU {msg['val_iou']:.4f}" if "val_iou" in msg else "")
-            print(("\r" if tty else "") + f"epoch {msg['epoch']}/{msg['epochs']}: train loss {msg['train_loss']:.4f}"
+            if tty:
+                _cr()
+            print(f"epoch {msg['epoch']}/{msg['epochs']}: train loss {msg['train_loss']:.4f}"
                   + (f", val loss {msg['val_loss']:.4f}" if "val_loss" in msg else "") + (f", {score}" if score else "")
                   + f", {msg['seconds']:.1f} s, {msg['images_per_s']:.0f} img/s" + " " * 10, file=sys.stderr, flush=True)
         elif t == "status":
             live = tty and msg["text"].startswith("Downloading ") and " MB" in msg["text"]
-            print(("\r" if live else "") + msg["text"], end="" if live else "\n", file=sys.stderr, flush=True)
+            if live:
+                _cr()
+            print(msg["text"], end="" if live else "\n", file=sys.stderr, flush=True)
         elif t == "started":
             info = msg["info"]
             print(f"run folder: {msg['run_dir']} ({info.get('device')}, {info.get('precision')})", file=sys.stderr)
@@ -190,7 +209,7 @@ def run(args) -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     previous = signal.signal(signal.SIGINT, on_ctrl_c)
-    report, control = _progress_printer(args), Control(stop=stop)
+    report, control = _progress_printer(args, stop), Control(stop=stop)
     if rank is not None:
         from ..core.train.distributed import LaunchControl, launch_dir, message_writer
         if rank:

@@ -110,10 +110,33 @@ def _metric_lines(run_dir: Path) -> tuple[list[tuple[str, dict | None]], bool]:
         except (ValueError, RecursionError):
             row = None
         ok = isinstance(row, dict) and type(row.get("epoch")) is int
+        if ok:  # a value that is not a plausible number (text, 1e308, a list) is unknown, not a crash later
+            row = {k: v if k == "epoch" or _plain_number(v) else None for k, v in row.items()}
         if ok or line.strip():
             out.append((line, row if ok else None))
     torn = bool(out) and out[-1][1] is None and not text.endswith("\n")
     return (out[:-1] if torn else out), torn
+
+
+def _plain_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) <= 1e30
+
+
+def _clean_info(info: dict) -> dict:
+    """run.json as readers may trust it: keys of the wrong kind (a hand edit, a damaged file) dropped."""
+    info = dict(info)
+    best = info.get("best")
+    if best is not None and not (isinstance(best, dict) and isinstance(best.get("metric"), str)
+                                 and _plain_number(best.get("value")) and type(best.get("epoch")) is int):
+        info["best"] = None
+    for key in ("status", "message", "task", "device", "project", "created", "updated", "precision"):
+        if key in info and not isinstance(info[key], str):
+            info.pop(key)
+    if not isinstance(info.get("dataset", {}), dict):
+        info.pop("dataset")
+    if not (isinstance(info.get("classes", []), list) and all(isinstance(c, str) for c in info.get("classes", []))):
+        info.pop("classes")
+    return info
 
 
 def read_metrics(run_dir: Path) -> list[dict]:
@@ -239,6 +262,7 @@ def load_run(run_dir) -> Run:
         raise ValueError(f"{info_path} is damaged ({str(e)[:120]}).") from None
     if not isinstance(info, dict) or info.get("format") != RUN_FORMAT:
         raise ValueError(f"{info_path} is not a CNN Studio run file.")
+    info = _clean_info(info)
     if info.get("status") in ACTIVE and not is_locked(path):
         # its process ended without saying so (killed, crashed, power cut): show that, resumable
         info = dict(info, status="stopped", message="The training process ended without finishing (killed or "
