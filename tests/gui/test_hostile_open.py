@@ -97,3 +97,21 @@ def test_hostile_pastes_are_refused_with_a_message_or_stay_saveable(qtbot, make_
         win.docs.write_journal()
     c, ids = edits.paste(win.session.graph, edits.copy_payload(win.session.graph, []))  # nothing selected
     assert c is None and ids == []
+
+
+def test_training_values_the_form_cannot_show_fill_it_with_defaults_and_stay_in_the_file(qtbot, make_window, tmp_path):
+    path = tmp_path / "odd.cnnproj"
+    small_project(path)
+    doc = json.loads(path.read_text())
+    doc["training"] = {"lr": "NaN", "epochs": "INF", "batch_size": 10 ** 25, "momentum": "NEGINF",
+                       "weight_decay": 0.001, "optimizer": "sgd", "precision": "fp16"}
+    path.write_text(json.dumps(doc).replace('"NaN"', "NaN").replace('"INF"', "1e400").replace('"NEGINF"', "-Infinity"))
+    win = make_window()
+    assert win.docs.open_path(path)
+    form = win.training.form
+    assert form.lr.value() == 0.001 and form.epochs.value() == 10 and form.batch_size.value() == 64
+    assert form.momentum.value() == 0.9 and form.weight_decay.value() == 0.001
+    # the rows after the odd values were filled too: the form is whole
+    assert form.optimizer.currentData() == "sgd" and form.precision.currentData() == "fp16"
+    assert win.docs.save_as(tmp_path / "again.cnnproj")
+    assert load_project(tmp_path / "again.cnnproj").training["batch_size"] == 10 ** 25  # kept until edited

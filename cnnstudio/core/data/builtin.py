@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -60,10 +61,26 @@ def load_shapes(spec: dict) -> Dataset:
     return build_dataset("shapes", "Shapes", list(classes), (x[rest], y[rest]), (x[test], y[test]), spec, task=task)
 
 
+def _read_image(f: Path, mode: str, size) -> np.ndarray | None:
+    """One image as uint8 H×W(×C) at `size`, or None when it cannot be used: not a regular file
+    (a FIFO would block forever), not an image, or a decompression bomb (PIL's pixel limit)."""
+    import warnings
+
+    from PIL import Image
+    try:
+        if not stat.S_ISREG(f.stat().st_mode):
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(f) as im:
+                im = im.convert(mode).resize((size[1], size[0]), Image.BILINEAR)
+                return np.asarray(im, np.uint8)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return None  # UnidentifiedImageError is an OSError; truncated or odd files raise the others
+
+
 def load_image_folder(spec: dict) -> Dataset:
     """A folder with one sub-folder of images per class, e.g. photos/cat/*.jpg, photos/dog/*.jpg."""
-    from PIL import Image, UnidentifiedImageError
-
     root = spec.get("path")
     if not root:
         raise DatasetError('Image folder needs "path": the folder that holds one sub-folder per class.')
@@ -82,11 +99,8 @@ def load_image_folder(spec: dict) -> Dataset:
         for f in sorted((root / c).iterdir()):
             if f.suffix.lower() not in IMAGE_SUFFIXES:
                 continue
-            try:
-                with Image.open(f) as im:
-                    im = im.convert(mode).resize((size[1], size[0]), Image.BILINEAR)
-                    a = np.asarray(im, np.uint8)
-            except (OSError, UnidentifiedImageError):
+            a = _read_image(f, mode, size)
+            if a is None:
                 unreadable.append(f.name)
                 continue
             images.append(a[None] if a.ndim == 2 else a.transpose(2, 0, 1))

@@ -180,6 +180,16 @@ def classes_for(spec: dict) -> list | None:
     return list(info.classes) if info.classes else None
 
 
+def resolve_path(spec, folder) -> dict:
+    """The spec with a relative "path" taken from `folder` (the project file's), not the current
+    directory: a project and its image folder move together."""
+    from pathlib import Path
+    if not isinstance(spec, dict) or not isinstance(spec.get("path"), str) or folder is None:
+        return spec
+    path = Path(spec["path"]).expanduser()
+    return spec if path.is_absolute() else {**spec, "path": str(Path(folder) / path)}
+
+
 def load_dataset(spec: dict, progress=None, stream: bool | None = None):
     """Project "dataset" section → Dataset (see base.py). Raises DatasetError with a message
     a user can act on. `progress(text)` hears about downloads. An image folder streams from disk

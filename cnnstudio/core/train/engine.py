@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -113,6 +113,10 @@ class Trainer:
     def _prepare(self) -> None:
         from .distributed import Dist
         self.dist = Dist()
+        if self.project_path:  # an image folder's relative path is the project file's, also in the run's copy
+            from ..data.registry import resolve_path
+            folder = Path(self.project_path).resolve().parent
+            self.project = replace(self.project, dataset=resolve_path(self.project.dataset, folder))
         s = setup.prepare(self.project, self.overrides, self.dataset, self.report, self.dist, self.project_path,
                           self.init_from)
         self.__dict__.update(s)  # cfg, device, dist, precision, dataset, net, objective, task, info
