@@ -200,27 +200,30 @@ def test_a_memory_error_is_out_of_memory_and_claims_no_checkpoint_that_does_not_
 
 @posix_only
 def test_two_writers_never_hold_one_run_folder(tmp_path):
-    """Many processes race for one folder whose lock file a dead writer left behind; at every
-    moment at most one holds it."""
+    """Eight processes start at the same instant on a folder whose lock file a killed writer left
+    behind (the race of a stale-lock takeover); at every moment at most one holds it."""
     run = tmp_path / "run"
     run.mkdir()
-    (run / ".lock").write_text("999999")  # left by a writer that was killed
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid that is surely gone
     log = tmp_path / "log"
-    for _trial in range(10):
+    for _trial in range(15):
+        (run / ".lock").write_text(str(dead.pid))  # left by a writer that was killed
+        go_r, go_w = os.pipe()
         pids = []
-        for _ in range(6):
+        for _ in range(8):
             pid = os.fork()
             if pid == 0:
+                os.close(go_w)
+                os.read(go_r, 1)  # all start together
                 code = 0
                 try:
                     lock = lock_run(run)
                     with open(log, "a") as f:
                         f.write(f"+{os.getpid()}\n")
-                        f.flush()
-                    time.sleep(0.002)
+                    time.sleep(0.02)
                     with open(log, "a") as f:
                         f.write(f"-{os.getpid()}\n")
-                        f.flush()
                     lock.release()
                 except RunBusy:
                     pass
@@ -228,12 +231,14 @@ def test_two_writers_never_hold_one_run_folder(tmp_path):
                     code = 1
                 os._exit(code)
             pids.append(pid)
+        os.close(go_r)
+        os.close(go_w)  # go
         assert all(os.WEXITSTATUS(os.waitpid(p, 0)[1]) == 0 for p in pids)
     holders = 0
     for line in log.read_text().split():
         holders += 1 if line[0] == "+" else -1
         assert holders <= 1, "two writers held the run folder at once"
-    assert log.read_text().count("+") >= 10
+    assert log.read_text().count("+") >= 15  # every trial had a writer
 
 
 @posix_only
