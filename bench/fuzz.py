@@ -47,9 +47,14 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=1)
     args = ap.parse_args()
     t0 = time.perf_counter()
-    parts = [(args.n // args.jobs + (i < args.n % args.jobs), args.seed * 1000 + i) for i in range(args.jobs)]
+    size = 500  # cases per chunk: progress is printed as chunks finish
+    parts = [(min(size, args.n - i * size), args.seed * 100_000 + i) for i in range(-(-args.n // size))]
+    results = []
     with ProcessPoolExecutor(args.jobs) as pool:
-        results = list(pool.map(chunk, parts))
+        for r in pool.map(chunk, parts):
+            results.append(r)
+            done, bad = sum(x[0] for x in results), sum(sum(x[1].values()) for x in results)
+            print(f"  {done:,} cases, {bad} crashes, {time.perf_counter() - t0:.0f} s", flush=True)
     total = sum(r[0] for r in results)
     found: Counter = sum((r[1] for r in results), Counter())
     example = {k: v for r in results for k, v in r[2].items()}
