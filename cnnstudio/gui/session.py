@@ -65,7 +65,7 @@ class Session(QObject):
     def set_project(self, project: Project, path: Path | None = None, dirty: bool = False) -> None:
         """Replace the open project. `dirty`: it differs from `path` on disk (a restored journal).
         All or nothing: if preparing the new project raises, the old one stays open, path and all."""
-        self._attach(project)
+        self._attach(project, Path(path) if path else None)
         if dirty:
             self.stack.clean_index = None  # no undo step leads back to what is on disk
         self.path = Path(path) if path else None
@@ -76,10 +76,10 @@ class Session(QObject):
         self.path_changed.emit(self.path)
         self.dirty_changed.emit(dirty)
 
-    def _attach(self, project: Project) -> None:
+    def _attach(self, project: Project, path: Path | None = None) -> None:
         stack, checker = UndoStack(project.graph), Checker(project.graph)
         try:
-            analysis = self._analyze(checker.analysis, project)  # may raise: nothing swapped yet
+            analysis = self._analyze(checker.analysis, project, path)  # may raise: nothing swapped yet
         except BaseException:
             checker.close()
             raise
@@ -97,14 +97,16 @@ class Session(QObject):
             self.selection = [n for n in self.selection if n in self.project.graph.nodes]
             self.analysis_changed.emit()
 
-    def _analyze(self, checked: Analysis, project: Project | None = None) -> Analysis:
+    def _analyze(self, checked: Analysis, project: Project | None = None, path: Path | None = None) -> Analysis:
         """The graph's checks (re-checked incrementally), plus whether it fits the project's
         dataset and this machine's memory (as warnings). `changed` also names the blocks whose
         fit warning came or went."""
+        from ..core.data.registry import resolve_path
         from ..core.train.budget import memory_problem
         from ..core.train.fit import fit_problems
-        project = project or self.project
-        fit = fit_problems(project.graph, checked, project.dataset)
+        project, path = (project, path) if project else (self.project, self.path)
+        dataset = resolve_path(project.dataset, path.parent if path else None)  # beside the project file
+        fit = fit_problems(project.graph, checked, dataset)
         too_big = memory_problem(checked, project.dataset, project.training)
         fit += [too_big] if too_big else []
         a = copy.copy(checked)

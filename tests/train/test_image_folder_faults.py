@@ -58,6 +58,13 @@ def test_a_relative_image_folder_is_found_beside_the_project_from_any_directory(
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
+    from cnnstudio.core import load_project
+    from cnnstudio.gui.session import Session
+    project = load_project(path)
+    next(n for n in project.graph.nodes.values() if n.type == "Linear").params["out_features"] = 3
+    session = Session()
+    session.set_project(project, path)  # the editor reads the folder's 2 classes and sees the head is wrong
+    assert [p for p in session.analysis.problems if p.code == "dataset_head" and "2 classes" in p.message]
     assert main(["train", str(path), "--out", str(tmp_path / "run")]) == 0
     from cnnstudio.core.train.runs import load_run
     assert len(load_run(tmp_path / "run").dataset().classes) == 2  # the run's copy finds it too
