@@ -46,8 +46,7 @@ def test_every_subcommand_piped_into_head_ends_quietly(tmp_path):
     save_project(Project("p", g, {"id": "shapes", "image_size": 16, "count": 60,
                                   "classes": ["circle", "square", "cross"]},
                          {"epochs": 1, "batch_size": 16, "cpu_threads": 1}), path)
-    commands = [["--help"], ["summary", str(path)], ["datasets"], ["export", str(path), "-o", str(tmp_path / "net.py")],
-                ["train", str(path), "--json", "--out", str(tmp_path / "run")]]
+    commands = [["--help"], ["summary", str(path)], ["datasets"], ["train", str(path), "--json", "--out", str(tmp_path / "run")]]
     procs = []
     for cmd in commands:
         p = subprocess.Popen([sys.executable, "-m", "cnnstudio", *cmd], stdout=subprocess.PIPE,
