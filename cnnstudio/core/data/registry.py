@@ -114,7 +114,7 @@ def check_dataset_spec(spec) -> str | None:
         "classes": (lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v), "a list of class names"),
         "task": (lambda v: v in ("classify", "binary", "box"), '"classify", "binary" or "box"'),
         "length": (lambda v: _int(v) and 16 <= v <= 65536, "a whole number of samples from 16 to 65536"),
-        "subset": (lambda v: v in medmnist.SUBSETS, "one of " + ", ".join(medmnist.SUBSETS)),
+        "subset": (lambda v: isinstance(v, str) and v in medmnist.SUBSETS, "one of " + ", ".join(medmnist.SUBSETS)),
         "path": (lambda v: isinstance(v, str), "a folder path"),
         "augment": (lambda v: isinstance(v, dict), "an object of augmentation options"),
         "stream": (lambda v: v in ("auto", True, False), '"auto", true (stream from disk) or false (in memory)'),
@@ -122,10 +122,11 @@ def check_dataset_spec(spec) -> str | None:
                              "a number of megabytes above 0"),
         "workers": (lambda v: _int(v) and 0 <= v <= 64, "a whole number of loader processes from 0 to 64"),
     }
-    if spec.get("id") in GENERATED_SIZES:  # generated data: the generator's own limits
-        lo, hi = GENERATED_SIZES[spec["id"]]
+    id_ = spec.get("id") if isinstance(spec.get("id"), str) else None
+    if id_ in GENERATED_SIZES:  # generated data: the generator's own limits
+        lo, hi = GENERATED_SIZES[id_]
         rules["image_size"] = (lambda v: _int(v) and lo <= v <= hi, f"a whole number of pixels from {lo} to {hi}")
-    if spec.get("id") in GENERATED_SIZES or spec.get("id") == "signals":
+    if id_ in GENERATED_SIZES or id_ == "signals":
         rules["count"] = (lambda v: _int(v) and v >= 20, "a whole number of images ≥ 20")
     for key, (ok, expected) in rules.items():
         if key in spec and not ok(spec[key]):
