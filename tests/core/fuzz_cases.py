@@ -135,7 +135,12 @@ def drive(text: str, folder: Path | None = None, run_torch: bool = True) -> tupl
             if not a.ok or a.output is None:
                 return "invalid", None
             from cnnstudio.core.export import to_pytorch_source
-            source = to_pytorch_source(project.graph, title=project.name)
+            try:
+                source = to_pytorch_source(project.graph, title=project.name)
+            except CompileError as e:  # a block the source exporter says it cannot write: a message
+                if all(p.code == "export_unsupported" for p in e.problems):
+                    return "not exportable", None
+                raise
             compile(source, "<export>", "exec")
             if run_torch and _small(a):
                 _run_in_torch(project.graph, a, source)

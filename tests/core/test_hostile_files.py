@@ -154,3 +154,12 @@ def test_a_dataset_id_that_is_a_list_is_a_problem_not_a_crash():
     problems = fit_problems(p.graph, analyze(p.graph), p.dataset)
     assert problems and "dataset \"id\"" in problems[0].message.lower()
     assert project_to_dict(p)["dataset"] == {"id": ["mnist5k"]}  # kept as it was, shown as a problem
+
+
+def test_a_block_the_source_exporter_cannot_write_is_refused_not_written_as_something_else():
+    """Found by bench/fuzz.py: a block without PyTorch source code was exported as a Concat."""
+    from cnnstudio.core.compiler import CompileError
+    graph = parse_project(chain(("in", "Input", {"shape": [4, 8, 8]}), ("shuffle", "ChannelShuffle", {"groups": 2}))).graph
+    assert analyze(graph).ok
+    with pytest.raises(CompileError, match="shuffle.*cannot be written as PyTorch source"):
+        to_pytorch_source(graph)
