@@ -1,4 +1,4 @@
-"""The long kill loop: kill -9 at every write point of a whole 3-epoch run, and at N random
+"""The long kill loop: kill -9 at every write point of a whole 2-epoch run, and at N random
 moments of one run resumed after each kill; after every kill the checkpoint must be whole and
 no older than the running epoch, and the finished run must equal one never killed.
 
