@@ -221,14 +221,20 @@ def check_node(graph: Graph, nid: str, info: dict, s: Structure) -> tuple[NodeIn
     ni.out = out
     for message, fix in out.warnings:
         problems.append(Problem("warning", message, node=nid, fix=fix, code="warning"))
+    ni.rf, ni.jump = receptive(out, in_infos)
+    return ni, problems
+
+
+def receptive(out: Out, in_infos: list) -> tuple[int, int]:
+    """(receptive field, cumulative stride) of a block from its inputs'."""
     if len(in_infos) == 1:
         prev = in_infos[0]
-        ni.rf, ni.jump = prev.rf + (out.rf_kernel - 1) * prev.jump, prev.jump * out.rf_stride
-    elif in_infos:  # a merge sees as far as its widest input
+        return prev.rf + (out.rf_kernel - 1) * prev.jump, prev.jump * out.rf_stride
+    if in_infos:  # a merge sees as far as its widest input
         rf_in = max(i.rf for i in in_infos)
         jump = max(i.jump for i in in_infos)
-        ni.rf, ni.jump = rf_in + (out.rf_kernel - 1) * jump, jump * out.rf_stride
-    return ni, problems
+        return rf_in + (out.rf_kernel - 1) * jump, jump * out.rf_stride
+    return 1, 1
 
 
 def _cycle_problem(graph: Graph, stuck: set[str]) -> Problem:
@@ -313,7 +319,17 @@ def _count_ok(want: int, src: list, nid: str, type_: str, err) -> bool:
 
 
 def _param_problem(spec, node) -> Problem | None:
-    """The first parameter with a wrong type or out-of-range value, as a Problem."""
+    """The first parameter with a wrong type or out-of-range value, as a Problem
+    (kept per params object: an Input-size edit re-infers every block, not its parameters)."""
+    seen = node.params_checked
+    if seen is not None and seen[0] is node.params:
+        return seen[1]
+    problem = _first_bad_param(spec, node)
+    node.params_checked = (node.params, problem)
+    return problem
+
+
+def _first_bad_param(spec, node) -> Problem | None:
     for p in spec.params:
         v = node.params.get(p.name, p.default)
         msg = type_error(p, v)

@@ -24,6 +24,7 @@ class Node:
     pos: tuple | None = None  # canvas position; saved in the project's layout
     frozen: bool = False  # transfer learning: its parameters are not trained (BatchNorm stays in eval)
     memo: tuple | None = field(default=None, repr=False, compare=False)
+    params_checked: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def spec(self):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 
-from .checks import Analysis, Structure, add_sums, check_all, check_node
+from .checks import Analysis, NodeInfo, Structure, add_sums, check_all, check_node, receptive
 from .graph import Graph
 
 MERGE_CODES = ("add_mismatch", "concat_mismatch")
@@ -68,16 +68,27 @@ class Checker:
                 gone = info.pop(n, None)
                 add_sums(sums, gone and gone.out, -1)
                 found.pop(n, None)
-        rank, outs = s.rank, g._out
+        rank, outs, ins = s.rank, g._out, g._in
         heap = [(rank[n], n) for n in dirty if n in rank]  # blocks behind a loop stay unknown
         heapq.heapify(heap)
         done = set()
-        while heap:  # in order, so a block's inputs are final before it is checked
+        recheck = set(dirty)  # the rest of the heap only needs its receptive field again
+        while heap:  # in order, so a block's inputs are final before it is looked at
             _, n = heapq.heappop(heap)
             if n in done:
                 continue
             done.add(n)
             old = info.get(n)
+            if n not in recheck:  # same inputs, same result; only how far it sees changed
+                if old.out is None:
+                    continue
+                rf = receptive(old.out, [info[x] for x in ins.get(n, ())])
+                if rf == (old.rf, old.jump):
+                    continue
+                info[n] = NodeInfo(old.in_shapes, old.out, *rf)
+                for t in outs.get(n, ()):
+                    heapq.heappush(heap, (rank[t], t))
+                continue
             new, probs = check_node(g, n, info, s)
             info[n] = new
             add_sums(sums, old and old.out, -1)
@@ -89,9 +100,14 @@ class Checker:
                 found[n] = probs
             else:
                 found.pop(n, None)
-            if old is None or (old.out, old.rf, old.jump) != (new.out, new.rf, new.jump):
+            if old is None or old.out != new.out:
                 for t in outs.get(n, ()):  # what it feeds sees a different input
-                    if t not in done and t in rank:
+                    if t in rank:
+                        recheck.add(t)
+                        heapq.heappush(heap, (rank[t], t))
+            elif (old.rf, old.jump) != (new.rf, new.jump):
+                for t in outs.get(n, ()):
+                    if t in rank:
                         heapq.heappush(heap, (rank[t], t))
         node_problems = [p for n in sorted(found, key=rank.__getitem__) for p in found[n]]
         a = s.analysis(g, info, node_problems, sums=sums)

@@ -40,6 +40,7 @@ def empty_project() -> Project:
 
 class Documents(QObject):
     recent_changed = Signal()
+    journal_failed = Signal(str)  # from the journal's writer thread
 
     def __init__(self, window, session, settings: QSettings):
         super().__init__(window)
@@ -47,6 +48,7 @@ class Documents(QObject):
         self.journal = recovery.Journal(config_dir() / "recovery")
         self._timer = QTimer(self, singleShot=True, interval=JOURNAL_DELAY_MS)
         self._timer.timeout.connect(self.write_journal)
+        self.journal_failed.connect(self._journal_failed)
         session.analysis_changed.connect(self._edited)
         session.dirty_changed.connect(lambda _: self._edited())  # settings edits too
 
@@ -196,10 +198,11 @@ class Documents(QObject):
     def write_journal(self) -> None:
         if not self.session.dirty:
             return
-        try:
-            self.journal.write(self.session.project, self.session.path)
-        except OSError as e:  # a full disk must not interrupt editing; say so once
-            self.window.statusBar().showMessage(f"Could not write the recovery journal: {e}", 8000)
+        # a full disk must not interrupt editing: the failure is a status-bar note
+        self.journal.write_soon(self.session.project, self.session.path, self.journal_failed.emit)
+
+    def _journal_failed(self, message: str) -> None:
+        self.window.statusBar().showMessage(f"Could not write the recovery journal: {message}", 8000)
 
     def offer_recovery(self) -> bool:
         """Offer each left-behind journal: Restore, Discard, or Later (kept). True if restored."""

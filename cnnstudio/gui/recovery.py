@@ -5,13 +5,16 @@ A journal left behind by a process that is no longer running is offered on next 
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..core.files import atomic_write_text
+from ..core.graph import Graph, Node
 from ..core.project import ProjectError, parse_json, parse_project, project_to_dict
 
 KIND = "cnnstudio.journal"
@@ -21,6 +24,8 @@ class Journal:
     def __init__(self, directory: Path):
         self.dir = Path(directory)
         self.path = self.dir / f"journal-{os.getpid()}-{time.time_ns()}.json"
+        self._writer: ThreadPoolExecutor | None = None
+        self._pending = None
 
     def write(self, project, project_path) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -28,7 +33,27 @@ class Journal:
                "path": str(project_path) if project_path else None, "project": project_to_dict(project)}
         atomic_write_text(self.path, json.dumps(doc))
 
+    def write_soon(self, project, project_path, failed) -> None:
+        """Write from a snapshot on a background thread: serialising 5,000 blocks took the UI
+        thread ≈150 ms. `failed(message)` is called (from that thread) if the write fails."""
+        snap = snapshot(project)
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
+
+        def run():
+            try:
+                self.write(snap, project_path)
+            except OSError as e:
+                failed(str(e))
+        self._pending = self._writer.submit(run)  # one writer: journals land in order
+
+    def wait(self) -> None:
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
+
     def remove(self) -> None:
+        self.wait()  # a write still under way must not bring the file back
         try:
             self.path.unlink()
         except FileNotFoundError:
@@ -39,6 +64,16 @@ class Journal:
         if Path(path) != self.path:
             self.remove()
         self.path = Path(path)
+
+
+def snapshot(project):
+    """A copy of the project that later edits cannot touch. Cheap: a block's params dict and
+    position are replaced on every edit, never changed in place, so they can be shared."""
+    g = Graph()
+    g.nodes = {nid: Node(n.id, n.type, n.params, n.pos) for nid, n in project.graph.nodes.items()}
+    g._edges = dict(project.graph._edges)
+    return dataclasses.replace(project, graph=g, dataset=dict(project.dataset),
+                               training=dict(project.training), layout=dict(project.layout))
 
 
 def _alive(pid: int) -> bool:

@@ -25,32 +25,25 @@ class SummaryModel(QAbstractTableModel):
         super().__init__()
         self.session = session
         self.rows: list[str] = []
-        self.keys: list = []
+        self._row: dict[str, int] = {}
+        self._order = None  # the analysis order the rows were made from
         self.reload()
 
     def reload(self) -> None:
         a = self.session.analysis
         g = self.session.graph
-        # topological order, then blocks left out of it (cycles)
-        rows = [n for n in a.order if n in g.nodes] + [n for n in g.nodes if n not in a.info]
-        keys = [self._key(n) for n in rows]
-        if rows != self.rows:
-            self.beginResetModel()
-            self.rows, self.keys = rows, keys
-            self.endResetModel()
+        if a.changed is not None and a.order is self._order:  # same rows: repaint the changed ones
+            rows = sorted(self._row[n] for n in a.changed if n in self._row)
+            for lo, hi in _runs(rows):
+                self.dataChanged.emit(self.index(lo, 0), self.index(hi, len(COLUMNS) - 1))
             return
-        # same rows: repaint only those whose numbers changed
-        changed = [i for i, (k, old) in enumerate(zip(keys, self.keys))
-                   if k[0] is not old[0] or k[1] != old[1]]
-        self.keys = keys
-        if changed:
-            self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], len(COLUMNS) - 1))
-
-    def _key(self, nid):
-        info = self.session.analysis.info.get(nid)
-        out = info.out if info else None
-        # the params dict itself: commands replace it on every change, and holding it keeps its id unique
-        return (self.session.graph.nodes[nid].params, out and (out.shape, out.params, out.macs))
+        # topological order, then blocks left out of it (cycles)
+        self._order = a.order
+        rows = list(a.order) + ([n for n in g.nodes if n not in a.info] if len(a.info) < len(g.nodes) else [])
+        self.beginResetModel()
+        self.rows = rows
+        self._row = {n: i for i, n in enumerate(rows)}
+        self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else len(self.rows)
@@ -95,6 +88,20 @@ class SummaryModel(QAbstractTableModel):
 
     def _has_error(self, nid) -> bool:
         return any(p.severity == "error" for p in self.session.analysis.problems_for(nid))
+
+
+def _runs(rows: list[int]):
+    """Consecutive row numbers as (first, last) ranges."""
+    start = prev = None
+    for r in rows:
+        if prev is not None and r == prev + 1:
+            prev = r
+            continue
+        if start is not None:
+            yield start, prev
+        start = prev = r
+    if start is not None:
+        yield start, prev
 
 
 class SummaryDock(QDockWidget):
@@ -236,7 +243,7 @@ class SummaryDock(QDockWidget):
         try:
             sm = self.table.selectionModel()
             sm.clearSelection()
-            rows = {n: i for i, n in enumerate(self.model.rows)}
+            rows = self.model._row
             for nid in ids:
                 if nid in rows:
                     sm.select(self.model.index(rows[nid], 0),

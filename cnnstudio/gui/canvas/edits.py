@@ -176,13 +176,16 @@ def auto_layout(graph: Graph) -> Command | None:
     return c
 
 
-def place_missing(graph: Graph) -> None:
-    """Give unplaced blocks a position (loading a file without a layout, a fix without one).
+def place_missing(graph: Graph, among=None) -> None:
+    """Give unplaced blocks a position (loading a file without a layout, a fix without one);
+    `among`: only these may be new (the blocks an edit touched), so others are not looked at.
 
     Positions are view state saved with the project, not an edit, so this sets them
     directly instead of adding an undo step the user never made.
     """
-    missing = [n for n, node in graph.nodes.items() if node.pos is None]
+    nodes = graph.nodes
+    candidates = nodes if among is None else [n for n in among if n in nodes]
+    missing = [n for n in candidates if nodes[n].pos is None]
     if not missing:
         return
     if len(missing) == len(graph.nodes):

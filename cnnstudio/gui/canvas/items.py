@@ -15,6 +15,8 @@ WIDTH = 216.0
 BASE_HEIGHT = 72.0
 INNER_LINE = 16.0
 PORT_R = 6.0
+LABEL_ROOM = 150.0  # the widest wire label ("[1024, 112, 112]" fits)
+LOD_TEXT = 0.3  # below this scale the canvas draws its overview (overview.py) instead of the items
 
 
 def _fonts():
@@ -24,6 +26,9 @@ def _fonts():
     body = QFont()
     body.setPointSizeF(8.5)
     return title, body
+
+
+_PORT_RECT = QRectF(-PORT_R - 3, -PORT_R - 3, 2 * PORT_R + 6, 2 * PORT_R + 6)
 
 
 class PortItem(QGraphicsItem):
@@ -40,8 +45,7 @@ class PortItem(QGraphicsItem):
                         "Drag from an output port to here to connect")
 
     def boundingRect(self):
-        r = PORT_R + 3
-        return QRectF(-r, -r, 2 * r, 2 * r)
+        return _PORT_RECT
 
     def shape(self):
         p = QPainterPath()
@@ -125,8 +129,10 @@ class NodeItem(QGraphicsItem):
         self.frozen = False  # transfer learning: drawn with a lock
         self.expanded = False
         self.height = BASE_HEIGHT
-        self.setFlags(QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemIsMovable
-                      | QGraphicsItem.ItemSendsGeometryChanges | QGraphicsItem.ItemIsFocusable)
+        self.at = None  # the graph position it was placed at
+        # no geometry notifications (and no itemChange): the scene moves wires along itself,
+        # which keeps building thousands of blocks free of Python callbacks
+        self.setFlags(QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsFocusable)
         self.setAcceptHoverEvents(True)
         self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self.in_port = PortItem(self, "in") if inputs != 0 else None
@@ -164,7 +170,10 @@ class NodeItem(QGraphicsItem):
         old = (self.texts, self.state, self.toolTip(), self.fix.label if self.fix else None, self.inner)
         if old == ((key, shape, count), state, tooltip, fix_label, inner):
             return False
-        self.texts, self.state, self.inner = (key, shape, count), state, inner
+        if state != self.state:
+            self.state = state
+            self.canvas.overview.node_changed(self)
+        self.texts, self.inner = (key, shape, count), inner
         self.setToolTip(tooltip)
         self.fix = fix
         if fix:
@@ -176,14 +185,24 @@ class NodeItem(QGraphicsItem):
         self.update()
         return True
 
+    def move_to(self, pos) -> None:
+        self.at = pos
+        self.setPos(QPointF(*pos))
+        self.update_wires()
+
+    def update_wires(self) -> None:
+        """After a move: the wires follow, and the zoomed-out overview."""
+        for e in self.edges:
+            e.update_path()
+        self.canvas.overview.node_changed(self)
+
     def _resize(self):
         h = BASE_HEIGHT + (len(self.inner) * INNER_LINE + 6 if self.expanded and self.inner else 0)
         if h != self.height:
             self.prepareGeometryChange()
             self.height = h
             self._place_ports()
-            for e in self.edges:
-                e.update_path()
+            self.update_wires()
 
     def _place_ports(self):
         if self.in_port:
@@ -237,15 +256,7 @@ class NodeItem(QGraphicsItem):
         painter.setPen(Qt.NoPen)
         painter.setBrush(self.accent)
         painter.drawRoundedRect(QRectF(0, 0, 6, self.height), 3, 3)
-        lod = option.levelOfDetailFromTransform(painter.worldTransform())
         title_font, body_font = _fonts()
-        if lod < 0.3:  # too small to read: the type in large letters, nothing else
-            f = QFont(title_font)
-            f.setPointSizeF(22)
-            painter.setFont(f)
-            painter.setPen(c.text)
-            painter.drawText(QRectF(10, 0, WIDTH - 12, self.height), Qt.AlignCenter, self.type)
-            return
         key, shape, count = self.texts
         title_x = 14
         if self.frozen:
@@ -279,14 +290,6 @@ class NodeItem(QGraphicsItem):
                 painter.drawText(QRectF(16, BASE_HEIGHT + 3 + i * INNER_LINE, WIDTH - 24, INNER_LINE),
                                  Qt.AlignLeft | Qt.AlignVCenter, line)
 
-    def itemChange(self, change, value):
-        if change == QGraphicsItem.ItemPositionHasChanged:
-            for e in self.edges:
-                e.update_path()
-        elif change == QGraphicsItem.ItemSelectedHasChanged:
-            self.setZValue(1 if value else 0)
-        return super().itemChange(change, value)
-
     def mouseDoubleClickEvent(self, e):
         if self.expand_chip:
             self.set_expanded(not self.expanded)
@@ -298,6 +301,15 @@ class NodeItem(QGraphicsItem):
 
 STUB = 16.0  # straight out of a port before the first bend
 RADIUS = 8.0  # rounded bends
+
+
+_METRICS = []
+
+
+def _label_metrics() -> QFontMetricsF:
+    if not _METRICS:
+        _METRICS.append(QFontMetricsF(_fonts()[1]))
+    return _METRICS[0]
 
 
 def wire_path(a: QPointF, b: QPointF) -> QPainterPath:
@@ -353,6 +365,8 @@ class EdgeItem(QGraphicsItem):
         self._path = QPainterPath()
         self._shape = QPainterPath()
         self._label_rect = QRectF()
+        self._bounds = QRectF()
+        self.start = self.end = QPointF()
         source.edges.append(self)
         target.edges.append(self)
         self.update_path()
@@ -370,10 +384,9 @@ class EdgeItem(QGraphicsItem):
         # compared in Python: every wire is asked on every edit, and most are unchanged
         if (text, error, tooltip) == (self.label, self.error, getattr(self, "_tip", None)):
             return
-        self.prepareGeometryChange()
         self.label, self.error, self._tip = text, error, tooltip
         self.setToolTip(tooltip)
-        self._place_label()
+        self._label_rect = None  # placed when painted; the bounds already leave room for it
         self.update()
 
     def set_hot(self, on: bool) -> None:
@@ -384,6 +397,8 @@ class EdgeItem(QGraphicsItem):
         self.prepareGeometryChange()
         a = self.source.out_port.scene_center()
         b = self.target.in_port.scene_center() if self.target.in_port else self.target.scenePos()
+        self.start, self.end = a, b
+        self.source.canvas.overview.wire_changed(self)
         self._path = wire_path(a, b)
         stroker = QPainterPathStroker()
         stroker.setWidth(12)
@@ -391,20 +406,29 @@ class EdgeItem(QGraphicsItem):
         self._place_label()
 
     def _place_label(self):
-        if not self.label:
-            self._label_rect = QRectF()
-            return
-        fm = QFontMetricsF(_fonts()[1])
-        w, h = fm.horizontalAdvance(self.label) + 10, 16
+        self._label_rect = None
         mid = self._path.pointAtPercent(0.5)
-        self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+        room = QRectF(mid.x() - LABEL_ROOM / 2, mid.y() - 9, LABEL_ROOM, 18)
+        # asked for on every repaint: kept, not recomputed; wide enough for any label, so a
+        # new label (every wire's, after an Input-size edit) needs no geometry change
+        self._bounds = self._shape.boundingRect().united(room).adjusted(-2, -2, 2, 2)
+
+    def label_rect(self) -> QRectF:
+        if self._label_rect is None:
+            if not self.label:
+                self._label_rect = QRectF()
+            else:
+                w, h = min(_label_metrics().horizontalAdvance(self.label) + 10, LABEL_ROOM), 16
+                mid = self._path.pointAtPercent(0.5)
+                self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+        return self._label_rect
 
     def boundingRect(self):
-        return self._shape.boundingRect().united(self._label_rect).adjusted(-2, -2, 2, 2)
+        return self._bounds
 
     def shape(self):
         p = QPainterPath(self._shape)
-        if not self._label_rect.isNull():
+        if not self.label_rect().isNull():
             p.addRect(self._label_rect)
         return p
 
@@ -418,7 +442,8 @@ class EdgeItem(QGraphicsItem):
         if self.label and option.levelOfDetailFromTransform(painter.worldTransform()) >= 0.45:
             painter.setPen(QPen(color, 1))
             painter.setBrush(QBrush(c.background))
-            painter.drawRoundedRect(self._label_rect, 6, 6)
+            r = self.label_rect()
+            painter.drawRoundedRect(r, 6, 6)
             painter.setFont(_fonts()[1])
             painter.setPen(ERROR if self.error else c.muted)
-            painter.drawText(self._label_rect, Qt.AlignCenter, self.label)
+            painter.drawText(r, Qt.AlignCenter, self.label)

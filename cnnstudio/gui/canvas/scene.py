@@ -6,7 +6,7 @@ text changed are repainted; that keeps a 500-block network responsive.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QMenu
 
@@ -16,6 +16,10 @@ from ..text import fmt_count, fmt_shape, key_params
 from ..theme import CanvasColors
 from . import edits
 from .items import EdgeItem, NodeItem, PortItem, wire_path
+from .overview import Overview
+
+
+BATCH = 300  # blocks whose texts are updated in one go
 
 
 class GraphScene(QGraphicsScene):
@@ -31,7 +35,12 @@ class GraphScene(QGraphicsScene):
         self._syncing = False
         self._drag_wire = None  # (start port, temporary path item)
         self._press_positions: dict[str, tuple] = {}
+        self._raised: set = set()
+        self._later: set = set()  # blocks whose texts are still to be brought up to date
+        self._later_timer = QTimer(self, singleShot=True, interval=0)
+        self._later_timer.timeout.connect(self._refresh_later)
         self.setItemIndexMethod(QGraphicsScene.BspTreeIndex)
+        self.overview = Overview(self)
         session.project_replaced.connect(self.rebuild)
         session.analysis_changed.connect(self.sync)
         session.selection_changed.connect(self._select_from_session)
@@ -42,59 +51,151 @@ class GraphScene(QGraphicsScene):
     def rebuild(self) -> None:
         self._syncing = True
         try:
-            for item in list(self.wires.values()) + list(self.nodes.values()):
-                self.removeItem(item)
+            self.clear()  # one call in C for every item, however many
+            self.overview.clear()
             self.nodes.clear()
             self.wires.clear()
+            self._later.clear()
+            self._raised = set()
         finally:
             self._syncing = False
         self.sync()
 
     def sync(self) -> None:
+        """Mirror the latest analysis: only the blocks and wires it names as changed, or
+        everything after an open or a whole re-check."""
         g, a = self.session.graph, self.session.analysis
+        changed = a.changed
         self._syncing = True
         try:
-            edits.place_missing(g)
-            for nid in [n for n in self.nodes if n not in g.nodes]:
-                item = self.nodes.pop(nid)
-                for e in list(item.edges):
-                    self._remove_wire(e.edge)
-                self.removeItem(item)
-            graph_edges = set(g.edges)
-            for edge in [e for e in self.wires if e not in graph_edges]:
-                self._remove_wire(edge)
-            by_node: dict[str, list] = {}
-            for p in a.problems:
-                by_node.setdefault(p.node, []).append(p)
-            for nid, node in g.nodes.items():
-                item = self.nodes.get(nid)
-                if item is None or item.type != node.type:
-                    if item is not None:
-                        self.removeItem(item)
-                    spec = CATALOGUE[node.type]
-                    item = NodeItem(self, nid, node.type, spec.category, spec.inputs, self.colors)
-                    self.nodes[nid] = item
-                    self.addItem(item)
-                if (item.pos().x(), item.pos().y()) != tuple(node.pos):
-                    item.setPos(QPointF(*node.pos))
-                self._update_node(item, node, a, by_node.get(nid, []))
-            edge_set = set(self.wires)
-            for e in g.edges:
-                if e not in edge_set:
-                    w = EdgeItem(self.nodes[e[0]], self.nodes[e[1]], self.colors)
-                    self.wires[e] = w
-                    self.addItem(w)
-            wire_problems = {p.edge: p for p in a.problems if p.edge}
-            shapes = {}
-            for e, w in self.wires.items():
-                if e[0] not in shapes:
-                    info = a.info.get(e[0])
-                    shapes[e[0]] = fmt_shape(info.shape) if info and info.shape else ""
-                p = wire_problems.get(e)
-                w.set_label(shapes[e[0]], p is not None, p.message if p else f"{e[0]} → {e[1]}")
-            self._select_from_session(self.session.selection)
+            if changed is None:
+                self._sync_all(g, a)
+            else:
+                self._sync_some(g, a, changed, a.rewired or ())
+            self.overview.refresh()
         finally:
             self._syncing = False
+
+    def _sync_all(self, g, a) -> None:
+        edits.place_missing(g)
+        for nid in [n for n in self.nodes if n not in g.nodes]:
+            self._remove_node_item(nid)
+        for edge in [e for e in self.wires if e not in g.edges]:
+            self._remove_wire(edge)
+        fresh = []
+        for nid, node in g.nodes.items():
+            item = self.nodes.get(nid)
+            if item is None or item.type != node.type:
+                item = self._new_node_item(nid, node)
+                fresh.append(item)
+            if item.at != node.pos:
+                item.move_to(node.pos)
+        # placed first, then into the scene in one go: no index updates per block
+        for item in fresh:
+            self.addItem(item)
+        for e in g.edges:
+            if e not in self.wires:
+                self._add_wire(e)
+        self._refresh(g, a, list(g.nodes))
+        self._select_from_session(self.session.selection)
+
+    def _sync_some(self, g, a, changed, rewired) -> None:
+        edits.place_missing(g, changed)
+        for nid in changed:
+            node = g.nodes.get(nid)
+            item = self.nodes.get(nid)
+            if node is None:
+                if item is not None:
+                    self._remove_node_item(nid)
+                continue
+            if item is None or item.type != node.type:
+                item = self._new_node_item(nid, node)
+                self.addItem(item)
+            if item.at != node.pos:
+                item.move_to(node.pos)
+        for e in rewired:
+            if e in g.edges:
+                if e not in self.wires:
+                    self._add_wire(e)
+            else:
+                self._remove_wire(e)
+        self._refresh(g, a, changed)
+        self._select_from_session(self.session.selection)
+
+    # --- texts: at once when few or in view, the rest in batches between events ----------
+    def _refresh(self, g, a, nids) -> None:
+        """Texts, problems and wire labels of these blocks. An Input-size edit changes all of
+        a 5,000-block network: the blocks in view show it now, the others a moment later."""
+        nids = [n for n in nids if n in self.nodes]
+        if len(nids) > BATCH:
+            visible = self._visible_ids()
+            self._later.update(n for n in nids if n not in visible)
+            nids = [n for n in nids if n in visible]
+            self._later_timer.start()
+        self._later.difference_update(nids)
+        self._refresh_now(g, a, nids)
+
+    def _refresh_now(self, g, a, nids) -> None:
+        wires = {}
+        for nid in nids:
+            item, node = self.nodes.get(nid), g.nodes.get(nid)
+            if item is None or node is None:
+                continue
+            self._update_node(item, node, a, a.problems_for(nid))
+            for w in item.edges:  # labels: the source's shape, the problems pinned to a wire
+                wires[w.edge] = w
+        self._label_wires(a, wires)
+
+    def _refresh_later(self) -> None:
+        batch = [self._later.pop() for _ in range(min(BATCH, len(self._later)))]
+        self._refresh_now(self.session.graph, self.session.analysis, batch)
+        if self._later:
+            self._later_timer.start()
+        self.overview.refresh()
+
+    def _visible_ids(self) -> set:
+        if self.overview.active:
+            return set()  # zoomed out: no text is drawn
+        ids = set()
+        for v in self.views():
+            for item in self.items(v.mapToScene(v.viewport().rect()).boundingRect()):
+                if isinstance(item, NodeItem):
+                    ids.add(item.node_id)
+        return ids
+
+    def _new_node_item(self, nid, node) -> NodeItem:
+        old = self.nodes.get(nid)
+        if old is not None:  # the type changed: a new block under the same id
+            self._remove_node_item(nid)
+        spec = CATALOGUE[node.type]
+        item = NodeItem(self, nid, node.type, spec.category, spec.inputs, self.colors)
+        if self.overview.active:
+            item.setOpacity(0.0)
+        self.nodes[nid] = item
+        return item
+
+    def _remove_node_item(self, nid) -> None:
+        item = self.nodes.pop(nid)
+        for e in list(item.edges):
+            self._remove_wire(e.edge)
+        self.overview.removed(item)
+        self.removeItem(item)
+
+    def _add_wire(self, e) -> None:
+        w = EdgeItem(self.nodes[e[0]], self.nodes[e[1]], self.colors)
+        if self.overview.active:
+            w.setOpacity(0.0)
+        self.wires[e] = w
+        self.addItem(w)
+
+    def _label_wires(self, a, wires: dict) -> None:
+        shapes = {}
+        for e, w in wires.items():
+            if e[0] not in shapes:
+                info = a.info.get(e[0])
+                shapes[e[0]] = fmt_shape(info.shape) if info and info.shape else ""
+            p = next((p for p in a.problems_for(e[1]) if p.edge and tuple(p.edge) == e), None)
+            w.set_label(shapes[e[0]], p is not None, p.message if p else f"{e[0]} → {e[1]}")
 
     def _update_node(self, item: NodeItem, node, a, problems) -> None:
         info = a.info.get(node.id)
@@ -125,6 +226,7 @@ class GraphScene(QGraphicsScene):
     def _remove_wire(self, edge) -> None:
         w = self.wires.pop(edge, None)
         if w is not None:
+            self.overview.removed(w)
             w.detach()
             self.removeItem(w)
 
@@ -132,20 +234,36 @@ class GraphScene(QGraphicsScene):
     def _selection_to_session(self) -> None:
         if self._syncing:
             return
-        ids = [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
-        order = list(self.session.graph.nodes)
-        self.session.select(sorted(ids, key=order.index))
+        items = [i for i in self.selectedItems() if isinstance(i, NodeItem)]
+        self._raise_selected(items)
+        self.overview.refresh()
+        ids = [i.node_id for i in items]
+        if len(ids) > 1:  # in the graph's order
+            rank = {n: k for k, n in enumerate(self.session.graph.nodes)}
+            ids.sort(key=rank.__getitem__)
+        self.session.select(ids)
 
     def _select_from_session(self, ids) -> None:
         was = self._syncing
         self._syncing = True
         try:
             want = set(ids)
-            for nid, item in self.nodes.items():
-                if item.isSelected() != (nid in want):
+            have = {i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)}
+            for nid in have ^ want:  # only what differs: selection is cheap in a big network
+                item = self.nodes.get(nid)
+                if item is not None:
                     item.setSelected(nid in want)
+            self._raise_selected([self.nodes[n] for n in want if n in self.nodes])
         finally:
             self._syncing = was
+
+    def _raise_selected(self, items) -> None:
+        """Selected blocks draw above the rest."""
+        for item in self._raised - set(items):
+            item.setZValue(0)
+        for item in items:
+            item.setZValue(1)
+        self._raised = set(items)
 
     def selected_edges(self) -> list[tuple]:
         return [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]
@@ -231,6 +349,12 @@ class GraphScene(QGraphicsScene):
             path_item.setPath(wire_path(a, b))
             return
         super().mouseMoveEvent(e)
+        for nid in self._press_positions:  # blocks being dragged take their wires along
+            item = self.nodes.get(nid)
+            if item is not None:
+                item.update_wires()
+        if self._press_positions:
+            self.overview.refresh()
 
     def mouseReleaseEvent(self, e):
         if self._drag_wire:

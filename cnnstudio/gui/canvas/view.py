@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QGraphicsView, QMenu
 from ...core.project import ProjectError
 from . import edits
 from .edits import MIME_BLOCK
-from .items import NodeItem
+from .items import LOD_TEXT, NodeItem
 from .minimap import Minimap
 from .overlay import CanvasOverlay
 from .scene import GraphScene
@@ -35,6 +35,9 @@ class CanvasView(QGraphicsView):
         self.setSceneRect(QRectF(-3000, -3000, 6000, 6000))
         self.centerOn(300, 200)
         self._pan_from = None
+        self._band = None  # the rubber band's scene rect while one is dragged
+        self.rubberBandChanged.connect(
+            lambda r, a, b: setattr(self, "_band", QRectF(a, b).normalized() if not r.isNull() else self._band))
         self._grid = None
         self._paste_count = 0
         self.overlay = CanvasOverlay(self)  # zoom buttons with the percentage, find-a-block
@@ -43,10 +46,21 @@ class CanvasView(QGraphicsView):
         self._was_empty = True
         session.analysis_changed.connect(self._empty_changed)
 
+    def setSceneRect(self, rect) -> None:
+        super().setSceneRect(rect)
+        # the scene's too: left to itself it re-measures every item after each change
+        self.graph_scene.setSceneRect(rect)
+
+    def paintEvent(self, e):
+        self.graph_scene.overview.set_active(self.zoom < LOD_TEXT)  # before the items are drawn
+        super().paintEvent(e)
+
     def _grow_scene_rect(self) -> None:
         """A scene rect that only grows, with room around the blocks: adding a block never
         makes the view jump, and there is space to drop the next one."""
-        pos = [n.pos for n in self.session.graph.nodes.values() if n.pos is not None]
+        nodes, changed = self.session.graph.nodes, self.session.analysis.changed
+        some = nodes.values() if changed is None else [nodes[n] for n in changed if n in nodes]
+        pos = [n.pos for n in some if n.pos is not None]
         want = QRectF(-3000, -3000, 6000, 6000)
         if pos:  # from the model: cheaper than asking the scene for every item's bounds
             xs, ys = [p[0] for p in pos], [p[1] for p in pos]
@@ -157,6 +171,13 @@ class CanvasView(QGraphicsView):
             self.setCursor(Qt.ClosedHandCursor)
             e.accept()
             return
+        overview = self.graph_scene.overview
+        if overview.active and e.button() == Qt.LeftButton:
+            item = overview.node_at(self.mapToScene(e.position().toPoint()))
+            if item is not None:  # zoomed out: a click selects the box under it
+                self.session.select([item.node_id])
+                e.accept()
+                return
         super().mousePressEvent(e)
 
     def mouseMoveEvent(self, e):
@@ -175,12 +196,18 @@ class CanvasView(QGraphicsView):
             self.unsetCursor()
             e.accept()
             return
+        band, self._band = self._band, None
         super().mouseReleaseEvent(e)
+        if band is not None and self.graph_scene.overview.active:  # zoomed out: boxes in the band
+            order = {n: i for i, n in enumerate(self.session.graph.nodes)}
+            ids = sorted((i.node_id for i in self.graph_scene.overview.nodes_in(band)), key=order.get)
+            self.session.select(ids)
 
     def drawBackground(self, painter, rect: QRectF):
         colors = self.graph_scene.colors
         if self.zoom < 0.45:  # dots would be noise when zoomed out
             painter.fillRect(rect, colors.background)
+            self.graph_scene.overview.paint(painter)  # blocks too small for text: see overview.py
             return
         if self._grid is None:  # one tile, repeated by the painter: no per-dot work
             self._grid = QPixmap(int(GRID), int(GRID))

@@ -1,0 +1,93 @@
+"""A network of a thousand blocks in the window: an edit touches only the blocks it changed,
+an Input-size edit shows at once where the user looks and reaches every other block a
+moment later, the summary repaints rows instead of resetting, zoomed out the canvas is an
+overview of coloured boxes that still selects by click, and the recovery journal is a
+snapshot written off the UI thread."""
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QPointF, Qt
+
+from cnnstudio.core import Graph, Project
+from cnnstudio.core.commands import SetParams
+from cnnstudio.gui import recovery
+
+from .conftest import view_point
+
+
+def chain(n: int) -> Project:
+    g = Graph()
+    x = g.add("Input", shape=[3, 16, 16])
+    for i in range(n):
+        x = g.add("Conv2d", x, id=f"c{i}", out_channels=4, kernel_size=3, padding=1)
+    g.add("Linear", g.add("Flatten", x), out_features=10)
+    return Project("big", g)
+
+
+def test_edits_on_a_thousand_blocks(qtbot, make_window):
+    win = make_window()
+    win.session.set_project(Project("big", chain(1000).graph))
+    s, scene, view = win.session, win.canvas.graph_scene, win.canvas
+    qtbot.waitUntil(lambda: not scene._later)
+    assert scene.nodes["c999"].texts[1] == "[4, 16, 16]"
+
+    # one block's width: that block and the next change, nothing else is touched
+    resets = []
+    win.summary.model.modelReset.connect(lambda: resets.append(1))
+    touched = []
+    for nid in ("c500", "c501", "c502"):
+        scene.nodes[nid].set_content = (lambda f, nid=nid: lambda *a: touched.append(nid) or f(*a))(
+            scene.nodes[nid].set_content)
+    s.push(SetParams(s.graph, "c500", {"out_channels": 6}))
+    assert sorted(touched) == ["c500", "c501"] and not resets
+    assert scene.nodes["c500"].texts[0].startswith("6 @ 3") and scene.nodes["c501"].key[0] == ((6, 16, 16),)
+    row = win.summary.model.rows.index("c500")
+    assert win.summary.model.index(row, 4).data() == f"{(27 * 0 + 4 * 9 * 6 + 6):,}"
+
+    # the Input's size: blocks in view now, the rest after a few turns of the event loop
+    view.resetTransform()
+    view.center_on_node("c0")
+    qtbot.wait(10)
+    s.push(SetParams(s.graph, "input1", {"shape": [3, 20, 20]}))
+    assert scene.nodes["c0"].texts[1] == "[4, 20, 20]"
+    assert scene.nodes["c999"].texts[1] == "[4, 16, 16]" and scene._later
+    qtbot.waitUntil(lambda: not scene._later)
+    assert scene.nodes["c999"].texts[1] == "[4, 20, 20]"
+    assert scene.wires[("c998", "c999")].label == "[4, 20, 20]"
+
+    # zoomed out: the overview draws every block; the blocks stay there to be clicked
+    view.fit(animate=False)
+    qtbot.wait(10)
+    assert scene.overview.active and scene.nodes["c10"].opacity() == 0.0
+    item = scene.nodes["c10"]
+    centre = item.mapToScene(item.boundingRect().center())
+    qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=view_point(win, centre))
+    assert s.selection == ["c10"]
+    img = view.grab().toImage()
+    p = view.mapFromScene(centre)
+    assert img.pixelColor(p.x(), p.y()) != win.canvas.graph_scene.colors.background
+    view.resetTransform()
+    view.center_on_node("c10")
+    qtbot.wait(10)
+    assert not scene.overview.active and scene.nodes["c10"].opacity() == 1.0
+
+
+def test_journal_is_a_snapshot_written_off_the_ui_thread(tmp_path):
+    project = chain(50)
+    journal = recovery.Journal(tmp_path)
+    failures = []
+    journal.write_soon(project, None, failures.append)
+    project.graph._set_params("c3", {**project.graph.nodes["c3"].params, "out_channels": 9})  # edited at once
+    journal.wait()
+    doc = json.loads(journal.path.read_text())
+    c3 = next(n for n in doc["project"]["graph"]["nodes"] if n["id"] == "c3")
+    assert c3["params"]["out_channels"] == 4 and not failures
+    journal.remove()
+    assert not journal.path.exists()
+
+    (tmp_path / "blocked").write_text("a file where the folder should be")
+    broken = recovery.Journal(tmp_path / "blocked")
+    broken.write_soon(project, None, failures.append)
+    broken.wait()
+    assert failures and not (tmp_path / "blocked").is_dir()
