@@ -4,7 +4,7 @@ The window starts `start_worker(job)`: a spawned process runs the engine and sen
 dicts on a queue (at most ~20 a second); the window polls `handle.poll()` from a QTimer.
 Stop and pause are multiprocessing Events the engine checks between batches.
 
-Messages (all have "type"):
+Messages (all have "type"; every value is plain data, see `plain`):
   status  {text}                      e.g. loading or downloading the dataset
   started {run_dir, start_epoch, epochs, history, info}
   batch   {epoch, epochs, batch, batches, loss, lr, images_per_s, eta_s, time}
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+import numbers
 import queue as queue_mod
 
 
@@ -26,7 +27,7 @@ def worker_main(job: dict, q, stop, pause) -> None:
     """Entry point of the spawned process."""
     def send(msg):
         try:
-            q.put(msg)
+            q.put(plain(msg))
         except Exception:  # noqa: BLE001 - a closed queue means the window is gone
             pass
 
@@ -54,6 +55,27 @@ def worker_main(job: dict, q, stop, pause) -> None:
         q.join_thread()
     except Exception:  # noqa: BLE001
         pass
+
+
+def plain(value):
+    """Only str, int, float, bool, None, lists and dicts go to the window: unpickling anything
+    else there could import its module (torch.__version__ is a torch.TorchVersion, a str
+    subclass, and unpickling it imported torch into the window on the UI thread)."""
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # a numpy or torch scalar
+        return plain(value.item())
+    return str(value)
 
 
 def launch_job(job: dict, send, stop, pause) -> dict:

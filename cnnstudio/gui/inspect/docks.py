@@ -31,7 +31,9 @@ def create_docks(session, parent=None) -> list[QDockWidget]:
         dock = QDockWidget(title, parent)
         dock.setObjectName(name)
         dock.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
-        dock.setWidget(cls(state, dock))
+        panel = cls(state, dock)
+        dock.setWidget(panel)
+        dock.visibilityChanged.connect(lambda on, p=panel: state.set_in_view(p, on))
         dock.inspect_state = state  # for the window and tests
         docks.append(dock)
     return docks

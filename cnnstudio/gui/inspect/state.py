@@ -40,6 +40,9 @@ class InspectState(QObject):
         self.sample = 0  # index into inspection.images
         self.custom = None  # (C×H×W net input, uint8 display) of a dropped image, or None
         self.message = "No run to inspect yet: train the network, or open a run folder."
+        self.panels: list = []  # the panels showing this state (they register themselves)
+        self._in_view: set = set()  # those whose dock is shown (not behind another tab)
+        self._deferred = False  # a load waits until a panel is in view
         self._loading = False
         self._stamp = ()
         self._timer = QTimer(self)
@@ -61,9 +64,26 @@ class InspectState(QObject):
         self._timer.start()
         self._load()
 
+    def _wanted(self) -> bool:
+        """Whether a load is worth its cost now: a window on screen with every inspection panel
+        hidden (behind other tabs, closed) does not load the model and torch, nor re-predict
+        after every epoch; the first panel shown catches up."""
+        on_screen = [p for p in self.panels if p.window().isVisible()]
+        return not on_screen or any(p in self._in_view for p in on_screen)
+
+    def set_in_view(self, panel, on: bool) -> None:
+        """A panel's dock came into view (its tab chosen, shown) or left it."""
+        (self._in_view.add if on else self._in_view.discard)(panel)
+        if on and self._deferred:
+            self._load()
+
     def _load(self) -> None:
         if self._loading or self.run_dir is None:
             return
+        if not self._wanted():
+            self._deferred = True
+            return
+        self._deferred = False
         self._loading = True
         run_dir = self.run_dir
         self._stamp = _stamp(run_dir)

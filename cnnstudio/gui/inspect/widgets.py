@@ -26,6 +26,7 @@ class Panel(QWidget):
         lay.addLayout(self.body, 1)
         lay.addWidget(self.status)
         self._notice = False
+        state.panels.append(self)
         state.notice.connect(self.show_notice)
         state.changed.connect(self._clear_notice)  # connected first: panels then write their own
         state.changed.connect(lambda: self.source.setText(state.source_text()))

@@ -1,6 +1,8 @@
 """Live training curves: loss, accuracy (or IoU) and learning rate, drawn with matplotlib.
 
-matplotlib is imported when there is first something to draw, never at import time. Updates
+matplotlib is imported on a background thread when training starts (`prepare()`) or when there
+is first something to draw, never at import time and never on the UI thread: until it is in,
+the curves show a placeholder (importing it there froze the window 1.3–1.9 s at Start). Updates
 are coalesced by a timer (at most ~4 a second) and blitted: the axes, ticks and legends are
 drawn once into a cached background, and an update only repaints the lines over it (a few
 ms). A full redraw happens only when a value leaves the current axis limits, which grow with
@@ -9,6 +11,7 @@ head-room so that is rare.
 from __future__ import annotations
 
 import math
+import threading
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
@@ -16,6 +19,21 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 REDRAW_MS = 250
 HEADROOM = 1.25
 OVERLAY_COLORS = ("#7f7f7f", "#9467bd", "#8c564b", "#e377c2")  # other runs, dashed
+_MATPLOTLIB = threading.Event()  # set once matplotlib and its Qt backend are imported
+_loading = threading.Lock()
+
+
+def prepare() -> None:
+    """Import matplotlib off the UI thread (once; returns at once)."""
+    if _MATPLOTLIB.is_set() or not _loading.acquire(blocking=False):
+        return
+
+    def load():
+        import matplotlib.backends.backend_qtagg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+        import matplotlib.ticker  # noqa: F401
+        _MATPLOTLIB.set()
+    threading.Thread(target=load, name="import-matplotlib", daemon=True).start()
 
 
 class CurvesView(QWidget):
@@ -133,7 +151,12 @@ class CurvesView(QWidget):
         if not self.isVisible() or (self.canvas is None and not (self.rows or self.running or self.compare)):
             return  # nothing drawn yet and nothing to draw: matplotlib stays unloaded
         if self.canvas is None:
-            self._build()  # matplotlib is imported here, when there is something to draw
+            if not _MATPLOTLIB.is_set():  # still importing: the placeholder stays a moment longer
+                prepare()
+                self._placeholder.setText("Preparing the curves …")
+                self._timer.start()
+                return
+            self._build()
         self._set_data()
         if self._legend_dirty or self._background is None or self._limits_changed():
             self._legend_dirty = False

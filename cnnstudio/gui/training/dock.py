@@ -272,7 +272,9 @@ class TrainingDock(QDockWidget):
 
     def _launch(self, job: dict, note: str = "Starting the training process…") -> None:
         from ...core.train.worker import start_worker
+        from .curves import prepare
 
+        prepare()  # the curves' matplotlib loads while the worker starts, off the UI thread
         if job.get("run_dir"):
             self.run_dir = Path(job["run_dir"])
             self.epoch_bar.setRange(0, self.form.epochs.value())
