@@ -27,6 +27,14 @@ class CompiledNet(nn.Module):
         self._output = node_names[output]
         self.node_names = node_names  # node id → submodule name
         self.activations = nn.ModuleDict()
+        # after each step, the outputs no later step reads: dropped at once, so a forward holds
+        # only what is still needed (as a hand-written forward does), not every node's output
+        last = {}
+        for i, (_, _, sources) in enumerate(plan):
+            for s in sources:
+                last[s] = i
+        self._done_after = [[s for s in dict.fromkeys(sources) if last[s] == i and s != self._output]
+                            for i, (_, _, sources) in enumerate(plan)]
         self.frozen: set[str] = set()  # submodule names of frozen blocks: kept in eval mode
 
     def train(self, mode: bool = True):
@@ -40,7 +48,7 @@ class CompiledNet(nn.Module):
         """The model's output; with return_all, {node id: output} for every node."""
         values = {}
         mods, acts = self._modules, self.activations
-        for name, _, sources in self._plan:
+        for (name, _, sources), done in zip(self._plan, self._done_after):
             if not sources:
                 y = x
             else:
@@ -48,6 +56,9 @@ class CompiledNet(nn.Module):
             if name in acts:
                 y = acts[name](y)
             values[name] = y
+            if not return_all:
+                for s in done:
+                    del values[s]
         if return_all:
             return {nid: values[name] for name, nid, _ in self._plan}
         return values[self._output]

@@ -27,7 +27,8 @@ def png(img: np.ndarray) -> str:
     """uint8 image → data: URL of a PNG."""
     from PIL import Image
     buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(img)).save(buf, format="PNG", optimize=True)
+    # without optimize=True: it tried every filter and compression level, for a few % of size
+    Image.fromarray(np.ascontiguousarray(img)).save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
