@@ -44,10 +44,13 @@ class CompiledNet(nn.Module):
             self._modules[name].eval()
         return self
 
-    def forward(self, x, return_all: bool = False):
-        """The model's output; with return_all, {node id: output} for every node."""
+    def forward(self, x, return_all: bool = False, keep: tuple = ()):
+        """The model's output; with return_all, {node id: output} for every node; with `keep`
+        (node ids), (output, {node id: output}) for those: e.g. predictions and embeddings
+        from one forward."""
         values = {}
         mods, acts = self._modules, self.activations
+        kept = {self.node_names[n] for n in keep}
         for (name, _, sources), done in zip(self._plan, self._done_after):
             if not sources:
                 y = x
@@ -58,9 +61,12 @@ class CompiledNet(nn.Module):
             values[name] = y
             if not return_all:
                 for s in done:
-                    del values[s]
+                    if s not in kept:
+                        del values[s]
         if return_all:
             return {nid: values[name] for name, nid, _ in self._plan}
+        if keep:
+            return values[self._output], {n: values[self.node_names[n]] for n in keep}
         return values[self._output]
 
 

@@ -13,7 +13,7 @@ def hidden_node(net, graph) -> str:
     return src[0] if src else out
 
 
-def embed(net, images, node: str, batch_size: int = 256) -> np.ndarray:
+def embed(net, images, node: str, batch_size: int = 64) -> np.ndarray:
     """N×D features: `node`'s output for every image, flattened."""
     import torch
 

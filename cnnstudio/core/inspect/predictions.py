@@ -32,22 +32,36 @@ class Predictions:
         return float(self.correct.mean()) if len(self.conf) else 0.0
 
 
-def raw_outputs(net, images, batch_size: int = 256) -> np.ndarray:
+def raw_outputs(net, images, batch_size: int = 64) -> np.ndarray:
     """The net's outputs for N×C×H×W images, evaluated in batches without gradients."""
+    return evaluate(net, images, None, batch_size)[0]
+
+
+def evaluate(net, images, hidden: str | None, batch_size: int = 64):
+    """(N×K outputs, N×D flattened outputs of node `hidden` or None), from one forward per
+    batch. Small batches keep the peak memory of a big network low."""
     import torch
 
     was_training = net.training
     net.eval()
     device = next((p.device for p in net.parameters()), torch.device("cpu"))
-    outs = []
+    outs, feats = [], []
     try:
         with torch.no_grad():
             for i in range(0, len(images), batch_size):
                 x = torch.as_tensor(np.asarray(images[i:i + batch_size], dtype=np.float32)).to(device)
-                outs.append(net(x).float().cpu().numpy().reshape(len(x), -1))
+                if hidden is None:
+                    y = net(x)
+                else:
+                    y, kept = net(x, keep=(hidden,))
+                    feats.append(kept[hidden].reshape(len(x), -1).float().cpu().numpy())
+                outs.append(y.float().cpu().numpy().reshape(len(x), -1))
     finally:
         net.train(was_training)
-    return np.concatenate(outs) if outs else np.zeros((0, 1), np.float32)
+    raw = np.concatenate(outs) if outs else np.zeros((0, 1), np.float32)
+    if hidden is None:
+        return raw, None
+    return raw, (np.concatenate(feats) if feats else np.zeros((0, 0), np.float32))
 
 
 def to_probs(raw: np.ndarray, activation: str = "none") -> np.ndarray:
@@ -76,10 +90,14 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def predict(net, images, labels, task: str = "classify", activation: str = "none",
-            threshold: float = 0.5, batch_size: int = 256) -> Predictions:
+            threshold: float = 0.5, batch_size: int = 64) -> Predictions:
     """Evaluate the net on the samples. task "box": outputs are boxes (centre x, centre y, width, height)
     in [0, 1] and `labels` the true boxes; anything else is classification."""
-    raw = raw_outputs(net, images, batch_size)
+    return from_outputs(raw_outputs(net, images, batch_size), labels, task, activation, threshold)
+
+
+def from_outputs(raw: np.ndarray, labels, task: str = "classify", activation: str = "none",
+                 threshold: float = 0.5) -> Predictions:
     labels = np.asarray(labels)
     if task == "box":
         boxes = raw[:, :4]
