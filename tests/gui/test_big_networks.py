@@ -1,7 +1,7 @@
 """A network of a thousand blocks in the window: an edit touches only the blocks it changed,
 an Input-size edit shows at once where the user looks and reaches every other block a
 moment later, the summary repaints rows instead of resetting, zoomed out the canvas is an
-overview of coloured boxes that still selects by click, and the recovery journal is a
+overview of coloured boxes that still selects by click and by rubber band, and the recovery journal is a
 snapshot written off the UI thread."""
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def test_edits_on_a_thousand_blocks(qtbot, make_window):
     # zoomed out: the overview draws every block; the blocks stay there to be clicked
     view.fit(animate=False)
     qtbot.wait(10)
-    assert scene.overview.active and scene.nodes["c10"].opacity() == 0.0
+    assert scene.overview.active and not scene.nodes["c10"].isVisible()
     item = scene.nodes["c10"]
     centre = item.mapToScene(item.boundingRect().center())
     qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=view_point(win, centre))
@@ -67,10 +67,21 @@ def test_edits_on_a_thousand_blocks(qtbot, make_window):
     img = view.grab().toImage()
     p = view.mapFromScene(centre)
     assert img.pixelColor(p.x(), p.y()) != win.canvas.graph_scene.colors.background
+    # a rubber band from empty canvas around two blocks of one column selects both
+    a, b = next((f"c{i}", f"c{i + 1}") for i in range(20, 999)
+                if s.graph.nodes[f"c{i}"].pos[0] == s.graph.nodes[f"c{i + 1}"].pos[0])
+    band = scene.nodes[a].sceneBoundingRect().united(scene.nodes[b].sceneBoundingRect()).adjusted(-36, -36, 36, 36)
+    start, end = view_point(win, band.topLeft()), view_point(win, band.bottomRight())
+    qtbot.mousePress(view.viewport(), Qt.LeftButton, pos=start)
+    qtbot.mouseMove(view.viewport(), (start + end) / 2)
+    qtbot.mouseMove(view.viewport(), end)
+    qtbot.mouseRelease(view.viewport(), Qt.LeftButton, pos=end)
+    assert s.selection == [a, b]
+    s.select(["c10"])
     view.resetTransform()
     view.center_on_node("c10")
     qtbot.wait(10)
-    assert not scene.overview.active and scene.nodes["c10"].opacity() == 1.0
+    assert not scene.overview.active and scene.nodes["c10"].isVisible() and scene.nodes["c10"].isSelected()
 
 
 def test_journal_is_a_snapshot_written_off_the_ui_thread(tmp_path):

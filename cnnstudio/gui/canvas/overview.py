@@ -3,9 +3,9 @@ handful of calls however big the network is.
 
 Below `LOD_TEXT` (items.py) text is unreadable, and painting thousands of items one by one
 is what made an idle repaint of a fitted 5,000-block canvas slow. So the blocks and wires
-stay in the scene (fully transparent: Qt then leaves them out of painting and of hit tests,
-so the overview also answers clicks and rubber bands) while the view paints them all over
-its background. Items report their own changes here, so an edit costs
+stay in the scene, hidden (Qt then skips them when painting and hit-testing, so the
+overview also answers clicks and rubber bands), while the view paints them all over its
+background. Items report their own changes here, so an edit costs
 the overview only what it touched.
 """
 from __future__ import annotations
@@ -29,8 +29,15 @@ class Overview:
         if on == self.active:
             return
         self.active = on
-        for item in list(self.canvas.nodes.values()) + list(self.canvas.wires.values()):
-            item.setOpacity(0.0 if on else 1.0)
+        scene = self.canvas
+        was, scene._syncing = scene._syncing, True  # hiding is not a change of selection
+        try:
+            for item in list(scene.nodes.values()) + list(scene.wires.values()):
+                item.setVisible(not on)
+            if not on:
+                scene._select_from_session(scene.session.selection)
+        finally:
+            scene._syncing = was
         self.refresh()
 
     # --- what the items report -----------------------------------------------------------
@@ -88,7 +95,9 @@ class Overview:
         for color, rects in self._groups:
             painter.setBrush(color)
             painter.drawRects(rects)
-        selected = [self._boxes[i][1] for i in self.canvas.selectedItems() if i in self._boxes]
+        nodes = self.canvas.nodes
+        selected = [self._boxes[nodes[n]][1] for n in self.canvas.session.selection
+                    if n in nodes and nodes[n] in self._boxes]
         if selected:
             pen = QPen(self.canvas.colors.selected, 3)
             pen.setCosmetic(True)  # three pixels wide whatever the zoom

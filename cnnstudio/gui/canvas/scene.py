@@ -170,7 +170,7 @@ class GraphScene(QGraphicsScene):
         spec = CATALOGUE[node.type]
         item = NodeItem(self, nid, node.type, spec.category, spec.inputs, self.colors)
         if self.overview.active:
-            item.setOpacity(0.0)
+            item.setVisible(False)
         self.nodes[nid] = item
         return item
 
@@ -184,7 +184,7 @@ class GraphScene(QGraphicsScene):
     def _add_wire(self, e) -> None:
         w = EdgeItem(self.nodes[e[0]], self.nodes[e[1]], self.colors)
         if self.overview.active:
-            w.setOpacity(0.0)
+            w.setVisible(False)
         self.wires[e] = w
         self.addItem(w)
 

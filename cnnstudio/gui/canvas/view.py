@@ -35,9 +35,7 @@ class CanvasView(QGraphicsView):
         self.setSceneRect(QRectF(-3000, -3000, 6000, 6000))
         self.centerOn(300, 200)
         self._pan_from = None
-        self._band = None  # the rubber band's scene rect while one is dragged
-        self.rubberBandChanged.connect(
-            lambda r, a, b: setattr(self, "_band", QRectF(a, b).normalized() if not r.isNull() else self._band))
+        self._band_from = None  # zoomed out: where a rubber band started, in the scene
         self._grid = None
         self._paste_count = 0
         self.overlay = CanvasOverlay(self)  # zoom buttons with the percentage, find-a-block
@@ -178,6 +176,7 @@ class CanvasView(QGraphicsView):
                 self.session.select([item.node_id])
                 e.accept()
                 return
+            self._band_from = self.mapToScene(e.position().toPoint())
         super().mousePressEvent(e)
 
     def mouseMoveEvent(self, e):
@@ -196,9 +195,10 @@ class CanvasView(QGraphicsView):
             self.unsetCursor()
             e.accept()
             return
-        band, self._band = self._band, None
+        start, self._band_from = self._band_from, None
         super().mouseReleaseEvent(e)
-        if band is not None and self.graph_scene.overview.active:  # zoomed out: boxes in the band
+        if start is not None and self.graph_scene.overview.active:  # zoomed out: boxes in the band
+            band = QRectF(start, self.mapToScene(e.position().toPoint())).normalized()
             order = {n: i for i, n in enumerate(self.session.graph.nodes)}
             ids = sorted((i.node_id for i in self.graph_scene.overview.nodes_in(band)), key=order.get)
             self.session.select(ids)
