@@ -1,6 +1,7 @@
-"""Panel refresh time for a 64-channel layer, against a matplotlib grid of the same maps.
+"""Panel refresh time for a 64-channel layer, against a matplotlib grid of the same maps;
+and (`--epoch`) the inspection refresh after every training epoch, against the old one.
 
-    .venv/bin/python bench/panels.py
+    .venv/bin/python bench/panels.py [--epoch]
 
 Prints median milliseconds and each figure as a ratio to the baseline measured in the same
 run: the 64 maps drawn as an 8×8 matplotlib imshow grid (Agg), the usual way to plot them.
@@ -113,5 +114,75 @@ def main():
         print(f"{name:<76} {ms:7.2f} ms  {ms / base:6.3f}× baseline")
 
 
+EPOCH_SCRIPT = r"""
+import json, resource, sys, time
+import numpy as np, torch
+from cnnstudio.core import load_project
+from cnnstudio.core.compiler import compile_graph
+from cnnstudio.core.train.config import cpu_thread_count
+from cnnstudio.core.inspect.neighbours import embed, hidden_node
+from cnnstudio.core.inspect.predictions import evaluate, predict
+sample, mode, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+g = load_project(sample).graph
+torch.manual_seed(0)
+net = compile_graph(g)
+shape = [n.params["shape"] for n in g.nodes.values() if n.type == "Input"][0]
+images = np.random.default_rng(0).normal(size=(n, *shape)).astype(np.float32)
+labels = np.zeros(n, int)
+if mode == "step":  # one training step at batch 32, the unit of comparison
+    torch.set_num_threads(cpu_thread_count())
+    opt = torch.optim.SGD(net.parameters(), lr=0.01)
+    x = torch.as_tensor(images[:32]); y = torch.zeros(32, dtype=torch.long)
+    net.train()
+    for i in range(3):
+        if i == 1:
+            t = time.perf_counter()
+        opt.zero_grad(); torch.nn.functional.cross_entropy(net(x).flatten(1), y).backward(); opt.step()
+    print(json.dumps({"seconds": (time.perf_counter() - t) / 2}))
+    sys.exit()
+net.eval()
+hidden = hidden_node(net, g)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t = time.perf_counter()
+if mode == "old":  # before: 2 threads, predictions and then embeddings, batches of 256
+    torch.set_num_threads(2)
+    predict(net, images, labels, batch_size=256)
+    embed(net, images, hidden, batch_size=256)
+else:  # now: the trainer's threads, one forward for both, batches of 64
+    torch.set_num_threads(cpu_thread_count())
+    evaluate(net, images, hidden)
+seconds = time.perf_counter() - t
+print(json.dumps({"seconds": seconds, "peak_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024}))
+"""
+
+
+def epoch_refresh(measured: int = 100) -> None:
+    """What the inspection panels compute after every epoch, per sample, old against new, in
+    fresh processes; scaled to a refresh (old: 2,000 samples, new: 500) and to training steps."""
+    import json
+    import subprocess
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+
+    def run(sample, mode, n):
+        out = subprocess.run([sys.executable, "-c", EPOCH_SCRIPT, str(root / "sample_projects" / sample), mode, str(n)],
+                             capture_output=True, text=True, env=env, cwd=root, timeout=1800)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    print(f"\nper-epoch inspection refresh (forward passes measured on {measured} random samples, scaled)")
+    for sample in ("lenet5.cnnproj", "resnet18.cnnproj"):
+        step = run(sample, "step", 32)["seconds"]
+        old, new = run(sample, "old", measured), run(sample, "new", measured)
+        old_s, new_s = old["seconds"] / measured * 2000, new["seconds"] / measured * 500
+        print(f"  {sample:<18} one training step (batch 32) {step * 1000:8.1f} ms")
+        print(f"  {'':<18} before: 2,000 samples, 2 forwards  {old_s:8.2f} s = {old_s / step:7.1f} steps   "
+              f"peak +{old['peak_mb']:.0f} MB ({measured} samples)")
+        print(f"  {'':<18} now:      500 samples, 1 forward   {new_s:8.2f} s = {new_s / step:7.1f} steps   "
+              f"peak +{new['peak_mb']:.0f} MB ({measured} samples)   {old_s / new_s:5.1f}× less work")
+
+
 if __name__ == "__main__":
-    main()
+    if "--epoch" in sys.argv:
+        epoch_refresh()
+    else:
+        main()

@@ -40,7 +40,14 @@ def test_report_has_every_section_with_embedded_images_and_opens(small_run, tmp_
     assert not doc.links  # self-contained: no stylesheet, script or remote link
     assert len(doc.srcs) >= 1 + 2 + 4 + 24  # curves, 2 conv layers, 4 spatial layers + input, 24 samples
     from PIL import Image
+    curves = [src for src in doc.srcs if src.startswith("data:image/svg+xml;base64,")]
+    assert len(curves) == 1  # drawn as SVG (no matplotlib): loss and accuracy, train and validation
+    import xml.etree.ElementTree as ET
+    svg = ET.fromstring(base64.b64decode(curves[0].split(",", 1)[1]))
+    assert len(svg.findall("{http://www.w3.org/2000/svg}polyline")) == 4
     for src in doc.srcs:
+        if src in curves:
+            continue
         assert src.startswith("data:image/png;base64,")
         img = Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1])))
         assert img.size[0] > 0 and img.size[1] > 0
