@@ -75,7 +75,7 @@ def edit(draw, g):
     return remove_nodes(g, draw(st.lists(st.sampled_from(ids), min_size=1, max_size=2, unique=True)))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_incremental_recheck_equals_full_recheck(data):
     g = data.draw(random_graph())
