@@ -117,8 +117,9 @@ def parse_config(training: dict | None, overrides: dict | None = None) -> TrainC
 
 
 def cpu_thread_count(requested: int = 0) -> int:
-    """Threads for torch on the CPU: `requested`, or about one per physical core (on 2 shared
-    cores, 2 threads trained LeNet-5 about 4× slower than 1). The trainer, the report and
-    inspection all use this, so they never oversubscribe the cores."""
+    """Threads for torch on the CPU outside training: `requested`, or about one per physical
+    core, the trainer's rule (setup.py; on 2 shared cores, 2 threads trained LeNet-5 about 4×
+    slower than 1). The report and the inspection panels use it, so beside a training worker
+    they never oversubscribe the cores."""
     import os
     return requested or max(1, (os.cpu_count() or 2) // 2)
