@@ -15,7 +15,7 @@ from ...core.commands import MoveNodes
 from ..text import fmt_count, fmt_shape, key_params
 from ..theme import CanvasColors
 from . import edits
-from .items import EdgeItem, NodeItem, PortItem, wire_path
+from .items import LOD_TEXT, EdgeItem, NodeItem, PortItem, wire_path
 from .overview import Overview
 
 
@@ -158,6 +158,8 @@ class GraphScene(QGraphicsScene):
             return set()  # zoomed out: no text is drawn
         ids = set()
         for v in self.views():
+            if v.transform().m11() < LOD_TEXT:
+                continue  # a view that small draws no text (the minimap)
             for item in self.items(v.mapToScene(v.viewport().rect()).boundingRect()):
                 if isinstance(item, NodeItem):
                     ids.add(item.node_id)
