@@ -33,7 +33,9 @@ def test_switching_projects_after_a_run_shows_each_projects_own_runs(qtbot, make
     # the project's newest run: its curves in the dock, its weights in every panel
     assert [r["epoch"] for r in dock.curves.rows] == [1] and dock.history.currentData() == str(run)
     assert win.session.run_dir == run and state.run_dir == run
+    qtbot.keyClick(win, Qt.Key_3, Qt.ControlModifier)  # the panels load a run when one is in view
     qtbot.waitUntil(lambda: state.inspection is not None, timeout=30000)
+    qtbot.keyClick(win, Qt.Key_1, Qt.ControlModifier)
     panels = [d.widget().widget() for d in win.hosted[1:]]  # each inside its scroll area
     assert all(p.source.text() == "Run first · best checkpoint (epoch 1 of 1)" for p in panels)
 
