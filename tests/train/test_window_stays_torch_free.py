@@ -34,6 +34,7 @@ win.session.set_project(load_project(sys.argv[1]), sys.argv[1])
 dock = win.training
 result = []
 dock.run_finished.connect(lambda msg: (result.append(msg["status"]), QTimer.singleShot(300, app.quit)))
+win.act_workspaces[1].trigger()  # the Train workspace: the curves in view
 QTimer.singleShot(100, dock.start)
 QTimer.singleShot(170000, app.quit)
 app.exec()
