@@ -40,10 +40,10 @@ def run(args) -> int:
 
 def _download(id_: str) -> int:
     from ..core.data import DATASETS
-    from ..core.data.vision import VISION
 
-    if id_ not in VISION:
-        print(f"cnnstudio datasets: {id_!r} is not a downloadable dataset; choose from {', '.join(VISION)}.",
+    downloadable = [d for d, info in DATASETS.items() if info.source == "download"]
+    if id_ not in downloadable:
+        print(f"cnnstudio datasets: {id_!r} is not a downloadable dataset; choose from {', '.join(downloadable)}.",
               file=sys.stderr)
         return 2
     from ..core.data import load_dataset

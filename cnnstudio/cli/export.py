@@ -44,8 +44,6 @@ def run(args) -> int:
         project = load_project(args.file)
     except ProjectError as e:
         return _fail(str(e))
-    if fmt == "pytorch" and args.run_dir is None and not project.weights:
-        return _pytorch_only(args, project, out)  # code alone needs no torch weights
     from ..core.compiler import CompileError
     from ..core.export import ExportError
     from ..core.interop import InteropError
@@ -69,21 +67,3 @@ def run(args) -> int:
               f"{result['max_abs_difference']:.2e}" + (" (batch size 3: the batch axis is dynamic)" if fmt == "onnx" else ""))
     return 0
 
-
-def _pytorch_only(args, project, out: Path) -> int:
-    from ..core.compiler import CompileError
-    from ..core.export import ExportError, to_pytorch_source
-    from ..core.files import atomic_write_text
-
-    try:
-        source = to_pytorch_source(project.graph, args.class_name, project.name)
-    except CompileError as e:
-        return _fail(f"cannot export {args.file}: {e}", 1)
-    except ExportError as e:
-        return _fail(str(e))
-    try:
-        atomic_write_text(out, source)
-    except OSError as e:
-        return _fail(f"cannot write {out}: {e.strerror or e}")
-    print(f"wrote {out} (class {args.class_name}; the project has no weights: train it, or export with --run)")
-    return 0

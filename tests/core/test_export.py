@@ -109,6 +109,9 @@ def test_samples_export_from_the_command_line(stem, tmp_path, capsys):
     out = tmp_path / f"{stem}.py"
     assert main(["export", str(SAMPLES / f"{stem}.cnnproj"), "-o", str(out)]) == 0
     assert "import cnnstudio" not in out.read_text()
+    # no run and no project weights: a fresh initialisation, said so, written beside the code
+    assert "weights from a fresh initialisation" in capsys.readouterr().out
+    assert out.with_suffix(".safetensors").exists() and "# Loading the weights" in out.read_text()
     graph = load_project(SAMPLES / f"{stem}.cnnproj").graph
     shape = graph.nodes[next(iter(graph.nodes))].params["shape"]
     check_same_model(graph, out, shape)

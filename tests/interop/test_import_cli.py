@@ -128,3 +128,15 @@ def test_transfer_learning_end_to_end_from_the_command_line(tmp_path, capsys):
     info = json.loads((tmp_path / "tune" / "run.json").read_text())
     assert info["training"]["backbone_lr_factor"] == 0.1
     assert any("head" in note and "started from" in note for note in info["notes"])
+
+
+def test_weights_of_another_model_are_refused_in_one_line_that_says_what_to_do(tmp_path, capsys):
+    wrong = tmp_path / "lenet.pth"
+    torch.save({"c1.weight": torch.zeros(6, 1, 5, 5), "conv1.weight": torch.zeros(3, 3, 3, 3)}, wrong)
+    out = tmp_path / "x.cnnproj"
+    assert main(["import", "torchvision:resnet18", "--weights", str(wrong), "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "not this model's" in err and "same architecture" in err
+    assert "tensors the model does not have: 1 (e.g. c1.weight)" in err
+    assert "conv1.weight [3, 3, 3, 3] (the model's is [64, 3, 7, 7])" in err
+    assert not out.exists()

@@ -154,3 +154,10 @@ def test_a_second_ctrl_c_interrupts_at_once_without_a_traceback(project_file, tm
     assert proc.returncode in (3, -signal.SIGINT)
     assert "Traceback" not in err and ("interrupted" in err or "Stopped" in err)
     assert (tmp_path / "run" / "metrics.jsonl").read_text().strip()  # the finished epoch is kept
+
+
+def test_datasets_download_offers_every_downloadable_dataset(capsys):
+    from cnnstudio.cli import main as cli
+    assert cli(["datasets", "--download", "shapes"]) == 2
+    err = capsys.readouterr().err
+    assert "not a downloadable dataset" in err and "cifar10" in err and "medmnist" in err

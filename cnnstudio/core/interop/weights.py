@@ -38,11 +38,18 @@ def read_state_dict(path) -> dict:
 
 def load_into(model: torch.nn.Module, sd: dict, source: str) -> None:
     """Load a state dict into the source model, saying which names do not fit."""
-    try:
-        model.load_state_dict(sd, strict=True)
-    except RuntimeError as e:
-        lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()][1:4]
-        raise InteropError(f"{source}: these weights do not fit the model: " + " ".join(lines)[:600]) from None
+    own = model.state_dict()
+    missing = [k for k in own if k not in sd]
+    unexpected = [k for k in sd if k not in own]
+    wrong = [f"{k} {list(sd[k].shape)} (the model's is {list(own[k].shape)})" for k in own
+             if k in sd and sd[k].shape != own[k].shape]
+    if missing or unexpected or wrong:
+        parts = [f"{what}: {len(names)} (e.g. {', '.join(names[:3])})" for what, names in
+                 (("missing tensors", missing), ("tensors the model does not have", unexpected),
+                  ("tensors of the wrong shape", wrong)) if names]
+        raise InteropError(f"{source}: these weights are not this model's: {'; '.join(parts)}. Pass the "
+                           "state dict saved from the same architecture (model.state_dict()).")
+    model.load_state_dict(sd, strict=True)
 
 
 def meta_model(graph: Graph):
