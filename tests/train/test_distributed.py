@@ -70,7 +70,7 @@ def test_two_processes_match_one_and_resume_with_one(project_file, tmp_path, cap
     assert [m["epoch"] for m in read_metrics(run2)] == [1, 2, 3]
     assert_same_weights(load_weights(checkpoint_file(run2, "last")), snap.weights[3])
     info = json.loads((run2 / "run.json").read_text())
-    assert info["world_size"] == 1 and info["resumed"][-1]["world_size"] == 1
+    assert info["world_size"] == 1 and info["resumed"][-1]["world_size"] == 1 and "devices" not in info
 
 
 def test_nproc_must_be_a_count(project_file, tmp_path, capsys):

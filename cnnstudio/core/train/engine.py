@@ -154,7 +154,9 @@ class Trainer:
             self.history = state["history"]
             current = ("device", "precision", "versions", "world_size", "backend", "devices", "nodes", "data_path",
                        "notes")  # how this session trains, not how the first one did
-            self.info = dict(state["info"], **{k: v for k, v in self.info.items() if k in current})
+            gone = {"devices", "nodes"} - set(self.info)  # a run resumed in fewer processes
+            self.info = dict({k: v for k, v in state["info"].items() if k not in gone},
+                             **{k: v for k, v in self.info.items() if k in current})
             if state["damaged"]:
                 note = (f"metrics.jsonl line(s) {', '.join(map(str, state['damaged'][:10]))} are damaged: kept as "
                         "they are and left out of the curves.")
