@@ -26,23 +26,23 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     bad = [r for r in args.runs if not (Path(r) / "run.json").is_file()]
     if bad:
-        print(f"error: {bad[0]} is not a training run (no run.json in it). Pass run folders that "
+        print(f"cnnstudio evaluate: {bad[0]} is not a training run (no run.json in it). Pass run folders that "
               "`cnnstudio train` printed.", file=sys.stderr)
         return 2
     if not 0 < args.threshold < 1:
-        print(f"error: --threshold must be between 0 and 1, not {args.threshold}.", file=sys.stderr)
+        print(f"cnnstudio evaluate: --threshold must be between 0 and 1, not {args.threshold}.", file=sys.stderr)
         return 2
     from ..core.train.evaluate import TTA, EvaluateError, evaluate_runs
     try:
         result = evaluate_runs(args.runs, args.tta, args.threshold, args.checkpoint)
     except EvaluateError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"cnnstudio evaluate: {e}", file=sys.stderr)
         return 2
     except FileNotFoundError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"cnnstudio evaluate: {e}", file=sys.stderr)
         return 1
     except Exception as e:  # a damaged run or dataset: say which and why, no traceback
-        print(f"error: cannot evaluate: {e}", file=sys.stderr)
+        print(f"cnnstudio evaluate: cannot evaluate: {e}", file=sys.stderr)
         return 1
     if args.json:
         plain = {k: v for k, v in result.items() if k not in ("probs", "labels", "ensemble_probs")}

@@ -21,11 +21,11 @@ def run(args) -> int:
     run_dir = Path(args.run_dir)
     out = Path(args.output) if args.output else run_dir / "report.html"
     if not (run_dir / "run.json").is_file():
-        print(f"error: {run_dir} is not a training run (no run.json in it). Pass the run folder that "
+        print(f"cnnstudio report: {run_dir} is not a training run (no run.json in it). Pass the run folder that "
               "`cnnstudio train` printed.", file=sys.stderr)
         return 2
     if out.is_dir():
-        print(f"error: {out} is a folder; give a file name such as {out / 'report.html'}.", file=sys.stderr)
+        print(f"cnnstudio report: {out} is a folder; give a file name such as {out / 'report.html'}.", file=sys.stderr)
         return 2
     from ..core.inspect.report import build_report
     from ..core.inspect.source import from_run
@@ -37,16 +37,16 @@ def run(args) -> int:
     try:
         insp = from_run(run_dir, which=args.checkpoint)
     except FileNotFoundError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"cnnstudio report: {e}", file=sys.stderr)
         return 1
     except Exception as e:  # a damaged run: say which and why, no traceback
-        print(f"error: cannot read the run {run_dir}: {e}", file=sys.stderr)
+        print(f"cnnstudio report: cannot read the run {run_dir}: {e}", file=sys.stderr)
         return 1
     text = build_report(insp)
     try:
         atomic_write_text(out, text)
     except OSError as e:
-        print(f"error: cannot write {out}: {e.strerror or e}. Choose another file with -o.", file=sys.stderr)
+        print(f"cnnstudio report: cannot write {out}: {e.strerror or e}. Choose another file with -o.", file=sys.stderr)
         return 2
     print(f"wrote {out} ({len(text.encode()) / 1024:.0f} KB)")
     return 0

@@ -161,3 +161,13 @@ def test_datasets_download_offers_every_downloadable_dataset(capsys):
     assert cli(["datasets", "--download", "shapes"]) == 2
     err = capsys.readouterr().err
     assert "not a downloadable dataset" in err and "cifar10" in err and "medmnist" in err
+
+
+def test_a_network_error_names_its_block_once(tmp_path, capsys):
+    from cnnstudio.cli import main as cli
+    bad = tmp_path / "bad.cnnproj"
+    text = (Path(__file__).resolve().parents[2] / "sample_projects" / "lenet5.cnnproj").read_text()
+    bad.write_text(text.replace('"kernel_size": 5, "stride": 1, "padding": 0', '"kernel_size": 30, "stride": 1, "padding": 0'))
+    assert cli(["train", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "before training: c3 (Conv2d): kernel 30×30 is larger than the 14×14 input" in err and "c3: c3" not in err

@@ -94,7 +94,8 @@ def prepare(project: Project, overrides: dict, dataset, report, dist=None, proje
         raise TrainError(str(e), kind="config") from None
     analysis = analyze(project.graph)
     if not analysis.ok:
-        lines = "; ".join(f"{p.node or '-'}: {p.message}" for p in analysis.errors[:5])
+        lines = "; ".join(p.message if not p.node or p.message.startswith(f"{p.node} ") else f"{p.node}: {p.message}"
+                          for p in analysis.errors[:5])  # most messages already name their block
         raise TrainError(f"The network has {len(analysis.errors)} error(s) to fix before training: {lines}",
                          kind="network")
     from .budget import memory_problem

@@ -64,7 +64,7 @@ class EnsemblePanel(QWidget):
             result = None
         if result is None:
             message = err.splitlines()[-1] if err else "the evaluation stopped without a result"
-            self.result.setText(message.removeprefix("error: "))
+            self.result.setText(message.removeprefix("cnnstudio evaluate: "))
             self.finished.emit({"error": message})
             return
         parts = [f"{r['run']} {_score(r)}" for r in result["runs"]]
