@@ -1,7 +1,9 @@
 """Panel refresh time for a 64-channel layer, against a matplotlib grid of the same maps;
-and (`--epoch`) the inspection refresh after every training epoch, against the old one.
+(`--epoch`) the inspection refresh after every training epoch, against the old one; and
+(`--window`) the window training LeNet-5 with every inspection panel in view: the UI-thread
+time of each refresh and a 10 ms heartbeat from Start to done.
 
-    .venv/bin/python bench/panels.py [--epoch]
+    .venv/bin/python bench/panels.py [--epoch | --window]
 
 Prints median milliseconds and each figure as a ratio to the baseline measured in the same
 run: the 64 maps drawn as an 8×8 matplotlib imshow grid (Agg), the usual way to plot them.
@@ -181,8 +183,89 @@ def epoch_refresh(measured: int = 100) -> None:
               f"peak +{new['peak_mb']:.0f} MB ({measured} samples)   {old_s / new_s:5.1f}× less work")
 
 
+WINDOW_SCRIPT = r"""
+import json, sys, time
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+from cnnstudio.gui.inspect.state import InspectState
+app = QApplication([])
+refresh = []
+loaded = InspectState._on_loaded
+def timed(self, *args):  # a loaded run handed to every panel, their repaint included
+    t = time.perf_counter()
+    loaded(self, *args)
+    for d in docks:
+        d.widget().repaint()
+    refresh.append((time.perf_counter() - t) * 1000)
+InspectState._on_loaded = timed
+from cnnstudio.core import load_project
+from cnnstudio.gui.main_window import MainWindow
+win = MainWindow(settings=QSettings(sys.argv[2] + "/s.ini", QSettings.IniFormat))
+win.resize(1400, 900)
+win.show()
+win.docs.ask_save = lambda: True
+win.session.set_project(load_project(sys.argv[1]), sys.argv[1])
+win.act_workspaces[2].trigger()
+docks = win.hosted[1:]
+for d in docks:  # every panel in view at once, none behind a tab
+    d.setFloating(True)
+    d.resize(700, 600)
+    d.show()
+state = docks[0].inspect_state
+ticks, done, t_done = [], [], []
+beat = QTimer(interval=10, timeout=lambda: ticks.append(time.perf_counter()))
+def finished(msg):
+    done.append(msg["status"]); t_done.append(time.perf_counter())
+    QTimer.singleShot(int(sys.argv[3]) * 1000, app.quit)  # the last epoch's refresh lands meanwhile
+win.training.run_finished.connect(finished)
+QTimer.singleShot(100, lambda: (beat.start(), win.training.start()))
+QTimer.singleShot(900000, app.quit)
+app.exec()
+ticks = [t for t in ticks if not t_done or t <= t_done[0]]
+gaps = sorted((b - a) * 1000 for a, b in zip(ticks, ticks[1:]))
+print(json.dumps({"status": done, "refresh_ms": refresh, "torch": "torch" in sys.modules,
+                  "p50": gaps[len(gaps) // 2], "p99": gaps[int(0.99 * (len(gaps) - 1))], "max": gaps[-1],
+                  "beats": len(gaps)}))
+win.docs.journal.remove()
+"""
+
+
+def window_refresh(epochs: int = 5, linger_s: int = 20) -> None:
+    """The window trains LeNet-5 (MNIST 5k) with every inspection panel in view, in a fresh
+    process: UI-thread milliseconds per refresh (target ≤ 16) and the heartbeat's gaps from
+    Start to done (targets p99 ≤ 20 ms, max ≤ 100 ms)."""
+    import json
+    import subprocess
+    import tempfile
+
+    from cnnstudio.core import load_project, save_project
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as d:
+        project = load_project(root / "sample_projects" / "lenet5.cnnproj")
+        project.training = {**project.training, "epochs": epochs}
+        path = Path(d) / "lenet5.cnnproj"
+        save_project(project, path)
+        (Path(d) / "cfg").mkdir()
+        out = subprocess.run([sys.executable, "-c", WINDOW_SCRIPT, str(path), str(Path(d) / "cfg"), str(linger_s)],
+                             capture_output=True, text=True, cwd=d, timeout=1200,
+                             env={**os.environ, "PYTHONPATH": str(root), "CNNSTUDIO_CONFIG_DIR": str(Path(d) / "cfg")})
+    try:
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        sys.exit(out.stdout + out.stderr)
+    ms = sorted(r["refresh_ms"])
+    print(f"window training LeNet-5, {epochs} epochs, every inspection panel in view: {r['status']}")
+    print(f"  UI-thread time per refresh ({len(ms)} refreshes): median {statistics.median(ms) if ms else 0:.1f} ms, "
+          f"max {max(ms, default=0):.1f} ms   (target ≤ 16 ms)   all: {', '.join(f'{m:.0f}' for m in r['refresh_ms'])}")
+    print(f"  heartbeat (10 ms timer, {r['beats']} gaps, Start to done): p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
+          f"max {r['max']:.1f} ms   (targets p99 ≤ 20 ms, max ≤ 100 ms)")
+    print(f"  torch imported in the window's process: {r['torch']}")
+
+
 if __name__ == "__main__":
-    if "--epoch" in sys.argv:
+    if "--window" in sys.argv:
+        window_refresh()
+    elif "--epoch" in sys.argv:
         epoch_refresh()
     else:
         main()
