@@ -16,7 +16,7 @@ SHORTCUTS = (
     ("Drag a block onto a wire", "Insert it there"),
     ("Ctrl+C, Ctrl+X, Ctrl+V, Ctrl+D", "Copy, cut, paste, duplicate the selected blocks"),
     ("Del", "Delete the selection"),
-    ("F2", "Rename the selected block"),
+    ("F2, or double-click a block's title", "Rename the block"),
     ("Ctrl+A", "Select every block"),
     ("Arrows (Shift: ×5)", "Nudge the selection"),
     ("Ctrl+F", "Find a block by name or type"),

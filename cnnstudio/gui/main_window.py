@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
         self.problems.node_activated.connect(self.canvas.center_on_node)
         self.canvas.files_dropped.connect(lambda paths: self.docs.open_path(paths[0]))
         self.canvas.graph_scene.message.connect(lambda m: self.statusBar().showMessage(m, 6000))
+        self.canvas.graph_scene.rename_requested.connect(self.rename_block)
         self.session.dirty_changed.connect(lambda _: self._update_title())
         self.session.path_changed.connect(lambda _: self._update_title())
         self.session.project_replaced.connect(self._update_title)

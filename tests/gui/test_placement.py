@@ -180,3 +180,24 @@ def test_f2_renames_a_block_keeping_its_wires(qtbot, make_window, monkeypatch):
     assert any(win.summary.model.rows[i] == "features" for i in range(len(win.summary.model.rows)))
     win.act_undo.trigger()
     assert "c1" in s.graph.nodes and s.graph.inputs_of("s2") == ["c1"]
+
+
+def test_double_clicking_a_block_title_renames_it_and_the_body_still_expands(qtbot, make_window, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+    win = make_window()
+    win.docs.open_path(SAMPLES / "resnet18.cnnproj")
+    s, scene = win.session, win.canvas.graph_scene
+    asked = []
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: (asked.append(k.get("text")), ("stem", True))[1])
+    res = next(n for n, node in s.graph.nodes.items() if node.type == "ResidualBlock")
+    win.canvas.center_on_node(res)
+    item = scene.nodes[res]
+    body = view_point(win, item.mapToScene(WIDTH / 2, 50))
+    qtbot.mouseDClick(win.canvas.viewport(), Qt.LeftButton, pos=body)  # the body: show inner layers
+    assert item.expanded and asked == []
+    title = view_point(win, item.mapToScene(WIDTH / 2, 12))
+    qtbot.mouseDClick(win.canvas.viewport(), Qt.LeftButton, pos=title)
+    assert asked == [res] and "stem" in s.graph.nodes and res not in s.graph.nodes
+    assert s.selection == ["stem"] and scene.nodes["stem"].isSelected() and s.analysis.ok
+    win.act_undo.trigger()
+    assert res in s.graph.nodes and "stem" not in s.graph.nodes

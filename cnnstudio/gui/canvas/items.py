@@ -115,6 +115,9 @@ class ChipItem(QGraphicsItem):
             self.node.chip_clicked(self.kind)
 
 
+TITLE_BOTTOM = 24.0  # the block's title row (type and name) ends here
+
+
 class NodeItem(QGraphicsItem):
     def __init__(self, scene, node_id: str, node_type: str, category: str, inputs: int, colors: CanvasColors):
         super().__init__()
@@ -291,6 +294,10 @@ class NodeItem(QGraphicsItem):
                                  Qt.AlignLeft | Qt.AlignVCenter, line)
 
     def mouseDoubleClickEvent(self, e):
+        if e.pos().y() < TITLE_BOTTOM:  # the title row: rename, as F2 does
+            self.canvas.request_rename(self.node_id)
+            e.accept()
+            return
         if self.expand_chip:
             self.set_expanded(not self.expanded)
         super().mouseDoubleClickEvent(e)

@@ -24,6 +24,7 @@ BATCH = 300  # blocks whose texts are updated in one go
 
 class GraphScene(QGraphicsScene):
     message = Signal(str)  # a short note for the status bar (e.g. why a wire was refused)
+    rename_requested = Signal()  # the title of the one selected block was double-clicked
 
     def __init__(self, session, parent=None):
         super().__init__(parent)
@@ -313,6 +314,10 @@ class GraphScene(QGraphicsScene):
             return False
         self.session.push(command)
         return True
+
+    def request_rename(self, node_id: str) -> None:
+        self.session.select([node_id])
+        self.rename_requested.emit()
 
     def node_context_menu(self, item: NodeItem, screen_pos) -> None:
         if not item.isSelected():
