@@ -14,6 +14,7 @@ from pathlib import Path
 from .blocks import CATALOGUE
 from .files import atomic_write_text
 from .graph import Graph, Node
+from .notes import check_notes
 from .params import short_repr, type_error
 
 FORMAT = "cnnstudio.project"
@@ -116,6 +117,8 @@ def parse_project(doc, source: str = "project") -> Project:
                  f"not {short_repr(pos)}.")
         if nid in graph.nodes:
             graph.nodes[nid].pos = tuple(pos)
+    if "notes" in layout:
+        check_notes(layout["notes"], fail)
     weights = doc.get("weights")
     if weights is not None and not (isinstance(weights, str) and weights.endswith(".safetensors")
                                     and weights == weights.strip() and "/" not in weights and "\\" not in weights):

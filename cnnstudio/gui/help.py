@@ -17,6 +17,7 @@ SHORTCUTS = (
     ("Ctrl+C, Ctrl+X, Ctrl+V, Ctrl+D", "Copy, cut, paste, duplicate the selected blocks"),
     ("Del", "Delete the selection"),
     ("F2, or double-click a block's title", "Rename the block"),
+    ("Right-click the empty canvas", "Add a note (double-click it to edit, drag it, Del deletes it)"),
     ("Ctrl+A", "Select every block"),
     ("Arrows (Shift: ×5)", "Nudge the selection"),
     ("Ctrl+F", "Find a block by name or type"),

@@ -16,6 +16,7 @@ from ..text import fmt_count, fmt_shape, key_params
 from ..theme import CanvasColors
 from . import edits
 from .items import LOD_TEXT, EdgeItem, NodeItem, PortItem, wire_path
+from .notes import NotesLayer
 from .overview import Overview
 
 
@@ -42,6 +43,7 @@ class GraphScene(QGraphicsScene):
         self._later_timer.timeout.connect(self._refresh_later)
         self.setItemIndexMethod(QGraphicsScene.BspTreeIndex)
         self.overview = Overview(self)
+        self.notes = NotesLayer(self)
         session.project_replaced.connect(self.rebuild)
         session.analysis_changed.connect(self.sync)
         session.selection_changed.connect(self._select_from_session)
@@ -54,6 +56,7 @@ class GraphScene(QGraphicsScene):
         try:
             self.clear()  # one call in C for every item, however many
             self.overview.clear()
+            self.notes.clear()
             self.nodes.clear()
             self.wires.clear()
             self._later.clear()
@@ -73,6 +76,7 @@ class GraphScene(QGraphicsScene):
                 self._sync_all(g, a)
             else:
                 self._sync_some(g, a, changed, a.rewired or ())
+            self.notes.sync()
             self.overview.refresh()
         finally:
             self._syncing = False

@@ -6,11 +6,14 @@ from PySide6.QtCore import QEvent, QMimeData, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QGuiApplication, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsView, QMenu
 
+from ...core.commands import Macro
+from ...core.notes import delete_notes
 from ...core.project import ProjectError
 from . import edits
 from .edits import MIME_BLOCK
 from .items import LOD_TEXT, NodeItem
 from .minimap import Minimap
+from .notes import NoteItem
 from .overlay import CanvasOverlay
 from .scene import GraphScene
 
@@ -154,14 +157,22 @@ class CanvasView(QGraphicsView):
                            lambda: self.session.push(SetFrozen(self.session.graph, locked, False)))
         return menu
 
+    def canvas_menu(self, scene_pos) -> QMenu:
+        """The right-click menu of the empty canvas."""
+        menu = QMenu(self)
+        menu.addAction("Add note here…", lambda: self.graph_scene.notes.add((round(scene_pos.x()), round(scene_pos.y()))))
+        return menu
+
     def contextMenuEvent(self, e):
         item = self.itemAt(e.pos())
-        while item is not None and not isinstance(item, NodeItem):
+        while item is not None and not isinstance(item, (NodeItem, NoteItem)):
             item = item.parentItem()
-        if item is None:
-            super().contextMenuEvent(e)
-            return
-        self.node_menu(item.node_id).exec(e.globalPos())
+        if isinstance(item, NoteItem):
+            self.graph_scene.notes.menu(item.note_id, self).exec(e.globalPos())
+        elif item is None:
+            self.canvas_menu(self.mapToScene(e.pos())).exec(e.globalPos())
+        else:
+            self.node_menu(item.node_id).exec(e.globalPos())
 
     def mousePressEvent(self, e):
         if e.button() == Qt.MiddleButton:
@@ -308,7 +319,11 @@ class CanvasView(QGraphicsView):
         e.accept()
 
     def delete_selection(self) -> None:
+        notes = self.graph_scene.notes.selected()
         c = edits.delete(self.session.graph, list(self.session.selection), self.graph_scene.selected_edges())
+        if notes:  # notes and blocks go in one undo step
+            gone = delete_notes(self.session.project, notes)
+            c = Macro(f"{c.label} and {gone.label.lower()}", [c, gone]) if c else gone
         if c is not None:
             self.session.push(c)
 
