@@ -1,4 +1,4 @@
-"""What the canvas draws: a block (NodeItem) with its ports and chips, and a wire (EdgeItem).
+"""What the canvas draws for a block: NodeItem with its ports and chips (wires: wires.py).
 
 Items are passive views: they show what the scene tells them and never edit the graph;
 the scene turns gestures on them into commands.
@@ -6,7 +6,7 @@ the scene turns gestures on them into commands.
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from ..theme import ERROR, WARNING, CanvasColors, category_color
@@ -15,7 +15,6 @@ WIDTH = 216.0
 BASE_HEIGHT = 72.0
 INNER_LINE = 16.0
 PORT_R = 6.0
-LABEL_ROOM = 150.0  # the widest wire label ("[1024, 112, 112]" fits)
 LOD_TEXT = 0.3  # below this scale the canvas draws its overview (overview.py) instead of the items
 
 
@@ -124,7 +123,7 @@ class NodeItem(QGraphicsItem):
         self.canvas, self.node_id, self.type, self.category = scene, node_id, node_type, category
         self.colors = colors
         self.accent = category_color(category)
-        self.edges: list[EdgeItem] = []
+        self.edges: list = []  # its EdgeItems (wires.py)
         self.texts = ("", "", "")  # key params, shape, parameter count
         self.key = self.params_ref = None  # what the texts were made from (unchanged: skipped)
         self.state = None  # None, "error" or "warning"
@@ -304,153 +303,3 @@ class NodeItem(QGraphicsItem):
 
     def contextMenuEvent(self, e):
         self.canvas.node_context_menu(self, e.screenPos())
-
-
-STUB = 16.0  # straight out of a port before the first bend
-RADIUS = 8.0  # rounded bends
-
-
-_METRICS = []
-
-
-def _label_metrics() -> QFontMetricsF:
-    if not _METRICS:
-        _METRICS.append(QFontMetricsF(_fonts()[1]))
-    return _METRICS[0]
-
-
-def wire_path(a: QPointF, b: QPointF) -> QPainterPath:
-    """Orthogonal: down out of the output, across in the gap between the rows, down into the
-    input. A wire to a block that is not below (the next band of a wrapped layout) goes round
-    through the gap between the columns instead of across the blocks."""
-    if abs(a.x() - b.x()) < 0.5 and b.y() >= a.y():
-        path = QPainterPath(a)
-        path.lineTo(b)
-        return path
-    if b.y() - a.y() >= 2 * STUB:
-        mid = (a.y() + b.y()) / 2
-        points = [a, QPointF(a.x(), mid), QPointF(b.x(), mid), b]
-    else:
-        gx = ((a.x() + b.x()) / 2 if abs(a.x() - b.x()) >= WIDTH else
-              max(a.x(), b.x()) + WIDTH / 2 + STUB)  # beside both blocks
-        points = [a, QPointF(a.x(), a.y() + STUB), QPointF(gx, a.y() + STUB), QPointF(gx, b.y() - STUB),
-                  QPointF(b.x(), b.y() - STUB), b]
-    return _rounded(points)
-
-
-def _rounded(points: list) -> QPainterPath:
-    path = QPainterPath(points[0])
-    for prev, corner, nxt in zip(points, points[1:], points[2:]):
-        r = min(RADIUS, _dist(prev, corner) / 2, _dist(corner, nxt) / 2)
-        path.lineTo(_toward(corner, prev, r))
-        path.quadTo(corner, _toward(corner, nxt, r))
-    path.lineTo(points[-1])
-    return path
-
-
-def _dist(p: QPointF, q: QPointF) -> float:
-    return abs(p.x() - q.x()) + abs(p.y() - q.y())  # segments are horizontal or vertical
-
-
-def _toward(p: QPointF, q: QPointF, r: float) -> QPointF:
-    d = _dist(p, q) or 1.0
-    return QPointF(p.x() + (q.x() - p.x()) * r / d, p.y() + (q.y() - p.y()) * r / d)
-
-
-class EdgeItem(QGraphicsItem):
-    """A wire from a block's output port to another's input port, labelled with its tensor shape."""
-
-    def __init__(self, source: NodeItem, target: NodeItem, colors: CanvasColors):
-        super().__init__()
-        self.source, self.target, self.colors = source, target, colors
-        self.label = ""
-        self.error = False
-        self.hot = False  # a block dragged over it would be inserted here
-        self.setFlags(QGraphicsItem.ItemIsSelectable)
-        self.setZValue(-1)
-        self.setAcceptHoverEvents(True)
-        self._path = QPainterPath()
-        self._shape = QPainterPath()
-        self._label_rect = QRectF()
-        self._bounds = QRectF()
-        self.start = self.end = QPointF()
-        source.edges.append(self)
-        target.edges.append(self)
-        self.update_path()
-
-    @property
-    def edge(self):
-        return (self.source.node_id, self.target.node_id)
-
-    def detach(self):
-        for n in (self.source, self.target):
-            if self in n.edges:
-                n.edges.remove(self)
-
-    def set_label(self, text: str, error: bool, tooltip: str) -> None:
-        # compared in Python: every wire is asked on every edit, and most are unchanged
-        if (text, error, tooltip) == (self.label, self.error, getattr(self, "_tip", None)):
-            return
-        self.label, self.error, self._tip = text, error, tooltip
-        self.setToolTip(tooltip)
-        self._label_rect = None  # placed when painted; the bounds already leave room for it
-        self.update()
-
-    def set_hot(self, on: bool) -> None:
-        self.hot = on
-        self.update()
-
-    def update_path(self):
-        self.prepareGeometryChange()
-        a = self.source.out_port.scene_center()
-        b = self.target.in_port.scene_center() if self.target.in_port else self.target.scenePos()
-        self.start, self.end = a, b
-        self.source.canvas.overview.wire_changed(self)
-        self._path = wire_path(a, b)
-        stroker = QPainterPathStroker()
-        stroker.setWidth(12)
-        self._shape = stroker.createStroke(self._path)
-        self._place_label()
-
-    def _place_label(self):
-        self._label_rect = None
-        mid = self._path.pointAtPercent(0.5)
-        room = QRectF(mid.x() - LABEL_ROOM / 2, mid.y() - 9, LABEL_ROOM, 18)
-        # asked for on every repaint: kept, not recomputed; wide enough for any label, so a
-        # new label (every wire's, after an Input-size edit) needs no geometry change
-        self._bounds = self._shape.boundingRect().united(room).adjusted(-2, -2, 2, 2)
-
-    def label_rect(self) -> QRectF:
-        if self._label_rect is None:
-            if not self.label:
-                self._label_rect = QRectF()
-            else:
-                w, h = min(_label_metrics().horizontalAdvance(self.label) + 10, LABEL_ROOM), 16
-                mid = self._path.pointAtPercent(0.5)
-                self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
-        return self._label_rect
-
-    def boundingRect(self):
-        return self._bounds
-
-    def shape(self):
-        p = QPainterPath(self._shape)
-        if not self.label_rect().isNull():
-            p.addRect(self._label_rect)
-        return p
-
-    def paint(self, painter, option, widget=None):
-        c = self.colors
-        color = ERROR if self.error else (c.selected if self.isSelected() or self.hot else c.wire)
-        painter.setRenderHint(painter.RenderHint.Antialiasing)
-        painter.setPen(QPen(color, 4.0 if self.hot else 2.4 if self.isSelected() or self.error else 1.6))
-        painter.setBrush(Qt.NoBrush)
-        painter.drawPath(self._path)
-        if self.label and option.levelOfDetailFromTransform(painter.worldTransform()) >= 0.45:
-            painter.setPen(QPen(color, 1))
-            painter.setBrush(QBrush(c.background))
-            r = self.label_rect()
-            painter.drawRoundedRect(r, 6, 6)
-            painter.setFont(_fonts()[1])
-            painter.setPen(ERROR if self.error else c.muted)
-            painter.drawText(r, Qt.AlignCenter, self.label)

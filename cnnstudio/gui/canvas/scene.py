@@ -15,7 +15,8 @@ from ...core.commands import MoveNodes
 from ..text import fmt_count, fmt_shape, key_params
 from ..theme import CanvasColors
 from . import edits
-from .items import LOD_TEXT, EdgeItem, NodeItem, PortItem, wire_path
+from .items import LOD_TEXT, NodeItem, PortItem
+from .wires import EdgeItem, wire_path
 from .notes import NotesLayer
 from .overview import Overview
 
