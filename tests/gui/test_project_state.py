@@ -31,7 +31,7 @@ def test_switching_projects_after_a_run_shows_each_projects_own_runs(qtbot, make
     dock, state = win.training, win.findChild(type(win.hosted[1].inspect_state))
     win.docs.open_path(path)
     # the project's newest run: its curves in the dock, its weights in every panel
-    assert [r["epoch"] for r in dock.curves.rows] == [1] and dock.history.currentData() == str(run)
+    assert [r["epoch"] for r in dock.curves.rows] == [1] and dock.runs.history.currentData() == str(run)
     assert win.session.run_dir == run and state.run_dir == run
     qtbot.keyClick(win, Qt.Key_3, Qt.ControlModifier)  # the panels load a run when one is in view
     qtbot.waitUntil(lambda: state.inspection is not None, timeout=30000)
@@ -43,7 +43,7 @@ def test_switching_projects_after_a_run_shows_each_projects_own_runs(qtbot, make
     qtbot.waitUntil(lambda: dock.curves.canvas is not None and len(dock.curves.lines["val_loss"].get_xdata()) == 1)
     qtbot.keyClick(win, Qt.Key_1, Qt.ControlModifier)
     win.act_new_empty.trigger()  # File → New empty project
-    assert dock.curves.rows == [] and dock.history.count() == 1  # only "(current)"
+    assert dock.curves.rows == [] and dock.runs.history.count() == 1  # only "(current)"
     assert win.session.run_dir is None and state.run_dir is None and state.inspection is None
     assert "No run to inspect yet" in state.message
     assert all(p.source.text() == "No run shown" for p in panels)

@@ -67,7 +67,7 @@ def test_the_experiment_table_sorts_runs_and_overlays_two(qtbot, make_window, tm
     win = make_window()
     win.docs.open_path(path)
     qtbot.keyClick(win, Qt.Key_2, Qt.ControlModifier)
-    table = win.training.experiments
+    table = win.training.runs.experiments
     assert table.isVisible() and table.rowCount() == 2
     header = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
     lr, best = header.index("lr"), header.index("best")
@@ -83,7 +83,7 @@ def test_the_experiment_table_sorts_runs_and_overlays_two(qtbot, make_window, tm
 
     # evaluate the two ticked runs together, as `cnnstudio evaluate` would
     from cnnstudio.core.train.evaluate import evaluate_runs
-    panel = win.training.ensemble
+    panel = win.training.runs.ensemble
     panel.tta.setCurrentIndex(panel.tta.findData("flip"))
     with qtbot.waitSignal(panel.finished, timeout=120000) as got:
         qtbot.mouseClick(panel.button, Qt.LeftButton)

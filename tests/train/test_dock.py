@@ -90,7 +90,7 @@ def test_start_live_curves_stop_resume(qtbot, dock, session, tmp_path):
     epochs = [m["epoch"] for m in read_metrics(run_dir)]
     assert epochs == list(range(1, len(kept) + 3))  # the curve continues where it stopped
     assert [r["epoch"] for r in dock.curves.rows] == epochs
-    assert dock.history.currentData() == str(run_dir)
+    assert dock.runs.history.currentData() == str(run_dir)
     dock.grab().save(str(tmp_path / "dock.png"))
 
 
@@ -327,7 +327,7 @@ def test_a_run_trained_elsewhere_opens_for_inspection(qtbot, session, dock, tmp_
     assert "not a training run" in dock.message.text() and not runs
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(elsewhere))
     qtbot.mouseClick(button, LEFT)
-    assert runs == [elsewhere] and dock.history.currentData() == str(elsewhere)
+    assert runs == [elsewhere] and dock.runs.history.currentData() == str(elsewhere)
     assert [r["epoch"] for r in dock.curves.rows] == [1]
 
 

@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QBoxLayout, QComboBox, QDockWidget, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
-                               QPushButton, QScrollArea, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QBoxLayout, QDockWidget, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
+                               QVBoxLayout, QWidget)
 
 from ...core.blocks.spec import Fix
 from ...core.checks import Problem
@@ -22,11 +22,10 @@ from ...core.data import DATASETS
 from ...core.data.budget import choose
 from ...core.data.registry import check_dataset_spec
 from ...core.train.checkpoint import has_checkpoint
-from ...core.train.runs import list_runs, load_run, new_run_dir, read_metrics, runs_folder
+from ...core.train.runs import list_runs, new_run_dir, read_metrics, runs_folder
 from .curves import CurvesView
-from .ensemble import EnsemblePanel
-from .experiments import ExperimentTable
 from .preview import DatasetPreview
+from .runs_box import RunsBox
 from .settings_form import SettingsForm
 
 POLL_MS = 50
@@ -73,26 +72,14 @@ class TrainingDock(QDockWidget):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.curves = CurvesView()
-        self.history = QComboBox()
-        self.history.activated.connect(self._show_run)
-        self.experiments = ExperimentTable()
-        self.experiments.overlays_changed.connect(self.curves.set_overlays)
-        self.experiments.run_chosen.connect(self._choose_from_table)
+        self.runs = RunsBox(self._project_runs)
+        self.runs.chosen.connect(self._show_run)
+        self.runs.refused.connect(lambda text: self._say(text, error=True))
+        self.runs.experiments.overlays_changed.connect(self.curves.set_overlays)
 
         buttons = QHBoxLayout()
         for b in (self.start_button, self.pause_button, self.resume_button, self.stop_button):
             buttons.addWidget(b)
-        runs_box = QGroupBox("Runs")
-        rf = QFormLayout(runs_box)
-        rf.addRow("show", self.history)
-        rf.addRow(self.experiments)
-        self.ensemble = EnsemblePanel(self.experiments.ticked)
-        rf.addRow(self.ensemble)
-        self.extra_runs: list[Path] = []  # runs opened from elsewhere (e.g. trained with --out)
-        open_run = QPushButton("Open run folder…")
-        open_run.setToolTip("Inspect a run trained elsewhere, e.g. with cnnstudio train --out DIR")
-        open_run.clicked.connect(self._choose_run)
-        rf.addRow(open_run)
         # run control and status on top, always visible; below, settings beside the curves when
         # the dock is wide (docked at the bottom) and above them when it is tall (docked at a side)
         top = QVBoxLayout()
@@ -114,7 +101,7 @@ class TrainingDock(QDockWidget):
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
         ll.addWidget(scroll, 1)
-        ll.addWidget(runs_box)
+        ll.addWidget(self.runs)
         self.columns = QBoxLayout(QBoxLayout.LeftToRight)
         self.columns.addWidget(left, 2)
         self.columns.addWidget(self.curves, 3)
@@ -130,7 +117,7 @@ class TrainingDock(QDockWidget):
         self.form.dataset_changed.connect(self._data_note)
         session.project_replaced.connect(self._load_project)
         session.analysis_changed.connect(self._follow_project)
-        session.path_changed.connect(lambda *_: self._refresh_history())
+        session.path_changed.connect(lambda *_: self.runs.refresh())
         self._load_project()
 
     # --- project ↔ form ------------------------------------------------------------------------
@@ -139,7 +126,7 @@ class TrainingDock(QDockWidget):
         p = self.session.project
         if not self.running:
             self.run_dir = None  # Resume must never continue another project's run
-            self.extra_runs = []
+            self.runs.opened = []
         self.form.load(p.dataset, p.training)
         self._shown = copy.deepcopy((p.dataset, p.training))
         self.fix = None
@@ -150,10 +137,8 @@ class TrainingDock(QDockWidget):
         self._say("")
         self.curves.set_overlays([])
         self._data_note()
-        self._refresh_history()
-        runs = [self.history.itemData(i) for i in range(1, self.history.count())]
-        if runs:  # the newest run of this project, its curves and its weights in the panels
-            self.history.setCurrentIndex(1)
+        self.runs.refresh()
+        if self.runs.show_newest():  # the newest run of this project, its curves and its weights in the panels
             self._show_run()
         else:
             self.curves.set_epochs(0)
@@ -289,9 +274,8 @@ class TrainingDock(QDockWidget):
 
     def _resumable(self) -> Path | None:
         candidates = []
-        data = self.history.currentData()
-        if data:
-            candidates.append(Path(data))
+        if self.runs.current():
+            candidates.append(self.runs.current())
         if self.run_dir:
             candidates.append(self.run_dir)
         for d in candidates:
@@ -370,7 +354,7 @@ class TrainingDock(QDockWidget):
             run_dir = Path(msg["run_dir"]) if msg.get("run_dir") else None
             if run_dir and (run_dir / "run.json").exists():
                 self.session.set_run(run_dir)
-            self._refresh_history(select=run_dir)
+            self.runs.refresh(select=run_dir)
             self.run_finished.emit(msg)
             if ok:
                 self.batch_bar.setValue(self.batch_bar.maximum())
@@ -392,60 +376,20 @@ class TrainingDock(QDockWidget):
         self.form.setEnabled(not running)
 
     # --- history ---------------------------------------------------------------------------------
-    def _refresh_history(self, select: Path | None = None) -> None:
-        runs = list_runs(runs_folder(self.session.path)) if self.session.path else (
-            [r for r in list_runs(runs_folder(None))] if self.run_dir else [])
-        combo = self.history
-        keep = combo.currentData()
-        combo.blockSignals(True)
-        combo.clear()
-        combo.addItem("(current)", None)
-        for r in runs:
-            combo.addItem(r.label, str(r.path))
-        for p in self.extra_runs:
-            if combo.findData(str(p)) < 0:
-                combo.addItem(f"{p.name} (opened)", str(p))
-        combo.setCurrentIndex(max(combo.findData(str(select) if select else keep), 0))
-        combo.blockSignals(False)
-        opened = []
-        for p in self.extra_runs:
-            if all(r.path != p for r in runs):
-                try:
-                    opened.append(load_run(p))
-                except (OSError, ValueError):
-                    pass
-        self.experiments.set_runs(runs + opened)
-
-    def _choose_run(self) -> None:
-        d = QFileDialog.getExistingDirectory(self, "Open a training run (a folder with run.json)")
-        if d:
-            self.open_run(Path(d))
-
-    def open_run(self, path: Path) -> bool:
-        """Show a run folder's curves and inspect it, wherever it was trained."""
-        path = Path(path)
-        if not (path / "run.json").is_file():
-            self._say(f"{path} is not a training run: it has no run.json.", error=True)
-            return False
-        if path not in self.extra_runs:
-            self.extra_runs.append(path)
-        self._refresh_history(select=path)
-        self._show_run()
-        return True
+    def _project_runs(self) -> list:
+        if self.session.path:
+            return list_runs(runs_folder(self.session.path))
+        return list_runs(runs_folder(None)) if self.run_dir else []
 
     def _show_run(self, *_) -> None:
-        d = self.history.currentData()
+        d = self.runs.current()
         if not d or self.running:
             return
-        rows = read_metrics(Path(d))
+        rows = read_metrics(d)
         self.curves.set_epochs(len(rows))
         self.curves.set_history(rows)
-        self.session.set_run(Path(d))
+        self.session.set_run(d)
         self._set_buttons()
-
-    def _choose_from_table(self, path: str) -> None:
-        self.history.setCurrentIndex(max(self.history.findData(path), 0))
-        self._show_run()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

@@ -1,0 +1,91 @@
+"""The Training dock's "Runs" box: the run to show, the experiment table with its ensemble
+evaluation, and runs opened from elsewhere. It lists and picks runs; the dock shows them."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QGroupBox, QPushButton
+
+from ...core.train.runs import load_run
+from .ensemble import EnsemblePanel
+from .experiments import ExperimentTable
+
+
+class RunsBox(QGroupBox):
+    chosen = Signal()  # the user picked a run to show: read `current()`
+    refused = Signal(str)  # a folder that is not a run, in words
+
+    def __init__(self, project_runs, parent=None):
+        """`project_runs()`: the open project's runs (core.train.runs.Run), newest first."""
+        super().__init__("Runs", parent)
+        self._project_runs = project_runs
+        self.opened: list[Path] = []  # runs opened from elsewhere (e.g. trained with --out)
+        self.history = QComboBox()
+        self.history.activated.connect(lambda *_: self.chosen.emit())
+        self.experiments = ExperimentTable()
+        self.experiments.run_chosen.connect(self._choose_from_table)
+        self.ensemble = EnsemblePanel(self.experiments.ticked)
+        open_run = QPushButton("Open run folder…")
+        open_run.setToolTip("Inspect a run trained elsewhere, e.g. with cnnstudio train --out DIR")
+        open_run.clicked.connect(self._choose_run)
+        rf = QFormLayout(self)
+        rf.addRow("show", self.history)
+        rf.addRow(self.experiments)
+        rf.addRow(self.ensemble)
+        rf.addRow(open_run)
+
+    def current(self) -> Path | None:
+        d = self.history.currentData()
+        return Path(d) if d else None
+
+    def refresh(self, select: Path | None = None) -> None:
+        runs = self._project_runs()
+        combo = self.history
+        keep = combo.currentData()
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem("(current)", None)
+        for r in runs:
+            combo.addItem(r.label, str(r.path))
+        for p in self.opened:
+            if combo.findData(str(p)) < 0:
+                combo.addItem(f"{p.name} (opened)", str(p))
+        combo.setCurrentIndex(max(combo.findData(str(select) if select else keep), 0))
+        combo.blockSignals(False)
+        opened = []
+        for p in self.opened:
+            if all(r.path != p for r in runs):
+                try:
+                    opened.append(load_run(p))
+                except (OSError, ValueError):
+                    pass
+        self.experiments.set_runs(runs + opened)
+
+    def show_newest(self) -> bool:
+        """Select the newest run; False when there is none."""
+        if self.history.count() < 2:
+            return False
+        self.history.setCurrentIndex(1)
+        return True
+
+    def open_run(self, path: Path) -> bool:
+        """List a run folder, wherever it was trained, and choose it."""
+        path = Path(path)
+        if not (path / "run.json").is_file():
+            self.refused.emit(f"{path} is not a training run: it has no run.json.")
+            return False
+        if path not in self.opened:
+            self.opened.append(path)
+        self.refresh(select=path)
+        self.chosen.emit()
+        return True
+
+    def _choose_run(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Open a training run (a folder with run.json)")
+        if d:
+            self.open_run(Path(d))
+
+    def _choose_from_table(self, path: str) -> None:
+        self.history.setCurrentIndex(max(self.history.findData(path), 0))
+        self.chosen.emit()
