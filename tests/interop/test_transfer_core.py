@@ -63,3 +63,15 @@ def test_the_fit_check_replaces_the_head_and_only_the_head_starts_fresh(tmp_path
     assert fresh == ["fc"]
     assert torch.equal(model.res.conv1.weight, weights["res.conv1.weight"])
     assert model.fc.weight.shape == (5, 4)
+
+
+def test_saved_weights_are_readable_like_any_saved_file(tmp_path):
+    """safetensors itself writes 0600; a project's weights are shared like the project."""
+    import os
+    old = os.umask(0o022)
+    try:
+        save_weights({"w": torch.zeros(3)}, tmp_path / "w.safetensors")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "w.safetensors").stat().st_mode & 0o777 == 0o644
+    assert not [p.name for p in tmp_path.iterdir() if p.name != "w.safetensors"]  # no temp file left

@@ -80,10 +80,8 @@ def map_weights(graph: Graph, sources: dict, modules: dict) -> dict:
 
 
 def save_weights(weights: dict, path) -> None:
-    """Atomically write a safetensors file (temp file, then rename)."""
-    from safetensors.torch import save_file
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
+    """Atomically write a safetensors file, readable like any saved file (as a run's are)."""
+    from ..train.runs import save_weights as write
     seen, tensors = set(), {}
     for k, v in weights.items():  # tensors an importer shares (equal constants in ONNX) are written apart
         v = v.detach().to("cpu").contiguous()
@@ -91,11 +89,7 @@ def save_weights(weights: dict, path) -> None:
             v = v.clone()
         seen.add(v.untyped_storage().data_ptr())
         tensors[k] = v
-    try:
-        save_file(tensors, str(tmp))
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write(Path(path), tensors)
 
 
 def project_weights_path(project_path, weights_name: str) -> Path:
