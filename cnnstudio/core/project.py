@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .blocks import CATALOGUE
+from .blocks.custom import STRUCTURE
 from .files import atomic_write_text
 from .graph import Graph, Node
 from .notes import check_notes
@@ -21,7 +22,7 @@ FORMAT = "cnnstudio.project"
 VERSION = 1
 SUFFIX = ".cnnproj"
 MAX_COORD = 1e9  # canvas coordinates; beyond this a view cannot place or draw a block
-_KNOWN = ("format", "version", "name", "graph", "dataset", "training", "layout", "weights")
+_KNOWN = ("format", "version", "name", "graph", "dataset", "training", "layout", "weights", "blocks")
 
 
 class ProjectError(ValueError):
@@ -37,6 +38,7 @@ class Project:
     layout: dict = field(default_factory=dict)  # besides node positions (kept on the nodes)
     weights: str | None = None  # initial weights: a safetensors file beside the project
     extra: dict = field(default_factory=dict)  # unknown top-level keys, kept as they were
+    blocks: list = field(default_factory=list)  # the user blocks made in this project (Custom params)
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -123,11 +125,78 @@ def parse_project(doc, source: str = "project") -> Project:
     if weights is not None and not (isinstance(weights, str) and weights.endswith(".safetensors")
                                     and weights == weights.strip() and "/" not in weights and "\\" not in weights):
         fail("weights", f"must be the name of a .safetensors file beside the project, not {weights!r}.")
+    blocks = doc.get("blocks", [])
+    if not isinstance(blocks, list):
+        fail("blocks", "must be a list of user blocks.")
+    blocks = [check_custom(b, f"blocks[{i}]", fail, 0) for i, b in enumerate(blocks)]
     extra = {k: v for k, v in doc.items() if k not in _KNOWN}
-    return Project(name, graph, sections["dataset"], sections["training"], layout, weights, extra)
+    return Project(name, graph, sections["dataset"], sections["training"], layout, weights, extra, blocks)
 
 
-def _parse_graph(doc: dict, fail) -> Graph:
+def graph_from_doc(doc, depth: int = 0) -> Graph:
+    """{"nodes": [...], "edges": [...]} → a Graph, validated as a project's graph is (ProjectError)."""
+    def fail(where: str, what: str):
+        raise ProjectError(f"{where}: {what}" if where else what)
+    if not isinstance(doc, dict):
+        fail("graph", "must be an object with nodes and edges.")
+    return _parse_graph(doc, fail, depth)
+
+
+def graph_to_doc(g: Graph) -> dict:
+    return {"nodes": [_node_doc(n) for n in g.nodes.values()], "edges": [list(e) for e in g.edges]}
+
+
+def check_custom(params, where: str, fail, depth: int) -> dict:
+    """A user block's params (a Custom node's, or a record of the blocks list), complete and
+    valid; its inner graph is checked like the project's, at most MAX_DEPTH user blocks deep."""
+    from .blocks.custom import MAX_DEPTH, exposed_param, form_params, full_params
+    if not isinstance(params, dict):
+        fail(where, "must be an object with name, graph, expose, values and repeat.")
+    if depth >= MAX_DEPTH:
+        fail(where, f"user blocks are nested more than {MAX_DEPTH} deep; a block cannot contain itself.")
+    p = full_params(params)
+    name = p["name"]
+    if not isinstance(name, str) or not name.strip() or len(name) > 80:
+        fail(f"{where}.name", f"must be a name of 1 to 80 characters, not {short_repr(name)}.")
+    inner_fail = lambda w, what: fail(f"{where}.{w}" if w else f"{where}.graph", what)  # noqa: E731
+    if not isinstance(p["graph"], dict):
+        fail(f"{where}.graph", "must be an object with nodes and edges.")
+    inner = _parse_graph(p["graph"], inner_fail, depth + 1)
+    for key, kind in (("expose", dict), ("values", dict)):
+        if not isinstance(p[key], kind):
+            fail(f"{where}.{key}", f"must be an object {{...}}, not {type(p[key]).__name__}.")
+    repeat = p["repeat"]
+    msg = type_error(CATALOGUE["Custom"].param("repeat"), repeat)
+    if msg:
+        fail(f"{where}.repeat", msg + ".")
+    values = dict(p["values"])
+    for key, targets in p["expose"].items():
+        w = f"{where}.expose.{key}"
+        if not key.isidentifier() or key in ("repeat",) + tuple(p):
+            fail(w, f"{short_repr(key)} cannot name a parameter (letters, digits and _; not repeat).")
+        if not (isinstance(targets, list) and targets and all(
+                isinstance(t, list) and len(t) == 2 and all(isinstance(x, str) for x in t) for t in targets)):
+            fail(w, f'must list the inner parameters it sets, as [["node id", "parameter"], ...], not {short_repr(targets)}.')
+        for nid, pname in targets:
+            node = inner.nodes.get(nid)
+            if node is None:
+                fail(w, f'refers to "{nid}", which is not a block of its inner graph.')
+            if pname not in [q.name for q in form_params(node.type, node.params)]:
+                fail(w, f"{nid} ({node.type}) has no parameter {short_repr(pname)}.")
+        if key not in values:
+            nid, pname = targets[0]
+            node = inner.nodes[nid]
+            values[key] = node.params["values"][pname] if pname in node.params.get("expose", {}) else node.params[pname]
+        msg = type_error(exposed_param(p, key), values[key])
+        if msg:
+            fail(f"{where}.values.{key}", msg + ".")
+    unknown = set(values) - set(p["expose"])
+    if unknown:
+        fail(f"{where}.values", f"sets {sorted(unknown)}, which the block does not expose.")
+    return {**p, "graph": graph_to_doc(inner), "values": values}
+
+
+def _parse_graph(doc: dict, fail, depth: int = 0) -> Graph:
     nodes, edges = doc.get("nodes"), doc.get("edges", [])
     if not isinstance(nodes, list):
         fail("graph.nodes", "must be a list of blocks.")
@@ -153,7 +222,7 @@ def _parse_graph(doc: dict, fail) -> Graph:
         params = n.get("params", {})
         if not isinstance(params, dict):
             fail(f"{where}.params", "must be an object of name: value.")
-        names = [p.name for p in spec.params]
+        names = [p.name for p in spec.params] + (list(STRUCTURE) if type_ == "Custom" else [])
         for key in params:
             if key not in names:
                 close = difflib.get_close_matches(key, names, n=1)
@@ -166,6 +235,8 @@ def _parse_graph(doc: dict, fail) -> Graph:
             msg = type_error(p, full[p.name])
             if msg:
                 fail(f"{where}.params.{p.name}", msg + ".")
+        if type_ == "Custom":
+            full = check_custom(full, f"{where}.params", fail, depth)
         extra_keys = set(n) - {"id", "type", "params", "frozen"}
         if extra_keys:
             fail(where, f"unexpected key(s) {sorted(extra_keys)}; a block has id, type, params and frozen.")
@@ -185,6 +256,8 @@ def _parse_graph(doc: dict, fail) -> Graph:
             fail(where, f"{e[0]} → {e[1]} is listed twice.")
         seen.add(tuple(e))
         g._add_edge(tuple(e))
+    if depth and sum(n.type == "Input" for n in g.nodes.values()) != 1:
+        fail("graph.nodes", "a user block's inner graph must have exactly one Input (where the block's input enters).")
     return g
 
 
@@ -202,6 +275,8 @@ def project_to_dict(p: Project) -> dict:
            "dataset": p.dataset, "training": p.training, "layout": layout}
     if p.weights:
         doc["weights"] = p.weights
+    if p.blocks:
+        doc["blocks"] = p.blocks
     doc.update(p.extra)
     return doc
 

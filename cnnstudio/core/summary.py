@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .blocks import CATALOGUE
 from .blocks.activations import BLOCK_ACTIVATION
+from .blocks.custom import display_type
 from .blocks.spec import prod
 from .checks import Analysis
 from .cost import human_bytes, human_count, totals, training_memory
@@ -63,7 +64,7 @@ def summary_text(graph: Graph, a: Analysis, name: str = "", batch_size: int = 32
     for r in rows:
         shape = ("[" + ", ".join(map(str, r["output_shape"])) + "]" if r["output_shape"]
                  else "error" if r["errors"] else "?")
-        table.append((r["id"], r["type"], shape, _n(r["activation_size"]), r["activation"] or "-",
+        table.append((r["id"], display_type(r["type"], graph.nodes[r["id"]].params), shape, _n(r["activation_size"]), r["activation"] or "-",
                       _n(r["params"]), human_count(r["macs"]) if r["macs"] is not None else "-"))
     widths = [max(len(str(row[i])) for row in table) for i in range(len(head))]
     right = {3, 5, 6}

@@ -12,6 +12,8 @@ from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QScrollArea, QTabBar, QToolBar
 
 from .canvas import CanvasView
+from .canvas.make_block import make_block_from_selection
+from .canvas.scope import Breadcrumb
 from .canvas.diagram import FORMATS, export_diagram
 from .documents import Documents, open_settings
 from .help import ShortcutsDialog, TourDialog, open_docs
@@ -68,6 +70,10 @@ class MainWindow(QMainWindow):
         self.canvas.files_dropped.connect(lambda paths: self.docs.open_path(paths[0]))
         self.canvas.graph_scene.message.connect(lambda m: self.statusBar().showMessage(m, 6000))
         self.canvas.graph_scene.rename_requested.connect(self.rename_block)
+        self.breadcrumb = Breadcrumb(self.canvas)
+        self.breadcrumb.go.connect(self.session.leave)
+        self.session.scope_changed.connect(
+            lambda: self.breadcrumb.show_path(self.session.scope.names() if self.session.scope else []))
         self.session.dirty_changed.connect(lambda _: self._update_title())
         self.session.path_changed.connect(lambda _: self._update_title())
         self.session.project_replaced.connect(self._update_title)
@@ -126,6 +132,12 @@ class MainWindow(QMainWindow):
         self.act_delete = self._action("De&lete\tDel", c.delete_selection)
         self.act_all = self._action("Select &all\tCtrl+A", lambda: s.select(list(s.graph.nodes)))
         self.act_rename = self._action("Re&name block…", self.rename_block, "F2", "Give the selected block a name")
+        self.act_make_block = self._action("&Make block…", lambda: make_block_from_selection(self), "Ctrl+G",
+                                           "The selected blocks become one block of your own, wired in their place")
+        self.act_edit_inside = self._action("Edit &inside block", self.edit_inside, "Ctrl+E",
+                                            "Show the selected user block's layers on the canvas")
+        self.act_leave_block = self._action("&Back out of block", lambda: s.leave(len(s.scope.path) - 1) if s.scope else None,
+                                            "Alt+Up", "Back to the network around the block being edited")
         self.act_find = self._action("&Find a block…", self.find_block, QKeySequence.Find,
                                      "Select a block by part of its name or type")
         self.act_fit = self._action("&Fit to view\tF", c.fit)
@@ -149,7 +161,8 @@ class MainWindow(QMainWindow):
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("&Edit")
         for a in (self.act_undo, self.act_redo, None, self.act_cut, self.act_copy, self.act_paste,
-                  self.act_dup, self.act_delete, self.act_rename, None, self.act_all, self.act_find):
+                  self.act_dup, self.act_delete, self.act_rename, None, self.act_make_block, self.act_edit_inside,
+                  self.act_leave_block, None, self.act_all, self.act_find):
             m.addSeparator() if a is None else m.addAction(a)
         self.view_menu = mb.addMenu("&View")
         for a in (self.act_fit, self.act_arrange, self.act_zoom_in, self.act_zoom_out):
@@ -251,6 +264,13 @@ class MainWindow(QMainWindow):
             return
         centre = self.canvas.mapToScene(self.canvas.viewport().rect().center())
         self.canvas.graph_scene.drop_block(type_, QPointF(centre))
+
+    def edit_inside(self) -> bool:
+        sel = self.session.selection
+        if len(sel) != 1 or not self.session.enter(sel[0]):
+            self.statusBar().showMessage("Select one block of your own (made with Make block) to edit inside it.", 6000)
+            return False
+        return True
 
     def rename_block(self) -> bool:
         from PySide6.QtWidgets import QInputDialog

@@ -5,6 +5,11 @@ from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QLabel, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from ..core.blocks import CATALOGUE, CATEGORIES
+from ..core.blocks.custom import TYPE as USER_TYPE
+from ..core.blocks.custom import label
+from ..core.make_block import block_key
+from ..core.project import ProjectError
+from ..core.userlib import library_path, load_library
 from .canvas.edits import MIME_BLOCK
 from .theme import category_icon
 
@@ -59,11 +64,16 @@ class PaletteDock(QDockWidget):
         lay.addWidget(self.help)
         self.setWidget(body)
         self.items: dict[str, QTreeWidgetItem] = {}
+        self.user_folder = None
+        self._user_seen = None
         self._populate()
+        self.refresh_user_blocks()
+        session.project_replaced.connect(self._user_blocks_changed)
+        session.analysis_changed.connect(self._user_blocks_changed)
 
     def _populate(self) -> None:
         for cat in CATEGORIES:
-            specs = [s for s in CATALOGUE.values() if s.category == cat]
+            specs = [s for s in CATALOGUE.values() if s.category == cat and s.type != USER_TYPE]
             if not specs:
                 continue
             folder = QTreeWidgetItem(self.tree, [cat])
@@ -81,6 +91,51 @@ class PaletteDock(QDockWidget):
                 self.items[spec.type] = it
             folder.setExpanded(True)
 
+    # --- My blocks: the project's user blocks and the user library's ------------------------
+    def _user_blocks_changed(self) -> None:
+        path = library_path()
+        seen = (id(self.session.project.blocks), len(self.session.project.blocks),
+                path.stat().st_mtime_ns if path.exists() else None)
+        if seen != self._user_seen:
+            self.refresh_user_blocks()
+
+    def refresh_user_blocks(self) -> None:
+        """"My blocks": this project's blocks, then the library's (each once by name)."""
+        path = library_path()
+        project = self.session.project
+        self._user_seen = (id(project.blocks), len(project.blocks), path.stat().st_mtime_ns if path.exists() else None)
+        try:
+            library = load_library()
+        except ProjectError as e:
+            library = []
+            self.help.setText(f"My blocks: {e}")
+        if self.user_folder is None:
+            self.user_folder = QTreeWidgetItem(["My blocks"])
+            self.tree.insertTopLevelItem(0, self.user_folder)
+            self.user_folder.setFlags(Qt.ItemIsEnabled)
+            self.user_folder.setIcon(0, category_icon("Composite"))
+            f = self.user_folder.font(0)
+            f.setBold(True)
+            self.user_folder.setFont(0, f)
+        self.user_folder.takeChildren()
+        names = set()
+        for record, where in [(b, "this project") for b in project.blocks] + [(b, "my blocks") for b in library]:
+            if record["name"] in names:
+                continue
+            names.add(record["name"])
+            it = QTreeWidgetItem(self.user_folder, [label(record)])
+            it.setData(0, TYPE_ROLE, block_key(record))
+            it.setIcon(0, category_icon("Composite"))
+            layers = [n["type"] for n in record["graph"]["nodes"] if n["type"] != "Input"]
+            it.setToolTip(0, f"Your block ({where}): {' → '.join(layers) or 'no layers'}")
+            it.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
+        self.user_folder.setHidden(not names)
+        self.user_folder.setExpanded(True)
+
+    def user_blocks(self) -> list[str]:
+        """The names "My blocks" lists."""
+        return [self.user_folder.child(i).text(0) for i in range(self.user_folder.childCount())]
+
     def filter(self, text: str) -> None:
         """Matches the block name, its category or words of its help text."""
         words = text.lower().split()
@@ -89,8 +144,8 @@ class PaletteDock(QDockWidget):
             shown = 0
             for j in range(folder.childCount()):
                 it = folder.child(j)
-                spec = CATALOGUE[it.data(0, TYPE_ROLE)]
-                hay = f"{spec.type} {spec.category} {spec.help}".lower()
+                spec = CATALOGUE.get(it.data(0, TYPE_ROLE))
+                hay = (f"{spec.type} {spec.category} {spec.help}" if spec else f"{it.text(0)} my blocks").lower()
                 ok = all(w in hay for w in words)
                 it.setHidden(not ok)
                 shown += ok
@@ -107,6 +162,8 @@ class PaletteDock(QDockWidget):
 
     def _show_help(self, item, previous=None) -> None:
         t = item.data(0, TYPE_ROLE) if item else None
-        if t:
-            spec = CATALOGUE[t]
-            self.help.setText(f"<b>{t}</b> — {spec.help}")
+        if t in CATALOGUE:
+            self.help.setText(f"<b>{t}</b> — {CATALOGUE[t].help}")
+        elif t:
+            self.help.setText(f"<b>{item.text(0)}</b> — {item.toolTip(0)}. Drag it onto the canvas or "
+                              "double-click it; right-click it on the canvas → Edit inside.")

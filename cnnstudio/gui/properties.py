@@ -9,6 +9,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QDockWidget, QFormLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from ..core.blocks import CATALOGUE
+from ..core.blocks.custom import TYPE as USER_TYPE
+from ..core.blocks.custom import form_params, get_value, with_value
+from ..core.blocks.custom import label as user_label
 from ..core.commands import SetParams
 from .param_editors import make_editor
 from .text import fmt_count, fmt_shape
@@ -43,9 +46,13 @@ class PropertiesDock(QDockWidget):
             self._message("Select a block to see and edit its parameters." if not sel
                           else f"{len(sel)} blocks selected. Select one to edit it.")
             return
-        if (node.id, node.type) != (self.node_id, self.node_type):
+        if (node.id, node.type, self._names(node)) != (self.node_id, self.node_type, getattr(self, "names", None)):
             self._build(node)
         self._update_values(node)
+
+    @staticmethod
+    def _names(node) -> tuple:
+        return tuple(p.name for p in form_params(node.type, node.params))
 
     def _message(self, text: str) -> None:
         w = QLabel(text)
@@ -58,14 +65,15 @@ class PropertiesDock(QDockWidget):
     def _build(self, node) -> None:
         self._problems_key, self._shown = None, 0  # a fresh form shows its problems anew
         spec = CATALOGUE[node.type]
-        self.node_id, self.node_type = node.id, node.type
+        self.node_id, self.node_type, self.names = node.id, node.type, self._names(node)
         body = QWidget()
         lay = QVBoxLayout(body)
         lay.setContentsMargins(10, 8, 10, 8)
         lay.setSpacing(8)
         head = QLabel()
         head.setTextFormat(Qt.RichText)
-        head.setText(f"<span style='font-size:13pt; font-weight:600'>{node.type}</span>"
+        title = user_label(node.params) if node.type == USER_TYPE else node.type
+        head.setText(f"<span style='font-size:13pt; font-weight:600'>{title}</span>"
                      f"&nbsp;&nbsp;<span style='color:gray'>{node.id}</span>")
         icon = QLabel()
         icon.setPixmap(category_icon(spec.category).pixmap(22, 22))
@@ -78,6 +86,12 @@ class PropertiesDock(QDockWidget):
         helptext.setObjectName("hint")
         helptext.setWordWrap(True)
         lay.addWidget(helptext)
+        if node.type == USER_TYPE:
+            inside = QPushButton("Edit inside")
+            inside.setObjectName("edit_inside")
+            inside.setToolTip("Show this block's layers on the canvas to edit them (the breadcrumb leads back)")
+            inside.clicked.connect(lambda: self.session.enter(self.node_id))
+            lay.addWidget(inside)
         self.shape_label = QLabel()
         self.shape_label.setObjectName("totals")
         lay.addWidget(self.shape_label)
@@ -87,7 +101,8 @@ class PropertiesDock(QDockWidget):
         form.setRowWrapPolicy(QFormLayout.WrapLongRows)  # narrow dock: the label goes above, nothing clips
         form.setVerticalSpacing(4)
         self.editors, self.field_errors = {}, {}
-        for p in spec.params:
+        params = form_params(node.type, node.params)
+        for p in params:
             ed = make_editor(p)
             ed.setObjectName(f"param_{p.name}")
             ed.changed.connect(lambda name=p.name: self.commit(name))
@@ -106,7 +121,7 @@ class PropertiesDock(QDockWidget):
             form.addRow(label, holder)
             self.editors[p.name] = ed
             self.field_errors[p.name] = err
-        if not spec.params:
+        if not params:
             none = QLabel("This block has no parameters.")
             none.setObjectName("hint")
             form.addRow(none)
@@ -119,7 +134,7 @@ class PropertiesDock(QDockWidget):
 
     def _update_values(self, node) -> None:
         for name, ed in self.editors.items():
-            ed.set_value(node.params.get(name))
+            ed.set_value(get_value(node.type, node.params, name))
         a = self.session.analysis
         info = a.info.get(node.id)
         if info and info.out:
@@ -160,6 +175,8 @@ class PropertiesDock(QDockWidget):
         if node is None:
             return
         value = self.editors[name].value()
-        if node.params.get(name) == value:
+        if get_value(node.type, node.params, name) == value:
             return
-        self.session.push(SetParams(self.session.graph, node.id, {name: value}))
+        command = SetParams(self.session.graph, node.id, with_value(node.type, node.params, name, value))
+        command.label = f"Set {node.id} {name}={value}"
+        self.session.push(command)

@@ -46,6 +46,7 @@ class Session(QObject):
     dirty_changed = Signal(bool)  # unsaved changes or not
     path_changed = Signal(object)  # Path or None
     run_changed = Signal(object)  # Path of the training run to inspect, or None
+    scope_changed = Signal()  # entered or left a user block: the canvas shows another graph
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -53,6 +54,7 @@ class Session(QObject):
         self.path: Path | None = None
         self.run_dir: Path | None = None
         self.selection: list[str] = []
+        self.scope = None  # the user block being edited inside (gui/canvas/scope.py), or None
         self._unsubscribe = None
         self.checker = None
         self._attach(self.project)
@@ -60,12 +62,14 @@ class Session(QObject):
     # --- the project -------------------------------------------------------------------
     @property
     def graph(self) -> Graph:
-        return self.project.graph
+        """The graph on the canvas: the project's, or a user block's inner graph while inside it."""
+        return self.scope.graph if self.scope else self.project.graph
 
     def set_project(self, project: Project, path: Path | None = None, dirty: bool = False) -> None:
         """Replace the open project. `dirty`: it differs from `path` on disk (a restored journal).
         All or nothing: if preparing the new project raises, the old one stays open, path and all."""
         self._attach(project, Path(path) if path else None)
+        self.scope = None
         if dirty:
             self.stack.clean_index = None  # no undo step leads back to what is on disk
         self.path = Path(path) if path else None
@@ -88,14 +92,59 @@ class Session(QObject):
             self.stack_unsubscribe()
             self.checker.close()
         self.project, self.stack, self.checker, self.analysis = project, stack, checker, analysis
+        self.top_analysis = analysis
         self._unsubscribe = project.graph.subscribe(self._on_graph_event)
         self.stack_unsubscribe = self.stack.subscribe(lambda: self.dirty_changed.emit(self.dirty))
 
     def _on_graph_event(self, event) -> None:
         if event.kind == "changed":
-            self.analysis = self._analyze(self.checker.update())
-            self.selection = [n for n in self.selection if n in self.project.graph.nodes]
+            self.analysis = self.top_analysis = self._analyze(self.checker.update())
+            if self.scope is not None and self._follow_scope():
+                self.analysis = self.scope.analysis
+            self.selection = [n for n in self.selection if n in self.graph.nodes]
             self.analysis_changed.emit()
+
+    # --- inside a user block ---------------------------------------------------------------
+    def _follow_scope(self) -> bool:
+        """After an edit of the project's graph: the inner graph shown follows its block (rebuilt
+        after an undo; left when the block is gone). Whether still inside."""
+        scope = self.scope
+        if not scope.valid():
+            self.scope = None
+            self.scope_changed.emit()
+            return False
+        if scope.stale():
+            scope.rebuild(self.top_analysis)
+            self.scope_changed.emit()
+        else:
+            scope.update()
+        return True
+
+    def enter(self, node_id: str) -> bool:
+        """Show a user block's inner graph on the canvas (inside the one shown now)."""
+        from .canvas.scope import Scope
+        node = self.graph.nodes.get(node_id)
+        if node is None or node.type != "Custom":
+            return False
+        self.scope = Scope(self.project.graph, self.top_analysis, (self.scope.path if self.scope else []) + [node_id])
+        self._show_scope()
+        return True
+
+    def leave(self, levels: int = 0) -> None:
+        """Back out to `levels` user blocks deep (0: the project's network)."""
+        if self.scope is None:
+            return
+        from .canvas.scope import Scope
+        path = self.scope.path[:levels]
+        self.scope = Scope(self.project.graph, self.top_analysis, path) if path else None
+        self._show_scope()
+
+    def _show_scope(self) -> None:
+        self.analysis = self.scope.analysis if self.scope else self.top_analysis
+        self.selection = []
+        self.scope_changed.emit()
+        self.selection_changed.emit([])
+        self.analysis_changed.emit()
 
     def _analyze(self, checked: Analysis, project: Project | None = None, path: Path | None = None) -> Analysis:
         """The graph's checks (re-checked incrementally), plus whether it fits the project's
@@ -142,7 +191,12 @@ class Session(QObject):
 
     # --- edits and selection -------------------------------------------------------------
     def push(self, command: Command) -> None:
-        """Run an edit as one undo step. A shape typed as C, then H, then W is one step."""
+        """Run an edit as one undo step. A shape typed as C, then H, then W is one step.
+        Inside a user block, the edit is made on its inner graph and recorded as a change of
+        the block (so the outer checks and undo follow it)."""
+        if self.scope is not None:
+            self._push_inside(command)
+            return
         st = self.stack
         top = st.commands[-1] if st.index and st.index == len(st.commands) else None
         if (isinstance(command, SetParams) and isinstance(top, SetParams) and top.node_id == command.node_id
@@ -150,6 +204,21 @@ class Session(QObject):
             self._merge(top, command)
             return
         st.push(command)
+
+    def _push_inside(self, command: Command) -> None:
+        from ..core.make_block import EditInside
+        scope = self.scope
+        command.do(scope.graph)
+        params, rebuild = scope.params_after_edit(self.top_analysis)
+        top = scope.path[0]
+        if params == self.project.graph.nodes[top].params:  # moved blocks: the view's own business
+            self.analysis = scope.update()
+            self.analysis_changed.emit()
+            return
+        if rebuild:
+            scope.source = None  # the edit changed an exposed parameter: show all it sets
+        names = scope.names()
+        self.stack.push(EditInside(self.project.graph, top, params, f"Inside {names[-1]}: {command.label}"))
 
     def _merge(self, top: Command, command: Command) -> None:
         """Fold `command` into the step on top of the stack (same kind, same target)."""

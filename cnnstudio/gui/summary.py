@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDockWidget, QGridL
                                QHeaderView, QLabel,
                                QPlainTextEdit, QScrollArea, QSpinBox, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
+from ..core.blocks.custom import display_type
 from ..core.cost import OPTIMIZER_SLOTS, human_bytes, totals, training_memory
 from ..core.explain import explain
 from .text import activation_text, fmt_shape, window_text
@@ -66,7 +67,7 @@ class SummaryModel(QAbstractTableModel):
         col = index.column()
         if role == Qt.DisplayRole:
             if col == 0:
-                return f"{nid} ({node.type})"
+                return f"{nid} ({display_type(node.type, node.params)})"
             if col == 1:  # only the block with the error says so; those after it are unknown
                 return fmt_shape(out.shape) if out else ("error" if self._has_error(nid) else "?")
             if col == 2:

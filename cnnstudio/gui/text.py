@@ -57,6 +57,8 @@ def key_params(node) -> str:
         return f"{p['out_features']} out" + (f" · {p['activation']}" if p["activation"] != "none" else "")
     if t == "ResidualBlock":
         return f"{p['kind']} · {p['out_channels']} ch" + (f" · s{p['stride']}" if p["stride"] != 1 else "")
+    if t == "Custom":
+        return " · ".join(f"{k} {fmt_value(v)}" for k, v in p.get("values", {}).items()) or "your block"
     if t == "InceptionBlock":
         return f"{p['ch1x1']}+{p['ch3x3']}+{p['ch5x5']}+{p['pool_proj']} ch"
     parts = []

@@ -19,7 +19,8 @@ from pathlib import Path
 from cnnstudio.core import CATALOGUE, ProjectError, analyze, load_project
 from cnnstudio.core.compiler import CompileError
 
-SAMPLES = sorted((Path(__file__).resolve().parents[2] / "sample_projects").glob("*.cnnproj"))
+SAMPLES = sorted((Path(__file__).resolve().parents[2] / "sample_projects").glob("*.cnnproj")) + [
+    Path(__file__).with_name("user_blocks.cnnproj")]  # nested user blocks, a repeat and a residual one
 HOSTILE = [None, True, False, 0, 1, -1, 2, 3, 7, 64, 2 ** 31, 2 ** 63, 10 ** 30, -10 ** 30, 0.5, -0.0, 1e-300,
            1e308, math.inf, -math.inf, math.nan, "", "x", "same", "valid", "relu", "none", "basic", "Conv2d",
            "\x1b[2J\x1b[HAll good, 0 errors", "training", "_modules", "__init__", "a\0b", "é" * 3,

@@ -57,6 +57,13 @@ CASES = [
     ("ResidualBlock", {"out_channels": 16, "kind": "bottleneck"}, [16, 6, 6]),
     ("ResidualBlock", {"out_channels": 32, "stride": 2, "kind": "bottleneck"}, [8, 7, 7]),
     ("InceptionBlock", {}, [16, 8, 8]),
+    ("Custom", {}, [3, 5, 5]),  # no inner layers: passes its input through
+    ("Custom", {"name": "ConvBN", "repeat": 2, "graph": {
+        "nodes": [{"id": "in", "type": "Input", "params": {"shape": [1, 4, 4]}},
+                  {"id": "c", "type": "Conv2d", "params": {"out_channels": 6, "kernel_size": 3, "stride": 2}},
+                  {"id": "bn", "type": "BatchNorm2d", "params": {}}],
+        "edges": [["in", "c"], ["c", "bn"]]}, "expose": {"k": [["c", "kernel_size"]]}, "values": {"k": 1}},
+     [3, 9, 9]),
     ("InceptionBlock", {"ch1x1": 4, "ch3x3red": 2, "ch3x3": 3, "ch5x5red": 2, "ch5x5": 5, "pool_proj": 1},
      [3, 5, 5]),
     ("Input", {"shape": [3, 10, 12]}, None),

@@ -173,6 +173,9 @@ def inner_layers(node_type: str, params: dict, in_shape) -> list[str]:
     if node_type == "InceptionBlock" and isinstance(c, int):
         bn = " + BN" if params.get("kind") == "torchvision" else ""
         return [f"{n}: {k}×{k} conv {ci}→{co}{bn} + ReLU" for n, ci, co, k in inception_parts(params, c)]
+    if node_type == "Custom":
+        from .custom import custom_inner_layers
+        return custom_inner_layers(params, in_shape)
     from .parts import PARTS
     if node_type in PARTS and in_shape and len(in_shape) == 3:
         return [p.text for p in PARTS[node_type](params, *in_shape)]

@@ -7,6 +7,7 @@ import re
 from ...core.commands import (AddEdge, AddNode, Command, Macro, MoveNodes, RemoveEdge, RemoveNode, insert_on_edge,
                               new_node, remove_nodes)
 from ...core.graph import Graph, Node, _deep
+from ...core.make_block import from_key, node_id_for
 from .layout import ROW, layered_layout
 from .placement import free_offset, free_spot, push_down
 
@@ -14,11 +15,17 @@ MIME_BLOCK = "application/x-cnnstudio-block"
 CLIP_KIND = "cnnstudio.blocks"
 
 
+def _new(graph: Graph, key: str, pos) -> Node:
+    """A palette entry's block: a catalogue type, or a user block (see make_block.block_key)."""
+    type_, params = from_key(key)
+    return new_node(graph, type_, params, pos, node_id_for(graph, params["name"]) if params else None)
+
+
 def add_block(graph: Graph, type_: str, pos, on_edge=None) -> tuple[Command, str]:
     """A new block at `pos`, or below it where that is taken. Dropped on a wire, it is
     inserted into it: it takes the place of the wire's target, which moves down with
-    everything below it."""
-    node = new_node(graph, type_, pos=free_spot(graph, pos))
+    everything below it. `type_`: a block type or a user block's palette key."""
+    node = _new(graph, type_, free_spot(graph, pos))
     if on_edge is not None and node.spec.inputs != 0:
         return _insert(graph, tuple(on_edge), node), node.id
     return AddNode(node), node.id
@@ -27,7 +34,7 @@ def add_block(graph: Graph, type_: str, pos, on_edge=None) -> tuple[Command, str
 def append_after(graph: Graph, type_: str, after: str) -> tuple[Command, str]:
     """A new block right below `after`, wired from it (into its one outgoing wire, if it has one)."""
     above = graph.nodes[after].pos or (0.0, 0.0)
-    node = new_node(graph, type_, pos=(above[0], above[1] + ROW))
+    node = _new(graph, type_, (above[0], above[1] + ROW))
     if node.spec.inputs == 0:
         return add_block(graph, type_, node.pos)
     out = [e for e in graph.edges if e[0] == after]

@@ -121,6 +121,7 @@ class NodeItem(QGraphicsItem):
     def __init__(self, scene, node_id: str, node_type: str, category: str, inputs: int, colors: CanvasColors):
         super().__init__()
         self.canvas, self.node_id, self.type, self.category = scene, node_id, node_type, category
+        self.title = node_type  # a user block shows its own name
         self.colors = colors
         self.accent = category_color(category)
         self.edges: list = []  # its EdgeItems (wires.py)
@@ -266,7 +267,7 @@ class NodeItem(QGraphicsItem):
             title_x = 30
         painter.setFont(title_font)
         painter.setPen(c.text)
-        painter.drawText(QRectF(title_x, 6, WIDTH - title_x - 6, 18), Qt.AlignLeft | Qt.AlignVCenter, self.type)
+        painter.drawText(QRectF(title_x, 6, WIDTH - title_x - 6, 18), Qt.AlignLeft | Qt.AlignVCenter, self.title)
         painter.setFont(body_font)
         painter.setPen(c.muted)
         right = WIDTH - 10 - (self.fix_chip.boundingRect().width() + 4 if self.fix_chip.isVisible() else 0)

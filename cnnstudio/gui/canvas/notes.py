@@ -70,7 +70,8 @@ class NotesLayer:
         self.items.clear()  # the scene removed the items themselves
 
     def sync(self) -> None:
-        notes = {n["id"]: n for n in notes_of(self.scene.session.project)}
+        session = self.scene.session
+        notes = {} if session.scope else {n["id"]: n for n in notes_of(session.project)}  # the network's notes
         for nid in [n for n in self.items if n not in notes]:
             self.scene.removeItem(self.items.pop(nid))
         for nid, note in notes.items():

@@ -11,6 +11,8 @@ from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QMenu
 
 from ...core.blocks import CATALOGUE, inner_layers
+from ...core.blocks.custom import TYPE as USER_TYPE
+from ...core.blocks.custom import label as user_label
 from ...core.commands import MoveNodes
 from ..text import fmt_count, fmt_shape, key_params
 from ..theme import CanvasColors
@@ -46,6 +48,7 @@ class GraphScene(QGraphicsScene):
         self.overview = Overview(self)
         self.notes = NotesLayer(self)
         session.project_replaced.connect(self.rebuild)
+        session.scope_changed.connect(self.rebuild)
         session.analysis_changed.connect(self.sync)
         session.selection_changed.connect(self._select_from_session)
         self.selectionChanged.connect(self._selection_to_session)
@@ -216,6 +219,8 @@ class GraphScene(QGraphicsScene):
             return
         item.set_frozen(node.frozen)
         item.key, item.params_ref = key, node.params
+        if node.type == USER_TYPE:
+            item.title = user_label(node.params)
         errors = [p for p in problems if p.severity == "error"]
         state = "error" if errors else ("warning" if problems else None)
         shape = fmt_shape(info.shape) if info and info.shape else ("error" if errors else "?")

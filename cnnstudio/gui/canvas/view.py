@@ -12,6 +12,7 @@ from ...core.project import ProjectError
 from . import edits
 from .edits import MIME_BLOCK
 from .items import LOD_TEXT, NodeItem
+from .make_block import add_block_actions
 from .minimap import Minimap
 from .notes import NoteItem
 from .overlay import CanvasOverlay
@@ -155,12 +156,16 @@ class CanvasView(QGraphicsView):
         if locked:
             menu.addAction(f"Unfreeze all ({len(locked)} blocks)",
                            lambda: self.session.push(SetFrozen(self.session.graph, locked, False)))
+        add_block_actions(menu, self.window(), node_id)
         return menu
 
     def canvas_menu(self, scene_pos) -> QMenu:
         """The right-click menu of the empty canvas."""
         menu = QMenu(self)
-        menu.addAction("Add note here…", lambda: self.graph_scene.notes.add((round(scene_pos.x()), round(scene_pos.y()))))
+        if self.session.scope is None:  # notes belong to the network, not inside a block
+            menu.addAction("Add note here…", lambda: self.graph_scene.notes.add((round(scene_pos.x()), round(scene_pos.y()))))
+        if self.session.selection:
+            add_block_actions(menu, self.window())
         return menu
 
     def contextMenuEvent(self, e):

@@ -171,8 +171,8 @@ class TrainingDock(QDockWidget):
     def _check(self, *_) -> None:
         """Input shape and head against the chosen dataset, live, without loading it."""
         spec = self.session.project.dataset
-        analysis = self.session.analysis
-        graph = self.session.graph
+        analysis = self.session.top_analysis  # the project's network, also while editing inside a block
+        graph = self.session.project.graph
         problems = [p for p in analysis.problems if p.code.startswith("dataset")]  # as the canvas shows them
         self.fix = None
         msg = ""

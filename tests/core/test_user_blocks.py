@@ -1,0 +1,222 @@
+"""Blocks of the user's own: a user block or a repeat ×N has the shapes, parameters, MACs and
+receptive field of the same layers written flat, compiles to a model computing the same
+function (same weights), exports to PyTorch code and ONNX, and is validated on load."""
+import json
+
+import pytest
+import torch
+
+from cnnstudio.core import Graph, ProjectError, analyze
+from cnnstudio.core.commands import UndoStack
+from cnnstudio.core.compiler import compile_graph
+from cnnstudio.core.export import to_pytorch_source
+from cnnstudio.core.fixes import fix_command
+from cnnstudio.core.make_block import MakeBlockError, candidates, inner_doc, make_block
+from cnnstudio.core.project import Project, dumps_project, parse_project
+
+
+def flat_vgg(n=2, m=2, ch=8):
+    """Input → [[conv 3×3 → relu]·n → pool]·m → flatten → fc, written out layer by layer."""
+    g = Graph()
+    x = g.add("Input", shape=[3, 16, 16])
+    for _ in range(m):
+        for _ in range(n):
+            x = g.add("Conv2d", x, out_channels=ch, kernel_size=3, padding=1, activation="relu")
+        x = g.add("MaxPool2d", x, kernel_size=2)
+    g.add("Linear", g.add("Flatten", x), out_features=10)
+    return g
+
+
+def conv_relu(ch=8, k=3):
+    return {"nodes": [{"id": "input", "type": "Input", "params": {"shape": [3, 16, 16]}},
+                      {"id": "conv", "type": "Conv2d", "params": {"out_channels": ch, "kernel_size": k,
+                                                                "padding": 1, "activation": "relu"}}],
+            "edges": [["input", "conv"]]}
+
+
+def nested_vgg(n=2, m=2, ch=8):
+    """The same network as two nested user blocks: Stage = [ConvRelu ×n → pool], repeated ×m."""
+    stage = {"nodes": [{"id": "input", "type": "Input", "params": {"shape": [3, 16, 16]}},
+                       {"id": "convs", "type": "Custom", "params": {
+                           "name": "ConvRelu", "graph": conv_relu(), "repeat": n,
+                           "expose": {"channels": [["conv", "out_channels"]]}, "values": {"channels": ch}}},
+                       {"id": "pool", "type": "MaxPool2d", "params": {"kernel_size": 2}}],
+             "edges": [["input", "convs"], ["convs", "pool"]]}
+    g = Graph()
+    x = g.add("Input", shape=[3, 16, 16])
+    s = g.add("Custom", x, id="stage", name="Stage", graph=stage, repeat=m,
+              expose={"n": [["convs", "repeat"]], "channels": [["convs", "channels"]]},
+              values={"n": n, "channels": ch})
+    g.add("Linear", g.add("Flatten", s), out_features=10)
+    return g
+
+
+def totals(g):
+    a = analyze(g)
+    assert a.ok, [p.message for p in a.errors]
+    return a, (a.total("params"), a.total("buffers"), a.total("macs"), a.info[a.output].shape)
+
+
+@pytest.mark.parametrize("n,m", [(1, 1), (2, 2), (3, 1)])
+def test_nested_repeats_equal_the_flat_layers(n, m):
+    af, flat = totals(flat_vgg(n, m))
+    an, nested = totals(nested_vgg(n, m))
+    assert nested == flat
+    # the receptive field after the blocks is the flat network's after the same layers
+    last_pool = [nid for nid in af.order if nid.startswith("pool")][-1]
+    assert an.info["stage"].rf == af.info[last_pool].rf
+    assert an.info["stage"].jump == af.info[last_pool].jump
+
+
+def test_compiled_user_blocks_compute_what_the_flat_network_computes():
+    flat, nested = flat_vgg(), nested_vgg()
+    fnet, nnet = compile_graph(flat).eval(), compile_graph(nested).eval()
+    fw = [p for p in fnet.parameters()]
+    nw = [p for p in nnet.parameters()]
+    assert [p.shape for p in fw] == [p.shape for p in nw]  # the same layers, in the same order
+    with torch.no_grad():
+        for a, b in zip(nw, fw):
+            a.copy_(b)
+    x = torch.randn(2, 3, 16, 16)
+    with torch.no_grad():
+        assert torch.allclose(fnet(x), nnet(x), atol=1e-6)
+
+
+def test_pytorch_code_and_onnx_of_user_blocks_match_the_model(tmp_path):
+    pytest.importorskip("onnxruntime")
+    from cnnstudio.core.interop.export import export
+    g = nested_vgg()
+    net = compile_graph(g).eval()
+    ns = {}
+    exec(compile(to_pytorch_source(g), "<export>", "exec"), ns)  # noqa: S102 - our own generated code
+    code = ns["Net"]().eval()
+    code.load_state_dict(net.state_dict())  # same names: the weights load unchanged
+    x = torch.randn(3, 3, 16, 16)
+    with torch.no_grad():
+        assert torch.allclose(code(x), net(x), atol=1e-6)
+    result = export(Project("vgg", g), "onnx", tmp_path / "vgg.onnx")
+    assert (tmp_path / "vgg.onnx").stat().st_size > 0
+    assert result["max_abs_difference"] < 1e-4, result
+
+
+def test_an_error_inside_names_the_block_the_repeat_and_the_inner_layer_with_a_fix():
+    g = Graph()
+    x = g.add("Input", shape=[3, 4, 4])
+    b = g.add("Custom", x, name="ConvRelu", graph=conv_relu(k=3), repeat=3,
+              expose={"kernel": [["conv", "kernel_size"]]}, values={"kernel": 5})
+    a = analyze(g)
+    # 4×4 → 5×5 conv, pad 1 → 2×2; the second copy gets 2×2 < 5 after padding 4×4
+    err = a.problems_for(b)[0]
+    assert err.message.startswith(f"{b}: ConvRelu ×3, repeat 2: conv (Conv2d): kernel 5×5 is larger")
+    stack = UndoStack(g)
+    stack.push(fix_command(g, b, err.fix))
+    assert analyze(g).ok
+    stack.undo()
+    assert not analyze(g).ok
+
+
+def test_make_block_wires_the_block_in_place_in_one_undo_step_with_the_same_totals():
+    g = flat_vgg(2, 1)
+    before = json.dumps(dumps_project(Project("x", g)))
+    _, t0 = totals(g)
+    convs = [n for n in g.nodes if n.startswith("conv")]
+    offered = {name: targets for name, targets, _ in candidates(inner_doc(g, convs + ["pool1"], "input1"))}
+    assert offered["out_channels"] == [["conv1", "out_channels"], ["conv2", "out_channels"]]
+    stack = UndoStack(g)
+    cmd, nid = make_block(g, convs + ["pool1"], "ConvReluPool", {"channels": offered["out_channels"]},
+                          in_shape=[3, 16, 16])
+    stack.push(cmd)
+    assert list(g.nodes) == ["input1", "flatten1", "fc1", nid]
+    assert g.inputs_of(nid) == ["input1"] and g.outputs_of(nid) == ["flatten1"]
+    assert g.nodes[nid].params["values"] == {"channels": 8}
+    _, t1 = totals(g)
+    assert t1 == t0
+    stack.undo()
+    assert json.dumps(dumps_project(Project("x", g))) == before
+
+
+def test_make_block_refuses_selections_that_are_not_one_input_one_output():
+    g = Graph()
+    x = g.add("Input", shape=[3, 8, 8])
+    a = g.add("Conv2d", x)
+    b = g.add("Conv2d", x)
+    c = g.add("Concat", a, b)
+    with pytest.raises(MakeBlockError, match="two outputs"):
+        make_block(g, [a, b], "Two")
+    with pytest.raises(MakeBlockError, match="Input"):
+        make_block(g, [x, a], "WithInput")
+    d = g.add("Conv2d", c)
+    e = g.add("Add", d, a)
+    with pytest.raises(MakeBlockError, match="two inputs"):
+        make_block(g, [d, e], "Two")
+    with pytest.raises(MakeBlockError, match="two outputs"):
+        make_block(g, [a, b, c], "Branches")  # a also feeds the Add outside
+    # a branch and its merge, fed by one block: one input (used twice), one output
+    g2 = Graph()
+    x = g2.add("Input", shape=[3, 8, 8])
+    a, b = g2.add("Conv2d", x, out_channels=4), g2.add("Conv2d", x, out_channels=6)
+    c = g2.add("Concat", b, a)
+    g2.add("Flatten", c)
+    _, before = totals(g2)
+    cmd, nid = make_block(g2, [a, b, c], "Branches", in_shape=[3, 8, 8])
+    UndoStack(g2).push(cmd)
+    _, after = totals(g2)
+    assert after == before and g2.inputs_of(nid) == [x]
+
+
+def _doc(graph):
+    return json.loads(dumps_project(Project("u", graph)))
+
+
+def test_loading_rejects_damaged_user_blocks_with_a_clear_message():
+    good = _doc(nested_vgg())
+    assert parse_project(good).graph.nodes["stage"].params["repeat"] == 2
+    cases = [
+        (("graph",), "nodes", [], 'refers to "input", which is not a block'),
+        (("graph", "nodes"), 0, {"id": "input", "type": "ReLU"}, "exactly one Input"),
+        (("expose",), "n", [["ghost", "repeat"]], '"ghost", which is not a block'),
+        (("values",), "channels", "wide", "must be a whole number"),
+        ((), "repeat", 0, None),  # out of range: a check error, not a load error
+    ]
+    for path, key, value, message in cases:
+        doc = json.loads(json.dumps(good))
+        params = doc["graph"]["nodes"][1]["params"]
+        target = params
+        for k in path:
+            target = target[k]
+        target[key] = value
+        if message is None:
+            assert not analyze(parse_project(doc).graph).ok
+            continue
+        with pytest.raises(ProjectError, match=message):
+            parse_project(doc)
+
+
+def test_nesting_is_bounded():
+    g = nested_vgg()
+    doc = _doc(g)["graph"]
+    for _ in range(8):
+        doc = {"nodes": [{"id": "input", "type": "Input", "params": {"shape": [3, 16, 16]}},
+                         {"id": "b", "type": "Custom", "params": {"name": "Deep", "graph": doc}}],
+               "edges": [["input", "b"]]}
+    with pytest.raises(ProjectError, match="nested more than"):
+        parse_project({"format": "cnnstudio.project", "version": 1, "graph": doc})
+
+
+def test_the_project_keeps_its_block_definitions_and_the_user_library_its_own(tmp_path):
+    from cnnstudio.core.userlib import load_library, save_to_library
+    record = dict(nested_vgg().nodes["stage"].params)
+    p = Project("x", nested_vgg(), blocks=[record])
+    again = parse_project(json.loads(dumps_project(p)))  # (saved with every default filled in)
+    assert parse_project(json.loads(dumps_project(again))).blocks == again.blocks
+    g = Graph()
+    g.add("Custom", g.add("Input", shape=[3, 16, 16]), **again.blocks[0])
+    stage = analyze(nested_vgg()).info["stage"].out
+    assert totals(g)[1] == (stage.params, stage.buffers, stage.macs, stage.shape)
+    save_to_library(record)
+    save_to_library({**record, "repeat": 3})  # the same name replaces it
+    assert [b["repeat"] for b in load_library()] == [3]
+    bad = tmp_path / "blocks.json"
+    bad.write_text('{"format": "cnnstudio.blocks", "blocks": [{"name": 5}]}')
+    with pytest.raises(ProjectError, match="name"):
+        load_library(bad)

@@ -1,0 +1,196 @@
+"""Blocks of the user's own, driven as a person would: select blocks with ctrl-click or a rubber
+band, right-click → Make block, fill in the dialog; the block is wired in place with the same
+totals and undoes in one step; edit inside it; save and reopen; find it under My blocks in a
+new project and drop it; repeat ×N changes the parameter count exactly as N copies would."""
+from pathlib import Path
+
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QDialogButtonBox, QPushButton, QToolButton
+
+from cnnstudio.core import Graph, analyze
+from cnnstudio.core.explain import explain
+from cnnstudio.core.project import Project, load_project, save_project
+
+from .conftest import click_item, drop_mime, view_point
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_projects"
+
+
+def params_total(graph) -> int:
+    return analyze(graph).total("params")
+
+
+def menu_action(menu, starts: str):
+    return next(a for a in menu.actions() if a.text().startswith(starts))
+
+
+def fill_dialog(qtbot, win, name: str, expose=(), repeat=None):
+    dlg = win.make_block_dialog
+    assert dlg.isVisible()
+    dlg.name.selectAll()
+    qtbot.keyClicks(dlg.name, name)
+    for key, new_name in expose:
+        dlg.tick(key, new_name)
+    if repeat is not None:
+        dlg.repeat.setValue(repeat)
+    ok = dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.Ok)
+    qtbot.mouseClick(ok, Qt.LeftButton)
+    assert not dlg.isVisible()
+
+
+def test_make_block_edit_inside_save_reopen_and_reuse(qtbot, make_window, tmp_path):
+    win = make_window()
+    s, view = win.session, win.canvas
+    assert win.docs.open_path(str(SAMPLES / "lenet5.cnnproj"))
+    view.fit(animate=False)
+    scene = view.graph_scene
+    before_edges = list(s.graph.edges)
+    before = params_total(s.graph), win.summary.totals.text().split("·", 1)[1]
+
+    # ctrl-click two blocks, right-click one → Make block
+    click_item(qtbot, win, scene.nodes["c1"])
+    click_item(qtbot, win, scene.nodes["s2"], modifier=Qt.ControlModifier)
+    assert s.selection == ["c1", "s2"]
+    menu_action(view.node_menu("s2"), "Make block from 2 selected").trigger()
+    fill_dialog(qtbot, win, "ConvPool", expose=[("out_channels", "channels")])
+    block = s.selection[0]
+    node = s.graph.nodes[block]
+    assert node.type == "Custom" and node.params["name"] == "ConvPool"
+    assert node.params["expose"] == {"channels": [["c1", "out_channels"]]} and node.params["values"] == {"channels": 6}
+    assert "c1" not in s.graph.nodes and "s2" not in s.graph.nodes
+    assert s.graph.inputs_of(block) == ["input1"] and s.graph.outputs_of(block) == ["c3"]
+    assert scene.nodes[block].title == "ConvPool"
+    # the summary's totals are the same: 1 block less, same parameters and MACs
+    assert (params_total(s.graph), win.summary.totals.text().split("·", 1)[1]) == before
+    assert win.summary.totals.text().startswith(f"{len(s.graph.nodes)} blocks")
+
+    # one undo step brings the original blocks back, wired as they were
+    win.act_undo.trigger()
+    assert "c1" in s.graph.nodes and block not in s.graph.nodes and list(s.graph.edges) == before_edges
+    win.act_redo.trigger()
+    assert block in s.graph.nodes
+
+    # the exposed parameter is edited in the properties like any other
+    s.select([block])
+    channels = win.properties.editors["channels"]
+    channels.set_value(16)
+    channels.changed.emit()
+    assert s.graph.nodes[block].params["values"] == {"channels": 16}
+    reference = load_project(SAMPLES / "lenet5.cnnproj")  # the same change, written flat
+    reference.graph.nodes["c1"].params = {**reference.graph.nodes["c1"].params, "out_channels": 16}
+    assert params_total(s.graph) == params_total(reference.graph)
+
+    # edit inside: the inner graph on the canvas, a breadcrumb, edits undoable, outer checks follow
+    qtbot.mouseClick(win.properties.widget().findChild(QPushButton, "edit_inside"), Qt.LeftButton)
+    assert s.scope is not None and sorted(s.graph.nodes) == ["c1", "input1", "s2"]
+    assert win.breadcrumb.isVisible()
+    assert [w.text() for w in win.breadcrumb.findChildren(QToolButton)][:2] == ["‹ Back", "Network"]
+    assert set(scene.nodes) == {"c1", "input1", "s2"}
+    assert s.graph.nodes["c1"].params["out_channels"] == 16 and s.graph.nodes["input1"].params["shape"] == [1, 28, 28]
+    click_item(qtbot, win, scene.nodes["c1"])
+    k = win.properties.editors["kernel_size"]
+    k.set_value(33)
+    k.changed.emit()
+    inner_error = s.analysis.problems_for("c1")[0].message
+    assert "kernel 33×33 is larger" in inner_error
+    outer = s.top_analysis.problems_for(block)[0].message
+    assert outer.startswith(f"{block}: ConvPool: c1 (Conv2d): kernel 33×33 is larger")
+    assert "Inside ConvPool" in win.act_undo.text()
+    k.set_value(3)
+    k.changed.emit()
+    assert s.top_analysis.ok and s.top_analysis.info[block].shape == (16, 15, 15)  # (28 + 2·2 − 3)/1 + 1 = 30, pooled
+    win.act_undo.trigger()  # undo inside: the inner graph follows
+    assert s.graph.nodes["c1"].params["kernel_size"] == 33 and not s.top_analysis.ok
+    win.act_undo.trigger()
+    assert s.graph.nodes["c1"].params["kernel_size"] == 5 and s.top_analysis.ok
+    qtbot.mouseClick(win.breadcrumb.findChild(QToolButton, "scope_level_0"), Qt.LeftButton)
+    assert s.scope is None and block in scene.nodes and not win.breadcrumb.isVisible()
+
+    # save, reopen: the block and the project's block list are there
+    path = tmp_path / "with_block.cnnproj"
+    assert win.docs.save_as(path)
+    assert win.docs.open_path(str(path))
+    assert s.graph.nodes[block].params["values"] == {"channels": 16}
+    assert [b["name"] for b in s.project.blocks] == ["ConvPool"]
+
+    # a new project: My blocks offers it (from the user library); dropping it works
+    assert win.docs.new_empty()
+    assert win.palette.user_blocks() == ["ConvPool"]
+    item = win.palette.user_folder.child(0)
+    drop_mime(view.viewport(), win.palette.tree.mimeData([item]), view.viewport().rect().center())
+    (dropped,) = s.graph.nodes.values()
+    assert dropped.type == "Custom" and dropped.params["name"] == "ConvPool"
+
+
+def chain_project(tmp_path) -> Path:
+    g = Graph()
+    x = g.add("Input", id="input", shape=[3, 32, 32])
+    c = g.add("Conv2d", x, id="conv", out_channels=8, kernel_size=3, padding=1, activation="relu")
+    p = g.add("MaxPool2d", c, id="pool", kernel_size=2)
+    g.add("Linear", g.add("Flatten", p, id="flat"), id="fc", out_features=10)
+    path = tmp_path / "chain.cnnproj"
+    save_project(Project("chain", g), path)
+    return path
+
+
+def flat(n: int, m: int) -> Graph:
+    g = Graph()
+    x = g.add("Input", shape=[3, 32, 32])
+    for _ in range(m):
+        for _ in range(n):
+            x = g.add("Conv2d", x, out_channels=8, kernel_size=3, padding=1, activation="relu")
+        x = g.add("MaxPool2d", x, kernel_size=2)
+    g.add("Linear", g.add("Flatten", x), out_features=10)
+    return g
+
+
+def test_repeat_blocks_nest_and_count_like_their_copies(qtbot, make_window, tmp_path):
+    win = make_window()
+    s, view = win.session, win.canvas
+    assert win.docs.open_path(str(chain_project(tmp_path)))
+    view.fit(animate=False)
+    scene = view.graph_scene
+
+    # a selection with the Input is refused, saying why
+    click_item(qtbot, win, scene.nodes["input"])
+    click_item(qtbot, win, scene.nodes["conv"], modifier=Qt.ControlModifier)
+    qtbot.keyClick(view, Qt.Key_G, Qt.ControlModifier)
+    assert "holds the Input" in win.statusBar().currentMessage()
+    assert "conv" in s.graph.nodes
+
+    # conv → Ctrl+G → ConvRelu; its repeat set to 3 in the properties
+    click_item(qtbot, win, scene.nodes["conv"])
+    qtbot.keyClick(view, Qt.Key_G, Qt.ControlModifier)
+    fill_dialog(qtbot, win, "ConvRelu")
+    convs = s.selection[0]
+    repeat = win.properties.editors["repeat"]
+    repeat.set_value(3)
+    repeat.changed.emit()
+    assert params_total(s.graph) == params_total(flat(3, 1))
+
+    # a rubber band around ConvRelu ×3 and the pool → Make block "Stage", repeated twice
+    view.fit(animate=False)
+    r = scene.nodes[convs].sceneBoundingRect().united(scene.nodes["pool"].sceneBoundingRect())
+    a = view_point(win, r.bottomRight() + QPointF(15, 15))
+    b = view_point(win, r.topLeft() - QPointF(15, 15))
+    a, b = b, a  # from the top left: the wire below the pool carries its shape label on the right
+    assert scene.itemAt(view.mapToScene(a), view.transform()) is None
+    qtbot.mousePress(view.viewport(), Qt.LeftButton, pos=a)
+    qtbot.mouseMove(view.viewport(), (a + b) / 2)
+    qtbot.mouseMove(view.viewport(), b)
+    qtbot.mouseRelease(view.viewport(), Qt.LeftButton, pos=b)
+    assert sorted(s.selection) == sorted([convs, "pool"])
+    win.act_make_block.trigger()
+    fill_dialog(qtbot, win, "Stage", expose=[("repeat", "n")], repeat=2)
+    stage = s.selection[0]
+    assert params_total(s.graph) == params_total(flat(3, 2))
+    assert s.analysis.info[stage].shape == (8, 8, 8)
+    # N of the inner repeat is the outer block's own parameter now
+    n = win.properties.editors["n"]
+    n.set_value(2)
+    n.changed.emit()
+    assert params_total(s.graph) == params_total(flat(2, 2))
+    # Explain sees through both levels
+    lines = explain(s.graph, s.analysis, stage)
+    assert "your block Stage: 2 layer(s), repeated 2 times (each copy with its own weights)" in lines
+    assert f"    {convs} (Custom) → [8, 32, 32], 808 params" in lines  # (3·3·3 + 1)·8 + (3·3·8 + 1)·8 = 224 + 584
