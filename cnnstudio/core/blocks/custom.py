@@ -148,8 +148,10 @@ def passes(params: dict, shape) -> list:
     from ..checks import analyze
     p = full_params(params)
     out = []
+    g = inner_graph(p)  # one graph for every copy: its blocks remember results for the same input
+    entry = input_id(g)
     for i in range(1, p["repeat"] + 1):
-        g = inner_graph(p, shape)
+        g.nodes[entry].params = {**g.nodes[entry].params, "shape": list(shape)}
         a = analyze(g)
         bad = next((x for x in a.problems if x.severity == "error"), None)
         if bad:
@@ -252,8 +254,8 @@ def custom_inner_layers(params: dict, in_shape) -> list[str]:
     for nid in a.order:
         node, o = g.nodes[nid], a.info[nid].out
         if node.type != "Input":
-            lines.append(f"{nid}: {label(node.params) if node.type == TYPE else node.type} → "
-                         f"{'×'.join(map(str, o.shape))}")
+            what = label(node.params) if node.type == TYPE else f"{nid}: {node.type}"
+            lines.append(f"{what} → {'×'.join(map(str, o.shape))}")
     if p["repeat"] > 1:
         lines.append(f"… ×{p['repeat']} in a row")
     return lines
