@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 
-from .blocks.custom import MAX_DEPTH, TYPE, form_params, get_value
+from .blocks.custom import MAX_DEPTH, TYPE, depth, form_params, get_value
 from .commands import AddEdge, AddNode, Command, Macro, RemoveNode
 from .graph import Graph, Node
 from .project import graph_to_doc
@@ -72,10 +72,7 @@ def _reaches(graph: Graph, start: list, goal: str) -> bool:
 
 def depth_of(graph: Graph, ids) -> int:
     """How deep user blocks are nested in these blocks (0: none)."""
-    def deep(params) -> int:
-        inner = [n for n in params.get("graph", {}).get("nodes", []) if n.get("type") == TYPE]
-        return 1 + max((deep(n.get("params", {})) for n in inner), default=0)
-    return max((deep(graph.nodes[n].params) for n in ids if graph.nodes[n].type == TYPE), default=0)
+    return max((depth(graph.nodes[n].params) for n in ids if graph.nodes[n].type == TYPE), default=0)
 
 
 def inner_doc(graph: Graph, ids, source: str, in_shape=None) -> dict:
@@ -183,20 +180,28 @@ def from_key(key: str) -> tuple[str, dict | None]:
     return TYPE, check_custom(parse_json(key[len(TYPE) + 1:], "the dropped block"), "params", fail, 0)
 
 
-class KeepDefinition(Command):
-    """The project's list of its user blocks (for the palette) gains one (replacing one of
-    the same name); part of the Make block step."""
+class SetProjectBlocks(Command):
+    """The project's own list of user blocks (the palette's "this project" entries)."""
 
-    def __init__(self, project, record: dict):
-        self.project, self.record = project, record
-        self.old = list(project.blocks)
-        self.label = f"Keep {record['name']} in the project's blocks"
+    def __init__(self, project, blocks: list, label: str):
+        self.project, self.old, self.new, self.label = project, list(project.blocks), list(blocks), label
 
     def do(self, g):
-        self.project.blocks = [b for b in self.old if b["name"] != self.record["name"]] + [self.record]
+        self.project.blocks = list(self.new)
 
     def undo(self, g):
         self.project.blocks = list(self.old)
+
+
+def keep_definition(project, record: dict) -> Command:
+    """The project's blocks gain `record` (replacing one of the same name): part of Make block."""
+    others = [b for b in project.blocks if b["name"] != record["name"]]
+    return SetProjectBlocks(project, others + [record], f"Keep {record['name']} in the project's blocks")
+
+
+def forget_definition(project, name: str) -> Command:
+    return SetProjectBlocks(project, [b for b in project.blocks if b["name"] != name],
+                            f"Remove {name} from the project's blocks")
 
 
 def suggest_name(graph: Graph, ids) -> str:

@@ -256,8 +256,6 @@ def _parse_graph(doc: dict, fail, depth: int = 0) -> Graph:
             fail(where, f"{e[0]} → {e[1]} is listed twice.")
         seen.add(tuple(e))
         g._add_edge(tuple(e))
-    if depth and sum(n.type == "Input" for n in g.nodes.values()) != 1:
-        fail("graph.nodes", "a user block's inner graph must have exactly one Input (where the block's input enters).")
     return g
 
 

@@ -19,7 +19,7 @@ SHORTCUTS = (
     ("F2, or double-click a block's title", "Rename the block"),
     ("Right-click the empty canvas", "Add a note (double-click it to edit, drag it, Del deletes it)"),
     ("Ctrl+G (or right-click)", "Make block: the selected blocks become one block of your own"),
-    ("Ctrl+E, Alt+Up", "Edit inside the selected block of your own; back out of it"),
+    ("Double-click a block of your own, Ctrl+E", "Edit inside it (Alt+Up or the breadcrumb: back out)"),
     ("Ctrl+A", "Select every block"),
     ("Arrows (Shift: ×5)", "Nudge the selection"),
     ("Ctrl+F", "Find a block by name or type"),

@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self.canvas.graph_scene.rename_requested.connect(self.rename_block)
         self.breadcrumb = Breadcrumb(self.canvas)
         self.breadcrumb.go.connect(self.session.leave)
+        self.session.notice.connect(lambda m: self.statusBar().showMessage(m, 10000))
         self.session.scope_changed.connect(
             lambda: self.breadcrumb.show_path(self.session.scope.names() if self.session.scope else []))
         self.session.dirty_changed.connect(lambda _: self._update_title())

@@ -1,19 +1,23 @@
 """The block palette: every catalogue block by category, searchable, draggable onto the canvas."""
 from __future__ import annotations
 
+import json
+
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtWidgets import QDockWidget, QLabel, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QDockWidget, QLabel, QLineEdit, QMenu, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
+                               QWidget)
 
 from ..core.blocks import CATALOGUE, CATEGORIES
 from ..core.blocks.custom import TYPE as USER_TYPE
 from ..core.blocks.custom import label
-from ..core.make_block import block_key
+from ..core.make_block import block_key, forget_definition
 from ..core.project import ProjectError
-from ..core.userlib import library_path, load_library
+from ..core.userlib import library_path, load_library, remove_from_library
 from .canvas.edits import MIME_BLOCK
 from .theme import category_icon
 
 TYPE_ROLE = Qt.UserRole + 1
+WHERE_ROLE = Qt.UserRole + 2  # a user block's source: "this project" or "my blocks"
 
 
 class BlockTree(QTreeWidget):
@@ -53,6 +57,8 @@ class PaletteDock(QDockWidget):
         self.tree.setRootIsDecorated(True)
         self.tree.setIndentation(14)
         self.tree.itemActivated.connect(self._activated)
+        self.tree.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.currentItemChanged.connect(self._show_help)
         self.help = QLabel("Drag a block onto the canvas, or double-click it.")
         self.help.setObjectName("hint")
@@ -125,12 +131,40 @@ class PaletteDock(QDockWidget):
             names.add(record["name"])
             it = QTreeWidgetItem(self.user_folder, [label(record)])
             it.setData(0, TYPE_ROLE, block_key(record))
+            it.setData(0, WHERE_ROLE, where)
             it.setIcon(0, category_icon("Composite"))
             layers = [n["type"] for n in record["graph"]["nodes"] if n["type"] != "Input"]
             it.setToolTip(0, f"Your block ({where}): {' → '.join(layers) or 'no layers'}")
             it.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
         self.user_folder.setHidden(not names)
         self.user_folder.setExpanded(True)
+
+    def _context_menu(self, pos) -> None:
+        menu = self.user_block_menu(pos)
+        if menu is not None:
+            menu.exec(self.tree.viewport().mapToGlobal(pos))
+
+    def user_block_menu(self, pos) -> QMenu | None:
+        """Right-click on an entry of My blocks: remove it (from the project's list, an undo step,
+        or from the library)."""
+        item = self.tree.itemAt(pos)
+        if item is None or item.parent() is not self.user_folder:
+            return None
+        name = json.loads(item.data(0, TYPE_ROLE).split(":", 1)[1])["name"]
+        menu = QMenu(self)
+        if item.data(0, WHERE_ROLE) == "this project":
+            menu.addAction(f"Remove {name} from this project's blocks",
+                           lambda: self.session.push(forget_definition(self.session.project, name)))
+        else:
+            menu.addAction(f"Remove {name} from my blocks", lambda: self._forget(name))
+        return menu
+
+    def _forget(self, name: str) -> None:
+        try:
+            remove_from_library(name)
+        except (OSError, ProjectError) as e:
+            self.help.setText(f"Could not remove {name}: {e}")
+        self.refresh_user_blocks()
 
     def user_blocks(self) -> list[str]:
         """The names "My blocks" lists."""

@@ -5,7 +5,7 @@ under the field they concern, with their quick fix.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QDockWidget, QFormLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from ..core.blocks import CATALOGUE
@@ -90,7 +90,8 @@ class PropertiesDock(QDockWidget):
             inside = QPushButton("Edit inside")
             inside.setObjectName("edit_inside")
             inside.setToolTip("Show this block's layers on the canvas to edit them (the breadcrumb leads back)")
-            inside.clicked.connect(lambda: self.session.enter(self.node_id))
+            # after the click: entering rebuilds this form, button and all
+            inside.clicked.connect(lambda: QTimer.singleShot(0, lambda: self.session.enter(self.node_id)))
             lay.addWidget(inside)
         self.shape_label = QLabel()
         self.shape_label.setObjectName("totals")

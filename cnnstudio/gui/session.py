@@ -47,6 +47,7 @@ class Session(QObject):
     path_changed = Signal(object)  # Path or None
     run_changed = Signal(object)  # Path of the training run to inspect, or None
     scope_changed = Signal()  # entered or left a user block: the canvas shows another graph
+    notice = Signal(str)  # why an edit was not made, for the status bar
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -207,10 +208,16 @@ class Session(QObject):
 
     def _push_inside(self, command: Command) -> None:
         from ..core.make_block import EditInside
+        from ..core.blocks.custom import MAX_DEPTH, depth
         scope = self.scope
         command.do(scope.graph)
         params, rebuild = scope.params_after_edit(self.top_analysis)
         top = scope.path[0]
+        if depth(params) > MAX_DEPTH:  # a file could not be opened again
+            command.undo(scope.graph)
+            scope.source = self.project.graph.nodes[top].params
+            self.notice.emit(f"Not done: user blocks can be nested {MAX_DEPTH} deep, and this would be deeper.")
+            return
         if params == self.project.graph.nodes[top].params:  # moved blocks: the view's own business
             self.analysis = scope.update()
             self.analysis_changed.emit()

@@ -173,7 +173,7 @@ def test_loading_rejects_damaged_user_blocks_with_a_clear_message():
     assert parse_project(good).graph.nodes["stage"].params["repeat"] == 2
     cases = [
         (("graph",), "nodes", [], 'refers to "input", which is not a block'),
-        (("graph", "nodes"), 0, {"id": "input", "type": "ReLU"}, "exactly one Input"),
+        (("graph", "nodes"), 0, {"id": "input", "type": "ReLU"}, None),  # no Input inside: an error on the block
         (("expose",), "n", [["ghost", "repeat"]], '"ghost", which is not a block'),
         (("values",), "channels", "wide", "must be a whole number"),
         ((), "repeat", 0, None),  # out of range: a check error, not a load error
@@ -201,6 +201,17 @@ def test_nesting_is_bounded():
                "edges": [["input", "b"]]}
     with pytest.raises(ProjectError, match="nested more than"):
         parse_project({"format": "cnnstudio.project", "version": 1, "graph": doc})
+    # Make block refuses to nest deeper than a file may
+    g = Graph()
+    x = g.add("Input", shape=[3, 16, 16])
+    deep = g.add("Custom", x, name="Deep", graph=conv_relu())
+    for _ in range(5):
+        deep_doc = {"nodes": [{"id": "input", "type": "Input", "params": {"shape": [3, 16, 16]}},
+                              {"id": "b", "type": "Custom", "params": g.nodes[deep].params}], "edges": [["input", "b"]]}
+        g.nodes[deep].params = {"name": "Deep", "graph": deep_doc, "repeat": 1}
+    assert analyze(g).ok
+    with pytest.raises(MakeBlockError, match="nested 6 deep"):
+        make_block(g, [deep], "Deeper")
 
 
 def test_the_project_keeps_its_block_definitions_and_the_user_library_its_own(tmp_path):

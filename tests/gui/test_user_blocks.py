@@ -4,8 +4,9 @@ totals and undoes in one step; edit inside it; save and reopen; find it under My
 new project and drop it; repeat ×N changes the parameter count exactly as N copies would."""
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QDialogButtonBox, QPushButton, QToolButton
+from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QPushButton, QToolButton
 
 from cnnstudio.core import Graph, analyze
 from cnnstudio.core.explain import explain
@@ -20,8 +21,21 @@ def params_total(graph) -> int:
     return analyze(graph).total("params")
 
 
-def menu_action(menu, starts: str):
-    return next(a for a in menu.actions() if a.text().startswith(starts))
+def right_click(qtbot, win, item, choose: str) -> None:
+    """Right-click `item` on the canvas and click the menu entry that starts with `choose`."""
+    vp = win.canvas.viewport()
+    pos = view_point(win, item.mapToScene(item.boundingRect().center()))
+    picked = []
+
+    def pick():
+        menu = QApplication.activePopupWidget()
+        action = next(a for a in menu.actions() if a.text().startswith(choose))
+        picked.append(action.text())
+        qtbot.mouseClick(menu, Qt.LeftButton, pos=menu.actionGeometry(action).center())
+
+    QTimer.singleShot(0, pick)
+    QApplication.sendEvent(vp, QContextMenuEvent(QContextMenuEvent.Mouse, pos, vp.mapToGlobal(pos)))
+    assert picked, "the menu did not open"
 
 
 def fill_dialog(qtbot, win, name: str, expose=(), repeat=None):
@@ -51,7 +65,7 @@ def test_make_block_edit_inside_save_reopen_and_reuse(qtbot, make_window, tmp_pa
     click_item(qtbot, win, scene.nodes["c1"])
     click_item(qtbot, win, scene.nodes["s2"], modifier=Qt.ControlModifier)
     assert s.selection == ["c1", "s2"]
-    menu_action(view.node_menu("s2"), "Make block from 2 selected").trigger()
+    right_click(qtbot, win, scene.nodes["s2"], "Make block from 2 selected")
     fill_dialog(qtbot, win, "ConvPool", expose=[("out_channels", "channels")])
     block = s.selection[0]
     node = s.graph.nodes[block]
@@ -82,6 +96,7 @@ def test_make_block_edit_inside_save_reopen_and_reuse(qtbot, make_window, tmp_pa
 
     # edit inside: the inner graph on the canvas, a breadcrumb, edits undoable, outer checks follow
     qtbot.mouseClick(win.properties.widget().findChild(QPushButton, "edit_inside"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: s.scope is not None)
     assert s.scope is not None and sorted(s.graph.nodes) == ["c1", "input1", "s2"]
     assert win.breadcrumb.isVisible()
     assert [w.text() for w in win.breadcrumb.findChildren(QToolButton)][:2] == ["‹ Back", "Network"]
@@ -120,6 +135,13 @@ def test_make_block_edit_inside_save_reopen_and_reuse(qtbot, make_window, tmp_pa
     drop_mime(view.viewport(), win.palette.tree.mimeData([item]), view.viewport().rect().center())
     (dropped,) = s.graph.nodes.values()
     assert dropped.type == "Custom" and dropped.params["name"] == "ConvPool"
+
+    # My blocks' right-click menu removes it from the library
+    tree = win.palette.tree
+    menu = win.palette.user_block_menu(tree.visualItemRect(win.palette.user_folder.child(0)).center())
+    menu_action = next(a for a in menu.actions() if a.text() == "Remove ConvPool from my blocks")
+    menu_action.trigger()
+    assert win.palette.user_blocks() == [] and win.palette.user_folder.isHidden()
 
 
 def chain_project(tmp_path) -> Path:
@@ -194,3 +216,17 @@ def test_repeat_blocks_nest_and_count_like_their_copies(qtbot, make_window, tmp_
     lines = explain(s.graph, s.analysis, stage)
     assert "your block Stage: 2 layer(s), repeated 2 times (each copy with its own weights)" in lines
     assert f"    {convs} (Custom) → [8, 32, 32], 808 params" in lines  # (3·3·3 + 1)·8 + (3·3·8 + 1)·8 = 224 + 584
+
+    # double-click the block: its inside; deleting the inner Input is an error on the block, and
+    # the project still saves and opens with it
+    qtbot.mouseDClick(view.viewport(), Qt.LeftButton,
+                      pos=view_point(win, scene.nodes[stage].mapToScene(scene.nodes[stage].boundingRect().center())))
+    qtbot.waitUntil(lambda: s.scope is not None)
+    assert sorted(s.graph.nodes) == sorted(["input1", convs, "pool"])
+    click_item(qtbot, win, scene.nodes["input1"])
+    qtbot.keyClick(view, Qt.Key_Delete)
+    assert "input1" not in s.graph.nodes
+    assert "no Input" in s.top_analysis.problems_for(stage)[0].message
+    path = tmp_path / "broken_inside.cnnproj"
+    assert win.docs.save_as(path) and win.docs.open_path(str(path))
+    assert s.scope is None and "no Input" in s.analysis.problems_for(stage)[0].message

@@ -128,14 +128,22 @@ def inner_graph(params: dict, shape=None):
         g = graph_from_doc(effective_graph_doc(params), depth=1)
     except ProjectError as e:
         raise BlockError(f"{params.get('name', 'Block')}: its inner graph is damaged: {e}", code="custom_graph") from None
-    if shape is not None:
-        entry = input_id(g)
+    entry = input_id(g)
+    if shape is not None and entry is not None:
         g.nodes[entry].params = {**g.nodes[entry].params, "shape": list(shape)}
     return g
 
 
-def input_id(g) -> str:
-    return next(n.id for n in g.nodes.values() if n.type == "Input")
+def input_id(g) -> str | None:
+    """Where the block's input enters: its inner Input (None while it has none: an error the
+    inner checks report)."""
+    return next((n.id for n in g.nodes.values() if n.type == "Input"), None)
+
+
+def depth(params: dict) -> int:
+    """How many user blocks deep this one goes (1: no user block inside)."""
+    inner = [n for n in params.get("graph", {}).get("nodes", []) if n.get("type") == TYPE]
+    return 1 + max((depth(n.get("params", {})) for n in inner), default=0)
 
 
 def _key(params: dict, shape) -> tuple:
@@ -149,9 +157,10 @@ def passes(params: dict, shape) -> list:
     p = full_params(params)
     out = []
     g = inner_graph(p)  # one graph for every copy: its blocks remember results for the same input
-    entry = input_id(g)
     for i in range(1, p["repeat"] + 1):
-        g.nodes[entry].params = {**g.nodes[entry].params, "shape": list(shape)}
+        entry = input_id(g)
+        if entry is not None:
+            g.nodes[entry].params = {**g.nodes[entry].params, "shape": list(shape)}
         a = analyze(g)
         bad = next((x for x in a.problems if x.severity == "error"), None)
         if bad:

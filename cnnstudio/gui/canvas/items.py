@@ -5,7 +5,7 @@ the scene turns gestures on them into commands.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
@@ -296,6 +296,11 @@ class NodeItem(QGraphicsItem):
     def mouseDoubleClickEvent(self, e):
         if e.pos().y() < TITLE_BOTTOM:  # the title row: rename, as F2 does
             self.canvas.request_rename(self.node_id)
+            e.accept()
+            return
+        if self.type == "Custom":  # a block of the user's own: open it (its ▸ layers chip lists them)
+            nid, session = self.node_id, self.canvas.session
+            QTimer.singleShot(0, lambda: session.enter(nid))  # after this event: entering replaces the items
             e.accept()
             return
         if self.expand_chip:

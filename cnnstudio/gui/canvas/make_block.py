@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout
 
 from ...core.blocks.custom import MAX_REPEAT, TYPE
 from ...core.commands import Macro
-from ...core.make_block import (KeepDefinition, MakeBlockError, boundary, candidates, inner_doc, make_block,
+from ...core.make_block import (MakeBlockError, boundary, candidates, inner_doc, keep_definition, make_block,
                                 suggest_name)
 from ...core.project import ProjectError
 from ...core.userlib import save_to_library
@@ -135,7 +135,7 @@ def _make(window, ids, shape, dlg: MakeBlockDialog) -> None:
     if dlg.keep.isChecked():
         save_block(window, record)
     if session.scope is None:  # the project's own list (the palette's "in this project")
-        command = Macro(command.label, [command, KeepDefinition(session.project, record)])
+        command = Macro(command.label, [command, keep_definition(session.project, record)])
     session.push(command)
     session.select([nid])
     window.statusBar().showMessage(f"Made block {record['name']} ({nid}): right-click it → Edit inside to change "
