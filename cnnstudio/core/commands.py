@@ -110,7 +110,7 @@ class SetParams(Command):
         self.node_id = node_id
         self.old = _deep(g.nodes[node_id].params)
         self.new = {**self.old, **_deep(changes)}
-        names = ", ".join(f"{k}={v}" for k, v in changes.items())
+        names = ", ".join(f"{k}={_short(v)}" for k, v in changes.items())
         self.label = f"Set {node_id} {names}"
 
     def do(self, g):
@@ -118,6 +118,12 @@ class SetParams(Command):
 
     def undo(self, g):
         g._set_params(self.node_id, _deep(self.old))
+
+
+def _short(v) -> str:
+    """A value for an undo step's label (a user block's whole inner graph is not)."""
+    text = str(v)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 class SetFrozen(Command):

@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self.session.notice.connect(lambda m: self.statusBar().showMessage(m, 10000))
         self.session.scope_changed.connect(
             lambda: self.breadcrumb.show_path(self.session.scope.names() if self.session.scope else []))
+        self.session.analysis_changed.connect(lambda: self.breadcrumb.show_outer(self.session.top_analysis.errors))
         self.session.dirty_changed.connect(lambda _: self._update_title())
         self.session.path_changed.connect(lambda _: self._update_title())
         self.session.project_replaced.connect(self._update_title)

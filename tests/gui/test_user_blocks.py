@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QContextMenuEvent
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QPushButton, QToolButton
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QPushButton, QToolButton
 
 from cnnstudio.core import Graph, analyze
 from cnnstudio.core.explain import explain
@@ -111,6 +111,7 @@ def test_make_block_edit_inside_save_reopen_and_reuse(qtbot, make_window, tmp_pa
     outer = s.top_analysis.problems_for(block)[0].message
     assert outer.startswith(f"{block}: ConvPool: c1 (Conv2d): kernel 33×33 is larger")
     assert "Inside ConvPool" in win.act_undo.text()
+    assert "the network has 1 error(s)" in win.breadcrumb.findChild(QLabel, "scope_outer").text()
     k.set_value(3)
     k.changed.emit()
     assert s.top_analysis.ok and s.top_analysis.info[block].shape == (16, 15, 15)  # (28 + 2·2 − 3)/1 + 1 = 30, pooled

@@ -138,7 +138,19 @@ class Breadcrumb(QWidget):
                 b.setAutoRaise(True)
                 b.clicked.connect(lambda _=False, n=level: self.go.emit(n))
                 self.lay.addWidget(b)
+        self.outer = QLabel()
+        self.outer.setObjectName("scope_outer")
+        self.lay.addWidget(self.outer)
         self.adjustSize()
         self.move(8, 8)
         self.show()
         self.raise_()
+
+    def show_outer(self, errors: list) -> None:
+        """The network's own errors while inside a block: an edit here can break what follows it."""
+        if self.isHidden():
+            return
+        self.outer.setText(f"  <span style='color:#c0392b'>✖ the network has {len(errors)} error(s)</span>"
+                           if errors else "  <span style='color:#1e8449'>✓ network OK</span>")
+        self.outer.setToolTip("<br>".join(p.message for p in errors[:5]))
+        self.adjustSize()
