@@ -3,6 +3,7 @@ names as the compiled model, so weights trained in CNN Studio load into it uncha
 from __future__ import annotations
 
 import inspect
+import keyword
 
 from . import modules as modules_source
 from .blocks.activations import ACTIVATIONS
@@ -93,13 +94,16 @@ class ExportError(ValueError):
 
 
 INLINE = ("Input", "Add", "Concat", "Mul", "Identity")
+# names the generated module defines besides the user blocks' classes
+_TAKEN = {"torch", "nn", "F", "BasicBlock", "Bottleneck", "Inception", "DeformConv", "_conv_bn", "_conv_relu"}
 
 
 def to_pytorch_source(graph: Graph, class_name: str = "Net", title: str = "") -> str:
     a = check_compilable(graph)
     helpers: list = []
-    classes: dict = {}  # a user block's class source → its class name (copies with one source share it)
+    classes: dict = {"": class_name}  # a user block's class source → its class name (copies with one source share it)
     cls = _net_class(graph, a, class_name, helpers, classes)
+    del classes[""]
     helper_src = "".join("\n\n" + inspect.getsource(getattr(modules_source, h)) for h in helpers)
     shape = list(a.info[a.order[0]].shape)
     # the project's name is user text: a comment line with only printable characters, never code
@@ -168,11 +172,13 @@ def _custom_constructor(params: dict, in_shape, helpers: list, classes: dict) ->
     repeated: the compiled model's structure, so the weights load unchanged."""
     base = "".join(c if c.isascii() and c.isalnum() else "_" for c in params["name"]).strip("_") or "Block"
     base = base[0].upper() + base[1:] if base[0].isalpha() else "Block_" + base
+    if keyword.iskeyword(base) or base in _TAKEN:  # (a block named "None" or "Inception")
+        base += "Block"
     calls = []
     for _, g, inner in passes(params, tuple(in_shape)):
         source = _net_class(g, inner, "@", helpers, classes)
         if source not in classes:
-            used = set(classes.values())
+            used = set(classes.values())  # (the network's own class among them)
             name, i = base, 2
             while name in used:
                 name, i = f"{base}_{i}", i + 1

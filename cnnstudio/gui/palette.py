@@ -136,7 +136,12 @@ class PaletteDock(QDockWidget):
             layers = [n["type"] for n in record["graph"]["nodes"] if n["type"] != "Input"]
             it.setToolTip(0, f"Your block ({where}): {' → '.join(layers) or 'no layers'}")
             it.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
-        self.user_folder.setHidden(not names)
+        if not names:  # how to make one
+            hint = QTreeWidgetItem(self.user_folder, ["Select blocks, Ctrl+G"])
+            hint.setFlags(Qt.ItemIsEnabled)
+            hint.setToolTip(0, "Select blocks on the canvas, then Make block (Ctrl+G or right-click): your blocks are kept "
+                             "in the project and in your library, for every project")
+            hint.setForeground(0, self.palette().placeholderText())
         self.user_folder.setExpanded(True)
 
     def _context_menu(self, pos) -> None:
@@ -168,7 +173,8 @@ class PaletteDock(QDockWidget):
 
     def user_blocks(self) -> list[str]:
         """The names "My blocks" lists."""
-        return [self.user_folder.child(i).text(0) for i in range(self.user_folder.childCount())]
+        children = [self.user_folder.child(i) for i in range(self.user_folder.childCount())]
+        return [c.text(0) for c in children if c.data(0, TYPE_ROLE)]
 
     def filter(self, text: str) -> None:
         """Matches the block name, its category or words of its help text."""

@@ -70,12 +70,14 @@ class Session(QObject):
         """Replace the open project. `dirty`: it differs from `path` on disk (a restored journal).
         All or nothing: if preparing the new project raises, the old one stays open, path and all."""
         self._attach(project, Path(path) if path else None)
-        self.scope = None
+        inside, self.scope = self.scope is not None, None
         if dirty:
             self.stack.clean_index = None  # no undo step leads back to what is on disk
         self.path = Path(path) if path else None
         self.selection = []
         self.run_dir = None  # the panels show this project's runs, never the last one's
+        if inside:
+            self.scope_changed.emit()
         self.project_replaced.emit()
         self.analysis_changed.emit()
         self.path_changed.emit(self.path)

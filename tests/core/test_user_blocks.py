@@ -99,6 +99,21 @@ def test_pytorch_code_and_onnx_of_user_blocks_match_the_model(tmp_path):
     assert result["max_abs_difference"] < 1e-4, result
 
 
+def test_exported_class_names_never_clash_with_python_or_the_module():
+    g = Graph()
+    x = g.add("Input", shape=[3, 8, 8])
+    for k, name in enumerate(("None", "Net", "class", "Inception", "f", "3x3 conv"), 1):
+        x = g.add("Custom", x, name=name, graph=conv_relu(ch=k))  # distinct layers: a class each
+    ns = {}
+    exec(compile(to_pytorch_source(g), "<export>", "exec"), ns)  # noqa: S102 - our own generated code
+    assert {"NoneBlock", "Net_2", "Class", "InceptionBlock", "FBlock", "Block_3x3_conv"} <= set(ns)
+    code, net = ns["Net"]().eval(), compile_graph(g).eval()
+    code.load_state_dict(net.state_dict())
+    x = torch.randn(1, 3, 8, 8)
+    with torch.no_grad():
+        assert torch.allclose(code(x), net(x))
+
+
 def test_an_error_inside_names_the_block_the_repeat_and_the_inner_layer_with_a_fix():
     g = Graph()
     x = g.add("Input", shape=[3, 4, 4])

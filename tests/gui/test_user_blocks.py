@@ -74,6 +74,7 @@ def test_make_block_edit_inside_save_reopen_and_reuse(qtbot, make_window, tmp_pa
     assert "c1" not in s.graph.nodes and "s2" not in s.graph.nodes
     assert s.graph.inputs_of(block) == ["input1"] and s.graph.outputs_of(block) == ["c3"]
     assert scene.nodes[block].title == "ConvPool"
+    assert ("input1", block) in scene.wires and (block, "c3") in scene.wires and "c1" not in scene.nodes
     # the summary's totals are the same: 1 block less, same parameters and MACs
     assert (params_total(s.graph), win.summary.totals.text().split("·", 1)[1]) == before
     assert win.summary.totals.text().startswith(f"{len(s.graph.nodes)} blocks")
@@ -142,7 +143,8 @@ def test_make_block_edit_inside_save_reopen_and_reuse(qtbot, make_window, tmp_pa
     menu = win.palette.user_block_menu(tree.visualItemRect(win.palette.user_folder.child(0)).center())
     menu_action = next(a for a in menu.actions() if a.text() == "Remove ConvPool from my blocks")
     menu_action.trigger()
-    assert win.palette.user_blocks() == [] and win.palette.user_folder.isHidden()
+    assert win.palette.user_blocks() == []
+    assert win.palette.user_folder.child(0).text(0) == "Select blocks, Ctrl+G"
 
 
 def chain_project(tmp_path) -> Path:
@@ -229,5 +231,6 @@ def test_repeat_blocks_nest_and_count_like_their_copies(qtbot, make_window, tmp_
     assert "input1" not in s.graph.nodes
     assert "no Input" in s.top_analysis.problems_for(stage)[0].message
     path = tmp_path / "broken_inside.cnnproj"
-    assert win.docs.save_as(path) and win.docs.open_path(str(path))
-    assert s.scope is None and "no Input" in s.analysis.problems_for(stage)[0].message
+    assert win.docs.save_as(path) and win.docs.open_path(str(path))  # (opened from inside the block)
+    assert s.scope is None and not win.breadcrumb.isVisible()
+    assert "no Input" in s.analysis.problems_for(stage)[0].message
