@@ -184,7 +184,7 @@ class Session(QObject):
         back = {k: top.old[k] for k in top.new if k in top.old and top.new[k] != top.old[k]}
         if not back:
             return
-        fix = Fix("Back to " + ", ".join(f"{k} {v}" for k, v in back.items()), "set_params", {"params": back})
+        fix = Fix("Back to " + ", ".join(_said(k, v, top.new[k]) for k, v in back.items()), "set_params", {"params": back})
         # new Problem objects: the checker keeps its own, unchanged, for the next edit
         a.problems = [dataclasses.replace(p, fix=fix) if p.node == top.node_id and p.severity == "error" else p
                       for p in a.problems]
@@ -292,6 +292,13 @@ class Session(QObject):
     def set_run(self, run_dir: Path | None) -> None:
         self.run_dir = Path(run_dir) if run_dir else None
         self.run_changed.emit(self.run_dir)
+
+
+def _said(name: str, old, new) -> str:
+    """"kernel_size 5"; a user block's exposed values by their own names: "channels 6"."""
+    if name == "values" and isinstance(old, dict) and isinstance(new, dict):
+        return ", ".join(f"{k} {v}" for k, v in old.items() if new.get(k) != v)
+    return f"{name} {old}"
 
 
 def _changed(c: SetParams) -> set:

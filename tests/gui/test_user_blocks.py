@@ -215,6 +215,15 @@ def test_repeat_blocks_nest_and_count_like_their_copies(qtbot, make_window, tmp_
     n.set_value(2)
     n.changed.emit()
     assert params_total(s.graph) == params_total(flat(2, 2))
+    # a value that breaks the block is offered back, by its own name
+    r = win.properties.editors["repeat"]
+    r.set_value(6)  # six 2×2 pools take 32×32 to nothing
+    r.changed.emit()
+    problem = s.analysis.problems_for(stage)[0]
+    assert problem.message.startswith(f"{stage}: Stage ×6, repeat 6: pool (MaxPool2d)")
+    assert problem.fix.label == "Back to repeat 2"
+    s.apply_fix(problem)
+    assert params_total(s.graph) == params_total(flat(2, 2))
     # Explain sees through both levels
     lines = explain(s.graph, s.analysis, stage)
     assert "your block Stage: 2 layer(s), repeated 2 times (each copy with its own weights)" in lines
