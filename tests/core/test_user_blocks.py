@@ -150,6 +150,18 @@ def test_make_block_wires_the_block_in_place_in_one_undo_step_with_the_same_tota
     assert json.dumps(dumps_project(Project("x", g))) == before
 
 
+def test_an_exposed_parameter_follows_edits_inside():
+    from cnnstudio.core.blocks.custom import effective_graph_doc, params_from_graph_doc
+    params = dict(nested_vgg().nodes["stage"].params)
+    doc = effective_graph_doc(params)
+    convs = next(n for n in doc["nodes"] if n["id"] == "convs")
+    convs["params"] = {**convs["params"], "values": {"channels": 24}}  # changed inside: the block's value
+    assert params_from_graph_doc(params, doc)["values"] == {"n": 2, "channels": 24}
+    convs.update(type="ReLU", params={})  # replaced by a block without those parameters
+    new = params_from_graph_doc(params, doc)
+    assert new["expose"] == {} and new["values"] == {}
+
+
 def test_make_block_refuses_selections_that_are_not_one_input_one_output():
     g = Graph()
     x = g.add("Input", shape=[3, 8, 8])

@@ -4,9 +4,9 @@ totals and undoes in one step; edit inside it; save and reopen; find it under My
 new project and drop it; repeat ×N changes the parameter count exactly as N copies would."""
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QContextMenuEvent
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QPushButton, QToolButton
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QLineEdit, QPushButton, QToolButton
 
 from cnnstudio.core import Graph, analyze
 from cnnstudio.core.explain import explain
@@ -43,8 +43,21 @@ def fill_dialog(qtbot, win, name: str, expose=(), repeat=None):
     assert dlg.isVisible()
     dlg.name.selectAll()
     qtbot.keyClicks(dlg.name, name)
-    for key, new_name in expose:
-        dlg.tick(key, new_name)
+    table = dlg.table
+    for key, new_name in expose:  # click the row's box, double-click its name and type the new one
+        row = next(r for r in range(table.rowCount()) if table.item(r, 0).text() == key)
+        rect = table.visualItemRect(table.item(row, 0))
+        qtbot.mouseClick(table.viewport(), Qt.LeftButton, pos=QPoint(rect.left() + 10, rect.center().y()))
+        assert table.item(row, 0).checkState() == Qt.Checked
+        if new_name:
+            qtbot.mouseDClick(table.viewport(), Qt.LeftButton, pos=rect.center())
+            editor = table.viewport().findChild(QLineEdit)
+            assert editor is not None, "double-clicking the name edits it"
+            editor.selectAll()
+            qtbot.keyClicks(editor, new_name)
+            qtbot.keyClick(editor, Qt.Key_Return)
+            qtbot.waitUntil(lambda: table.item(row, 0).text() == new_name)  # (the table takes it after the key)
+            assert dlg.isVisible()  # Enter ends the edit, not the dialog
     if repeat is not None:
         dlg.repeat.setValue(repeat)
     ok = dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.Ok)

@@ -105,7 +105,9 @@ def params_from_graph_doc(params: dict, doc: dict) -> dict:
     values = dict(p["values"])
     expose = {}
     for key, targets in p["expose"].items():
-        targets = [t for t in targets if t[0] in by_id]  # a target deleted inside is no longer set
+        # a target deleted (or renamed, or replaced by a block without that parameter) is no longer set
+        targets = [t for t in targets if t[0] in by_id and t[1] in
+                   [q.name for q in form_params(by_id[t[0]]["type"], by_id[t[0]].get("params", {}))]]
         if not targets:
             values.pop(key, None)
             continue

@@ -71,17 +71,6 @@ class MakeBlockDialog(QDialog):
         lay.addWidget(buttons)
         self.resize(520, 420)
 
-    def tick(self, key: str, new_name: str | None = None) -> None:
-        """Expose the offered parameter `key`, as `new_name`, as a click and a typed name would."""
-        for row in range(self.table.rowCount()):
-            item = self.table.item(row, 0)
-            if self.offered[row][0] == key:
-                item.setCheckState(Qt.Checked)
-                if new_name:
-                    item.setText(new_name)
-                return
-        raise KeyError(key)
-
     def expose(self) -> dict:
         out = {}
         for row in range(self.table.rowCount()):
