@@ -129,7 +129,12 @@ class Session(QObject):
         node = self.graph.nodes.get(node_id)
         if node is None or node.type != "Custom":
             return False
-        self.scope = Scope(self.project.graph, self.top_analysis, (self.scope.path if self.scope else []) + [node_id])
+        from ..core.blocks import BlockError
+        try:
+            self.scope = Scope(self.project.graph, self.top_analysis, (self.scope.path if self.scope else []) + [node_id])
+        except BlockError as e:
+            self.notice.emit(e.message)
+            return False
         self._show_scope()
         return True
 

@@ -12,8 +12,9 @@ own weights. So checks, compiler and export need nothing but the node:
 
 Inner graphs may hold Custom nodes (nesting, e.g. `[[CONV → RELU]·N → POOL]·M`), at most
 MAX_DEPTH deep; a block holds a copy of its inner graph, never a reference, so it cannot
-contain itself. Results are cached by the params' text, so copies of one block (and a
-re-check after an Input change) infer once.
+contain itself. Results are cached by the params' text and the input shape, so copies of one
+block fed the same shape infer once; the copies of a repeat share one inner graph, whose blocks
+remember their results (bench/user_blocks.py).
 """
 from __future__ import annotations
 
@@ -210,7 +211,7 @@ def _infer(params, shapes) -> Out:
 def _infer_uncached(params, shape) -> Out:
     p = full_params(params)
     total = Out(shape=tuple(shape))
-    for in_shape, g, a in passes(p, tuple(shape)):
+    for _, g, a in passes(p, tuple(shape)):
         entry, out = input_id(g), a.output
         for nid in a.order:
             o = a.info[nid].out
@@ -238,7 +239,7 @@ def _explain(params, shapes, out: Out) -> list[str]:
     steps = passes(p, tuple(shapes[0]))
     lines = [f"your block {p['name']}: {len(p['graph']['nodes']) - 1} layer(s)"
              + (f", repeated {p['repeat']} times (each copy with its own weights)" if p["repeat"] > 1 else "")]
-    for i, (in_shape, g, a) in enumerate(steps, 1):
+    for i, (_, g, a) in enumerate(steps, 1):
         if p["repeat"] > 1:
             lines.append(f"  repeat {i}:")
         for nid in a.order:
@@ -246,7 +247,7 @@ def _explain(params, shapes, out: Out) -> list[str]:
             if node.type != "Input":
                 lines.append(f"    {nid} ({node.type}) → [{', '.join(map(str, o.shape))}], {o.params:,} params")
     for key in p["expose"]:
-        lines.append(f"  {key} = {p['values'].get(key)} sets " + ", ".join(f"{a}.{b}" for a, b in p["expose"][key]))
+        lines.append(f"  {key} = {p['values'].get(key)} sets " + ", ".join(f"{n}.{q}" for n, q in p["expose"][key]))
     lines.append(f"total parameters {out.params:,}")
     return lines
 
