@@ -19,6 +19,12 @@ class MakeBlockError(ValueError):
     """Why a selection cannot become one block, in the user's terms."""
 
 
+def first_block(graph: Graph, ids, source: str) -> str:
+    """The selected block the outside wire enters (where the new block goes)."""
+    order = [n for n in graph.nodes if n in set(ids)]
+    return next((n for n in order if source in graph.inputs_of(n)), order[0])
+
+
 def boundary(graph: Graph, ids) -> tuple[str, str]:
     """(the block outside that feeds the selection, the selected block that gives its output);
     MakeBlockError if the selection is not one input → one output."""
@@ -121,9 +127,10 @@ def node_id_for(graph: Graph, name: str) -> str:
 
 
 def make_block(graph: Graph, ids, name: str, expose: dict | None = None, repeat: int = 1,
-               in_shape=None) -> tuple[Command, str]:
+               in_shape=None, pos=None) -> tuple[Command, str]:
     """(the one undo step that replaces the selection with the block, the block's id).
-    `expose`: {parameter name: [[inner node, its parameter], ...]}."""
+    `expose`: {parameter name: [[inner node, its parameter], ...]}; `pos`: where the block goes
+    (default: where the selection's first block was)."""
     name = name.strip()
     if not name:
         raise MakeBlockError("Give the block a name.")
@@ -137,9 +144,9 @@ def make_block(graph: Graph, ids, name: str, expose: dict | None = None, repeat:
     params = {"name": name, "graph": doc, "expose": {k: [list(t) for t in v] for k, v in (expose or {}).items()},
               "values": values, "repeat": int(repeat)}
     order = [n for n in graph.nodes if n in set(ids)]
-    first = next((n for n in order if source in graph.inputs_of(n)), order[0])
+    first = first_block(graph, ids, source)
     nid = node_id_for(graph, name)
-    node = Node(nid, TYPE, params, graph.nodes[first].pos)
+    node = Node(nid, TYPE, params, pos or graph.nodes[first].pos)
     # the wires to the block go where the selection's wires were among their ends' wires
     out_at = min(i for i, t in enumerate(graph.outputs_of(source)) if t in set(ids))
     targets = [(t, graph.inputs_of(t).index(exit_)) for t in graph.outputs_of(exit_) if t not in set(ids)]

@@ -88,6 +88,8 @@ def test_make_block_edit_inside_save_reopen_and_reuse(qtbot, make_window, tmp_pa
     assert s.graph.inputs_of(block) == ["input1"] and s.graph.outputs_of(block) == ["c3"]
     assert scene.nodes[block].title == "ConvPool"
     assert ("input1", block) in scene.wires and (block, "c3") in scene.wires and "c1" not in scene.nodes
+    here = scene.nodes[block].sceneBoundingRect()  # where c1 was, on top of no other block
+    assert not any(here.intersects(item.sceneBoundingRect()) for nid, item in scene.nodes.items() if nid != block)
     # the summary's totals are the same: 1 block less, same parameters and MACs
     assert (params_total(s.graph), win.summary.totals.text().split("·", 1)[1]) == before
     assert win.summary.totals.text().startswith(f"{len(s.graph.nodes)} blocks")

@@ -8,11 +8,12 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout
 
 from ...core.blocks.custom import MAX_REPEAT, TYPE
 from ...core.commands import Macro
-from ...core.make_block import (MakeBlockError, boundary, candidates, inner_doc, keep_definition, make_block,
-                                suggest_name)
+from ...core.make_block import (MakeBlockError, boundary, candidates, first_block, inner_doc, keep_definition,
+                                make_block, suggest_name)
 from ...core.project import ProjectError
 from ...core.userlib import save_to_library
 from ..text import fmt_value
+from .placement import free_spot
 
 
 class MakeBlockDialog(QDialog):
@@ -116,7 +117,10 @@ def make_block_from_selection(window):
 def _make(window, ids, shape, dlg: MakeBlockDialog) -> None:
     session = window.session
     try:
-        command, nid = make_block(session.graph, ids, dlg.name.text(), dlg.expose(), dlg.repeat.value(), shape)
+        graph = session.graph
+        at = graph.nodes[first_block(graph, ids, boundary(graph, ids)[0])].pos
+        pos = free_spot(graph, at, ignore=ids) if at else None  # where the blocks it replaces were
+        command, nid = make_block(graph, ids, dlg.name.text(), dlg.expose(), dlg.repeat.value(), shape, pos)
     except MakeBlockError as e:  # the graph changed under the dialog
         window.statusBar().showMessage(f"Make block: {e}", 12000)
         return
