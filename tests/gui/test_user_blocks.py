@@ -242,7 +242,7 @@ def test_repeat_blocks_nest_and_count_like_their_copies(qtbot, make_window, tmp_
     # Explain sees through both levels
     lines = explain(s.graph, s.analysis, stage)
     assert "your block Stage: 2 layer(s), repeated 2 times (each copy with its own weights)" in lines
-    assert f"    {convs} (Custom) → [8, 32, 32], 808 params" in lines  # (3·3·3 + 1)·8 + (3·3·8 + 1)·8 = 224 + 584
+    assert f"    {convs} (ConvRelu ×2) → [8, 32, 32], 808 params" in lines  # (3·3·3 + 1)·8 + (3·3·8 + 1)·8 = 224 + 584
 
     # double-click the block: its inside; deleting the inner Input is an error on the block, and
     # the project still saves and opens with it

@@ -245,7 +245,8 @@ def _explain(params, shapes, out: Out) -> list[str]:
         for nid in a.order:
             node, o = g.nodes[nid], a.info[nid].out
             if node.type != "Input":
-                lines.append(f"    {nid} ({node.type}) → [{', '.join(map(str, o.shape))}], {o.params:,} params")
+                lines.append(f"    {nid} ({display_type(node.type, node.params)}) → [{', '.join(map(str, o.shape))}], "
+                             f"{o.params:,} params")
     for key in p["expose"]:
         lines.append(f"  {key} = {p['values'].get(key)} sets " + ", ".join(f"{n}.{q}" for n, q in p["expose"][key]))
     lines.append(f"total parameters {out.params:,}")
