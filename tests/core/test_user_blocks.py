@@ -228,6 +228,17 @@ def test_nesting_is_bounded():
                "edges": [["input", "b"]]}
     with pytest.raises(ProjectError, match="nested more than"):
         parse_project({"format": "cnnstudio.project", "version": 1, "graph": doc})
+    # repeats multiply: a file cannot ask for more layers than can be checked and built
+    doc = conv_relu()
+    for _ in range(4):  # 64⁴ copies of a conv
+        doc = {"nodes": [{"id": "input", "type": "Input", "params": {"shape": [3, 16, 16]}},
+                         {"id": "b", "type": "Custom", "params": {"name": "Many", "graph": doc, "repeat": 64}}],
+               "edges": [["input", "b"]]}
+    g = parse_project({"format": "cnnstudio.project", "version": 1, "graph": doc}).graph
+    (problem,) = analyze(g).problems
+    assert problem.message == ("b: Many ×64 stands for 16,777,216 layers with its repeats multiplied out; at most "
+                               "10,000 can be built. Repeat it fewer times.")
+    assert problem.fix.label == "Set repeat to 1"
     # Make block refuses to nest deeper than a file may
     g = Graph()
     x = g.add("Input", shape=[3, 16, 16])

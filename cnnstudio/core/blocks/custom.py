@@ -26,6 +26,7 @@ from .spec import CATALOGUE, BlockError, BlockSpec, Fix, Out, Param, prod, regis
 TYPE = "Custom"
 MAX_DEPTH = 6  # user blocks inside user blocks
 MAX_REPEAT = 64
+MAX_UNROLLED = 10_000  # layers a block may stand for, repeats multiplied out (a file cannot hang the checks)
 STRUCTURE = ("name", "graph", "expose", "values")  # the params besides `repeat`
 EMPTY_GRAPH = {"nodes": [{"id": "input", "type": "Input", "params": {"shape": [1, 28, 28]}}], "edges": []}
 _CACHE: OrderedDict = OrderedDict()  # (params text, input shape) → Out or BlockError
@@ -149,6 +150,13 @@ def depth(params: dict) -> int:
     return 1 + max((depth(n.get("params", {})) for n in inner), default=0)
 
 
+def unrolled(params: dict) -> int:
+    """How many layers the block stands for, every repeat multiplied out."""
+    inner = params.get("graph", {}).get("nodes", [])
+    n = sum(unrolled(x.get("params", {})) if x.get("type") == TYPE else x.get("type") != "Input" for x in inner)
+    return params.get("repeat", 1) * n
+
+
 def _key(params: dict, shape) -> tuple:
     return json.dumps(params, sort_keys=True, default=str), tuple(shape)
 
@@ -158,6 +166,13 @@ def passes(params: dict, shape) -> list:
     raises BlockError for the first inner problem (pinned to this block, naming the inner layer)."""
     from ..checks import analyze
     p = full_params(params)
+    size = unrolled(p)
+    if size > MAX_UNROLLED:
+        fewer = max(1, p["repeat"] * MAX_UNROLLED // size)
+        raise BlockError(f"{label(p)} stands for {size:,} layers with its repeats multiplied out; at most "
+                         f"{MAX_UNROLLED:,} can be built. Repeat it fewer times.", code="custom_size",
+                         fix=Fix(f"Set repeat to {fewer}", "set_params", {"params": {"repeat": fewer}})
+                         if fewer < p["repeat"] else None)
     out = []
     g = inner_graph(p)  # one graph for every copy: its blocks remember results for the same input
     for i in range(1, p["repeat"] + 1):
