@@ -16,3 +16,6 @@ for _var, _sub in (("HOME", ""), ("XDG_CONFIG_HOME", ".config"), ("XDG_DATA_HOME
     os.environ[_var] = str(Path(_HOME.name) / _sub)
     Path(os.environ[_var]).mkdir(parents=True, exist_ok=True)
 os.environ.setdefault("TORCH_HOME", str(Path(_HOME.name) / ".cache" / "torch"))
+# The inspection panels' model runs on a thread of the test process (which has torch anyway)
+# instead of a spawned process; the tests of the process itself ask for it by name.
+os.environ.setdefault("CNNSTUDIO_INSPECT_BACKEND", "thread")

@@ -408,6 +408,7 @@ class MainWindow(QMainWindow):
             e.ignore()
             return
         training.shutdown()
+        self.hosted[1].inspect_state.shutdown()  # ends the inspection process
         self.docs.journal.remove()
         self.save_layout()
         e.accept()

@@ -9,6 +9,16 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+def settle(state) -> None:
+    """Run the event loop until the panels have what they asked the inspection process for."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    loop, timer = QEventLoop(), QTimer(interval=20)
+    timer.timeout.connect(lambda: loop.quit() if not state.pending() else None)
+    timer.start()
+    loop.exec()
+    timer.stop()
+
+
 def main(run_dir, out_dir="docs"):
     from PySide6.QtWidgets import QApplication, QMainWindow
     from cnnstudio.core import load_project
@@ -26,6 +36,7 @@ def main(run_dir, out_dir="docs"):
     state.changed.connect(loop.quit)  # busy processEvents() beside a torch thread
     session.set_run(Path(run_dir))
     loop.exec()
+    settle(state)
     if state.inspection is None:
         sys.exit(f"cannot open the run: {state.message}")
     panels = {d.objectName().split(".")[1]: d for d in docks}
@@ -38,6 +49,7 @@ def main(run_dir, out_dir="docs"):
         dock.resize(w, h)
         dock.show()
         app.processEvents()
+        settle(state)
         dock.widget().grab().save(str(out / f"panel-{name}.png"))
         dock.hide()
 
@@ -72,6 +84,7 @@ def main(run_dir, out_dir="docs"):
     tp = panels["timeline"].widget()
     tp.slider.setValue(0)
     shot("timeline", 1000, 420)
+    state.shutdown()
     print("wrote", sorted(p.name for p in out.glob("panel-*.png")), "accuracy", insp.predictions.accuracy)
 
 

@@ -48,6 +48,8 @@ def shot(app, dock, path, w, h):
     dock.resize(w, h)
     dock.show()
     app.processEvents()
+    from screenshots import settle  # this folder is on the path when run as a script
+    settle(dock.inspect_state)
     dock.widget().grab().save(str(path))
     return dock
 

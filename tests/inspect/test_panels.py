@@ -35,7 +35,14 @@ def open_window(qtbot, run_dir):
         session.set_run(run_dir)
     panels = {d.objectName().split(".")[1]: d.widget() for d in docks}
     panels["window"] = win  # qtbot holds widgets weakly: keep the window alive
+    settle(qtbot, state)
     return session, state, panels
+
+
+def settle(qtbot, state):
+    """Wait until every panel shows what it asked the inspection process for (while one
+    waits, its status line says it is computing)."""
+    qtbot.waitUntil(lambda: not state.pending(), timeout=LOAD_MS)
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +69,7 @@ def test_filters_panel_shows_the_trained_kernels_and_follows_the_canvas(qtbot, s
     np.testing.assert_array_equal(tile, np.round((f - f.min()) / (f.max() - f.min()) * 255 + 1e-9).astype(np.uint8))
     session.select(["c3"])  # clicking c3 on the canvas
     assert fp.layer.currentText() == "c3"
+    qtbot.waitUntil(lambda: fp.caption.text().startswith("c3"))
     assert "16 filters × 6 input channels, 5×5" in fp.caption.text()
     assert f"{16 * 6 * 25:,} weights" in fp.hist_label.text()
     assert "Loading" not in fp.status.text()  # the loading notice is gone once it loaded
@@ -76,7 +84,8 @@ def test_feature_maps_are_the_layer_outputs_and_a_click_shows_the_receptive_fiel
     fm = panels["features"]
     fm.sample.setValue(7)
     assert state.sample == 7
-    x = torch.from_numpy(state.inspection.images[7:8])
+    settle(qtbot, state)
+    x = torch.from_numpy(state.client.service.inspection.images[7:8])  # the samples the model sees
     c1 = F.relu(F.conv2d(x, weights["c1.weight"], weights["c1.bias"], padding=2))[0].numpy()
     session.select(["c1"])
     assert fm.layer.currentText() == "c1"
@@ -99,7 +108,7 @@ def test_predictions_filter_mistakes_and_open_one_with_grad_cam(qtbot, small_run
     from cnnstudio.core.train.runs import load_run
     net = load_run(small_run).model("best")
     with torch.no_grad():
-        pred = net(torch.from_numpy(insp.images)).argmax(1).numpy()
+        pred = net(torch.from_numpy(state.client.service.inspection.images)).argmax(1).numpy()
     wrong = np.flatnonzero(pred != insp.labels)
     pp.mistakes.setChecked(True)
     assert sorted(pp.gallery.indices.tolist()) == wrong.tolist()
@@ -114,6 +123,7 @@ def test_predictions_filter_mistakes_and_open_one_with_grad_cam(qtbot, small_run
     target = int(pp.gallery.indices[2])
     qtbot.mouseClick(pp.gallery, Qt.MouseButton.LeftButton, pos=cell)
     assert state.sample == target
+    qtbot.waitUntil(lambda: f"test sample {target}" in pp.detail.text.text() and "computing" not in pp.detail.text.text())
     text = pp.detail.text.text()
     assert f"test sample {target}" in text and "Grad-CAM of class" in text
     assert pp.detail.heat.shape == (28, 28) and pp.detail.heat.max() > 0
@@ -154,7 +164,7 @@ def test_dropping_an_image_predicts_it(qtbot, small_run, tmp_path):
     insp = state.inspection
     p = insp.predictions
     i = int(np.argmax(np.where(p.correct, p.conf, 0)))  # the surest right answer
-    digit = np.repeat(np.repeat(insp.to_display(insp.images[i:i + 1])[0], 3, 0), 3, 1)
+    digit = np.repeat(np.repeat(insp.display[i], 3, 0), 3, 1)
     from cnnstudio.gui.inspect.image_view import to_qimage
     path = tmp_path / "digit.png"
     to_qimage(np.repeat(digit, 3, axis=2)).save(str(path))  # an 84×84 RGB file
@@ -164,6 +174,7 @@ def test_dropping_an_image_predicts_it(qtbot, small_run, tmp_path):
     pp.dropEvent(QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                             Qt.KeyboardModifier.NoModifier))
     assert state.custom is not None and state.custom[0].shape == (1, 28, 28)
+    settle(qtbot, state)
     name = insp.class_name(int(p.pred[i]))
     assert pp.detail.text.text().split("<br>")[1].startswith(f"{name}:")  # same top class
     assert "dropped image" in panels["features"].caption.text()
@@ -197,7 +208,8 @@ def test_panels_refresh_when_the_run_writes_new_weights(qtbot, small_run, tmp_pa
     save_file(w, str(best))
     with qtbot.waitSignal(state.changed, timeout=LOAD_MS):
         state._poll()  # what the 2 s timer does
-    assert (state.inspection.net.get_submodule("c1").weight == 0).all()
+    assert (state.client.service.inspection.net.get_submodule("c1").weight == 0).all()
+    settle(qtbot, state)
     m = panels["filters"].mosaic
     oy, ox = tile_origin(0, m.tile_h, m.tile_w, m.cols, m.pad)
     assert (m.image[oy:oy + m.tile_h, ox:ox + m.tile_w] == 0).all()  # the zeroed kernels, redrawn
@@ -221,7 +233,9 @@ def test_localization_runs_show_boxes_instead_of_classes(qtbot):
     qtbot.addWidget(win)
     docks = create_docks(session, win)
     state = docks[0].inspect_state
-    state.set_inspection(insp)
+    with qtbot.waitSignal(state.changed, timeout=LOAD_MS):
+        state.set_inspection(insp)
+    settle(qtbot, state)
     pp, cp = docks[2].widget(), docks[3].widget()
     assert "IoU ≥ 0.5" in pp.status.text() and not pp.cls.isEnabled()
     thumb = pp.gallery.thumb(0)

@@ -8,7 +8,7 @@ import torch
 from cnnstudio.core import Graph, Project
 from cnnstudio.core.train.engine import Trainer
 
-from .test_panels import click_image, open_window
+from .test_panels import click_image, open_window, settle
 
 
 def tiny_run(root, name, graph, dataset):
@@ -79,16 +79,18 @@ def test_volume_maps_have_a_depth_slider(qtbot, runs):
 def test_deformable_unit_shows_where_its_taps_sample_and_multilabel_probabilities(qtbot, runs):
     from cnnstudio.core.inspect.deform import sampling_points
     session, state, panels = open_window(qtbot, runs["deform"])
-    insp = state.inspection
+    insp, model = state.inspection, state.client.service.inspection  # the model, in the service's thread
+    net = model.net
     with torch.no_grad():  # learned offsets after one epoch are tiny: make them visible
-        insp.net.d1.offset.bias.view(9, 2)[:, 0] = 2.0
+        net.d1.offset.bias.view(9, 2)[:, 0] = 2.0
     fm = panels["features"]
     fm.layer.setCurrentText("d1")
     m = fm.mosaics["d1"]
     fm.area.set_zoom(1.0)
     click_image(qtbot, fm.area.view, m.pad + 6 * m.scale + 1, m.pad + 5 * m.scale + 1)  # unit (5, 6)
+    qtbot.waitUntil(lambda: "taps sample" in fm.caption.text())
     taps = [b for b in fm.input_view.boxes if b[4] == "#00e0ff"]
-    points, _ = sampling_points(insp.net, "d1", insp.images[state.sample], 5, 6)
+    points, _ = sampling_points(net, "d1", model.images[state.sample], 5, 6)
     assert len(taps) == 9 and "where its 9 taps sample" in fm.caption.text()
     assert sorted((t[0], t[2]) for t in taps) == sorted((int(round(py)), int(round(px))) for py, px in points)
     assert min(t[0] for t in taps) == 6  # rows 4–6 moved down by 2

@@ -1,6 +1,7 @@
 """What the panels inspect: one trained (or training) model with its test samples, as plain
-data. Built from a run folder (`from_run`, in a background thread: it imports torch) or
-from parts (`Inspection(...)`, tests and scripts)."""
+data. Built from a run folder (`from_run`, in the inspection process: it imports torch) or
+from parts (`Inspection(...)`, tests and scripts). The window holds one without its model
+(`net` None, see service.from_plain): the predictions, embeddings and pictures come with it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ MAX_SAMPLES = 500  # test samples evaluated for the gallery, the matrix and neig
 
 @dataclass
 class Inspection:
-    net: object  # a CompiledNet with weights, in eval mode
+    net: object  # a CompiledNet with weights, in eval mode (None in the window)
     graph: Graph
     classes: list
     images: np.ndarray  # N×C×H×W float32, as the net sees them
@@ -34,7 +35,10 @@ class Inspection:
     info: dict = field(default_factory=dict)
     box_classes: np.ndarray | None = None  # box task: the class of each sample's shape
     analysis: Analysis | None = None
+    hidden: str | None = None  # the last hidden layer, whose outputs are the embeddings (warm() sets it)
+    convs: list = field(default_factory=list)  # in the window: [{label, node, shape}] of every convolution
     _preds: object = None
+    _display: np.ndarray | None = None
     _features: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -52,6 +56,13 @@ class Inspection:
         volume's middle depth slice, a signal as a line plot."""
         from .mosaic import display_samples
         return display_samples(images, self.mean, self.std, len(self.shape))
+
+    @property
+    def display(self) -> np.ndarray:
+        """Every sample as a uint8 picture, N×H×W×C (computed once)."""
+        if self._display is None:
+            self._display = self.to_display(self.images)
+        return self._display
 
     def from_pixels(self, rgb: np.ndarray) -> np.ndarray:
         """A picture (uint8 H×W×3 or H×W) of any size → C×H×W as the net expects it:
@@ -82,17 +93,17 @@ class Inspection:
 
     def features(self, node: str | None = None) -> np.ndarray:
         from .neighbours import embed, hidden_node
-        node = node or hidden_node(self.net, self.graph)
+        node = node or self.hidden or hidden_node(self.net, self.graph)
         if node not in self._features:
             self._features[node] = embed(self.net, self.images, node)
         return self._features[node]
 
     def warm(self) -> "Inspection":
         """Compute what the panels need up front (call it off the UI thread): predictions and
-        the neighbours' embeddings from one forward over the samples."""
+        the neighbours' embeddings from one forward over the samples, the display pictures."""
         from .neighbours import hidden_node
         from .predictions import evaluate, from_outputs
-        hidden = hidden_node(self.net, self.graph) if self.task != "box" else None
+        hidden = self.hidden = hidden_node(self.net, self.graph) if self.task != "box" else None
         if self._preds is None and (hidden is None or hidden not in self._features):
             raw, feats = evaluate(self.net, self.images, hidden)
             self._preds = from_outputs(raw, self.labels, self.task, self.activation, self.threshold)
@@ -101,6 +112,7 @@ class Inspection:
         _ = self.predictions
         if hidden is not None:
             self.features(hidden)
+        _ = self.display
         return self
 
 

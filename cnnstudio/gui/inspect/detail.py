@@ -11,9 +11,9 @@ N_NEIGHBOURS = 8
 
 
 class SampleDetail(QWidget):
-    def __init__(self, state, parent=None):
+    def __init__(self, state, panel, parent=None):
         super().__init__(parent)
-        self.state = state
+        self.state, self.panel = state, panel  # panel: the Predictions panel it sits in
         self.cam_box = QCheckBox("Grad-CAM")
         self.cam_box.setChecked(True)
         self.cam_box.setToolTip("Overlay where the evidence for the class lies (Grad-CAM)")
@@ -45,6 +45,8 @@ class SampleDetail(QWidget):
         lay.addWidget(self.neighbours, 1)
         lay.addWidget(self.nb_text)
         self._nb = np.zeros(0, int)
+        self._shown = self._asked = self._reply = None
+        self.stale = False
         state.changed.connect(self.reload)
         state.sample_changed.connect(self.refresh)
         self.reload()
@@ -71,20 +73,47 @@ class SampleDetail(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
+        """Ask the inspection process for the sample's outputs and Grad-CAM; the last picture
+        stays up (with a "computing" line) until they come."""
         cur = self.state.current()
+        self.stale = False
         if cur is None:
             self.image.set_image(None, self.state.message)
             self.neighbours.set_image(None)
             self.text.setText("")
             self.nb_text.setText("")
             return
-        x, display, index = cur
-        insp = self.state.inspection
-        from ...core.inspect.predictions import raw_outputs, to_probs, top_k
-        raw = raw_outputs(insp.net, x[None])
+        key = (self.state.sample_key(), self.cam_box.isChecked(), self.cam_class.currentData(),
+               self.cam_layer.currentData())
+        if key == self._shown:
+            self.render()
+            return
+        if not self.state.showing(self.panel):
+            self.stale = True
+            return
+        if key != self._asked:
+            self._asked = key
+            self.text.setText(self.text.text().split("<br>")[0] + "<br><i>computing …</i>")
+            self.state.ask("detail", lambda r: self._got(r, key), cam=key[1], target=key[2], node=key[3],
+                           **self.state.where())
+
+    def _got(self, reply: dict, key) -> None:
+        self._asked = None
+        if "error" in reply:
+            self.text.setText(reply["error"])
+            return
+        self._shown, self._reply = key, reply
+        self.render()
+
+    def render(self) -> None:
+        """The prediction, the overlay and the neighbours, from the last reply (numpy only)."""
+        x, display, index = self.state.current()
+        insp, reply = self.state.inspection, self._reply
+        from ...core.inspect.predictions import to_probs, top_k
+        raw = reply["raw"][None]
         where = "dropped image" if index is None else f"test sample {index}"
         if insp.task == "box":
-            self._show_box(x, display, index, raw[0], where)
+            self._show_box(display, index, raw[0], where)
             return
         if insp.task == "multilabel":  # every class is its own yes/no
             probs = raw[0] if insp.activation == "sigmoid" else 1 / (1 + np.exp(-raw[0].astype(np.float64)))
@@ -97,23 +126,20 @@ class SampleDetail(QWidget):
             lines = [f"<b>{where}</b>" + (f" — true: {insp.class_name(int(insp.labels[index]))}" if index is not None else "")]
             lines += [f"{insp.class_name(c)}: {p:.1%}" for c, p in top_k(probs, 3)]
         img = display
-        if self.cam_box.isChecked():
-            from ...core.inspect.gradcam import grad_cam
+        if reply["heat"] is not None:
             from ...core.inspect.mosaic import cam_overlay
-            try:
-                heat, node, cls = grad_cam(insp.net, x, self.cam_class.currentData(), self.cam_layer.currentData(),
-                                           insp.activation)
-                img = cam_overlay(display, heat)
-                self.heat = heat
-                lines.append(f"Grad-CAM of class {insp.class_name(cls)} at {node}: red = strongest evidence.")
-            except ValueError as e:
-                lines.append(str(e))
+            self.heat = reply["heat"]
+            img = cam_overlay(display, self.heat)
+            lines.append(f"Grad-CAM of class {insp.class_name(reply['cam_class'])} at {reply['cam_node']}: "
+                         "red = strongest evidence.")
+        elif reply["cam_error"]:
+            lines.append(reply["cam_error"])
         self.image.boxes = []
         self.image.set_image(img)
         self.text.setText("<br>".join(lines))
-        self._show_neighbours(x, index)
+        self._show_neighbours(index, reply["embedding"])
 
-    def _show_box(self, x, display, index, out, where) -> None:
+    def _show_box(self, display, index, out, where) -> None:
         from ...core.inspect.mosaic import draw_box
         from ...core.boxes import to_corners
         from ...core.inspect.predictions import box_iou
@@ -131,15 +157,15 @@ class SampleDetail(QWidget):
         self.neighbours.set_image(None, "Neighbours are shown for classification runs.")
         self.nb_text.setText("")
 
-    def _show_neighbours(self, x, index) -> None:
+    def _show_neighbours(self, index, embedding) -> None:
         from ...core.inspect.mosaic import as_rgb, tile, upscale
-        from ...core.inspect.neighbours import embed, hidden_node, nearest
+        from ...core.inspect.neighbours import nearest
         insp = self.state.inspection
         feats = insp.features()
-        query = feats[index] if index is not None else embed(insp.net, x[None], hidden_node(insp.net, insp.graph))[0]
+        query = feats[index] if index is not None else embedding
         idx, sim = nearest(feats, query, N_NEIGHBOURS, exclude=index)
         self._nb = idx
-        disp = insp.to_display(insp.images[idx])
+        disp = insp.display[idx]
         s = max(1, 48 // max(disp.shape[1:3]))
         self.nb_mosaic = tile(np.stack([upscale(as_rgb(d), s) for d in disp]), cols=len(idx), pad=2)
         self._nb_tile = disp.shape[2] * s + 2

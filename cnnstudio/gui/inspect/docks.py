@@ -1,7 +1,7 @@
 """The inspection docks the main window hosts: `create_docks(session, parent)`.
 
-Importing this module loads only Qt; torch is imported when a run is opened (in a
-background thread) and the panels' numpy helpers on first draw.
+Importing this module loads only Qt; torch is never imported in the window: the model lives in
+the inspection process (client.py), started when the first run is opened.
 """
 from __future__ import annotations
 
@@ -22,10 +22,11 @@ PANELS = (("Filters", "inspect.filters", FiltersPanel),
           ("Epoch timeline", "inspect.timeline", TimelinePanel))
 
 
-def create_docks(session, parent=None) -> list[QDockWidget]:
+def create_docks(session, parent=None, backend: str | None = None) -> list[QDockWidget]:
     """One dock per panel, all sharing one InspectState that follows session.run_changed
-    (the run to inspect) and session.selection_changed (the node whose maps to show)."""
-    state = InspectState(session, parent)
+    (the run to inspect) and session.selection_changed (the node whose maps to show).
+    backend: where the model runs, "process" (the default) or "thread" (see client.py)."""
+    state = InspectState(session, parent, backend)
     docks = []
     for title, name, cls in PANELS:
         dock = QDockWidget(title, parent)

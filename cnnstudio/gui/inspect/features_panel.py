@@ -61,7 +61,7 @@ class FeatureMapsPanel(DropTarget, Panel):
         self.caption.setWordWrap(True)
         self.body.addWidget(self.caption)
         self.enable_drops()
-        self.acts, self.mosaics, self._acts_key = {}, {}, None
+        self.acts, self.mosaics, self._acts_key, self._asked, self.stale = {}, {}, None, None, False
         state.changed.connect(self.reload)
         state.sample_changed.connect(self.refresh)
         state.session.selection_changed.connect(self.follow_selection)
@@ -91,13 +91,15 @@ class FeatureMapsPanel(DropTarget, Panel):
 
     # --- drawing ----------------------------------------------------------------------------
     def refresh(self) -> None:
-        from ...core.inspect.features import activations, feature_mosaic
-
+        """Show the sample in view: its maps come from the inspection process (asked once per
+        sample; switching layers reuses them); until they do, the last ones stay up."""
         cur = self.state.current()
+        self.stale = False
         if cur is None:
             self.input_view.set_image(None, self.state.message)
             self.area.view.set_image(None, self.state.message)
             self.caption.setText("")
+            self.acts, self._acts_key = {}, None
             return
         x, display, index = cur
         if index is not None and self.sample.value() != index:
@@ -106,10 +108,32 @@ class FeatureMapsPanel(DropTarget, Panel):
             self.sample.blockSignals(False)
         self.input_view.boxes = []
         self.input_view.set_image(display)
-        self._input = x
-        key = (id(self.state.inspection), index if index is not None else id(self.state.custom))
+        self._index = index
+        key = self.state.sample_key()
         if key != self._acts_key:  # switching layers reuses the sample's forward pass
-            self.acts, self._acts_key = activations(self.state.inspection.net, x), key
+            if not self.state.showing(self):
+                self.stale = True  # asked for when the panel comes into view
+                return
+            if key != self._asked:
+                self._asked = key
+                self.show_info("Computing feature maps …")
+                self.state.ask("features", lambda r, k=key: self._got(r, k), **self.state.where())
+            return
+        self.draw()
+
+    def _got(self, reply: dict, key) -> None:
+        self._asked = None
+        if "error" in reply:
+            self.show_error(reply["error"])
+            return
+        self.show_info("")
+        self.acts, self._acts_key, self.mosaics = reply["acts"], key, {}
+        self.refresh()
+
+    def draw(self) -> None:
+        """The current layer's maps (mosaics are numpy work of a few ms)."""
+        from ...core.inspect.features import feature_mosaic
+        index = self._index
         node = self.layer.currentText()
         every = node == ALL
         self.area.setVisible(not every)
@@ -217,10 +241,17 @@ class FeatureMapsPanel(DropTarget, Panel):
         self.input_view.update()
 
     def _show_taps(self, node: str, y: int, x: int) -> None:
-        """A deformable unit's sampling points (after its learned offsets), on the input."""
-        from ...core.inspect.deform import input_scale, sampling_points
+        """A deformable unit's sampling points (after its learned offsets), asked of the
+        inspection process and drawn on the input when they come."""
+        self.state.ask("taps", lambda r: self._got_taps(r, node), node=node, y=y, x=x, **self.state.where())
+
+    def _got_taps(self, reply: dict, node: str) -> None:
+        from ...core.inspect.deform import input_scale
+        if "error" in reply:
+            self.show_error(reply["error"])
+            return
         insp = self.state.inspection
-        points, mask = sampling_points(insp.net, node, self._input, y, x)
+        points, mask = reply["points"], reply["mask"]
         sy, sx = input_scale(insp.analysis, insp.graph, node)
         for py, px in points:
             cy, cx = int(round((py + 0.5) * sy - 0.5)), int(round((px + 0.5) * sx - 0.5))
@@ -229,3 +260,4 @@ class FeatureMapsPanel(DropTarget, Panel):
         weights = "" if mask is None else f", tap weights {mask.min():.2f}–{mask.max():.2f}"
         self.caption.setText(self.caption.text() + f" Cyan: where its {len(points)} taps sample after their "
                              f"learned offsets{weights}.")
+        self.input_view.update()

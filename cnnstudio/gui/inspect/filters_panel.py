@@ -35,7 +35,7 @@ class FiltersPanel(Panel):
         self.body.addWidget(self.unit_view)
         self.body.addWidget(self.unit_caption)
         self.area.view.clicked.connect(self.filter_clicked)
-        self._layers = []
+        self._layers, self._shown, self.mosaic, self.stale = [], None, None, False
         state.changed.connect(self.reload)
         state.session.selection_changed.connect(self.follow_selection)
         self.reload()
@@ -43,66 +43,90 @@ class FiltersPanel(Panel):
     def reload(self) -> None:
         insp = self.state.inspection
         current = self.layer.currentText()
-        self._layers = []
-        if insp is not None:
-            from ...core.inspect.filters import conv_layers
-            self._layers = conv_layers(insp.net)
+        self._layers = list(insp.convs) if insp is not None else []  # [{label, node, shape}]
+        names = [l["label"] for l in self._layers]
         self.layer.blockSignals(True)
         self.layer.clear()
-        self.layer.addItems([l.label for l in self._layers])
-        names = [l.label for l in self._layers]
+        self.layer.addItems(names)
         self.layer.setCurrentIndex(names.index(current) if current in names else 0)
         self.layer.blockSignals(False)
+        self._shown = None
         self.refresh()
 
     def follow_selection(self, ids: list) -> None:
         """Clicking a conv node on the canvas shows its kernels."""
         for i, l in enumerate(self._layers):
-            if ids and l.node == ids[0]:
+            if ids and l["node"] == ids[0]:
                 self.layer.setCurrentIndex(i)
                 return
 
     def refresh(self) -> None:
-        from ...core.inspect.filters import filter_mosaic, histogram_image, weight_histogram
-
+        """Ask the inspection process for the layer's mosaic and histogram; the last ones stay
+        up until they come."""
         i = self.layer.currentIndex()
+        self.stale = False
         if not self._layers or i < 0:
             msg = self.state.message if self.state.inspection is None else "This network has no convolution layer."
             self.area.view.set_image(None, msg)
             self.hist.set_image(None)
             self.caption.setText("")
             self.hist_label.setText("")
+            self.mosaic = None
             return
-        layer = self._layers[i]
-        m = filter_mosaic(layer.weight)
+        key = (self.state.version, i)
+        if key == self._shown:
+            return
+        if not self.state.showing(self):
+            self.stale = True  # asked for when the panel comes into view
+            return
+        self.show_info("Computing the filters …")
+        self.state.ask("filters", lambda r: self._got(r, key), layer=self._layers[i]["label"])
+
+    def _got(self, reply: dict, key) -> None:
+        from ...core.inspect.filters import Mosaic, histogram_image
+
+        if "error" in reply:
+            self.show_error(reply["error"])
+            return
+        self.show_info("")
+        self._shown = key
+        layer, m = self._layers[key[1]], Mosaic(**reply["mosaic"])
         self.area.view.set_image(m.image)
-        self.caption.setText(f"{layer.label}: {m.caption}. Each filter is scaled to its own range "
+        self.caption.setText(f"{layer['label']}: {m.caption}. Each filter is scaled to its own range "
                              "(dark = most negative, light = most positive).")
-        counts, edges = weight_histogram(layer.weight)
-        self.hist.set_image(histogram_image(counts))
-        self.hist_label.setText(f"{layer.weight.size:,} weights from {edges[0]:.3g} to {edges[-1]:.3g}; "
-                                f"mean {layer.weight.mean():.3g}, std {layer.weight.std():.3g}")
+        self.hist.set_image(histogram_image(reply["counts"]))
+        edges = reply["edges"]
+        self.hist_label.setText(f"{reply['size']:,} weights from {edges[0]:.3g} to {edges[-1]:.3g}; "
+                                f"mean {reply['mean']:.3g}, std {reply['std']:.3g}")
         self.mosaic = m
         self.unit_view.set_image(None)
 
     def filter_clicked(self, x: int, y: int) -> None:
-        """What the clicked filter's unit looks for, over the run's test samples."""
+        """What the clicked filter's unit looks for, over the run's test samples (asked of the
+        inspection process: top patches and activation maximisation take a while)."""
         from ...core.inspect.mosaic import tile_at
-        from ...core.inspect.units import unit_picture
 
-        m, insp, i = getattr(self, "mosaic", None), self.state.inspection, self.layer.currentIndex()
-        if m is None or insp is None or i < 0:
+        m, i = getattr(self, "mosaic", None), self.layer.currentIndex()
+        if m is None or self.state.inspection is None or i < 0:
             return
         hit = tile_at(y, x, m.count, m.tile_h, m.tile_w, m.cols, m.pad)
         layer = self._layers[i]
         if hit is None:
             return
-        per_filter = 1 if layer.weight.shape[1] == 3 and layer.weight.ndim == 4 else m.cols
+        shape = layer["shape"]
+        per_filter = 1 if shape[1] == 3 and len(shape) == 4 else m.cols
         channel = hit[0] // max(per_filter, 1)
-        if layer.label != layer.node:
-            self.unit_caption.setText(f"{layer.label} is inside the block {layer.node}; pick a plain "
+        if layer["label"] != layer["node"]:
+            self.unit_caption.setText(f"{layer['label']} is inside the block {layer['node']}; pick a plain "
                                       "convolution layer to see what its units look for.")
             return
-        img, caption = unit_picture(insp, layer.node, channel)
-        self.unit_view.set_image(img)
-        self.unit_caption.setText(caption)
+        self.unit_caption.setText(f"{layer['node']} channel {channel}: finding the test patches that excite it "
+                                  "most …")
+        self.state.ask("unit", self._got_unit, node=layer["node"], channel=int(channel))
+
+    def _got_unit(self, reply: dict) -> None:
+        if "error" in reply:
+            self.unit_caption.setText(reply["error"])
+            return
+        self.unit_view.set_image(reply["image"])
+        self.unit_caption.setText(reply["caption"])

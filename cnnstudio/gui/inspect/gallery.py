@@ -29,7 +29,7 @@ class Gallery(QWidget):
 
     def set_inspection(self, insp) -> None:
         self.insp = insp
-        self.display = insp.to_display(insp.images) if insp is not None else None
+        self.display = insp.display if insp is not None else None
         self._thumbs = {}
         self.set_indices(np.zeros(0, int))
 

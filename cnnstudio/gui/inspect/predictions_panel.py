@@ -49,7 +49,7 @@ class PredictionsPanel(DropTarget, Panel):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.gallery)
-        self.detail = SampleDetail(state)
+        self.detail = SampleDetail(state, self)
         split = QSplitter()
         split.addWidget(scroll)
         split.addWidget(self.detail)
@@ -83,9 +83,12 @@ class PredictionsPanel(DropTarget, Panel):
     def _threshold_changed(self, value: float) -> None:
         insp = self.state.inspection
         if insp is not None and insp.task == "multilabel":
-            insp.threshold = value
-            insp._preds = None  # "right" and the metrics depend on it
+            insp.threshold = insp.predictions.threshold = value  # "right" and the metrics depend on it
             self.refresh()
+            self.detail.refresh()
+
+    def catch_up(self) -> None:
+        if self.detail.stale:
             self.detail.refresh()
 
     def refresh(self) -> None:

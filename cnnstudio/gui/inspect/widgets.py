@@ -31,6 +31,11 @@ class Panel(QWidget):
         state.changed.connect(self._clear_notice)  # connected first: panels then write their own
         state.changed.connect(lambda: self.source.setText(state.source_text()))
 
+    def catch_up(self) -> None:
+        """The panel came into view: ask for what it skipped while hidden."""
+        if getattr(self, "stale", False):
+            self.refresh()
+
     def show_notice(self, text: str) -> None:
         """Loading and load errors, from the shared state."""
         if text.startswith(("Loading", "Waiting")):
