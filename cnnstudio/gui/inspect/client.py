@@ -31,8 +31,17 @@ class InspectClient(QObject):
         self._ids = itertools.count(1)
         self.last_load = None  # replayed into a restarted worker
         self._restarts = 0
-        self._worker = None
+        self._box = [None]  # the worker; a list the destroyed handler can reach without self
         self._closed = False
+        self.destroyed.connect(lambda *_, box=self._box: box[0] and box[0].close())  # window deleted, not closed
+
+    @property
+    def _worker(self):
+        return self._box[0]
+
+    @_worker.setter
+    def _worker(self, worker):
+        self._box[0] = worker
 
     # --- requests ---------------------------------------------------------------------------
     def request(self, op: str, **args) -> int:
@@ -50,7 +59,10 @@ class InspectClient(QObject):
         return req["id"]
 
     def _start(self) -> None:
-        self._worker = (_Process if self.backend == "process" else _Thread)(self._on_reply, self._on_stopped)
+        if self._worker is not None:
+            self._worker.close()  # a dead one: its threads end
+        self._worker = (_Process if self.backend == "process" else _Thread)()
+        self._worker.begin(self._on_reply, self._on_stopped)  # after: a failed start names this worker
 
     def _on_reply(self, reply: dict) -> None:  # reader thread
         if not self._closed:
@@ -78,9 +90,6 @@ class InspectClient(QObject):
         """The in-process service (thread backend only): tests reach the model through it."""
         return getattr(self._worker, "service", None)
 
-    def pid(self) -> int | None:
-        return getattr(self._worker, "pid", None)
-
     def close(self) -> None:
         """End the worker (the window is closing); waits a little, then kills it."""
         self._closed = True
@@ -90,30 +99,41 @@ class InspectClient(QObject):
 
 
 class _Process:
-    """A spawned process running service.serve on one end of a pipe."""
+    """A spawned process running service.serve on one end of a pipe. Started from the writer
+    thread (a spawn costs the UI thread ≈25 ms otherwise); the reader thread follows it."""
 
-    def __init__(self, on_reply, on_stopped):
-        import multiprocessing as mp
-
-        from ...core.inspect.service import serve
-        ctx = mp.get_context("spawn")  # never fork a process that has Qt and threads
-        self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=serve, args=(child,), daemon=True, name="cnnstudio-inspect")
-        self.proc.start()
-        child.close()
-        self.pid = self.proc.pid
+    def __init__(self):
         self.outbox = queue.Queue()
+        self.proc = self.conn = None
+        self._started = threading.Event()
         self._closing = False
-        threading.Thread(target=self._write, name="inspect-send", daemon=True).start()
-        threading.Thread(target=self._read, args=(on_reply, on_stopped), name="inspect-receive", daemon=True).start()
+
+    def begin(self, on_reply, on_stopped) -> None:
+        threading.Thread(target=self._run, args=(on_reply, on_stopped), name="inspect-send", daemon=True).start()
 
     def alive(self) -> bool:
-        return self.proc.is_alive()
+        return not self._started.is_set() or (self.proc is not None and self.proc.is_alive())
 
     def send(self, req: dict) -> None:
         self.outbox.put(req)  # never blocks the UI thread on a full pipe
 
-    def _write(self) -> None:
+    def _run(self, on_reply, on_stopped) -> None:
+        import multiprocessing as mp
+
+        from ...core.inspect.service import serve
+        try:
+            ctx = mp.get_context("spawn")  # never fork a process that has Qt and threads
+            self.conn, child = ctx.Pipe()
+            self.proc = ctx.Process(target=serve, args=(child,), daemon=True, name="cnnstudio-inspect")
+            self.proc.start()
+            child.close()
+        except Exception as e:  # noqa: BLE001 - said in one line in the panels
+            self.proc = None
+            on_stopped(self, f"Cannot start the inspection process: {e.__class__.__name__}: {str(e).strip()[:200]}")
+            return
+        finally:
+            self._started.set()
+        threading.Thread(target=self._read, args=(on_reply, on_stopped), name="inspect-receive", daemon=True).start()
         while True:
             req = self.outbox.get()
             try:
@@ -124,6 +144,7 @@ class _Process:
                 return
 
     def _read(self, on_reply, on_stopped) -> None:
+        _warm_imports()
         while True:
             try:
                 data = self.conn.recv_bytes()
@@ -140,6 +161,9 @@ class _Process:
     def close(self) -> None:
         self._closing = True
         self.outbox.put(None)  # after what is queued: the worker returns when it reads it
+        self._started.wait(10)
+        if self.proc is None:
+            return
         self.proc.join(3)
         if self.proc.is_alive():  # busy with a long request, or stuck
             self.proc.kill()
@@ -147,13 +171,25 @@ class _Process:
         self.conn.close()
 
 
+def _warm_imports() -> None:
+    """The numpy helpers the panels paint with, imported while the worker starts (seconds), so
+    the first reply does not import them on the UI thread."""
+    import importlib
+    for name in ("features", "filters", "mosaic", "confusion", "timeline", "neighbours", "receptive", "deform"):
+        importlib.import_module(f"cnnstudio.core.inspect.{name}")
+    importlib.import_module("cnnstudio.core.train.metrics")
+
+
 class _Thread:
     """The same service on a thread of this process; replies still go through plain pickles."""
 
-    def __init__(self, on_reply, on_stopped):
-        from ...core.inspect.service import InspectService, serve_loop
+    def __init__(self):
+        from ...core.inspect.service import InspectService
         self.service = InspectService()
         self.inbox = queue.Queue()
+
+    def begin(self, on_reply, on_stopped) -> None:
+        from ...core.inspect.service import serve_loop
 
         def receive():
             batch = [self.inbox.get()]
@@ -161,8 +197,14 @@ class _Thread:
                 batch.append(self.inbox.get())
             return batch
 
-        self.thread = threading.Thread(target=serve_loop, args=(receive, lambda r: on_reply(loads_plain(dumps(r))),
-                                                                self.service), name="inspect-service", daemon=True)
+        def deliver(reply):  # through a pickle, as from the process: only plain data gets through
+            try:
+                on_reply(loads_plain(dumps(reply)))
+            except Exception as e:  # noqa: BLE001
+                on_reply({"id": None, "op": None, "error": f"The inspection service sent something unreadable: {e}"})
+
+        self.thread = threading.Thread(target=serve_loop, args=(receive, deliver, self.service), name="inspect-service",
+                                       daemon=True)
         self.thread.start()
 
     def alive(self) -> bool:

@@ -37,8 +37,7 @@ class TimelinePanel(Panel):
         split.setStretchFactor(2, 2)
         self.body.addWidget(split, 1)
         self.epochs = []
-        state.changed.connect(self.reload)
-        state.timeline_changed.connect(self.reload)
+        state.changed.connect(self.reload)  # every load (new epochs included) or a run closed
         self.reload()
 
     def reload(self) -> None:
