@@ -102,14 +102,16 @@ def main():
     wait()
     weights = conv_layers(net)[1].weight  # 64×64×3×3
 
-    def feature_refresh():  # a new sample: request, forward, reply, 64-map mosaic, QImage, repaint
-        fm._acts_key = fm._asked = None
-        fm.refresh()
+    flip = iter(range(10 ** 6))
+
+    def feature_refresh():  # a new sample: request, forward, 64-map mosaic, reply, QImage, repaint
+        state.select_sample(next(flip) % 2)
         wait()
         fm.area.view.repaint()
 
-    def layer_switch():  # another layer of the same sample (a canvas click): mosaic, QImage, repaint
-        fm.refresh()
+    def layer_switch():  # another 64-channel layer of the same sample (a canvas click): request, mosaic, reply, paint
+        fm.layer.setCurrentText("conv1" if fm.layer.currentText() == "conv2" else "conv2")
+        wait()
         fm.area.view.repaint()
 
     def filter_refresh():  # new weights while training: 64 filters × 16 inputs, histogram (asked)
@@ -124,7 +126,7 @@ def main():
             ("feature_mosaic(64×32×32) → uint8 mosaic (numpy)", median_ms(lambda: feature_mosaic(maps))),
             ("filter_mosaic(64×64×3×3) (numpy)", median_ms(lambda: filter_mosaic(weights))),
             ("Feature maps panel, new sample, 64-channel layer (round trip + forward + mosaic + paint)", median_ms(feature_refresh)),
-            ("Feature maps panel, switch to a 64-channel layer (mosaic + paint)", median_ms(layer_switch)),
+            ("Feature maps panel, switch to a 64-channel layer (round trip + mosaic + paint)", median_ms(layer_switch)),
             ("Filters panel refresh, 64-filter layer (round trip + mosaic + histogram + paint)", median_ms(filter_refresh))]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; median of 30 runs")
     for name, ms in rows:
@@ -256,7 +258,8 @@ win.close()
 """
 
 
-def window_refresh(sample: str = "lenet5.cnnproj", epochs: int = 5, linger_s: int = 20, dataset=None) -> None:
+def window_refresh(sample: str = "lenet5.cnnproj", epochs: int = 5, linger_s: int = 20, dataset=None,
+                   params=None) -> None:
     """The window trains a sample with every inspection panel in view, in a fresh process:
     UI-thread milliseconds per refresh (target ≤ 16) and the heartbeat's gaps from Start to
     done (targets p99 ≤ 20 ms, max ≤ 100 ms)."""
@@ -271,6 +274,8 @@ def window_refresh(sample: str = "lenet5.cnnproj", epochs: int = 5, linger_s: in
         project.training = {**project.training, "epochs": epochs}
         if dataset:
             project.dataset = dataset
+        for node, values in (params or {}).items():  # e.g. the head sized to the dataset's classes
+            project.graph.nodes[node].params.update(values)
         path = Path(d) / sample
         save_project(project, path)
         (Path(d) / "cfg").mkdir()
@@ -298,7 +303,8 @@ def window_refresh(sample: str = "lenet5.cnnproj", epochs: int = 5, linger_s: in
 
 if __name__ == "__main__":
     if "--window" in sys.argv and "--resnet" in sys.argv:  # 224×224 shapes, 2 short epochs
-        window_refresh("resnet18.cnnproj", 2, 60, {"id": "shapes", "image_size": 224, "count": 120})
+        window_refresh("resnet18.cnnproj", 2, 60, {"id": "shapes", "image_size": 224, "count": 120},
+                       {"fc": {"out_features": 5}})
     elif "--window" in sys.argv:
         window_refresh()
     elif "--epoch" in sys.argv:

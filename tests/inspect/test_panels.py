@@ -89,8 +89,10 @@ def test_feature_maps_are_the_layer_outputs_and_a_click_shows_the_receptive_fiel
     c1 = F.relu(F.conv2d(x, weights["c1.weight"], weights["c1.bias"], padding=2))[0].numpy()
     session.select(["c1"])
     assert fm.layer.currentText() == "c1"
+    settle(qtbot, state)
     np.testing.assert_allclose(fm.acts["c1"], c1, rtol=1e-4, atol=1e-5)
     session.select(["c3"])
+    settle(qtbot, state)
     m = fm.mosaics["c3"]
     oy, ox = tile_origin(5, m.tile_h, m.tile_w, m.cols, m.pad)  # map 5, unit (0, 0)
     click_image(qtbot, fm.area.view, ox + 1, oy + 1)
@@ -98,6 +100,7 @@ def test_feature_maps_are_the_layer_outputs_and_a_click_shows_the_receptive_fiel
     assert fm.input_view.boxes[0][:4] == (0, 11, 0, 11)
     assert "map 5, unit (row 0, column 0)" in fm.caption.text() and "12×12 pixels" in fm.caption.text()
     fm.layer.setCurrentText("All layers")
+    settle(qtbot, state)
     assert set(fm.all_views) == {"c1", "s2", "c3", "s4", "flatten1", "f5", "f6", "output"}
 
 

@@ -47,6 +47,7 @@ def test_signal_maps_are_strips_and_a_unit_shows_its_span(qtbot, runs):
     session, state, panels = open_window(qtbot, runs["signal"])
     fm = panels["features"]
     fm.layer.setCurrentText("c1")
+    settle(qtbot, state)
     m = fm.mosaics["c1"]
     assert (m.count, m.cols) == (4, 1) and not fm.depth.isVisible()
     fm.area.set_zoom(1.0)
@@ -64,6 +65,7 @@ def test_volume_maps_have_a_depth_slider(qtbot, runs):
     fm.layer.setCurrentText("c1")
     assert fm.depth.isVisible() and fm.depth.maximum() == 7
     fm.depth.setValue(5)
+    settle(qtbot, state)
     assert "depth slice 6 of 8" in fm.caption.text()
     acts = fm.acts["c1"]
     m = fm.mosaics["c1"]
@@ -85,6 +87,7 @@ def test_deformable_unit_shows_where_its_taps_sample_and_multilabel_probabilitie
         net.d1.offset.bias.view(9, 2)[:, 0] = 2.0
     fm = panels["features"]
     fm.layer.setCurrentText("d1")
+    settle(qtbot, state)
     m = fm.mosaics["d1"]
     fm.area.set_zoom(1.0)
     click_image(qtbot, fm.area.view, m.pad + 6 * m.scale + 1, m.pad + 5 * m.scale + 1)  # unit (5, 6)

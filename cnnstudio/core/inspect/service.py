@@ -7,10 +7,12 @@ dicts, numpy arrays): the window unpickles replies with `loads_plain`, which ref
 else, so a reply can never import torch there.
 
   load      {run_dir, which}            -> {view}: the run as `to_plain` writes it
-  features  {sample | image}            -> {acts: {node: array}} for one input
+  features  {sample | image, key, node, depth} -> {maps: {node: {acts, mosaic}}}: one layer's
+                                         maps and mosaic for one input (node "*": every layer)
   filters   {layer}                     -> {mosaic, counts, edges, size, mean, std} of one conv
-  detail    {sample | image, cam, target, node} -> {raw, heat, cam_node, cam_class, cam_error,
-                                             embedding (for an image)}
+  detail    {sample | image + display, cam, target, node} -> {raw, heat, overlay (the picture
+                                         with the heat map on it), cam_node, cam_class, cam_error,
+                                         embedding (for an image)}
   taps      {node, sample | image, y, x} -> {points, mask} of a deformable unit
   unit      {node, channel}             -> {image, caption}: top patches + activation maximisation
   adopt     {inspection}                -> {view}: an Inspection built in the same process
@@ -35,6 +37,7 @@ OPS = ("load", "adopt", "features", "filters", "detail", "taps", "unit")
 class InspectService:
     def __init__(self):
         self.inspection: Inspection | None = None
+        self._acts, self._acts_key = {}, None  # the last sample's activations, by the window's key
 
     def handle(self, req: dict) -> dict:
         op = req.get("op")
@@ -53,12 +56,12 @@ class InspectService:
     # --- ops ------------------------------------------------------------------------------
     def _load(self, req) -> dict:
         from .source import from_run
-        self.inspection = from_run(req["run_dir"], req.get("which")).warm()
+        self.inspection, self._acts_key = from_run(req["run_dir"], req.get("which")).warm(), None
         return {"view": to_plain(self.inspection)}
 
     def _adopt(self, req) -> dict:
         """An Inspection built in this process (tests, scripts: the in-process backend only)."""
-        self.inspection = req["inspection"].warm()
+        self.inspection, self._acts_key = req["inspection"].warm(), None
         return {"view": to_plain(self.inspection)}
 
     def _input(self, req) -> np.ndarray:
@@ -68,8 +71,18 @@ class InspectService:
         return insp.images[min(max(int(req.get("sample", 0)), 0), len(insp.images) - 1)]
 
     def _features(self, req) -> dict:
-        from .features import activations
-        return {"acts": activations(self.inspection.net, self._input(req))}
+        """One layer's maps and their mosaic (node "*": every layer's, smaller); the sample's
+        forward is kept for the next layer asked of the same sample (`key`)."""
+        from .features import activations, feature_mosaic
+        key = req.get("key")
+        if key is None or key != self._acts_key:
+            self._acts, self._acts_key = activations(self.inspection.net, self._input(req)), key
+        graph, node = self.inspection.graph, req["node"]
+        if node == "*":
+            return {"maps": {n: {"acts": a, "mosaic": asdict(feature_mosaic(a, max_maps=32, target=28))}
+                             for n, a in self._acts.items() if graph.nodes[n].type != "Input"}}
+        a = self._acts[node]
+        return {"maps": {node: {"acts": a, "mosaic": asdict(feature_mosaic(a, depth=req.get("depth")))}}}
 
     def _filters(self, req) -> dict:
         from .filters import conv_layers, filter_mosaic, weight_histogram
@@ -86,9 +99,12 @@ class InspectService:
                "cam_error": None, "embedding": None}
         if req.get("cam") and insp.task != "box":
             from .gradcam import grad_cam
+            from .mosaic import cam_overlay
             try:
                 out["heat"], out["cam_node"], out["cam_class"] = grad_cam(
                     insp.net, x, req.get("target"), req.get("node"), insp.activation)
+                display = req["display"] if req.get("image") is not None else insp.display[int(req["sample"])]
+                out["overlay"] = cam_overlay(display, out["heat"])
             except ValueError as e:
                 out["cam_error"] = str(e)
         if req.get("image") is not None and insp.task != "box":

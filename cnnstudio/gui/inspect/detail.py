@@ -127,9 +127,7 @@ class SampleDetail(QWidget):
             lines += [f"{insp.class_name(c)}: {p:.1%}" for c, p in top_k(probs, 3)]
         img = display
         if reply["heat"] is not None:
-            from ...core.inspect.mosaic import cam_overlay
-            self.heat = reply["heat"]
-            img = cam_overlay(display, self.heat)
+            self.heat, img = reply["heat"], reply["overlay"]
             lines.append(f"Grad-CAM of class {insp.class_name(reply['cam_class'])} at {reply['cam_node']}: "
                          "red = strongest evidence.")
         elif reply["cam_error"]:
@@ -166,6 +164,8 @@ class SampleDetail(QWidget):
         idx, sim = nearest(feats, query, N_NEIGHBOURS, exclude=index)
         self._nb = idx
         disp = insp.display[idx]
+        step = max(1, max(disp.shape[1:3]) // 48)  # big pictures: every step-th pixel, about 48 a side
+        disp = disp[:, ::step, ::step]
         s = max(1, 48 // max(disp.shape[1:3]))
         self.nb_mosaic = tile(np.stack([upscale(as_rgb(d), s) for d in disp]), cols=len(idx), pad=2)
         self._nb_tile = disp.shape[2] * s + 2

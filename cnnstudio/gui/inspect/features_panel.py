@@ -61,7 +61,9 @@ class FeatureMapsPanel(DropTarget, Panel):
         self.caption.setWordWrap(True)
         self.body.addWidget(self.caption)
         self.enable_drops()
-        self.acts, self.mosaics, self._acts_key, self._asked, self.stale = {}, {}, None, None, False
+        self.acts, self.mosaics = {}, {}  # node → its maps and their mosaic, for the layer(s) shown
+        self._shown = self._asked = self._index = None
+        self.stale = False
         state.changed.connect(self.reload)
         state.sample_changed.connect(self.refresh)
         state.session.selection_changed.connect(self.follow_selection)
@@ -91,87 +93,82 @@ class FeatureMapsPanel(DropTarget, Panel):
 
     # --- drawing ----------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Show the sample in view: its maps come from the inspection process (asked once per
-        sample; switching layers reuses them); until they do, the last ones stay up."""
+        """Show the layer in view for the sample in view: its maps and their mosaic come from the
+        inspection process; until they do, the last ones stay up."""
         cur = self.state.current()
         self.stale = False
         if cur is None:
             self.input_view.set_image(None, self.state.message)
             self.area.view.set_image(None, self.state.message)
             self.caption.setText("")
-            self.acts, self._acts_key = {}, None
+            self.acts, self.mosaics, self._shown = {}, {}, None
             return
-        x, display, index = cur
+        _, display, index = cur
         if index is not None and self.sample.value() != index:
             self.sample.blockSignals(True)
             self.sample.setValue(index)
             self.sample.blockSignals(False)
         self.input_view.boxes = []
         self.input_view.set_image(display)
-        self._index = index
-        key = self.state.sample_key()
-        if key != self._acts_key:  # switching layers reuses the sample's forward pass
-            if not self.state.showing(self):
-                self.stale = True  # asked for when the panel comes into view
-                return
-            if key != self._asked:
-                self._asked = key
-                self.show_info("Computing feature maps …")
-                self.state.ask("features", lambda r, k=key: self._got(r, k), **self.state.where())
+        node = self.layer.currentText()
+        shape = self.state.inspection.analysis.info[node].shape if node in self.state.inspection.graph.nodes else None
+        volume = shape is not None and len(shape) == 4
+        self.depth.setVisible(volume)
+        self.depth_label.setVisible(volume)
+        if volume:
+            self.depth.blockSignals(True)
+            self.depth.setRange(0, shape[1] - 1)
+            self.depth.blockSignals(False)
+            self.depth_label.setText(f"Depth {self.depth.value() + 1}/{shape[1]}")
+        key = (self.state.sample_key(), node, self.depth.value() if volume else None)
+        if key == self._shown or not node:
             return
-        self.draw()
+        if not self.state.showing(self):
+            self.stale = True  # asked for when the panel comes into view
+            return
+        if key != self._asked:
+            self._asked = key
+            self.show_info("Computing feature maps …")
+            self.state.ask("features", lambda r: self._got(r, key), key=list(key[0]),
+                           node="*" if node == ALL else node, depth=key[2], **self.state.where())
 
     def _got(self, reply: dict, key) -> None:
+        from ...core.inspect.filters import Mosaic
         self._asked = None
         if "error" in reply:
             self.show_error(reply["error"])
             return
         self.show_info("")
-        self.acts, self._acts_key, self.mosaics = reply["acts"], key, {}
-        self.refresh()
+        self._shown, self._index = key, self.state.current()[2]
+        self.acts = {n: m["acts"] for n, m in reply["maps"].items()}
+        self.mosaics = {n: Mosaic(**m["mosaic"]) for n, m in reply["maps"].items()}
+        self.draw(key[1])
 
-    def draw(self) -> None:
-        """The current layer's maps (mosaics are numpy work of a few ms)."""
-        from ...core.inspect.features import feature_mosaic
+    def draw(self, node: str) -> None:
+        """The maps the inspection process made into mosaics (painting only)."""
         index = self._index
-        node = self.layer.currentText()
         every = node == ALL
         self.area.setVisible(not every)
         self.all_area.setVisible(every)
         where = "a dropped image" if index is None else f"test sample {index}"
         if every:
-            self._show_all(feature_mosaic)
+            self._show_all()
             self.caption.setText(f"Every layer's output for {where}. Click a unit to see the input "
                                  "pixels it depends on.")
             return
-        if node not in self.acts:
-            self.area.view.set_image(None, "Pick a layer.")
-            return
-        volume = self.acts[node].ndim == 4
-        self.depth.setVisible(volume)
-        self.depth_label.setVisible(volume)
-        depth = None
-        if volume:
-            self.depth.blockSignals(True)
-            self.depth.setRange(0, self.acts[node].shape[1] - 1)
-            self.depth.blockSignals(False)
-            depth = self.depth.value()
-            self.depth_label.setText(f"Depth {depth + 1}/{self.acts[node].shape[1]}")
-        m = self.mosaics[node] = feature_mosaic(self.acts[node], depth=depth)
+        m = self.mosaics[node]
         self.area.view.boxes = []
         self.area.view.set_image(m.image)
         shape = "×".join(map(str, self.acts[node].shape))
         self.caption.setText(f"{node} [{shape}] for {where}: {m.caption}, each map scaled to its own range. "
                              "Click a unit to see its receptive field on the input.")
 
-    def _show_all(self, feature_mosaic) -> None:
+    def _show_all(self) -> None:
         box = QWidget()
         lay = QVBoxLayout(box)
         self.all_views = {}
-        for node, a in self.acts.items():
-            if self.state.inspection.graph.nodes[node].type == "Input":
-                continue
-            m = self.mosaics[node] = feature_mosaic(a, max_maps=32, target=28)
+        for node, m in self.mosaics.items():
+            a = self.acts[node]
             lay.addWidget(QLabel(f"{node}  [{'×'.join(map(str, a.shape))}]  {m.caption}"))
             v = ImageView(fit=False)
             v.set_image(m.image)

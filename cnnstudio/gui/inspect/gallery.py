@@ -68,7 +68,10 @@ class Gallery(QWidget):
                 scale = np.array([w - 1, h - 1, w - 1, h - 1])
                 img = draw_box(img, to_corners(p.labels[i]) * scale, TRUE_BOX)
                 img = draw_box(img, to_corners(p.boxes[i]) * scale, PRED_BOX)
-            q = self._thumbs[i] = to_qimage(img)
+            q = to_qimage(img)
+            if max(q.width(), q.height()) > THUMB:  # scaled once, not at every paint
+                q = q.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+            q = self._thumbs[i] = q
         return q
 
     def paintEvent(self, e):

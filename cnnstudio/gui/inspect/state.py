@@ -219,7 +219,9 @@ class InspectState(QObject):
 
     def where(self) -> dict:
         """The sample in view, as a request names it: a test index, or the dropped image."""
-        return {"image": self.custom[0]} if self.custom is not None else {"sample": self.current()[2]}
+        if self.custom is not None:
+            return {"image": self.custom[0], "display": self.custom[1]}
+        return {"sample": self.current()[2]}
 
     def current(self):
         """(net input C×H×W, display uint8 H×W×C, test index or None) of the sample in view."""
