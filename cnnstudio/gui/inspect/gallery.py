@@ -28,9 +28,12 @@ class Gallery(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
 
     def set_inspection(self, insp) -> None:
-        self.insp = insp
+        old, self.insp = self.insp, insp
         self.display = insp.display if insp is not None else None
-        self._thumbs = {}
+        same = (old is not None and insp is not None and old.run_dir == insp.run_dir and insp.task != "box"
+                and old.display.shape == insp.display.shape)  # a new epoch of the same run: the same pictures
+        if not same:
+            self._thumbs = {}
         self.set_indices(np.zeros(0, int))
 
     def set_indices(self, indices) -> None:

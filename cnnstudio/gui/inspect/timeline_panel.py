@@ -37,6 +37,8 @@ class TimelinePanel(Panel):
         split.setStretchFactor(2, 2)
         self.body.addWidget(split, 1)
         self.epochs = []
+        self._probe_of = None  # the run whose probe image is shown
+        self._frames = {}
         state.changed.connect(self.reload)  # every load (new epochs included) or a run closed
         self.reload()
 
@@ -49,14 +51,18 @@ class TimelinePanel(Panel):
             self.slider.setEnabled(False)
             for v in (self.probe, self.filters.view, self.maps.view):
                 v.set_image(None, "")
+            self._probe_of = None
             self.filters.view.set_image(None, "No epoch snapshots yet: they are saved into the run folder "
                                         "after each training epoch." if run_dir else self.state.message)
             self.show_info("")
             return
-        probe = load_probe(run_dir)
         insp = self.state.inspection
-        if probe is not None and insp is not None:
-            self.probe.set_image(insp.to_display(probe[None])[0])
+        shown = (run_dir, tuple(insp.mean), tuple(insp.std)) if insp is not None else None
+        if shown is not None and shown != self._probe_of:  # the same for the whole run
+            probe = load_probe(run_dir)
+            if probe is not None:
+                self.probe.set_image(insp.to_display(probe[None])[0])
+                self._probe_of = shown
         self.slider.setEnabled(True)
         self.slider.blockSignals(True)
         self.slider.setRange(0, len(self.epochs) - 1)
@@ -73,10 +79,12 @@ class TimelinePanel(Panel):
             return
         epoch, path = self.epochs[k]
         try:
-            frame = load_frame(path, epoch)
-        except ValueError as e:
+            stamp = (path, path.stat().st_mtime_ns)
+            frame = self._frames.get(stamp) or load_frame(path, epoch)
+        except (OSError, ValueError) as e:
             self.show_error(str(e))
             return
+        self._frames = {stamp: frame}  # the one shown: a refresh at the same epoch reads no file
         self.epoch_label.setText(f"epoch {epoch} ({k + 1}/{len(self.epochs)})")
         if frame.filters is not None:
             self.filters.view.set_image(filter_mosaic(frame.filters).image)

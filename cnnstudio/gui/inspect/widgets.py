@@ -50,12 +50,15 @@ class Panel(QWidget):
         self._notice = False
 
     def show_error(self, text: str) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet("color: #b00020;")
+        self._status(text, "color: #b00020;")
 
     def show_info(self, text: str) -> None:
+        self._status(text, "color: #555;")
+
+    def _status(self, text: str, style: str) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet("color: #555;")
+        if self.status.styleSheet() != style:  # setting a style sheet re-polishes the label: ≈0.6 ms
+            self.status.setStyleSheet(style)
 
 
 def zoom_buttons(area: ZoomArea) -> list[QToolButton]:
