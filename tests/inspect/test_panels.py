@@ -209,8 +209,10 @@ def test_panels_refresh_when_the_run_writes_new_weights(qtbot, small_run, tmp_pa
     w = load_file(str(best))
     w["c1.weight"] = torch.zeros_like(w["c1.weight"])
     save_file(w, str(best))
+    pictures = state.inspection.display
     with qtbot.waitSignal(state.changed, timeout=LOAD_MS):
         state._poll()  # what the 2 s timer does
+    assert state.inspection.display is pictures  # the same samples: their pictures are not sent again
     assert (state.client.service.inspection.net.get_submodule("c1").weight == 0).all()
     settle(qtbot, state)
     m = panels["filters"].mosaic

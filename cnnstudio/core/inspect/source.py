@@ -37,6 +37,7 @@ class Inspection:
     analysis: Analysis | None = None
     hidden: str | None = None  # the last hidden layer, whose outputs are the embeddings (warm() sets it)
     convs: list = field(default_factory=list)  # in the window: [{label, node, shape}] of every convolution
+    pictures: str = ""  # in the window: a fingerprint of `display` (a reload need not send them again)
     _preds: object = None
     _display: np.ndarray | None = None
     _features: dict = field(default_factory=dict)

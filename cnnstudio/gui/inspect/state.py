@@ -96,7 +96,7 @@ class InspectState(QObject):
         elif on:
             panel.catch_up()
 
-    def _load(self) -> None:
+    def _load(self, reuse: bool = True) -> None:
         if self._loading is not None or self.run_dir is None:
             return
         if not self._wanted():
@@ -106,7 +106,9 @@ class InspectState(QObject):
         self._loading = self.run_dir
         self._stamp = _stamp(self.run_dir)
         self.notice.emit(f"Loading {self.run_dir.name} …")
-        self.ask("load", self._on_loaded, run_dir=str(self.run_dir))
+        insp = self.inspection
+        pictures = insp.pictures if reuse and insp is not None and insp.run_dir == self.run_dir else None
+        self.ask("load", self._on_loaded, run_dir=str(self.run_dir), pictures=pictures)
 
     def _on_loaded(self, reply: dict) -> None:
         run_dir, self._loading = self._loading, None
@@ -119,7 +121,11 @@ class InspectState(QObject):
             self.notice.emit(reply["error"])
             return
         from ...core.inspect.service import from_plain
-        self.set_inspection(from_plain(reply["view"]))
+        view, insp = reply["view"], self.inspection
+        if view["display"] is None and (insp is None or insp.pictures != view["pictures"]):
+            self._load(reuse=False)  # it left out pictures this window no longer has
+            return
+        self.set_inspection(from_plain(view, insp))
         self.timeline_changed.emit()
 
     def _poll(self) -> None:
