@@ -1,7 +1,8 @@
 """The whole window trains a network without ever importing torch (or importing matplotlib
 on its UI thread): the worker's messages are plain data, the curves' plotting library loads
 on a background thread, and the inspection panels, present but behind other tabs, do not
-load the run until one is looked at. Run in a fresh process: the test process has torch."""
+load the run until one is looked at; with every panel in view they show the live run, computed
+in the inspection process. Run in fresh processes: the test process has torch."""
 from __future__ import annotations
 
 import subprocess

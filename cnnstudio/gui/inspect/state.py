@@ -230,7 +230,9 @@ class InspectState(QObject):
         return {"sample": self.current()[2]}
 
     def current(self):
-        """(net input C×H×W, display uint8 H×W×C, test index or None) of the sample in view."""
+        """(net input C×H×W, display uint8 H×W×C, test index or None) of the sample in view. The
+        net input is the dropped image's; a test sample's stays in the inspection process (the
+        window holds zeros of its shape): requests name it by index."""
         insp = self.inspection
         if insp is None or (self.custom is None and not len(insp.images)):
             return None
