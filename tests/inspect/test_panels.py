@@ -43,6 +43,8 @@ def settle(qtbot, state):
     """Wait until every panel shows what it asked the inspection process for (while one
     waits, its status line says it is computing)."""
     qtbot.waitUntil(lambda: not state.pending(), timeout=LOAD_MS)
+    shown = [p.status.text() for p in state.panels] + [p.detail.text.text() for p in state.panels if hasattr(p, "detail")]
+    assert not any("omputing" in text for text in shown), shown  # no panel still says it is computing
 
 
 @pytest.fixture(scope="module")
