@@ -38,8 +38,6 @@ class Problem:
 class NodeInfo:
     in_shapes: list | None = None
     out: Out | None = None  # None: unknown (an error here or upstream)
-    rf: int = 1  # receptive field on the input, in pixels
-    jump: int = 1  # cumulative stride: input pixels between neighbouring outputs
 
     @property
     def shape(self):
@@ -75,6 +73,30 @@ class Analysis:
         for p in self.problems:
             by.setdefault(p.node, []).append(p)
         return by
+
+    def receptive(self, graph: Graph, node_id: str) -> tuple[int, int] | None:
+        """(receptive field on the input in pixels, cumulative stride: input pixels between
+        neighbouring outputs) of a block whose output is known, else None. Worked out when asked
+        (walking back over what the block depends on) and kept on this analysis: one edit
+        changes it for everything downstream, too much to redo on every keystroke."""
+        info, ins = self.info, graph._in
+        if node_id not in info or info[node_id].out is None:
+            return None
+        memo = self.__dict__.setdefault("_rf", {})
+        stack = [node_id]
+        while stack:
+            n = stack[-1]
+            if n in memo:
+                stack.pop()
+                continue
+            src = ins.get(n, ())
+            todo = [x for x in src if x not in memo]
+            if todo:
+                stack += todo
+                continue
+            stack.pop()
+            memo[n] = _receptive(info[n].out, [memo[x] for x in src])
+        return memo[node_id]
 
     def total(self, attr: str) -> int:
         """Sum of params, buffers, macs or inner over the known blocks."""
@@ -221,19 +243,18 @@ def check_node(graph: Graph, nid: str, info: dict, s: Structure) -> tuple[NodeIn
     ni.out = out
     for message, fix in out.warnings:
         problems.append(Problem("warning", message, node=nid, fix=fix, code="warning"))
-    ni.rf, ni.jump = receptive(out, in_infos)
     return ni, problems
 
 
-def receptive(out: Out, in_infos: list) -> tuple[int, int]:
-    """(receptive field, cumulative stride) of a block from its inputs'."""
-    if len(in_infos) == 1:
-        prev = in_infos[0]
-        return prev.rf + (out.rf_kernel - 1) * prev.jump, prev.jump * out.rf_stride
-    if in_infos:  # a merge sees as far as its widest input
-        rf_in = max(i.rf for i in in_infos)
-        jump = max(i.jump for i in in_infos)
-        return rf_in + (out.rf_kernel - 1) * jump, jump * out.rf_stride
+def _receptive(out: Out, inputs: list) -> tuple[int, int]:
+    """(receptive field, cumulative stride) of a block from its inputs' (rf, jump)."""
+    if len(inputs) == 1:
+        rf, jump = inputs[0]
+        return rf + (out.rf_kernel - 1) * jump, jump * out.rf_stride
+    if inputs:  # a merge sees as far as its widest input
+        rf = max(i[0] for i in inputs)
+        jump = max(i[1] for i in inputs)
+        return rf + (out.rf_kernel - 1) * jump, jump * out.rf_stride
     return 1, 1
 
 

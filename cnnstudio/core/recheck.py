@@ -4,14 +4,15 @@ downstream of them are checked again, and only while their results keep changing
 A `Checker` listens to its graph's events and gives, on `update()`, exactly what
 `analyze(graph)` would give (a property test holds it to that), plus which nodes and wires
 changed, so views touch only those. Wiring changes redo the linear structure pass (order,
-loops, depths); a parameter edit does not even that. With a loop or without an Input the
+loops, depths); a parameter edit does not even that. Receptive fields are not kept here: they
+change for everything downstream of most edits, so the analysis works them out when asked. With a loop or without an Input the
 whole graph is checked: those are short-lived states of small edits.
 """
 from __future__ import annotations
 
 import heapq
 
-from .checks import Analysis, NodeInfo, Structure, add_sums, check_all, check_node, receptive
+from .checks import Analysis, Structure, add_sums, check_all, check_node
 from .graph import Graph
 
 MERGE_CODES = ("add_mismatch", "concat_mismatch")
@@ -68,27 +69,16 @@ class Checker:
                 gone = info.pop(n, None)
                 add_sums(sums, gone and gone.out, -1)
                 found.pop(n, None)
-        rank, outs, ins = s.rank, g._out, g._in
+        rank, outs = s.rank, g._out
         heap = [(rank[n], n) for n in dirty if n in rank]  # blocks behind a loop stay unknown
         heapq.heapify(heap)
         done = set()
-        recheck = set(dirty)  # the rest of the heap only needs its receptive field again
         while heap:  # in order, so a block's inputs are final before it is looked at
             _, n = heapq.heappop(heap)
             if n in done:
                 continue
             done.add(n)
             old = info.get(n)
-            if n not in recheck:  # same inputs, same result; only how far it sees changed
-                if old.out is None:
-                    continue
-                rf = receptive(old.out, [info[x] for x in ins.get(n, ())])
-                if rf == (old.rf, old.jump):
-                    continue
-                info[n] = NodeInfo(old.in_shapes, old.out, *rf)
-                for t in outs.get(n, ()):
-                    heapq.heappush(heap, (rank[t], t))
-                continue
             new, probs = check_node(g, n, info, s)
             info[n] = new
             add_sums(sums, old and old.out, -1)
@@ -102,11 +92,6 @@ class Checker:
                 found.pop(n, None)
             if old is None or old.out != new.out:
                 for t in outs.get(n, ()):  # what it feeds sees a different input
-                    if t in rank:
-                        recheck.add(t)
-                        heapq.heappush(heap, (rank[t], t))
-            elif (old.rf, old.jump) != (new.rf, new.jump):
-                for t in outs.get(n, ()):
                     if t in rank:
                         heapq.heappush(heap, (rank[t], t))
         node_problems = [p for n in sorted(found, key=rank.__getitem__) for p in found[n]]

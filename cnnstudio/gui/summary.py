@@ -198,6 +198,7 @@ class SummaryDock(QDockWidget):
 
         session.analysis_changed.connect(self.reload)
         session.selection_changed.connect(self._select_rows)
+        self.tabs.currentChanged.connect(self._update_explain)
         self.reload()
 
     # --- refresh ---------------------------------------------------------------------------
@@ -230,7 +231,9 @@ class SummaryDock(QDockWidget):
         L["total"].setText(f"<b>{human_bytes(mem['total'])}</b>" + ("" if a.ok else
                            "  (network has errors: blocks after them are not counted)"))
 
-    def _update_explain(self) -> None:
+    def _update_explain(self, *_) -> None:
+        if self.tabs.currentWidget() is not self.explain:
+            return  # worked out when its tab is opened (a receptive field walks the whole network)
         sel = self.session.selection
         if len(sel) != 1 or sel[0] not in self.session.graph.nodes:
             self.explain.setPlainText("Select a block to see how its output size and parameters are computed.")
