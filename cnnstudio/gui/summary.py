@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDockWidget, QGridLayout, QHBoxLayout,
-                               QHeaderView, QLabel,
+                               QHeaderView, QLabel, QSizePolicy,
                                QPlainTextEdit, QScrollArea, QSpinBox, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from ..core.blocks.custom import display_type
@@ -136,6 +136,8 @@ class SummaryDock(QDockWidget):
         self.table.selectionModel().selectionChanged.connect(self._rows_selected)
         self.totals = QLabel()
         self.totals.setObjectName("totals")
+        # its text changes with every edit: a width that follows it would re-lay the window out
+        self.totals.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         lay.addWidget(self.table, 1)
         lay.addWidget(self.totals)
         self.tabs.addTab(page, "Summary")
@@ -243,11 +245,12 @@ class SummaryDock(QDockWidget):
     # --- row ↔ node selection --------------------------------------------------------------
     def _select_rows(self, ids) -> None:
         self._update_explain()
+        sm, rows = self.table.selectionModel(), self.model._row
+        if {i.row() for i in sm.selectedRows()} == {rows[n] for n in ids if n in rows}:
+            return  # already shown (after an edit, most often): no repaint
         self._selecting = True
         try:
-            sm = self.table.selectionModel()
             sm.clearSelection()
-            rows = self.model._row
             for nid in ids:
                 if nid in rows:
                     sm.select(self.model.index(rows[nid], 0),

@@ -249,12 +249,12 @@ class GraphScene(QGraphicsScene):
             return
         items = [i for i in self.selectedItems() if isinstance(i, NodeItem)]
         self._raise_selected(items)
-        self.overview.refresh()
         ids = [i.node_id for i in items]
         if len(ids) > 1:  # in the graph's order
             rank = {n: k for k, n in enumerate(self.session.graph.nodes)}
             ids.sort(key=rank.__getitem__)
         self.session.select(ids)
+        self.overview.refresh()
 
     def _select_from_session(self, ids) -> None:
         was = self._syncing
@@ -269,6 +269,7 @@ class GraphScene(QGraphicsScene):
             self._raise_selected([self.nodes[n] for n in want if n in self.nodes])
         finally:
             self._syncing = was
+        self.overview.refresh()  # zoomed out, the selection is drawn there
 
     def _raise_selected(self, items) -> None:
         """Selected blocks draw above the rest."""
