@@ -6,8 +6,10 @@ not cascade: a node whose input shape is unknown is simply left unknown.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
+from operator import attrgetter
 
 from .blocks import CATALOGUE, BlockError, Out
 from .blocks.spec import Fix
@@ -54,6 +56,7 @@ class Analysis:
     # wires, numbers or problems may have changed, and the wires added or removed; None: all
     changed: set | None = None
     rewired: set | None = None
+    placed: set | None = None  # the nodes among `changed` added, removed or moved
     sums: dict | None = None  # see total(); kept up to date by an incremental Checker
 
     @property
@@ -110,21 +113,19 @@ class Analysis:
     def _sums(self) -> dict:  # one pass, when first asked (views ask several times per edit)
         if self.sums is None:
             self.sums = dict.fromkeys(SUMS, 0)
-            for i in self.info.values():
-                add_sums(self.sums, i.out, 1)
+            add_sums(self.sums, [i.out for i in self.info.values()], 1)
         return self.sums
 
 
 SUMS = ("params", "buffers", "macs", "inner", "activations")
 
 
-def add_sums(sums: dict, out, sign: int) -> None:
-    if out:
-        sums["params"] += sign * out.params
-        sums["buffers"] += sign * out.buffers
-        sums["macs"] += sign * out.macs
-        sums["inner"] += sign * out.inner
-        sums["activations"] += sign * prod(out.shape)
+def add_sums(sums: dict, outs: list, sign: int) -> None:
+    """Add (sign 1) or take away (-1) the numbers of these blocks' outputs (None: unknown)."""
+    outs = [o for o in outs if o]
+    for key in SUMS[:4]:
+        sums[key] += sign * sum(map(attrgetter(key), outs))
+    sums["activations"] += sign * sum(map(math.prod, map(attrgetter("shape"), outs)))
 
 
 def _shape(s) -> str:
@@ -203,25 +204,25 @@ class Structure:
 
 
 def check_node(graph: Graph, nid: str, info: dict, s: Structure) -> tuple[NodeInfo, list[Problem]]:
-    """One block against its inputs' results in `info`: (its result, its own problems)."""
-    problems: list[Problem] = []
-    err = problems.append
+    """One block against its inputs' results in `info`: (its result, its own problems).
+    (Run for every block after an Input-size edit: the common path is kept short.)"""
     node = graph.nodes[nid]
     spec = CATALOGUE[node.type]
-    ni = NodeInfo()
     src = graph._in.get(nid, ())
-    if nid == s.root and not src:
-        return ni, problems  # "no Input" is already pinned here, with its fix
-    if not _count_ok(spec.inputs, src, nid, node.type, err):
-        return ni, problems
-    in_infos = [info[x] for x in src]
-    if any(i.out is None for i in in_infos):
-        bad = _param_problem(spec, node)
-        if bad:
-            err(bad)
-        return ni, problems  # unknown upstream: reported there
-    shapes = [i.out.shape for i in in_infos]
-    ni.in_shapes = shapes
+    want, n = spec.inputs, len(src)
+    if n != want and not (want == -1 and n > 1):  # not simply the right number of inputs
+        if nid == s.root and not src:
+            return NodeInfo(), []  # "no Input" is already pinned here, with its fix
+        problems: list[Problem] = []
+        if not _count_ok(want, src, nid, node.type, problems.append):
+            return NodeInfo(), problems
+    shapes = []
+    for x in src:
+        out = info[x].out
+        if out is None:  # unknown upstream: reported there
+            bad = _param_problem(spec, node)
+            return NodeInfo(), [bad] if bad else []
+        shapes.append(out.shape)
     # memoized per params object and input shapes: an edit re-infers only what it touched
     memo = node.memo
     if memo is not None and memo[0] is node.params and memo[1] == shapes:
@@ -235,15 +236,11 @@ def check_node(graph: Graph, nid: str, info: dict, s: Structure) -> tuple[NodeIn
                 out = e
         node.memo = (node.params, shapes, out)
     if isinstance(out, Problem):
-        err(out)
-        return ni, problems
+        return NodeInfo(shapes), [out]
     if isinstance(out, BlockError):
-        err(_pin(out, graph, nid, list(src), shapes, s))
-        return ni, problems
-    ni.out = out
-    for message, fix in out.warnings:
-        problems.append(Problem("warning", message, node=nid, fix=fix, code="warning"))
-    return ni, problems
+        return NodeInfo(shapes), [_pin(out, graph, nid, list(src), shapes, s)]
+    return NodeInfo(shapes, out), [Problem("warning", message, node=nid, fix=fix, code="warning")
+                                   for message, fix in out.warnings] if out.warnings else []
 
 
 def _receptive(out: Out, inputs: list) -> tuple[int, int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import gc
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -82,6 +83,12 @@ class Session(QObject):
         self.analysis_changed.emit()
         self.path_changed.emit(self.path)
         self.dirty_changed.emit(dirty)
+        # what stays for the session (the network, its canvas items, the window) is left out of
+        # the cycle collector's passes: a full pass over it every few big edits cost ≈60 ms at
+        # 5,000 blocks. Collected first, so the project just closed is freed.
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
 
     def _attach(self, project: Project, path: Path | None = None) -> None:
         stack, checker = UndoStack(project.graph), Checker(project.graph)

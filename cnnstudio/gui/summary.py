@@ -6,7 +6,7 @@ fraction of a millisecond after each edit (only visible rows are drawn).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QSize, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDockWidget, QGridLayout, QHBoxLayout,
                                QHeaderView, QLabel, QSizePolicy,
@@ -34,8 +34,11 @@ class SummaryModel(QAbstractTableModel):
         a = self.session.analysis
         g = self.session.graph
         if a.changed is not None and a.order is self._order:  # same rows: repaint the changed ones
-            rows = sorted(self._row[n] for n in a.changed if n in self._row)
-            for lo, hi in _runs(rows):
+            if len(a.changed) > len(self.rows) // 4:  # most of them (an Input-size edit): all at once
+                runs = [(0, len(self.rows) - 1)] if self.rows else []
+            else:
+                runs = _runs(sorted(self._row[n] for n in a.changed if n in self._row))
+            for lo, hi in runs:
                 self.dataChanged.emit(self.index(lo, 0), self.index(hi, len(COLUMNS) - 1))
             return
         # topological order, then blocks left out of it (cycles)
@@ -58,6 +61,8 @@ class SummaryModel(QAbstractTableModel):
         return None
 
     def data(self, index, role=Qt.DisplayRole):
+        if role not in _ROLES:  # (asked for a dozen roles per cell: answer the others at once)
+            return None
         nid = self.rows[index.row()]
         node = self.session.graph.nodes.get(nid)
         if node is None:
@@ -91,6 +96,9 @@ class SummaryModel(QAbstractTableModel):
         return any(p.severity == "error" for p in self.session.analysis.problems_for(nid))
 
 
+_ROLES = {Qt.DisplayRole, Qt.TextAlignmentRole, Qt.ForegroundRole, Qt.ToolTipRole}
+
+
 def _runs(rows: list[int]):
     """Consecutive row numbers as (first, last) ranges."""
     start = prev = None
@@ -103,6 +111,24 @@ def _runs(rows: list[int]):
         start = prev = r
     if start is not None:
         yield start, prev
+
+
+class OutOfLayout(QWidget):
+    """Holds a label whose text changes with every edit outside any layout: in one, each new
+    text asks the whole window to lay itself out again (≈2 ms per edit, half of its cost)."""
+
+    def __init__(self, label: QLabel):
+        super().__init__()
+        self.label = label
+        label.setParent(self)
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+
+    def sizeHint(self):
+        self.label.ensurePolished()  # its style sheet's padding and font count
+        return QSize(0, self.label.sizeHint().height())
+
+    def resizeEvent(self, e):
+        self.label.setGeometry(self.rect())
 
 
 class SummaryDock(QDockWidget):
@@ -136,10 +162,8 @@ class SummaryDock(QDockWidget):
         self.table.selectionModel().selectionChanged.connect(self._rows_selected)
         self.totals = QLabel()
         self.totals.setObjectName("totals")
-        # its text changes with every edit: a width that follows it would re-lay the window out
-        self.totals.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         lay.addWidget(self.table, 1)
-        lay.addWidget(self.totals)
+        lay.addWidget(OutOfLayout(self.totals))
         self.tabs.addTab(page, "Summary")
 
         # explain

@@ -67,19 +67,19 @@ class GraphScene(QGraphicsScene):
             self._raised = set()
         finally:
             self._syncing = False
-        self.sync()
+        self.sync(everything=True)
 
-    def sync(self) -> None:
+    def sync(self, everything: bool = False) -> None:
         """Mirror the latest analysis: only the blocks and wires it names as changed, or
-        everything after an open or a whole re-check."""
+        everything after an open, a whole re-check or when asked (the items were cleared)."""
         g, a = self.session.graph, self.session.analysis
         changed = a.changed
         self._syncing = True
         try:
-            if changed is None:
+            if changed is None or everything:
                 self._sync_all(g, a)
             else:
-                self._sync_some(g, a, changed, a.rewired or ())
+                self._sync_some(g, a, changed, a.rewired or (), changed if a.placed is None else a.placed)
             self.notes.sync()
             self.overview.refresh()
         finally:
@@ -108,9 +108,10 @@ class GraphScene(QGraphicsScene):
         self._refresh(g, a, list(g.nodes))
         self._select_from_session(self.session.selection)
 
-    def _sync_some(self, g, a, changed, rewired) -> None:
-        edits.place_missing(g, changed)
-        for nid in changed:
+    def _sync_some(self, g, a, changed, rewired, placed) -> None:
+        """`placed`: the blocks added, removed or moved, whose items may need making or moving."""
+        edits.place_missing(g, placed)
+        for nid in placed:
             node = g.nodes.get(nid)
             item = self.nodes.get(nid)
             if node is None:
