@@ -223,7 +223,7 @@ def one_size(kind: str, n: int) -> dict:
     r["undo"] = timed(lambda i: s.undo(), 8)
     input_edit = lambda i: s.push(SetParams(g, "input1", {"shape": [3, 32 + 2 * ((i + 1) % 2), 32]}))
     r["input"] = timed(input_edit, 4)
-    r["input_all"] = timed(input_edit, 2, until_settled=True)
+    r["input_all"] = timed(input_edit, 3, until_settled=True)
     win.canvas.fit(animate=False)
     app.processEvents()
     r["idle"] = timed(lambda i: win.canvas.viewport().update(), 10)

@@ -5,8 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cnnstudio.core import CATALOGUE, analyze
-from cnnstudio.core.commands import (AddEdge, AddNode, RemoveEdge, SetParams, UndoStack, insert_on_edge,
-                                     new_node, remove_nodes)
+from cnnstudio.core.commands import (AddEdge, AddNode, MoveNodes, RemoveEdge, SetParams, UndoStack,
+                                     insert_on_edge, new_node, remove_nodes)
 from cnnstudio.core.fixes import fix_command
 from cnnstudio.core.recheck import Checker
 
@@ -59,9 +59,12 @@ def edit(draw, g):
     """One random edit as a command (or "undo"/"redo"), valid for the graph as it is now."""
     ids = list(g.nodes)
     kind = draw(st.sampled_from(["params", "params", "params", "input", "add", "connect", "disconnect",
-                                 "delete", "insert", "fix", "undo", "undo", "redo"]))
+                                 "delete", "insert", "fix", "move", "undo", "undo", "redo"]))
     if kind in ("undo", "redo"):
         return kind
+    if kind == "move" and ids:
+        nid = draw(st.sampled_from(ids))
+        return MoveNodes(g, {nid: (draw(st.integers(-500, 500)), draw(st.integers(-500, 500)))})
     if kind == "input":
         inputs = [n for n in ids if g.nodes[n].type == "Input"]
         if inputs:
@@ -103,14 +106,20 @@ def test_incremental_recheck_equals_full_recheck(data):
     same(checker.analysis, fresh(g), g)
     for _ in range(data.draw(st.integers(1, 12))):
         step = data.draw(edit(g))
+        where = {n: node.pos for n, node in g.nodes.items()}
         if step == "undo":
             stack.undo()
         elif step == "redo":
             stack.redo()
         else:
             stack.push(step)
-        same(checker.update(), fresh(g), g)
+        a = checker.update()
+        same(a, fresh(g), g)
         adjacency_agrees(g)
+        # the canvas makes, removes and moves items only for the blocks named as placed
+        moved = {n for n in where.keys() | g.nodes.keys()
+                 if n not in where or n not in g.nodes or where[n] != g.nodes[n].pos}
+        assert a.placed is None or moved <= a.placed
 
 
 def test_a_parameter_edit_rechecks_only_what_it_changes():

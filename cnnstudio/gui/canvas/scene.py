@@ -23,7 +23,7 @@ from .notes import NotesLayer
 from .overview import Overview
 
 
-BATCH = 300  # blocks whose texts are updated in one go
+BATCH = 150  # blocks whose texts are updated in one go (≈3 ms between events)
 
 
 class GraphScene(QGraphicsScene):
