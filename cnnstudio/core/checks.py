@@ -204,7 +204,7 @@ class Structure:
 
 
 def check_node(graph: Graph, nid: str, info: dict, s: Structure) -> tuple[NodeInfo, list[Problem]]:
-    """One block against its inputs' results in `info`: (its result, its own problems).
+    """One block against its inputs' results in `info`: (its result, its own problems; none: ()).
     (Run for every block after an Input-size edit: the common path is kept short.)"""
     node = graph.nodes[nid]
     spec = CATALOGUE[node.type]
@@ -212,7 +212,7 @@ def check_node(graph: Graph, nid: str, info: dict, s: Structure) -> tuple[NodeIn
     want, n = spec.inputs, len(src)
     if n != want and not (want == -1 and n > 1):  # not simply the right number of inputs
         if nid == s.root and not src:
-            return NodeInfo(), []  # "no Input" is already pinned here, with its fix
+            return NodeInfo(), ()  # "no Input" is already pinned here, with its fix
         problems: list[Problem] = []
         if not _count_ok(want, src, nid, node.type, problems.append):
             return NodeInfo(), problems
@@ -221,7 +221,7 @@ def check_node(graph: Graph, nid: str, info: dict, s: Structure) -> tuple[NodeIn
         out = info[x].out
         if out is None:  # unknown upstream: reported there
             bad = _param_problem(spec, node)
-            return NodeInfo(), [bad] if bad else []
+            return NodeInfo(), [bad] if bad else ()
         shapes.append(out.shape)
     # memoized per params object and input shapes: an edit re-infers only what it touched
     memo = node.memo
@@ -240,7 +240,7 @@ def check_node(graph: Graph, nid: str, info: dict, s: Structure) -> tuple[NodeIn
     if isinstance(out, BlockError):
         return NodeInfo(shapes), [_pin(out, graph, nid, list(src), shapes, s)]
     return NodeInfo(shapes, out), [Problem("warning", message, node=nid, fix=fix, code="warning")
-                                   for message, fix in out.warnings] if out.warnings else []
+                                   for message, fix in out.warnings] if out.warnings else ()
 
 
 def _receptive(out: Out, inputs: list) -> tuple[int, int]:

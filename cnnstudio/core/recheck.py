@@ -95,7 +95,8 @@ class Checker:
                 found.pop(n, None)
             # what it feeds sees a different input only if its output's shape changed
             if old is None or (out.shape if out else None) != (was.shape if was else None):
-                pending.update(t for t in outs.get(n, ()) if t in rank)
+                nxt = outs.get(n, ())
+                pending.update(nxt if not s.stuck else [t for t in nxt if t in rank])
         add_sums(sums, before_outs, -1)
         add_sums(sums, after_outs, 1)
         node_problems = [p for n in sorted(found, key=rank.__getitem__) for p in found[n]]
