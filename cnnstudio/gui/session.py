@@ -83,9 +83,10 @@ class Session(QObject):
         self.analysis_changed.emit()
         self.path_changed.emit(self.path)
         self.dirty_changed.emit(dirty)
-        # what stays for the session (the network, its canvas items, the window) is left out of
-        # the cycle collector's passes: a full pass over it every few big edits cost ≈60 ms at
-        # 5,000 blocks. Collected first, so the project just closed is freed.
+        # What stays while this project is open (the network, its canvas items, the window) is
+        # left out of the cycle collector's passes: a full pass over it every few big edits cost
+        # ≈60 ms at 5,000 blocks. Collected first, so the project just closed is freed; reference
+        # cycles among what is frozen now (items of blocks deleted later) wait for the next open.
         gc.unfreeze()
         gc.collect()
         gc.freeze()
