@@ -16,11 +16,14 @@ The growth table (`--growth`, or `--growth-only`) opens chains and residual stac
 changes), undo, an idle repaint of the fitted canvas, and the minimap (close up: redrawn after
 the network changed, and repainted as the view scrolls), with the memory the network adds.
 Growth is each figure at N over the same figure at 500, beside N / 500 (linear growth).
+`--profile residual 5000` prints where the edits' time goes in one such network.
 """
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import statistics
 import subprocess
 import sys
@@ -164,8 +167,9 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def one_size(kind: str, n: int) -> dict:
-    """Every figure for one network, in this process (run it in a fresh one)."""
+def one_size(kind: str, n: int, profile: bool = False) -> dict:
+    """Every figure for one network, in this process (run it in a fresh one). `profile`: also
+    print where the time of each edit goes (cProfile, by own time) to stderr."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["CNNSTUDIO_CONFIG_DIR"] = tempfile.mkdtemp()
     from PySide6.QtCore import QSettings
@@ -203,26 +207,33 @@ def one_size(kind: str, n: int) -> dict:
     app.processEvents()
     r["memory"] = rss_mb() - mem0
 
-    def timed(fn, reps, until_settled=False):
+    def timed(fn, reps, until_settled=False, name=""):
         out = []
+        prof = cProfile.Profile() if profile and name else None
         for i in range(reps):
             settle()
+            prof and prof.enable()
             t = time.perf_counter()
             fn(i)
             app.processEvents()
             if until_settled:
                 settle()
             out.append(time.perf_counter() - t)
+            prof and prof.disable()
+        if prof:
+            print(f"\n--- {name}, {reps} repetitions (times include cProfile's overhead)", file=sys.stderr)
+            pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(15)
         return statistics.median(out)
 
     convs = [k for k, node in g.nodes.items() if node.type == "Conv2d"]
     target = convs[len(convs) // 2]
     s.select([target])
     app.processEvents()
-    r["edit"] = timed(lambda i: s.push(SetParams(g, target, {"kernel_size": 5 - 2 * (i % 2), "padding": 2 - i % 2})), 10)
-    r["undo"] = timed(lambda i: s.undo(), 8)
+    r["edit"] = timed(lambda i: s.push(SetParams(g, target, {"kernel_size": 5 - 2 * (i % 2), "padding": 2 - i % 2})), 10,
+                      name="one-block edit")
+    r["undo"] = timed(lambda i: s.undo(), 8, name="undo")
     input_edit = lambda i: s.push(SetParams(g, "input1", {"shape": [3, 32 + 2 * ((i + 1) % 2), 32]}))
-    r["input"] = timed(input_edit, 4)
+    r["input"] = timed(input_edit, 6, name="Input-size edit")
     r["input_all"] = timed(input_edit, 3, until_settled=True)
     win.canvas.fit(animate=False)
     app.processEvents()
@@ -272,7 +283,7 @@ def growth(sizes=(500, 2000, 5000)) -> None:
                                  capture_output=True, text=True, timeout=900)
             rows[n] = json.loads(out.stdout.strip().splitlines()[-1])
         base = rows[sizes[0]]
-        print(f"\n{kind}s (full window, offscreen; median of 4–10 repetitions; growth = value / value at "
+        print(f"\n{kind}s (full window, offscreen; median of 3–10 repetitions; growth = value / value at "
               f"{sizes[0]}, linear = N / {sizes[0]})")
         print("  " + f"{'':<20}" + "".join(f"{rows[n]['blocks']:>10,} blocks" for n in sizes) + "   growth at largest   target")
         for key in ("open", "open_all", "edit", "input", "input_all", "undo", "idle", "minimap", "minimap_scroll"):
@@ -293,10 +304,13 @@ def main() -> int:
     ap.add_argument("--growth", action="store_true", help="also print the growth table (slow)")
     ap.add_argument("--growth-only", action="store_true")
     ap.add_argument("--one", nargs=2, metavar=("KIND", "N"), help=argparse.SUPPRESS)
+    ap.add_argument("--profile", nargs=2, metavar=("KIND", "N"),
+                    help="where the edits' time goes for one network: chain or residual, and its size")
     args = ap.parse_args()
-    if args.one:
+    if args.one or args.profile:
         import json
-        print(json.dumps(one_size(args.one[0], int(args.one[1]))))
+        kind, n = args.one or args.profile
+        print(json.dumps(one_size(kind, int(n), profile=bool(args.profile))))
         return 0
     if args.growth_only:
         growth()

@@ -60,7 +60,7 @@ class CanvasView(QGraphicsView):
     def _grow_scene_rect(self) -> None:
         """A scene rect that only grows, with room around the blocks: adding a block never
         makes the view jump, and there is space to drop the next one."""
-        nodes, changed = self.session.graph.nodes, self.session.analysis.changed
+        nodes, changed = self.session.graph.nodes, self.session.analysis.placed  # added or moved
         some = nodes.values() if changed is None else [nodes[n] for n in changed if n in nodes]
         pos = [n.pos for n in some if n.pos is not None]
         want = QRectF(-3000, -3000, 6000, 6000)
