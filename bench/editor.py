@@ -229,8 +229,8 @@ def one_size(kind: str, n: int, profile: bool = False) -> dict:
     target = convs[len(convs) // 2]
     s.select([target])
     app.processEvents()
-    r["edit"] = timed(lambda i: s.push(SetParams(g, target, {"kernel_size": 5 - 2 * (i % 2), "padding": 2 - i % 2})), 10,
-                      name="one-block edit")
+    one_block = lambda i: s.push(SetParams(g, target, {"kernel_size": 5 - 2 * (i % 2), "padding": 2 - i % 2}))
+    r["edit"] = timed(one_block, 10, name="one-block edit")
     r["undo"] = timed(lambda i: s.undo(), 8, name="undo")
     input_edit = lambda i: s.push(SetParams(g, "input1", {"shape": [3, 32 + 2 * ((i + 1) % 2), 32]}))
     r["input"] = timed(input_edit, 6, name="Input-size edit")

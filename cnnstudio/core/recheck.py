@@ -4,9 +4,10 @@ downstream of them are checked again, and only while their results keep changing
 A `Checker` listens to its graph's events and gives, on `update()`, exactly what
 `analyze(graph)` would give (a property test holds it to that), plus which nodes and wires
 changed, so views touch only those. Wiring changes redo the linear structure pass (order,
-loops, depths); a parameter edit does not even that. Receptive fields are not kept here: they
-change for everything downstream of most edits, so the analysis works them out when asked. With a loop or without an Input the
-whole graph is checked: those are short-lived states of small edits.
+loops, depths); a parameter edit does not even that. With a loop or without an Input the
+whole graph is checked: those are short-lived states of small edits. Receptive fields are not
+kept here: most edits change them for everything downstream, so the analysis works them out
+when asked (`Analysis.receptive`).
 """
 from __future__ import annotations
 
@@ -87,7 +88,8 @@ class Checker:
             if was is not out:
                 before_outs.append(was)
                 after_outs.append(out)
-            if old is None or was is not out or old.in_shapes != new.in_shapes or (probs or None) != found.get(n):
+            if (old is None or was is not out or old.in_shapes != new.in_shapes
+                    or (probs or None) != found.get(n)):
                 touched.add(n)
             if probs:
                 found[n] = probs
