@@ -114,8 +114,8 @@ def _runs(rows: list[int]):
 
 
 class OutOfLayout(QWidget):
-    """Holds a label whose text changes with every edit outside any layout: in one, each new
-    text asks the whole window to lay itself out again (≈2 ms per edit, half of its cost)."""
+    """Holds, outside any layout, a label whose text changes with every edit: in a layout each
+    new text makes the whole window lay itself out again (≈2 ms, half of an edit's cost)."""
 
     def __init__(self, label: QLabel):
         super().__init__()
