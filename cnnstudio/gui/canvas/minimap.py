@@ -29,10 +29,15 @@ class Minimap(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.NoViewportUpdate)  # we repaint on our timer
         self.setToolTip("The whole network: click or drag to move the view")
         self._timer = QTimer(self, singleShot=True, interval=REFRESH_MS, timeout=self.refresh)
-        view.graph_scene.changed.connect(lambda *_: self._timer.isActive() or self._timer.start())
+        view.graph_scene.changed.connect(self._soon)
+        view.session.analysis_changed.connect(self._soon)  # zoomed out, hidden items change no scene
         view.session.project_replaced.connect(lambda: QTimer.singleShot(0, self.refresh))
         view.horizontalScrollBar().valueChanged.connect(lambda *_: self.viewport().update())
         view.verticalScrollBar().valueChanged.connect(lambda *_: self.viewport().update())
+
+    def _soon(self, *_) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
 
     def refresh(self) -> None:
         rect = self.view.graph_scene.overview.bounds()
