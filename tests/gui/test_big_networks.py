@@ -1,7 +1,8 @@
 """A network of a thousand blocks in the window: an edit touches only the blocks it changed,
 an Input-size edit shows at once where the user looks and reaches every other block a
 moment later, the summary repaints rows instead of resetting, zoomed out the canvas is an
-overview of coloured boxes that still selects by click and by rubber band, and the recovery journal is a
+overview of coloured boxes (kept as a picture that an edit brings up to date) that still selects
+by click and by rubber band, the minimap shows every block, and the recovery journal is a
 snapshot written off the UI thread."""
 from __future__ import annotations
 
