@@ -20,6 +20,9 @@ from ..core.fixes import fix_command
 from ..core.recheck import Checker
 
 
+FREEZE_FROM = 1000  # blocks: see set_project
+
+
 class SetSettings(Command):
     """The project's dataset and training settings as one undo step. They live beside the
     graph, so the stack's "changed" event re-checks the dataset fit like any other edit."""
@@ -83,13 +86,15 @@ class Session(QObject):
         self.analysis_changed.emit()
         self.path_changed.emit(self.path)
         self.dirty_changed.emit(dirty)
-        # What stays while this project is open (the network, its canvas items, the window) is
-        # left out of the cycle collector's passes: a full pass over it every few big edits cost
-        # ≈60 ms at 5,000 blocks. Collected first, so the project just closed is freed; reference
-        # cycles among what is frozen now (items of blocks deleted later) wait for the next open.
+        # A big network: what stays while it is open (the network, its canvas items, the window)
+        # is left out of the cycle collector's passes, which otherwise walk all of it every few
+        # big edits (≈60 ms at 5,000 blocks). Collected first, so the project just closed is
+        # freed; reference cycles among what is frozen now (items of blocks deleted later) wait
+        # for the next open. A small one does not pay for that collection.
         gc.unfreeze()
-        gc.collect()
-        gc.freeze()
+        if len(project.graph.nodes) >= FREEZE_FROM:
+            gc.collect()
+            gc.freeze()
 
     def _attach(self, project: Project, path: Path | None = None) -> None:
         stack, checker = UndoStack(project.graph), Checker(project.graph)
