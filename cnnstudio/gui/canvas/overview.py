@@ -55,6 +55,7 @@ class Overview:
         self.canvas = canvas  # the GraphScene
         self.active = False
         self._boxes: dict = {}  # node item → (colour, rect)
+        self._corners: dict = {}  # node item → (left, top, right, bottom): the extent in one pass
         self._lines: dict = {}  # wire item → line
         self._groups = None  # [(colour, [rects])], rebuilt from _boxes when they changed
         self._picture = Picture()
@@ -83,6 +84,7 @@ class Overview:
         p = item.pos()
         color = ERROR if item.state == "error" else item.accent
         self._boxes[item] = (color, QRectF(p.x(), p.y(), WIDTH, item.height))
+        self._corners[item] = (p.x(), p.y(), p.x() + WIDTH, p.y() + item.height)
         self._changed()
 
     def wire_changed(self, wire) -> None:
@@ -90,11 +92,13 @@ class Overview:
         self._changed()
 
     def removed(self, item) -> None:
+        self._corners.pop(item, None)
         if self._boxes.pop(item, None) is not None or self._lines.pop(item, None) is not None:
             self._changed()
 
     def clear(self) -> None:
         self._boxes.clear()
+        self._corners.clear()
         self._lines.clear()
         self._changed()
 
@@ -107,10 +111,10 @@ class Overview:
     def bounds(self) -> QRectF:
         """Where the blocks are, in scene coordinates (the scene's own answer asks every item)."""
         if self._bounds is None:
-            rects = [rect for _, rect in self._boxes.values()]
-            self._bounds = QRectF() if not rects else QRectF(
-                QPointF(min(r.left() for r in rects), min(r.top() for r in rects)),
-                QPointF(max(r.right() for r in rects), max(r.bottom() for r in rects)))
+            self._bounds = QRectF()
+            if self._corners:
+                left, top, right, bottom = zip(*self._corners.values())
+                self._bounds = QRectF(QPointF(min(left), min(top)), QPointF(max(right), max(bottom)))
         return QRectF(self._bounds)
 
     def refresh(self) -> None:
