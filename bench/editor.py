@@ -13,13 +13,17 @@ repaint of the idle canvas in the same run.
 The growth table (`--growth`, or `--growth-only`) opens chains and residual stacks of 500,
 2,000 and 5,000 blocks in the full window, each size in a fresh process, and times open
 (layout, check, build, first paint), a one-block edit, an Input-size edit (every shape
-changes), undo, and an idle repaint of the fitted canvas, with the memory the network adds.
+changes), undo, an idle repaint of the fitted canvas, and the minimap (close up: redrawn after
+the network changed, and repainted as the view scrolls), with the memory the network adds.
 Growth is each figure at N over the same figure at 500, beside N / 500 (linear growth).
+`--profile residual 5000` prints where the edits' time goes in one such network.
 """
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import statistics
 import subprocess
 import sys
@@ -163,15 +167,16 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def one_size(kind: str, n: int) -> dict:
-    """Every figure for one network, in this process (run it in a fresh one)."""
+def one_size(kind: str, n: int, profile: bool = False) -> dict:
+    """Every figure for one network, in this process (run it in a fresh one). `profile`: also
+    print where the time of each edit goes (cProfile, by own time) to stderr."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["CNNSTUDIO_CONFIG_DIR"] = tempfile.mkdtemp()
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
     app = QApplication.instance() or QApplication([])
     from cnnstudio.core import Project
-    from cnnstudio.core.commands import SetParams
+    from cnnstudio.core.commands import MoveNodes, SetParams
     from cnnstudio.gui import theme
     from cnnstudio.gui.canvas.edits import place_missing
     from cnnstudio.gui.main_window import MainWindow
@@ -202,30 +207,55 @@ def one_size(kind: str, n: int) -> dict:
     app.processEvents()
     r["memory"] = rss_mb() - mem0
 
-    def timed(fn, reps, until_settled=False):
+    def timed(fn, reps, until_settled=False, name=""):
         out = []
+        prof = cProfile.Profile() if profile and name else None
         for i in range(reps):
             settle()
+            prof and prof.enable()
             t = time.perf_counter()
             fn(i)
             app.processEvents()
             if until_settled:
                 settle()
             out.append(time.perf_counter() - t)
+            prof and prof.disable()
+        if prof:
+            print(f"\n--- {name}, {reps} repetitions (times include cProfile's overhead)", file=sys.stderr)
+            pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(15)
         return statistics.median(out)
 
     convs = [k for k, node in g.nodes.items() if node.type == "Conv2d"]
     target = convs[len(convs) // 2]
     s.select([target])
     app.processEvents()
-    r["edit"] = timed(lambda i: s.push(SetParams(g, target, {"kernel_size": 5 - 2 * (i % 2), "padding": 2 - i % 2})), 10)
-    r["undo"] = timed(lambda i: s.undo(), 8)
+    one_block = lambda i: s.push(SetParams(g, target, {"kernel_size": 5 - 2 * (i % 2), "padding": 2 - i % 2}))
+    r["edit"] = timed(one_block, 10, name="one-block edit")
+    r["undo"] = timed(lambda i: s.undo(), 8, name="undo")
     input_edit = lambda i: s.push(SetParams(g, "input1", {"shape": [3, 32 + 2 * ((i + 1) % 2), 32]}))
-    r["input"] = timed(input_edit, 4)
-    r["input_all"] = timed(input_edit, 2, until_settled=True)
+    r["input"] = timed(input_edit, 6, name="Input-size edit")
+    r["input_all"] = timed(input_edit, 3, until_settled=True)
     win.canvas.fit(animate=False)
     app.processEvents()
     r["idle"] = timed(lambda i: win.canvas.viewport().update(), 10)
+    # the minimap with the canvas close up (blocks far out of view on the map): redrawn after the
+    # network changed (a block moved), as its timer does, and repainted as the view scrolls
+    win.canvas.resetTransform()
+    win.canvas.center_on_node(target)
+    mini = win.canvas.minimap
+    redraw, scroll = [], []
+    for i in range(10):
+        x, y = g.nodes[target].pos
+        s.push(MoveNodes(g, {target: (x + 1 - 2 * (i % 2), y)}))
+        settle()
+        t = time.perf_counter()
+        mini.refresh()
+        mini.viewport().repaint()
+        redraw.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        mini.viewport().repaint()
+        scroll.append(time.perf_counter() - t)
+    r["minimap"], r["minimap_scroll"] = statistics.median(redraw), statistics.median(scroll)
     win.docs.journal.remove()
     win.docs.ask_save = lambda: True
     win.close()
@@ -238,11 +268,14 @@ def growth(sizes=(500, 2000, 5000)) -> None:
                "edit": ("≤ 16 ms at 500, ≤ 50 ms at 5,000", lambda n, v: v <= (0.016 if n <= 500 else 0.05)),
                "input": ("≤ 100 ms at 5,000", lambda n, v: n != 5000 or v <= 0.1),
                "undo": ("≤ 16 ms at 500, ≤ 50 ms at 5,000", lambda n, v: v <= (0.016 if n <= 500 else 0.05)),
-               "idle": ("≤ 16 ms at any size", lambda n, v: v <= 0.016)}
+               "idle": ("≤ 16 ms at any size", lambda n, v: v <= 0.016),
+               "minimap": ("≤ 16 ms at any size", lambda n, v: v <= 0.016),
+               "minimap_scroll": ("≤ 16 ms at any size", lambda n, v: v <= 0.016)}
     targets["open_all"] = ("(every text up to date)", lambda n, v: True)
     targets["input_all"] = ("(every text up to date)", lambda n, v: True)
     names = {"open": "open (painted)", "open_all": "  all texts", "edit": "one-block edit",
-             "input": "Input-size edit", "input_all": "  all texts", "undo": "undo", "idle": "idle repaint at fit"}
+             "input": "Input-size edit", "input_all": "  all texts", "undo": "undo", "idle": "idle repaint at fit",
+             "minimap": "minimap redraw", "minimap_scroll": "  on scrolling"}
     for kind in ("chain", "residual"):
         rows = {}
         for n in sizes:
@@ -250,12 +283,12 @@ def growth(sizes=(500, 2000, 5000)) -> None:
                                  capture_output=True, text=True, timeout=900)
             rows[n] = json.loads(out.stdout.strip().splitlines()[-1])
         base = rows[sizes[0]]
-        print(f"\n{kind}s (full window, offscreen; median of 4–10 repetitions; growth = value / value at "
+        print(f"\n{kind}s (full window, offscreen; median of 3–10 repetitions; growth = value / value at "
               f"{sizes[0]}, linear = N / {sizes[0]})")
         print("  " + f"{'':<20}" + "".join(f"{rows[n]['blocks']:>10,} blocks" for n in sizes) + "   growth at largest   target")
-        for key in ("open", "open_all", "edit", "input", "input_all", "undo", "idle"):
-            cells = "".join(f"{rows[n][key] * 1000:>14.1f} ms" if rows[n][key] < 10 else f"{rows[n][key]:>15.2f} s"
-                            for n in sizes)
+        for key in ("open", "open_all", "edit", "input", "input_all", "undo", "idle", "minimap", "minimap_scroll"):
+            cells = "".join(f"{rows[n][key]:>15.2f} s" if rows[n][key] >= 10 else
+                            f"{rows[n][key] * 1000:>14.{1 if rows[n][key] >= 0.001 else 2}f} ms" for n in sizes)
             ok = all(targets[key][1](n, rows[n][key]) for n in sizes)
             g = rows[sizes[-1]][key] / base[key]
             print(f"  {names[key]:<20}{cells}   {g:6.1f}× (linear {sizes[-1] / sizes[0]:.0f}×)   "
@@ -271,10 +304,13 @@ def main() -> int:
     ap.add_argument("--growth", action="store_true", help="also print the growth table (slow)")
     ap.add_argument("--growth-only", action="store_true")
     ap.add_argument("--one", nargs=2, metavar=("KIND", "N"), help=argparse.SUPPRESS)
+    ap.add_argument("--profile", nargs=2, metavar=("KIND", "N"),
+                    help="where the edits' time goes for one network: chain or residual, and its size")
     args = ap.parse_args()
-    if args.one:
+    if args.one or args.profile:
         import json
-        print(json.dumps(one_size(args.one[0], int(args.one[1]))))
+        kind, n = args.one or args.profile
+        print(json.dumps(one_size(kind, int(n), profile=bool(args.profile))))
         return 0
     if args.growth_only:
         growth()

@@ -6,8 +6,10 @@ not cascade: a node whose input shape is unknown is simply left unknown.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
+from operator import attrgetter
 
 from .blocks import CATALOGUE, BlockError, Out
 from .blocks.spec import Fix
@@ -38,8 +40,6 @@ class Problem:
 class NodeInfo:
     in_shapes: list | None = None
     out: Out | None = None  # None: unknown (an error here or upstream)
-    rf: int = 1  # receptive field on the input, in pixels
-    jump: int = 1  # cumulative stride: input pixels between neighbouring outputs
 
     @property
     def shape(self):
@@ -56,6 +56,7 @@ class Analysis:
     # wires, numbers or problems may have changed, and the wires added or removed; None: all
     changed: set | None = None
     rewired: set | None = None
+    placed: set | None = None  # the nodes among `changed` added, removed or moved
     sums: dict | None = None  # see total(); kept up to date by an incremental Checker
 
     @property
@@ -76,6 +77,30 @@ class Analysis:
             by.setdefault(p.node, []).append(p)
         return by
 
+    def receptive(self, graph: Graph, node_id: str) -> tuple[int, int] | None:
+        """(receptive field on the input in pixels, cumulative stride: input pixels between
+        neighbouring outputs) of a block whose output is known, else None. Worked out when asked
+        (walking back over what the block depends on) and kept on this analysis: one edit
+        changes it for everything downstream, too much to redo on every keystroke."""
+        info, ins = self.info, graph._in
+        if node_id not in info or info[node_id].out is None:
+            return None
+        memo = self.__dict__.setdefault("_rf", {})
+        stack = [node_id]
+        while stack:
+            n = stack[-1]
+            if n in memo:
+                stack.pop()
+                continue
+            src = ins.get(n, ())
+            todo = [x for x in src if x not in memo]
+            if todo:
+                stack += todo
+                continue
+            stack.pop()
+            memo[n] = _receptive(info[n].out, [memo[x] for x in src])
+        return memo[node_id]
+
     def total(self, attr: str) -> int:
         """Sum of params, buffers, macs or inner over the known blocks."""
         return self._sums[attr]
@@ -88,21 +113,19 @@ class Analysis:
     def _sums(self) -> dict:  # one pass, when first asked (views ask several times per edit)
         if self.sums is None:
             self.sums = dict.fromkeys(SUMS, 0)
-            for i in self.info.values():
-                add_sums(self.sums, i.out, 1)
+            add_sums(self.sums, [i.out for i in self.info.values()], 1)
         return self.sums
 
 
 SUMS = ("params", "buffers", "macs", "inner", "activations")
 
 
-def add_sums(sums: dict, out, sign: int) -> None:
-    if out:
-        sums["params"] += sign * out.params
-        sums["buffers"] += sign * out.buffers
-        sums["macs"] += sign * out.macs
-        sums["inner"] += sign * out.inner
-        sums["activations"] += sign * prod(out.shape)
+def add_sums(sums: dict, outs: list, sign: int) -> None:
+    """Add (sign 1) or take away (-1) the numbers of these blocks' outputs (None: unknown)."""
+    outs = [o for o in outs if o]
+    for key in SUMS[:4]:
+        sums[key] += sign * sum(map(attrgetter(key), outs))
+    sums["activations"] += sign * sum(map(math.prod, map(attrgetter("shape"), outs)))
 
 
 def _shape(s) -> str:
@@ -181,25 +204,25 @@ class Structure:
 
 
 def check_node(graph: Graph, nid: str, info: dict, s: Structure) -> tuple[NodeInfo, list[Problem]]:
-    """One block against its inputs' results in `info`: (its result, its own problems)."""
-    problems: list[Problem] = []
-    err = problems.append
+    """One block against its inputs' results in `info`: (its result, its own problems; none: ()).
+    (Run for every block after an Input-size edit: the common path is kept short.)"""
     node = graph.nodes[nid]
     spec = CATALOGUE[node.type]
-    ni = NodeInfo()
     src = graph._in.get(nid, ())
-    if nid == s.root and not src:
-        return ni, problems  # "no Input" is already pinned here, with its fix
-    if not _count_ok(spec.inputs, src, nid, node.type, err):
-        return ni, problems
-    in_infos = [info[x] for x in src]
-    if any(i.out is None for i in in_infos):
-        bad = _param_problem(spec, node)
-        if bad:
-            err(bad)
-        return ni, problems  # unknown upstream: reported there
-    shapes = [i.out.shape for i in in_infos]
-    ni.in_shapes = shapes
+    want, n = spec.inputs, len(src)
+    if n != want and not (want == -1 and n > 1):  # not simply the right number of inputs
+        if nid == s.root and not src:
+            return NodeInfo(), ()  # "no Input" is already pinned here, with its fix
+        problems: list[Problem] = []
+        if not _count_ok(want, src, nid, node.type, problems.append):
+            return NodeInfo(), problems
+    shapes = []
+    for x in src:
+        out = info[x].out
+        if out is None:  # unknown upstream: reported there
+            bad = _param_problem(spec, node)
+            return NodeInfo(), [bad] if bad else ()
+        shapes.append(out.shape)
     # memoized per params object and input shapes: an edit re-infers only what it touched
     memo = node.memo
     if memo is not None and memo[0] is node.params and memo[1] == shapes:
@@ -213,27 +236,22 @@ def check_node(graph: Graph, nid: str, info: dict, s: Structure) -> tuple[NodeIn
                 out = e
         node.memo = (node.params, shapes, out)
     if isinstance(out, Problem):
-        err(out)
-        return ni, problems
+        return NodeInfo(shapes), [out]
     if isinstance(out, BlockError):
-        err(_pin(out, graph, nid, list(src), shapes, s))
-        return ni, problems
-    ni.out = out
-    for message, fix in out.warnings:
-        problems.append(Problem("warning", message, node=nid, fix=fix, code="warning"))
-    ni.rf, ni.jump = receptive(out, in_infos)
-    return ni, problems
+        return NodeInfo(shapes), [_pin(out, graph, nid, list(src), shapes, s)]
+    return NodeInfo(shapes, out), [Problem("warning", message, node=nid, fix=fix, code="warning")
+                                   for message, fix in out.warnings] if out.warnings else ()
 
 
-def receptive(out: Out, in_infos: list) -> tuple[int, int]:
-    """(receptive field, cumulative stride) of a block from its inputs'."""
-    if len(in_infos) == 1:
-        prev = in_infos[0]
-        return prev.rf + (out.rf_kernel - 1) * prev.jump, prev.jump * out.rf_stride
-    if in_infos:  # a merge sees as far as its widest input
-        rf_in = max(i.rf for i in in_infos)
-        jump = max(i.jump for i in in_infos)
-        return rf_in + (out.rf_kernel - 1) * jump, jump * out.rf_stride
+def _receptive(out: Out, inputs: list) -> tuple[int, int]:
+    """(receptive field, cumulative stride) of a block from its inputs' (rf, jump)."""
+    if len(inputs) == 1:
+        rf, jump = inputs[0]
+        return rf + (out.rf_kernel - 1) * jump, jump * out.rf_stride
+    if inputs:  # a merge sees as far as its widest input
+        rf = max(i[0] for i in inputs)
+        jump = max(i[1] for i in inputs)
+        return rf + (out.rf_kernel - 1) * jump, jump * out.rf_stride
     return 1, 1
 
 

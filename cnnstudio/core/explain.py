@@ -25,5 +25,6 @@ def explain(graph: Graph, analysis: Analysis, node_id: str) -> list[str]:
     act = node.params.get("activation", "none")
     if spec.activation_param and act != "none":
         lines.append(f"then {act} on every output value")
-    lines.append(f"receptive field {info.rf}×{info.rf} input pixels; cumulative stride {info.jump}")
+    rf, jump = analysis.receptive(graph, node_id)
+    lines.append(f"receptive field {rf}×{rf} input pixels; cumulative stride {jump}")
     return lines

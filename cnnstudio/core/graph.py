@@ -5,6 +5,7 @@ underscore methods here are the primitive steps those commands use.
 """
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -89,6 +90,7 @@ class Graph:
         self._edges: dict[Edge, None] = {}  # every wire, in the order it was made (the file's order)
         self._in: dict[str, list[str]] = {}  # sources per target, in wire order (Concat's channel order)
         self._out: dict[str, list[str]] = {}  # targets per source, in wire order
+        self._ids: dict[str, list] = {}  # for new_id, per prefix: [counter, heap of numbers freed below it]
         self._listeners: list[Callable[[GraphEvent], None]] = []
 
     @property
@@ -124,11 +126,29 @@ class Graph:
         return _index(self._edges, edge), self._in[t].index(s), self._out[s].index(t)
 
     def new_id(self, type_: str) -> str:
+        """The type's prefix with the smallest number no block has: conv1, conv2, … Amortised
+        constant time: per prefix, a counter below which every number is taken, except those
+        freed since (kept in a heap). Always checked against the blocks, so always unique."""
         prefix = ID_PREFIX.get(type_, type_.lower())
-        n = 1
-        while f"{prefix}{n}" in self.nodes:
+        ids = self._ids.setdefault(prefix, [1, []])
+        nodes, freed = self.nodes, ids[1]
+        while freed:
+            if f"{prefix}{freed[0]}" not in nodes:
+                return f"{prefix}{freed[0]}"
+            heapq.heappop(freed)  # taken again (undo, redo)
+        n = ids[0]
+        while f"{prefix}{n}" in nodes:
             n += 1
+        ids[0] = n
         return f"{prefix}{n}"
+
+    def _id_freed(self, node_id: str) -> None:
+        """A removed block's number below its prefix's counter becomes the next new_id's."""
+        digits_at = len(node_id.rstrip("0123456789"))
+        for k in range(digits_at, len(node_id)):  # "up21": prefix "up" or "up2"
+            ids = self._ids.get(node_id[:k])
+            if ids and node_id[k] != "0" and int(node_id[k:]) < ids[0]:
+                heapq.heappush(ids[1], int(node_id[k:]))
 
     def topological_order(self) -> tuple[list[str], set[str]]:
         """(order, nodes on or behind a cycle). Ties keep insertion order. Linear time."""
@@ -166,6 +186,7 @@ class Graph:
         g._edges = dict(self._edges)
         g._in = {k: list(v) for k, v in self._in.items()}
         g._out = {k: list(v) for k, v in self._out.items()}
+        g._ids = {k: [n, list(freed)] for k, (n, freed) in self._ids.items()}
         return g
 
     # --- primitive steps (commands only) ----------------------------------------------
@@ -181,6 +202,7 @@ class Graph:
         """Remove a node whose wires are already gone; returns its place in the order."""
         index = _index(self.nodes, node_id)
         del self.nodes[node_id]
+        self._id_freed(node_id)
         self._in.pop(node_id, None)
         self._out.pop(node_id, None)
         self.emit("node_removed", node=node_id)

@@ -5,13 +5,13 @@ A `Checker` listens to its graph's events and gives, on `update()`, exactly what
 `analyze(graph)` would give (a property test holds it to that), plus which nodes and wires
 changed, so views touch only those. Wiring changes redo the linear structure pass (order,
 loops, depths); a parameter edit does not even that. With a loop or without an Input the
-whole graph is checked: those are short-lived states of small edits.
+whole graph is checked: those are short-lived states of small edits. Receptive fields are not
+kept here: most edits change them for everything downstream, so the analysis works them out
+when asked (`Analysis.receptive`).
 """
 from __future__ import annotations
 
-import heapq
-
-from .checks import Analysis, NodeInfo, Structure, add_sums, check_all, check_node, receptive
+from .checks import Analysis, Structure, add_sums, check_all, check_node
 from .graph import Graph
 
 MERGE_CODES = ("add_mismatch", "concat_mismatch")
@@ -23,6 +23,7 @@ class Checker:
         self._dirty: set[str] = set()  # blocks to check again
         self._touched: set[str] = set()  # blocks a view must look at (moved, rewired, ...)
         self._rewired: set = set()
+        self._placed: set[str] = set()  # blocks added, removed or moved
         self._restructured = False
         self._unsubscribe = graph.subscribe(self._on_event)
         self._full(Structure(graph, *graph.topological_order()))
@@ -41,16 +42,18 @@ class Checker:
             self._restructured = True
         elif kind in ("node_added", "node_removed"):
             self._dirty.add(e.node)
+            self._placed.add(e.node)
             self._restructured = True
         elif kind == "moved":
             self._touched.add(e.node)
+            self._placed.add(e.node)
 
     def update(self) -> Analysis:
         """The analysis after the edits since the last call."""
         g = self.graph
-        dirty, rewired = self._dirty, self._rewired
+        dirty, rewired, placed = self._dirty, self._rewired, self._placed
         touched = dirty | self._touched
-        self._dirty, self._touched, self._rewired = set(), set(), set()
+        self._dirty, self._touched, self._rewired, self._placed = set(), set(), set(), set()
         before = self._s.pinned()
         s = self._s
         if self._restructured:
@@ -63,64 +66,53 @@ class Checker:
         info = dict(self.analysis.info)
         sums = dict(self.analysis.sums)
         found = self._found
+        before_outs, after_outs = [], []  # of the blocks whose results changed: for the totals
         for n in dirty:
             if n not in g.nodes:  # removed
                 gone = info.pop(n, None)
-                add_sums(sums, gone and gone.out, -1)
+                before_outs.append(gone and gone.out)
                 found.pop(n, None)
-        rank, outs, ins = s.rank, g._out, g._in
-        heap = [(rank[n], n) for n in dirty if n in rank]  # blocks behind a loop stay unknown
-        heapq.heapify(heap)
-        done = set()
-        recheck = set(dirty)  # the rest of the heap only needs its receptive field again
-        while heap:  # in order, so a block's inputs are final before it is looked at
-            _, n = heapq.heappop(heap)
-            if n in done:
+        order, rank, outs = s.order, s.rank, g._out
+        pending = {n for n in dirty if n in rank}  # blocks behind a loop stay unknown
+        i = min(map(rank.__getitem__, pending), default=0)
+        while pending:  # in order, so a block's inputs are final before it is looked at
+            n = order[i]
+            i += 1
+            if n not in pending:
                 continue
-            done.add(n)
+            pending.discard(n)
             old = info.get(n)
-            if n not in recheck:  # same inputs, same result; only how far it sees changed
-                if old.out is None:
-                    continue
-                rf = receptive(old.out, [info[x] for x in ins.get(n, ())])
-                if rf == (old.rf, old.jump):
-                    continue
-                info[n] = NodeInfo(old.in_shapes, old.out, *rf)
-                for t in outs.get(n, ()):
-                    heapq.heappush(heap, (rank[t], t))
-                continue
             new, probs = check_node(g, n, info, s)
             info[n] = new
-            add_sums(sums, old and old.out, -1)
-            add_sums(sums, new.out, 1)
-            if old is None or old.out is not new.out or old.in_shapes != new.in_shapes \
-                    or probs != found.get(n, []):
+            was, out = old and old.out, new.out
+            if was is not out:
+                before_outs.append(was)
+                after_outs.append(out)
+            if (old is None or was is not out or old.in_shapes != new.in_shapes
+                    or (probs or None) != found.get(n)):
                 touched.add(n)
             if probs:
                 found[n] = probs
             else:
                 found.pop(n, None)
-            if old is None or old.out != new.out:
-                for t in outs.get(n, ()):  # what it feeds sees a different input
-                    if t in rank:
-                        recheck.add(t)
-                        heapq.heappush(heap, (rank[t], t))
-            elif (old.rf, old.jump) != (new.rf, new.jump):
-                for t in outs.get(n, ()):
-                    if t in rank:
-                        heapq.heappush(heap, (rank[t], t))
+            # what it feeds sees a different input only if its output's shape changed
+            if old is None or (out.shape if out else None) != (was.shape if was else None):
+                nxt = outs.get(n, ())
+                pending.update(nxt if not s.stuck else [t for t in nxt if t in rank])
+        add_sums(sums, before_outs, -1)
+        add_sums(sums, after_outs, 1)
         node_problems = [p for n in sorted(found, key=rank.__getitem__) for p in found[n]]
         a = s.analysis(g, info, node_problems, sums=sums)
         after = s.pinned()  # graph-wide problems that moved between blocks show on both
         touched |= {n for n in before.keys() | after.keys() if before.get(n) != after.get(n)}
-        a.changed, a.rewired = touched, rewired
+        a.changed, a.rewired, a.placed = touched, rewired, placed
         self._s, self.analysis = s, a
         return a
 
     def _full(self, s: Structure) -> Analysis:
         a, self._found = check_all(self.graph, s)
         a._sums  # summed once here, then kept up to date
-        a.changed = a.rewired = None  # views look at everything
+        a.changed = a.rewired = a.placed = None  # views look at everything
 
         self._s, self.analysis = s, a
         return a

@@ -38,7 +38,7 @@ def layer_rows(graph: Graph, a: Analysis) -> list[dict]:
             "params": out.params if out else None,
             "buffers": out.buffers if out else None,
             "macs": out.macs if out else None,
-            "receptive_field": info.rf if out else None,
+            "receptive_field": a.receptive(graph, nid)[0] if out else None,
             "errors": [p.message for p in a.problems if p.node == nid and p.severity == "error"],
         })
     return rows

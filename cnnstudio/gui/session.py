@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import gc
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -17,6 +18,9 @@ from ..core.blocks.spec import Fix
 from ..core.commands import Command, SetParams
 from ..core.fixes import fix_command
 from ..core.recheck import Checker
+
+
+FREEZE_FROM = 1000  # blocks: see set_project
 
 
 class SetSettings(Command):
@@ -82,6 +86,15 @@ class Session(QObject):
         self.analysis_changed.emit()
         self.path_changed.emit(self.path)
         self.dirty_changed.emit(dirty)
+        # A big network: what stays while it is open (the network, its canvas items, the window)
+        # is left out of the cycle collector's passes, which otherwise walk all of it every few
+        # big edits (≈60 ms at 5,000 blocks). Collected first, so the project just closed is
+        # freed; reference cycles among what is frozen now (items of blocks deleted later) wait
+        # for the next open. A small one does not pay for that collection.
+        gc.unfreeze()
+        if len(project.graph.nodes) >= FREEZE_FROM:
+            gc.collect()
+            gc.freeze()
 
     def _attach(self, project: Project, path: Path | None = None) -> None:
         stack, checker = UndoStack(project.graph), Checker(project.graph)

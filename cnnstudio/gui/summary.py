@@ -6,10 +6,10 @@ fraction of a millisecond after each edit (only visible rows are drawn).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QSize, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDockWidget, QGridLayout, QHBoxLayout,
-                               QHeaderView, QLabel,
+                               QHeaderView, QLabel, QSizePolicy,
                                QPlainTextEdit, QScrollArea, QSpinBox, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from ..core.blocks.custom import display_type
@@ -34,8 +34,11 @@ class SummaryModel(QAbstractTableModel):
         a = self.session.analysis
         g = self.session.graph
         if a.changed is not None and a.order is self._order:  # same rows: repaint the changed ones
-            rows = sorted(self._row[n] for n in a.changed if n in self._row)
-            for lo, hi in _runs(rows):
+            if len(a.changed) > len(self.rows) // 4:  # most of them (an Input-size edit): all at once
+                runs = [(0, len(self.rows) - 1)] if self.rows else []
+            else:
+                runs = _runs(sorted(self._row[n] for n in a.changed if n in self._row))
+            for lo, hi in runs:
                 self.dataChanged.emit(self.index(lo, 0), self.index(hi, len(COLUMNS) - 1))
             return
         # topological order, then blocks left out of it (cycles)
@@ -58,6 +61,8 @@ class SummaryModel(QAbstractTableModel):
         return None
 
     def data(self, index, role=Qt.DisplayRole):
+        if role not in _ROLES:  # (asked for a dozen roles per cell: answer the others at once)
+            return None
         nid = self.rows[index.row()]
         node = self.session.graph.nodes.get(nid)
         if node is None:
@@ -91,6 +96,9 @@ class SummaryModel(QAbstractTableModel):
         return any(p.severity == "error" for p in self.session.analysis.problems_for(nid))
 
 
+_ROLES = {Qt.DisplayRole, Qt.TextAlignmentRole, Qt.ForegroundRole, Qt.ToolTipRole}
+
+
 def _runs(rows: list[int]):
     """Consecutive row numbers as (first, last) ranges."""
     start = prev = None
@@ -103,6 +111,24 @@ def _runs(rows: list[int]):
         start = prev = r
     if start is not None:
         yield start, prev
+
+
+class OutOfLayout(QWidget):
+    """Holds, outside any layout, a label whose text changes with every edit: in a layout each
+    new text makes the whole window lay itself out again (≈2 ms, half of an edit's cost)."""
+
+    def __init__(self, label: QLabel):
+        super().__init__()
+        self.label = label
+        label.setParent(self)
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+
+    def sizeHint(self):
+        self.label.ensurePolished()  # its style sheet's padding and font count
+        return QSize(0, self.label.sizeHint().height())
+
+    def resizeEvent(self, e):
+        self.label.setGeometry(self.rect())
 
 
 class SummaryDock(QDockWidget):
@@ -137,7 +163,7 @@ class SummaryDock(QDockWidget):
         self.totals = QLabel()
         self.totals.setObjectName("totals")
         lay.addWidget(self.table, 1)
-        lay.addWidget(self.totals)
+        lay.addWidget(OutOfLayout(self.totals))
         self.tabs.addTab(page, "Summary")
 
         # explain
@@ -198,6 +224,7 @@ class SummaryDock(QDockWidget):
 
         session.analysis_changed.connect(self.reload)
         session.selection_changed.connect(self._select_rows)
+        self.tabs.currentChanged.connect(self._update_explain)
         self.reload()
 
     # --- refresh ---------------------------------------------------------------------------
@@ -230,7 +257,9 @@ class SummaryDock(QDockWidget):
         L["total"].setText(f"<b>{human_bytes(mem['total'])}</b>" + ("" if a.ok else
                            "  (network has errors: blocks after them are not counted)"))
 
-    def _update_explain(self) -> None:
+    def _update_explain(self, *_) -> None:
+        if self.tabs.currentWidget() is not self.explain:
+            return  # worked out when its tab is opened (a receptive field walks the whole network)
         sel = self.session.selection
         if len(sel) != 1 or sel[0] not in self.session.graph.nodes:
             self.explain.setPlainText("Select a block to see how its output size and parameters are computed.")
@@ -240,11 +269,12 @@ class SummaryDock(QDockWidget):
     # --- row ↔ node selection --------------------------------------------------------------
     def _select_rows(self, ids) -> None:
         self._update_explain()
+        sm, rows = self.table.selectionModel(), self.model._row
+        if {i.row() for i in sm.selectedRows()} == {rows[n] for n in ids if n in rows}:
+            return  # already shown (after an edit, most often): no repaint
         self._selecting = True
         try:
-            sm = self.table.selectionModel()
             sm.clearSelection()
-            rows = self.model._row
             for nid in ids:
                 if nid in rows:
                     sm.select(self.model.index(rows[nid], 0),

@@ -207,6 +207,6 @@ def test_bottleneck_width_must_divide_by_four(kind, expected):
 def test_receptive_field_and_cumulative_stride():
     g = chain(("Conv2d", {"kernel_size": 3}), ("MaxPool2d", {}), ("Conv2d", {"kernel_size": 3}))
     a = analyze(g)
-    assert (a.info["conv1"].rf, a.info["conv1"].jump) == (3, 1)
-    assert (a.info["pool1"].rf, a.info["pool1"].jump) == (4, 2)
-    assert (a.info["conv2"].rf, a.info["conv2"].jump) == (8, 2)
+    assert a.receptive(g, "conv1") == (3, 1)
+    assert a.receptive(g, "pool1") == (4, 2)
+    assert a.receptive(g, "conv2") == (8, 2)

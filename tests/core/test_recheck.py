@@ -5,8 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cnnstudio.core import CATALOGUE, analyze
-from cnnstudio.core.commands import (AddEdge, AddNode, RemoveEdge, SetParams, UndoStack, insert_on_edge,
-                                     new_node, remove_nodes)
+from cnnstudio.core.commands import (AddEdge, AddNode, MoveNodes, RemoveEdge, SetParams, UndoStack,
+                                     insert_on_edge, new_node, remove_nodes)
 from cnnstudio.core.fixes import fix_command
 from cnnstudio.core.recheck import Checker
 
@@ -18,14 +18,33 @@ def fresh(g):
     return analyze(g.copy())
 
 
-def same(a, b):
+def same(a, b, g):
     assert a.order == b.order
     assert a.info == b.info
+    assert receptive_fields(a, g) == receptive_fields(b, g) == forward_receptive_fields(b, g)
     assert a.problems == b.problems
     assert a.output == b.output
     for attr in ("params", "buffers", "macs", "inner"):
         assert a.total(attr) == b.total(attr)
     assert a.activation_elements == b.activation_elements
+
+
+def receptive_fields(a, g):
+    """Asked for from the last block back: each answer is worked out on demand, by walking back."""
+    return {n: a.receptive(g, n) for n in reversed(a.order) if a.info[n].out}
+
+
+def forward_receptive_fields(a, g):
+    """The textbook recurrence, block by block in order: rf += (k − 1)·jump, jump *= stride."""
+    rf = {}
+    for n in a.order:
+        out = a.info[n].out
+        if out is None:
+            continue
+        src = [rf[x] for x in g.inputs_of(n)]
+        r, j = (max(x[0] for x in src), max(x[1] for x in src)) if src else (1, 1)
+        rf[n] = (r + (out.rf_kernel - 1) * j, j * out.rf_stride)
+    return rf
 
 
 def adjacency_agrees(g):
@@ -40,9 +59,12 @@ def edit(draw, g):
     """One random edit as a command (or "undo"/"redo"), valid for the graph as it is now."""
     ids = list(g.nodes)
     kind = draw(st.sampled_from(["params", "params", "params", "input", "add", "connect", "disconnect",
-                                 "delete", "insert", "fix", "undo", "undo", "redo"]))
+                                 "delete", "insert", "fix", "move", "undo", "undo", "redo"]))
     if kind in ("undo", "redo"):
         return kind
+    if kind == "move" and ids:
+        nid = draw(st.sampled_from(ids))
+        return MoveNodes(g, {nid: (draw(st.integers(-500, 500)), draw(st.integers(-500, 500)))})
     if kind == "input":
         inputs = [n for n in ids if g.nodes[n].type == "Input"]
         if inputs:
@@ -81,17 +103,23 @@ def test_incremental_recheck_equals_full_recheck(data):
     g = data.draw(random_graph())
     checker = Checker(g)
     stack = UndoStack(g)
-    same(checker.analysis, fresh(g))
+    same(checker.analysis, fresh(g), g)
     for _ in range(data.draw(st.integers(1, 12))):
         step = data.draw(edit(g))
+        where = {n: node.pos for n, node in g.nodes.items()}
         if step == "undo":
             stack.undo()
         elif step == "redo":
             stack.redo()
         else:
             stack.push(step)
-        same(checker.update(), fresh(g))
+        a = checker.update()
+        same(a, fresh(g), g)
         adjacency_agrees(g)
+        # the canvas makes, removes and moves items only for the blocks named as placed
+        moved = {n for n in where.keys() | g.nodes.keys()
+                 if n not in where or n not in g.nodes or where[n] != g.nodes[n].pos}
+        assert a.placed is None or moved <= a.placed
 
 
 def test_a_parameter_edit_rechecks_only_what_it_changes():
@@ -107,4 +135,4 @@ def test_a_parameter_edit_rechecks_only_what_it_changes():
     a = checker.update()
     assert a.changed == {"c100", "c101"}
     assert a.info["c101"].in_shapes == [(12, 16, 16)]
-    same(a, fresh(g))
+    same(a, fresh(g), g)

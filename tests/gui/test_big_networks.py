@@ -1,7 +1,8 @@
 """A network of a thousand blocks in the window: an edit touches only the blocks it changed,
 an Input-size edit shows at once where the user looks and reaches every other block a
 moment later, the summary repaints rows instead of resetting, zoomed out the canvas is an
-overview of coloured boxes that still selects by click and by rubber band, and the recovery journal is a
+overview of coloured boxes (kept as a picture that an edit brings up to date) that still selects
+by click and by rubber band, the minimap shows every block, and the recovery journal is a
 snapshot written off the UI thread."""
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from PySide6.QtCore import QPointF, Qt
 from cnnstudio.core import Graph, Project
 from cnnstudio.core.commands import SetParams
 from cnnstudio.gui import recovery
+from cnnstudio.gui.theme import ERROR
 
 from .conftest import view_point
 
@@ -67,6 +69,19 @@ def test_edits_on_a_thousand_blocks(qtbot, make_window):
     img = view.grab().toImage()
     p = view.mapFromScene(centre)
     assert img.pixelColor(p.x(), p.y()) != win.canvas.graph_scene.colors.background
+    # the overview is kept as a picture between edits: an edit that breaks a block still shows
+    c500 = scene.nodes["c500"].mapToScene(scene.nodes["c500"].boundingRect().center())
+
+    def shown(at):
+        p = view.mapFromScene(at)
+        return view.grab().toImage().pixelColor(p.x(), p.y())
+    accent = shown(c500)
+    s.push(SetParams(s.graph, "c500", {"kernel_size": 40}))  # larger than its 20×20 input
+    qtbot.waitUntil(lambda: not scene._later)  # (500 blocks changed: they follow in batches)
+    assert shown(c500) == ERROR
+    win.act_undo.trigger()
+    qtbot.waitUntil(lambda: not scene._later)
+    assert shown(c500) == accent
     # a rubber band from empty canvas around two blocks of one column selects both
     a, b = next((f"c{i}", f"c{i + 1}") for i in range(20, 999)
                 if s.graph.nodes[f"c{i}"].pos[0] == s.graph.nodes[f"c{i + 1}"].pos[0])
@@ -82,6 +97,14 @@ def test_edits_on_a_thousand_blocks(qtbot, make_window):
     view.center_on_node("c10")
     qtbot.wait(10)
     assert not scene.overview.active and scene.nodes["c10"].isVisible() and scene.nodes["c10"].isSelected()
+    # the minimap shows every block, those far out of view too, as the overview draws them
+    mini = view.minimap
+    mini.refresh()
+    img = mini.grab().toImage()
+    far = mini.mapFromScene(scene.nodes["c999"].mapToScene(scene.nodes["c999"].boundingRect().center()))
+    outside = mini.mapFromScene(scene.overview.bounds().bottomRight() + QPointF(30, 30))
+    assert img.pixelColor(far.x(), far.y()) == scene.nodes["c999"].accent
+    assert img.pixelColor(outside.x(), outside.y()) == scene.colors.background
 
 
 def test_journal_is_a_snapshot_written_off_the_ui_thread(tmp_path):

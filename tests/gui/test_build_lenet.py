@@ -96,6 +96,9 @@ def test_build_lenet_fix_undo_redo_save_reopen(qtbot, make_window, tmp_path, mon
     type_into(qtbot, editor(win, "out_channels").spin, 20)
     assert scene.nodes[c2].texts[1] == "[20, 10, 10]" and scene.nodes[flat].texts[1] == "[500]"
     assert summary_row(win, c2)[1:5] == ["[20, 10, 10]", "5 /1", "relu", "3,020"]
+    bar = win.summary.tabs.tabBar()  # the Explain tab works the numbers out when opened
+    explain_tab = next(i for i in range(bar.count()) if bar.tabText(i) == "Explain")
+    qtbot.mouseClick(bar, Qt.LeftButton, pos=bar.tabRect(explain_tab).center())
     assert "(5·5·6 + 1)·20 = 3,020" in win.summary.explain.toPlainText()
     win.act_undo.trigger()
     assert scene.nodes[c2].texts[1] == "[16, 10, 10]" and summary_row(win, c2)[4] == "2,416"

@@ -68,6 +68,9 @@ def test_canvas_editing_keyboard_and_docks(qtbot, make_window):
     m = win.summary.model
     win.summary.table.selectRow(m.rows.index("conv2"))
     assert s.selection == ["conv2"] and scene.nodes["conv2"].isSelected()
+    bar = win.summary.tabs.tabBar()  # the Explain tab works the numbers out when opened
+    explain_tab = next(i for i in range(bar.count()) if bar.tabText(i) == "Explain")
+    qtbot.mouseClick(bar, Qt.LeftButton, pos=bar.tabRect(explain_tab).center())
     assert "(3·3·16 + 1)·32 = 4,640" in win.summary.explain.toPlainText()
     click_item(qtbot, win, scene.nodes["fc1"])
     assert s.selection == ["fc1"]

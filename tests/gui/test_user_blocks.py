@@ -137,6 +137,7 @@ def test_make_block_edit_inside_save_reopen_and_reuse(qtbot, make_window, tmp_pa
     assert s.graph.nodes["c1"].params["kernel_size"] == 5 and s.top_analysis.ok
     qtbot.mouseClick(win.breadcrumb.findChild(QToolButton, "scope_level_0"), Qt.LeftButton)
     assert s.scope is None and block in scene.nodes and not win.breadcrumb.isVisible()
+    assert set(scene.nodes) == set(s.graph.nodes)  # the whole network is back on the canvas
 
     # save, reopen: the block and the project's block list are there
     path = tmp_path / "with_block.cnnproj"

@@ -234,10 +234,10 @@ def _infer_uncached(params, shape) -> Out:
             total.buffers += o.buffers
             total.macs += o.macs
             total.inner += o.inner + (prod(o.shape) if nid not in (entry, out) else 0)
-        info = a.info[out]
-        total.rf_kernel += (info.rf - 1) * total.rf_stride  # the passes' fields compose like layers'
-        total.rf_stride *= info.jump
-        total.shape = info.shape
+        rf, jump = a.receptive(g, out)
+        total.rf_kernel += (rf - 1) * total.rf_stride  # the passes' fields compose like layers'
+        total.rf_stride *= jump
+        total.shape = a.info[out].shape
         total.warnings += [(f"{label(p)}: {w.message}", None) for w in a.problems if w.severity == "warning"]
     return total
 

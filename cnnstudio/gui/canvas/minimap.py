@@ -1,18 +1,24 @@
 """The whole network small, in the canvas's corner, with the part in view outlined; a click or
-drag there moves the view. It repaints at most a few times a second, never once per edit."""
+drag there moves the view. It draws the zoomed-out overview's boxes and lines (overview.py),
+not the blocks themselves, kept as a picture: redrawn at most a few times a second when the
+network changed, and only copied when the view scrolls."""
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QFrame, QGraphicsView
+from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView
+
+from .overview import Picture
 
 REFRESH_MS = 400
 
 
 class Minimap(QGraphicsView):
     def __init__(self, view):
-        super().__init__(view.graph_scene, view)  # over the viewport, not in it (it scrolls)
+        # over the viewport, not in it (it scrolls); its own empty scene, in the same coordinates
+        super().__init__(QGraphicsScene(view), view)
         self.view = view
+        self._picture = Picture()
         self.setObjectName("minimap")
         self.setFixedSize(180, 130)
         self.setFrameShape(QFrame.StyledPanel)
@@ -23,20 +29,31 @@ class Minimap(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.NoViewportUpdate)  # we repaint on our timer
         self.setToolTip("The whole network: click or drag to move the view")
         self._timer = QTimer(self, singleShot=True, interval=REFRESH_MS, timeout=self.refresh)
-        view.graph_scene.changed.connect(lambda *_: self._timer.isActive() or self._timer.start())
+        view.graph_scene.changed.connect(self._soon)
+        view.session.analysis_changed.connect(self._soon)  # zoomed out, hidden items change no scene
         view.session.project_replaced.connect(lambda: QTimer.singleShot(0, self.refresh))
         view.horizontalScrollBar().valueChanged.connect(lambda *_: self.viewport().update())
         view.verticalScrollBar().valueChanged.connect(lambda *_: self.viewport().update())
 
+    def _soon(self, *_) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+
     def refresh(self) -> None:
-        rect = self.scene().itemsBoundingRect()
+        rect = self.view.graph_scene.overview.bounds()
         if not rect.isEmpty():
-            self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.KeepAspectRatio)
+            rect.adjust(-40, -40, 40, 40)
+            self.setSceneRect(rect)
+            self.fitInView(rect, Qt.KeepAspectRatio)
         self.viewport().update()
 
     def in_view(self) -> QRectF:
         """The part of the scene the canvas shows, in scene coordinates."""
         return self.view.mapToScene(self.view.viewport().rect()).boundingRect()
+
+    def drawBackground(self, painter, rect):
+        overview, colors = self.view.graph_scene.overview, self.view.graph_scene.colors
+        self._picture.paint(painter, colors.background, overview.draw, (overview.version, colors.wire.rgba()))
 
     def drawForeground(self, painter, rect):
         color = QColor(self.view.graph_scene.colors.selected)

@@ -6,15 +6,48 @@ is what made an idle repaint of a fitted 5,000-block canvas slow. So the blocks 
 stay in the scene, hidden (Qt then skips them when painting and hit-testing, so the
 overview also answers clicks and rubber bands), while the view paints them all over its
 background. Items report their own changes here, so an edit costs
-the overview only what it touched.
+the overview only what it touched. What it draws is kept as a picture of the viewport until a
+block or wire changes or the view moves: an edit or an idle repaint only copies it. The
+minimap draws the same boxes and lines (`draw`).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QLineF, QRectF, Qt
-from PySide6.QtGui import QPen
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import QPainter, QPen, QPixmap
 
 from ..theme import ERROR
 from .items import WIDTH
+
+
+class Picture:
+    """What a view's background shows, kept as a pixmap of the viewport until the view moves,
+    resizes or `key` changes: repainting it is one copy."""
+
+    def __init__(self):
+        self._key = self._pixmap = None
+
+    def clear(self) -> None:
+        self._key = None
+
+    def paint(self, painter, background, draw, key=()) -> None:
+        """`draw(painter)` paints in scene coordinates over `background`, when the picture is stale."""
+        device, t = painter.device(), painter.worldTransform()
+        ratio = device.devicePixelRatioF()
+        key = (t.m11(), t.m12(), t.m21(), t.m22(), t.dx(), t.dy(), device.width(), device.height(), ratio,
+               background.rgba(), *key)
+        if key != self._key:
+            self._pixmap = QPixmap(round(device.width() * ratio), round(device.height() * ratio))
+            self._pixmap.setDevicePixelRatio(ratio)
+            self._pixmap.fill(background)
+            p = QPainter(self._pixmap)
+            p.setTransform(t)
+            draw(p)
+            p.end()
+            self._key = key
+        painter.save()
+        painter.resetTransform()
+        painter.drawPixmap(0, 0, self._pixmap)
+        painter.restore()
 
 
 class Overview:
@@ -22,13 +55,19 @@ class Overview:
         self.canvas = canvas  # the GraphScene
         self.active = False
         self._boxes: dict = {}  # node item → (colour, rect)
+        self._corners: dict = {}  # node item → (left, top, right, bottom): the extent in one pass
         self._lines: dict = {}  # wire item → line
         self._groups = None  # [(colour, [rects])], rebuilt from _boxes when they changed
+        self._picture = Picture()
+        self._bounds = None  # the boxes' extent, when asked
+        self._shown = None  # (version, selection) the views last painted
+        self.version = 0  # counts changes: the minimap redraws when it moved
 
     def set_active(self, on: bool) -> None:
         if on == self.active:
             return
         self.active = on
+        self._shown = None
         scene = self.canvas
         was, scene._syncing = scene._syncing, True  # hiding is not a change of selection
         try:
@@ -45,6 +84,7 @@ class Overview:
         p = item.pos()
         color = ERROR if item.state == "error" else item.accent
         self._boxes[item] = (color, QRectF(p.x(), p.y(), WIDTH, item.height))
+        self._corners[item] = (p.x(), p.y(), p.x() + WIDTH, p.y() + item.height)
         self._changed()
 
     def wire_changed(self, wire) -> None:
@@ -52,19 +92,34 @@ class Overview:
         self._changed()
 
     def removed(self, item) -> None:
+        self._corners.pop(item, None)
         if self._boxes.pop(item, None) is not None or self._lines.pop(item, None) is not None:
             self._changed()
 
     def clear(self) -> None:
         self._boxes.clear()
+        self._corners.clear()
         self._lines.clear()
         self._changed()
 
     def _changed(self) -> None:
         self._groups = None
+        self._picture.clear()
+        self._bounds = None
+        self.version += 1
+
+    def bounds(self) -> QRectF:
+        """Where the blocks are, in scene coordinates (the scene's own answer asks every item)."""
+        if self._bounds is None:
+            self._bounds = QRectF()
+            if self._corners:
+                left, top, right, bottom = zip(*self._corners.values())
+                self._bounds = QRectF(QPointF(min(left), min(top)), QPointF(max(right), max(bottom)))
+        return QRectF(self._bounds)
 
     def refresh(self) -> None:
-        if self.active:
+        """Repaint the views, if what it shows (boxes, lines, selection) changed since they last did."""
+        if self.active and self._shown != (self.version, self.canvas.session.selection):
             for view in self.canvas.views():
                 view.viewport().update()
 
@@ -83,24 +138,30 @@ class Overview:
         """Into the view's background, in scene coordinates."""
         if not self.active:
             return
+        colors = self.canvas.colors
+        self._shown = (self.version, list(self.canvas.session.selection))
+        self._picture.paint(painter, colors.background, self.draw, (colors.wire.rgba(),))
+        nodes = self.canvas.nodes
+        selected = [self._boxes[nodes[n]][1] for n in self.canvas.session.selection
+                    if n in nodes and nodes[n] in self._boxes]
+        if selected:
+            pen = QPen(colors.selected, 3)
+            pen.setCosmetic(True)  # three pixels wide whatever the zoom
+            painter.setPen(pen)
+            painter.setBrush(Qt.NoBrush)
+            painter.drawRects(selected)
+
+    def draw(self, painter) -> None:
+        """Every block as a box and every wire as a line, in a handful of calls."""
         if self._groups is None:
             groups: dict = {}
             for color, rect in self._boxes.values():
                 groups.setdefault(color.rgba(), (color, []))[1].append(rect)
             self._groups = list(groups.values())
-        painter.setRenderHint(painter.RenderHint.Antialiasing, False)  # boxes a few pixels wide
+        painter.setRenderHint(QPainter.Antialiasing, False)  # boxes a few pixels wide
         painter.setPen(QPen(self.canvas.colors.wire, 0))  # hairlines at any zoom
         painter.drawLines(list(self._lines.values()))
         painter.setPen(Qt.NoPen)
         for color, rects in self._groups:
             painter.setBrush(color)
             painter.drawRects(rects)
-        nodes = self.canvas.nodes
-        selected = [self._boxes[nodes[n]][1] for n in self.canvas.session.selection
-                    if n in nodes and nodes[n] in self._boxes]
-        if selected:
-            pen = QPen(self.canvas.colors.selected, 3)
-            pen.setCosmetic(True)  # three pixels wide whatever the zoom
-            painter.setPen(pen)
-            painter.setBrush(Qt.NoBrush)
-            painter.drawRects(selected)

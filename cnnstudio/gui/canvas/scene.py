@@ -23,7 +23,7 @@ from .notes import NotesLayer
 from .overview import Overview
 
 
-BATCH = 300  # blocks whose texts are updated in one go
+BATCH = 150  # blocks whose texts are updated in one go (≈3 ms between events)
 
 
 class GraphScene(QGraphicsScene):
@@ -67,19 +67,19 @@ class GraphScene(QGraphicsScene):
             self._raised = set()
         finally:
             self._syncing = False
-        self.sync()
+        self.sync(everything=True)
 
-    def sync(self) -> None:
+    def sync(self, everything: bool = False) -> None:
         """Mirror the latest analysis: only the blocks and wires it names as changed, or
-        everything after an open or a whole re-check."""
+        everything after an open, a whole re-check or when asked (the items were cleared)."""
         g, a = self.session.graph, self.session.analysis
         changed = a.changed
         self._syncing = True
         try:
-            if changed is None:
+            if changed is None or everything:
                 self._sync_all(g, a)
             else:
-                self._sync_some(g, a, changed, a.rewired or ())
+                self._sync_some(g, a, changed, a.rewired or (), changed if a.placed is None else a.placed)
             self.notes.sync()
             self.overview.refresh()
         finally:
@@ -108,9 +108,10 @@ class GraphScene(QGraphicsScene):
         self._refresh(g, a, list(g.nodes))
         self._select_from_session(self.session.selection)
 
-    def _sync_some(self, g, a, changed, rewired) -> None:
-        edits.place_missing(g, changed)
-        for nid in changed:
+    def _sync_some(self, g, a, changed, rewired, placed) -> None:
+        """`placed`: the blocks added, removed or moved, whose items may need making or moving."""
+        edits.place_missing(g, placed)
+        for nid in placed:
             node = g.nodes.get(nid)
             item = self.nodes.get(nid)
             if node is None:
@@ -249,12 +250,12 @@ class GraphScene(QGraphicsScene):
             return
         items = [i for i in self.selectedItems() if isinstance(i, NodeItem)]
         self._raise_selected(items)
-        self.overview.refresh()
         ids = [i.node_id for i in items]
         if len(ids) > 1:  # in the graph's order
             rank = {n: k for k, n in enumerate(self.session.graph.nodes)}
             ids.sort(key=rank.__getitem__)
         self.session.select(ids)
+        self.overview.refresh()
 
     def _select_from_session(self, ids) -> None:
         was = self._syncing
@@ -269,6 +270,7 @@ class GraphScene(QGraphicsScene):
             self._raise_selected([self.nodes[n] for n in want if n in self.nodes])
         finally:
             self._syncing = was
+        self.overview.refresh()  # zoomed out, the selection is drawn there
 
     def _raise_selected(self, items) -> None:
         """Selected blocks draw above the rest."""

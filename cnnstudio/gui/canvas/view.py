@@ -60,7 +60,7 @@ class CanvasView(QGraphicsView):
     def _grow_scene_rect(self) -> None:
         """A scene rect that only grows, with room around the blocks: adding a block never
         makes the view jump, and there is space to drop the next one."""
-        nodes, changed = self.session.graph.nodes, self.session.analysis.changed
+        nodes, changed = self.session.graph.nodes, self.session.analysis.placed  # added or moved
         some = nodes.values() if changed is None else [nodes[n] for n in changed if n in nodes]
         pos = [n.pos for n in some if n.pos is not None]
         want = QRectF(-3000, -3000, 6000, 6000)
@@ -69,8 +69,8 @@ class CanvasView(QGraphicsView):
             want = want.united(QRectF(min(xs) - 3000, min(ys) - 3000, max(xs) - min(xs) + 6300,
                                       max(ys) - min(ys) + 6300))
         rect = self.sceneRect()
-        if not rect.contains(want):
-            self.setSceneRect(rect.united(want))
+        if not rect.contains(want):  # with as much again to spare: re-indexing 5,000 blocks is ≈45 ms
+            self.setSceneRect(rect.united(want.adjusted(-3000, -3000, 3000, 3000)))
 
     def _empty_changed(self) -> None:
         self._grow_scene_rect()
