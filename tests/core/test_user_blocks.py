@@ -269,3 +269,51 @@ def test_the_project_keeps_its_block_definitions_and_the_user_library_its_own(tm
     bad.write_text('{"format": "cnnstudio.blocks", "blocks": [{"name": 5}]}')
     with pytest.raises(ProjectError, match="name"):
         load_library(bad)
+
+
+def test_grouping_a_network_with_weights_keeps_them_and_its_outputs(tmp_path):
+    """Weights from an import or a run, then Make block (and Make block again around it): the
+    project's weights still load, and the network computes what it did; a repeat's added copy
+    starts fresh and says so; a second copy of the block does not take the same weights."""
+    from cnnstudio.core import save_project
+    from cnnstudio.core.interop.export import model_with_weights
+    from cnnstudio.core.interop.weights import load_matching, save_weights
+    g = flat_vgg(2, 2)
+    torch.manual_seed(1)
+    before = compile_graph(g).eval()
+    save_weights(before.state_dict(), tmp_path / "w.safetensors")
+    x = torch.randn(2, 3, 16, 16)
+    with torch.no_grad():
+        want = before(x)
+
+    def outputs(graph):
+        save_project(Project("p", graph, weights="w.safetensors"), tmp_path / "p.cnnproj")
+        net, source = model_with_weights(Project("p", graph, weights="w.safetensors"), tmp_path / "p.cnnproj")
+        with torch.no_grad():
+            return net(x), source
+
+    cmd, inner = make_block(g, ["conv1", "conv2"], "ConvRelu", in_shape=[3, 16, 16])
+    cmd.do(g)
+    cmd, outer = make_block(g, [inner, "pool1"], "Stage", in_shape=[3, 16, 16])
+    cmd.do(g)
+    got, source = outputs(g)
+    assert "fresh" not in source
+    assert torch.allclose(got, want, atol=1e-6)  # the same weights, the same function
+
+    g.nodes[outer].params = {**g.nodes[outer].params, "repeat": 2}  # ×2: the second copy is new
+    net = compile_graph(g)
+    fresh = load_matching(net, tmp_path / "p.cnnproj", "w.safetensors")
+    # (the head too: the second pooling halved what it sees)
+    assert fresh == ["stage1.1.convrelu1.conv1", "stage1.1.convrelu1.conv2", "fc1"]
+    assert torch.equal(net.stage1[0].convrelu1.conv2.weight, before.conv2.weight)
+    assert not torch.equal(net.stage1[1].convrelu1.conv2.weight, before.conv2.weight)  # 8→8: it would fit
+
+    h = flat_vgg(2, 1)  # a second copy of a block, dropped after the first: only the first takes them
+    save_weights(compile_graph(h).state_dict(), tmp_path / "w1.safetensors")
+    cmd, a = make_block(h, ["conv2"], "Conv", in_shape=[8, 16, 16])
+    cmd.do(h)
+    b = h.add("Custom", a, id="again", **h.nodes[a].params)
+    h._remove_edge((a, "pool1"))
+    h._add_edge((b, "pool1"))
+    fresh = load_matching(compile_graph(h), tmp_path / "p.cnnproj", "w1.safetensors")
+    assert fresh == ["again.conv2"]

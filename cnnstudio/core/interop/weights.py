@@ -99,24 +99,67 @@ def project_weights_path(project_path, weights_name: str) -> Path:
 def load_matching(net: torch.nn.Module, project_path, weights_name: str) -> list[str]:
     """Load the project's weights file into its compiled network, block by block: a block whose
     tensors are all there with the same shapes takes them; any other (a new or resized block,
-    such as a replaced head) keeps its fresh initialisation. → those blocks' node ids."""
+    such as a replaced head) keeps its fresh initialisation. → those blocks' names (node ids;
+    `block.c1` for a layer inside a user block).
+
+    A layer inside a user block also takes the tensors it had before it was grouped (Make block
+    turns `c1.weight` into `block.c1.weight`, or `block.0.c1.weight` in the first copy of a
+    repeat), unless the network still has a block of that name or another layer took them."""
     path = project_weights_path(project_path, weights_name)
     if not path.is_file():
         raise InteropError(f"The project names the weights file {weights_name}, but {path} does not exist. "
                            "Put it beside the project, or remove \"weights\" from the project to start fresh.")
     sd = read_state_dict(path)
     ours = net.state_dict()
-    fresh, take = [], {}
-    for name, nid, _ in net._plan:
+    units = list(_units(net))
+    own = {name for name, _, _ in units}
+    fresh, take, used = [], {}, set()
+    for name, label, parts in units:
         keys = [k for k in ours if k.startswith(name + ".")]
-        if all(k in sd and sd[k].shape == ours[k].shape for k in keys):
-            take.update((k, sd[k]) for k in keys)
+        if not keys:
+            continue
+        for source in _old_names(parts, own, used):
+            mine = {k: source + k[len(name):] for k in keys}
+            if all(s in sd and sd[s].shape == ours[k].shape for k, s in mine.items()):
+                take.update((k, sd[s]) for k, s in mine.items())
+                used.add(source)
+                break
         else:
-            fresh.append(nid)
+            fresh.append(label)
     if not take and ours:
         raise InteropError(f"{path}: none of its weights fit this network (is it the right file?).")
     net.load_state_dict(take, strict=False)
     return fresh
+
+
+def _units(net, prefix: str = "", parts: tuple = ()):
+    """(module name, what to call it, its name's parts) for each block whose tensors load
+    together: a user block's inner blocks one by one, each copy of a repeat apart."""
+    from ..compiler import CompiledNet
+    for name, nid, _ in net._plan:
+        mod, here = net._modules[name], parts + ((name, "block"),)
+        full = prefix + name
+        if isinstance(mod, CompiledNet):
+            yield from _units(mod, full + ".", here)
+        elif isinstance(mod, torch.nn.Sequential) and len(mod) and all(isinstance(m, CompiledNet) for m in mod):
+            for i, copy in enumerate(mod):  # a repeat: copy i is `name.i`
+                yield from _units(copy, f"{full}.{i}.", here + ((str(i), "copy"),))
+        else:
+            yield full, (full if prefix else nid), here
+
+
+def _old_names(parts: tuple, own: set, used: set):
+    """The names a layer's tensors may be saved under: its own, then (for a layer inside user
+    blocks) the names it had before each enclosing block was made, as long as nothing else has
+    that name now. A repeat's later copies had none: they start fresh."""
+    yield ".".join(p for p, _ in parts)
+    for i in range(1, len(parts)):
+        dropped, kind = parts[i - 1]
+        if kind == "copy" and dropped != "0":
+            return
+        name = ".".join(p for p, _ in parts[i:])
+        if name not in own and name not in used:
+            yield name
 
 
 def adopt_run_weights(run_dir, project_path, checkpoint: str = "best") -> str:
