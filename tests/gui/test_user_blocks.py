@@ -259,3 +259,49 @@ def test_repeat_blocks_nest_and_count_like_their_copies(qtbot, make_window, tmp_
     assert win.docs.save_as(path) and win.docs.open_path(str(path))  # (opened from inside the block)
     assert s.scope is None and not win.breadcrumb.isVisible()
     assert "no Input" in s.analysis.problems_for(stage)[0].message
+
+
+def answer_dialog(qtbot, typed: str) -> list:
+    """Type `typed` into the modal dialog that is about to open, and press Enter."""
+    asked = []
+
+    def answer():
+        dlg = QApplication.activeModalWidget()
+        edit = dlg.findChild(QLineEdit)
+        asked.append(edit.text())
+        edit.selectAll()
+        qtbot.keyClicks(edit, typed)
+        qtbot.keyClick(edit, Qt.Key_Return)
+    QTimer.singleShot(0, answer)
+    return asked
+
+
+def test_renaming_an_inner_block_keeps_the_parameter_the_block_exposes(qtbot, make_window, tmp_path):
+    win = make_window()
+    s, view = win.session, win.canvas
+    assert win.docs.open_path(str(chain_project(tmp_path)))
+    view.fit(animate=False)
+    scene = view.graph_scene
+    click_item(qtbot, win, scene.nodes["conv"])
+    qtbot.keyClick(view, Qt.Key_G, Qt.ControlModifier)
+    fill_dialog(qtbot, win, "ConvRelu", expose=[("out_channels", "width")])
+    block = s.selection[0]
+    win.activateWindow()  # (a window manager gives it back the keyboard when the dialog closes)
+    qtbot.waitUntil(win.isActiveWindow)
+    qtbot.keyClick(win, Qt.Key_E, Qt.ControlModifier)
+    assert s.scope is not None
+    click_item(qtbot, win, scene.nodes["conv"])
+    asked = answer_dialog(qtbot, "c1")
+    qtbot.keyClick(win, Qt.Key_F2)
+    assert asked == ["conv"] and sorted(s.graph.nodes) == ["c1", "input1"]
+    assert s.project.graph.nodes[block].params["expose"] == {"width": [["c1", "out_channels"]]}
+    qtbot.mouseClick(win.breadcrumb.findChild(QToolButton, "scope_back"), Qt.LeftButton)
+    assert s.scope is None
+    s.select([block])
+    width = win.properties.editors["width"]  # still the block's own, and still sets the conv
+    width.set_value(12)
+    width.changed.emit()
+    assert s.analysis.info[block].shape == (12, 32, 32)
+    win.act_undo.trigger()
+    win.act_undo.trigger()  # the rename undone: the old name, still exposed
+    assert s.graph.nodes[block].params["expose"] == {"width": [["conv", "out_channels"]]}

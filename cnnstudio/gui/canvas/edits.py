@@ -95,7 +95,16 @@ def rename(graph: Graph, old: str, new: str) -> tuple[Command | None, str]:
         run(RemoveEdge(scratch, *edge))
         run(AddEdge(*(new if n == old else n for n in edge), place))
     run(RemoveNode(scratch, old))
-    return Macro(f"Rename {old} to {new}", steps), ""
+    return Rename(old, new, steps), ""
+
+
+class Rename(Macro):
+    """A block's new name, its wires moved to it. `renamed` lets the parameters a user block
+    exposes follow an inner block's new name (gui/canvas/scope.py)."""
+
+    def __init__(self, old: str, new: str, steps: list):
+        super().__init__(f"Rename {old} to {new}", steps)
+        self.renamed = {old: new}
 
 
 def connect(graph: Graph, source: str, target: str) -> tuple[Command | None, str]:
