@@ -137,7 +137,7 @@ def test_make_block_edit_inside_save_reopen_and_reuse(qtbot, make_window, tmp_pa
     assert s.graph.nodes["c1"].params["kernel_size"] == 5 and s.top_analysis.ok
     qtbot.mouseClick(win.breadcrumb.findChild(QToolButton, "scope_level_0"), Qt.LeftButton)
     assert s.scope is None and block in scene.nodes and not win.breadcrumb.isVisible()
-    assert set(scene.nodes) == set(s.graph.nodes)  # the whole network is back on the canvas
+    assert set(scene.nodes) == set(s.graph.nodes) and set(scene.wires) == set(s.graph.edges)  # the whole network
 
     # save, reopen: the block and the project's block list are there
     path = tmp_path / "with_block.cnnproj"
@@ -305,3 +305,10 @@ def test_renaming_an_inner_block_keeps_the_parameter_the_block_exposes(qtbot, ma
     win.act_undo.trigger()
     win.act_undo.trigger()  # the rename undone: the old name, still exposed
     assert s.graph.nodes[block].params["expose"] == {"width": [["conv", "out_channels"]]}
+    click_item(qtbot, win, scene.nodes[block])
+    win.act_edit_inside.trigger()  # (Edit → Edit inside block) inside again, then undo Make block itself
+    assert s.scope is not None
+    win.act_undo.trigger()
+    assert s.scope is None and not win.breadcrumb.isVisible()
+    assert set(scene.nodes) == set(s.graph.nodes) == {"input", "conv", "pool", "flat", "fc"}
+    assert set(scene.wires) == set(s.graph.edges)
