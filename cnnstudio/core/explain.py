@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .blocks import CATALOGUE
+from .blocks.custom import display_type
 from .checks import Analysis
 from .graph import Graph
 
@@ -17,7 +18,7 @@ def explain(graph: Graph, analysis: Analysis, node_id: str) -> list[str]:
         return ["output unknown: fix the errors before this block first"]
     out = info.out
     ins = " + ".join("[" + ", ".join(map(str, s)) + "]" for s in info.in_shapes or [])
-    lines = [f"{node.type} {node_id}: {ins or 'no input'} → [{', '.join(map(str, out.shape))}]"]
+    lines = [f"{display_type(node.type, node.params)} {node_id}: {ins or 'no input'} → [{', '.join(map(str, out.shape))}]"]
     if spec.explain:
         lines += spec.explain(node.params, info.in_shapes or [], out)
     elif not out.params:

@@ -119,7 +119,9 @@ def candidates(doc: dict) -> list[tuple[str, list, object]]:
 
 
 def node_id_for(graph: Graph, name: str) -> str:
+    """"convpool1" for ConvPool; "stage2_1" for Stage2 (not "stage21")."""
     base = re.sub(r"[^a-z0-9_]", "", name.lower()) or "block"
+    base += "_" if base[-1].isdigit() else ""
     n = 1
     while f"{base}{n}" in graph.nodes:
         n += 1

@@ -294,7 +294,8 @@ def test_grouping_a_network_with_weights_keeps_them_and_its_outputs(tmp_path):
 
     cmd, inner = make_block(g, ["conv1", "conv2"], "ConvRelu", in_shape=[3, 16, 16])
     cmd.do(g)
-    cmd, outer = make_block(g, [inner, "pool1"], "Stage", in_shape=[3, 16, 16])
+    cmd, outer = make_block(g, [inner, "pool1"], "Stage1", in_shape=[3, 16, 16])
+    assert outer == "stage1_1"  # (not "stage11")
     cmd.do(g)
     got, source = outputs(g)
     assert "fresh" not in source
@@ -304,9 +305,9 @@ def test_grouping_a_network_with_weights_keeps_them_and_its_outputs(tmp_path):
     net = compile_graph(g)
     fresh = load_matching(net, tmp_path / "p.cnnproj", "w.safetensors")
     # (the head too: the second pooling halved what it sees)
-    assert fresh == ["stage1.1.convrelu1.conv1", "stage1.1.convrelu1.conv2", "fc1"]
-    assert torch.equal(net.stage1[0].convrelu1.conv2.weight, before.conv2.weight)
-    assert not torch.equal(net.stage1[1].convrelu1.conv2.weight, before.conv2.weight)  # 8→8: it would fit
+    assert fresh == ["stage1_1.1.convrelu1.conv1", "stage1_1.1.convrelu1.conv2", "fc1"]
+    assert torch.equal(net.stage1_1[0].convrelu1.conv2.weight, before.conv2.weight)
+    assert not torch.equal(net.stage1_1[1].convrelu1.conv2.weight, before.conv2.weight)  # 8→8: it would fit
 
     h = flat_vgg(2, 1)  # a second copy of a block, dropped after the first: only the first takes them
     save_weights(compile_graph(h).state_dict(), tmp_path / "w1.safetensors")

@@ -242,6 +242,7 @@ def test_repeat_blocks_nest_and_count_like_their_copies(qtbot, make_window, tmp_
     assert params_total(s.graph) == params_total(flat(2, 2))
     # Explain sees through both levels
     lines = explain(s.graph, s.analysis, stage)
+    assert lines[0] == f"Stage ×2 {stage}: [3, 32, 32] → [8, 8, 8]"  # named as the summary names it
     assert "your block Stage: 2 layer(s), repeated 2 times (each copy with its own weights)" in lines
     assert f"    {convs} (ConvRelu ×2) → [8, 32, 32], 808 params" in lines  # (3·3·3 + 1)·8 + (3·3·8 + 1)·8 = 224 + 584
 
