@@ -103,6 +103,8 @@ class PropertiesDock(QDockWidget):
         form.setVerticalSpacing(4)
         self.editors, self.field_errors = {}, {}
         params = form_params(node.type, node.params)
+        scope = self.session.scope
+        shared = scope.exposed(node.id) if scope is not None else {}  # set by the enclosing block
         for p in params:
             ed = make_editor(p)
             ed.setObjectName(f"param_{p.name}")
@@ -118,7 +120,13 @@ class PropertiesDock(QDockWidget):
             hl.addWidget(ed)
             hl.addWidget(err)
             label = QLabel(p.name.replace("_", " "))
+            label.setObjectName(f"label_{p.name}")
             label.setToolTip(p.help)
+            if p.name in shared:
+                block = scope.names()[-1]
+                label.setText(f"{label.text()}<br><span style='color:gray'>= {block}'s {shared[p.name]}</span>")
+                label.setToolTip(f"{p.help}\n\nThe block {block} sets it with its own parameter "
+                                 f"{shared[p.name]}: a change here changes that, and every layer it sets.")
             form.addRow(label, holder)
             self.editors[p.name] = ed
             self.field_errors[p.name] = err

@@ -119,6 +119,9 @@ def test_make_block_edit_inside_save_reopen_and_reuse(qtbot, make_window, tmp_pa
     assert set(scene.nodes) == {"c1", "input1", "s2"}
     assert s.graph.nodes["c1"].params["out_channels"] == 16 and s.graph.nodes["input1"].params["shape"] == [1, 28, 28]
     click_item(qtbot, win, scene.nodes["c1"])
+    # the form says which of c1's parameters is the block's own (set from outside)
+    assert "= ConvPool's channels" in win.properties.widget().findChild(QLabel, "label_out_channels").text()
+    assert "ConvPool" not in win.properties.widget().findChild(QLabel, "label_kernel_size").text()
     k = win.properties.editors["kernel_size"]
     k.set_value(33)
     k.changed.emit()
