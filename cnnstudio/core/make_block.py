@@ -213,6 +213,14 @@ def forget_definition(project, name: str) -> Command:
                             f"Remove {name} from the project's blocks")
 
 
+def free_name(name: str, taken) -> str:
+    """`name`, or "ConvPool2", "ConvPool3"… when a block of that name is already kept."""
+    n, out = 2, name
+    while out in taken:
+        out, n = f"{name}{n}", n + 1
+    return out
+
+
 def suggest_name(graph: Graph, ids) -> str:
     """"ConvReluPool" for conv (relu) → conv (relu) → max pool."""
     short = {"Conv1d": "Conv", "Conv2d": "Conv", "Conv3d": "Conv", "MaxPool2d": "Pool", "AvgPool2d": "Pool",

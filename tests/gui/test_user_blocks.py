@@ -316,3 +316,29 @@ def test_renaming_an_inner_block_keeps_the_parameter_the_block_exposes(qtbot, ma
     assert s.scope is None and not win.breadcrumb.isVisible()
     assert set(scene.nodes) == set(s.graph.nodes) == {"input", "conv", "pool", "flat", "fc"}
     assert set(scene.wires) == set(s.graph.edges)
+
+
+def test_make_block_offers_a_free_name_and_says_when_one_would_replace_a_kept_block(qtbot, make_window, tmp_path):
+    win = make_window()
+    s, view = win.session, win.canvas
+    assert win.docs.open_path(str(chain_project(tmp_path)))
+    view.fit(animate=False)
+    scene = view.graph_scene
+    click_item(qtbot, win, scene.nodes["conv"])
+    qtbot.keyClick(view, Qt.Key_G, Qt.ControlModifier)
+    assert win.make_block_dialog.name.text() == "ConvRelu"
+    fill_dialog(qtbot, win, "ConvRelu")
+    win.act_undo.trigger()  # the layers back; ConvRelu stays in my blocks
+    click_item(qtbot, win, scene.nodes["conv"])
+    win.act_make_block.trigger()
+    dlg = win.make_block_dialog
+    warning = dlg.findChild(QLabel, "block_replaces")
+    assert dlg.name.text() == "ConvRelu2" and not warning.isVisible()  # never the kept block's name by default
+    dlg.name.selectAll()
+    qtbot.keyClicks(dlg.name, "ConvRelu")
+    assert warning.isVisible() and "already has a block named ConvRelu" in warning.text()
+    assert dlg.ok.text() == "Make block, replace ConvRelu"
+    qtbot.mouseClick(dlg.keep, Qt.LeftButton)  # not saved in my blocks: nothing is replaced
+    assert not warning.isVisible() and dlg.ok.text() == "Make block"
+    qtbot.mouseClick(dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.Cancel), Qt.LeftButton)
+    assert "conv" in s.graph.nodes

@@ -8,10 +8,10 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout
 
 from ...core.blocks.custom import MAX_REPEAT, TYPE
 from ...core.commands import Macro
-from ...core.make_block import (MakeBlockError, boundary, candidates, first_block, inner_doc, keep_definition,
-                                make_block, suggest_name)
+from ...core.make_block import (MakeBlockError, boundary, candidates, first_block, free_name, inner_doc,
+                                keep_definition, make_block, suggest_name)
 from ...core.project import ProjectError
-from ...core.userlib import save_to_library
+from ...core.userlib import load_library, save_to_library
 from ..text import fmt_value
 from .placement import free_spot
 
@@ -20,10 +20,10 @@ class MakeBlockDialog(QDialog):
     """Name, repeat ×N, and a table of the inner parameters: tick one to make it the block's
     own (its name editable: out_channels → channels)."""
 
-    def __init__(self, name: str, offered: list, parent=None):
+    def __init__(self, name: str, offered: list, parent=None, taken=()):
         super().__init__(parent)
         self.setWindowTitle("Make block")
-        self.offered = offered
+        self.offered, self.taken = offered, set(taken)  # names of the blocks kept already
         lay = QVBoxLayout(self)
         form = QFormLayout()
         self.name = QLineEdit(name)
@@ -60,17 +60,33 @@ class MakeBlockDialog(QDialog):
         self.keep.setObjectName("block_keep")
         self.keep.setChecked(True)
         lay.addWidget(self.keep)
+        self.replaces = QLabel()  # a name already kept: say that making this one replaces it
+        self.replaces.setObjectName("block_replaces")
+        self.replaces.setWordWrap(True)
+        self.replaces.hide()
+        lay.addWidget(self.replaces)
         self.error = QLabel()
         self.error.setObjectName("fieldError")
         self.error.setWordWrap(True)
         self.error.hide()
         lay.addWidget(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.button(QDialogButtonBox.Ok).setText("Make block")
+        self.ok = buttons.button(QDialogButtonBox.Ok)
         buttons.accepted.connect(self._check)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
+        self.name.textChanged.connect(self._name_changed)
+        self.keep.toggled.connect(self._name_changed)
+        self._name_changed()
         self.resize(520, 420)
+
+    def _name_changed(self, *_) -> None:
+        name = self.name.text().strip()
+        clash = name in self.taken and self.keep.isChecked()
+        self.replaces.setText(f"⚠ My blocks already has a block named {name}: this one will replace it there. "
+                              "Give it another name to keep both." if clash else "")
+        self.replaces.setVisible(clash)
+        self.ok.setText(f"Make block, replace {name}" if clash else "Make block")
 
     def expose(self) -> dict:
         out = {}
@@ -107,7 +123,13 @@ def make_block_from_selection(window):
         return None
     info = session.analysis.info.get(source)
     shape = info.shape if info and info.shape else None
-    dlg = MakeBlockDialog(suggest_name(graph, ids), candidates(inner_doc(graph, ids, source, shape)), window)
+    try:
+        library = load_library()
+    except ProjectError:
+        library = []  # (the palette says why it cannot read it)
+    taken = {b["name"] for b in session.project.blocks + library}
+    dlg = MakeBlockDialog(free_name(suggest_name(graph, ids), taken), candidates(inner_doc(graph, ids, source, shape)),
+                          window, taken)
     dlg.accepted.connect(lambda: _make(window, ids, shape, dlg))
     dlg.open()
     window.make_block_dialog = dlg
