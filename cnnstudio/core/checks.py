@@ -12,6 +12,7 @@ from functools import cached_property
 from operator import attrgetter
 
 from .blocks import CATALOGUE, BlockError, Out
+from .blocks.custom import display_type
 from .blocks.spec import Fix
 from .blocks.spec import prod
 from .graph import Edge, Graph
@@ -214,7 +215,7 @@ def check_node(graph: Graph, nid: str, info: dict, s: Structure) -> tuple[NodeIn
         if nid == s.root and not src:
             return NodeInfo(), ()  # "no Input" is already pinned here, with its fix
         problems: list[Problem] = []
-        if not _count_ok(want, src, nid, node.type, problems.append):
+        if not _count_ok(want, src, nid, display_type(node.type, node.params), problems.append):
             return NodeInfo(), problems
     shapes = []
     for x in src:

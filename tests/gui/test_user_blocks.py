@@ -292,6 +292,14 @@ def test_renaming_an_inner_block_keeps_the_parameter_the_block_exposes(qtbot, ma
     block = s.selection[0]
     win.activateWindow()  # (a window manager gives it back the keyboard when the dialog closes)
     qtbot.waitUntil(win.isActiveWindow)
+    # a copy pasted beside it is named for the block, and its problems call it by its name
+    qtbot.keyClick(view, Qt.Key_C, Qt.ControlModifier)
+    qtbot.keyClick(view, Qt.Key_V, Qt.ControlModifier)
+    (copy,) = s.selection
+    assert copy == "convrelu2" and s.graph.nodes[copy].params == s.graph.nodes[block].params
+    assert s.analysis.problems_for(copy)[0].message.startswith("convrelu2 (ConvRelu) is not connected")
+    win.act_undo.trigger()
+    s.select([block])
     qtbot.keyClick(win, Qt.Key_E, Qt.ControlModifier)
     assert s.scope is not None
     click_item(qtbot, win, scene.nodes["conv"])

@@ -166,7 +166,8 @@ def paste(graph: Graph, payload: str, offset=(40.0, 40.0)) -> tuple[Command | No
     rename, steps = {}, []
     for n in pasted.nodes.values():
         pos = (n.pos[0] + offset[0], n.pos[1] + offset[1]) if n.pos else None
-        node = Node(scratch.new_id(n.type), n.type, _deep(n.params), pos)
+        nid = node_id_for(scratch, n.params["name"]) if n.type == "Custom" else scratch.new_id(n.type)  # as dropped
+        node = Node(nid, n.type, _deep(n.params), pos)
         scratch.nodes[node.id] = node
         rename[n.id] = node.id
         steps.append(AddNode(node))
