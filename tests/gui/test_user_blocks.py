@@ -255,6 +255,17 @@ def test_repeat_blocks_nest_and_count_like_their_copies(qtbot, make_window, tmp_
                       pos=view_point(win, scene.nodes[stage].mapToScene(scene.nodes[stage].boundingRect().center())))
     qtbot.waitUntil(lambda: s.scope is not None)
     assert sorted(s.graph.nodes) == sorted(["input1", convs, "pool"])
+    # and one level deeper: the breadcrumb shows the whole path, every part readable and clickable
+    qtbot.mouseDClick(view.viewport(), Qt.LeftButton,
+                      pos=view_point(win, scene.nodes[convs].mapToScene(scene.nodes[convs].boundingRect().center())))
+    qtbot.waitUntil(lambda: len(s.scope.path) == 2)
+    crumb = win.breadcrumb
+    parts = [crumb.lay.itemAt(i).widget() for i in range(crumb.lay.count())]
+    assert [w.text() for w in parts][:5] == ["‹ Back", "Network", "›", "Stage ×2", "›"]
+    assert crumb.findChild(QLabel, "scope_here").text() == "<b>ConvRelu ×2</b>"
+    assert all(crumb.rect().contains(w.geometry()) and w.width() > 4 for w in parts)  # none cut off
+    qtbot.mouseClick(crumb.findChild(QToolButton, "scope_level_1"), Qt.LeftButton)
+    assert s.scope.path == [stage] and sorted(s.graph.nodes) == sorted(["input1", convs, "pool"])
     click_item(qtbot, win, scene.nodes["input1"])
     qtbot.keyClick(view, Qt.Key_Delete)
     assert "input1" not in s.graph.nodes

@@ -119,6 +119,9 @@ class Breadcrumb(QWidget):
         self.hide()
 
     def show_path(self, names: list[str]) -> None:
+        # hidden while its parts change: parts added to a visible widget show only later, so
+        # its size would be taken without them (a sliver one level deeper)
+        self.hide()
         while self.lay.count():
             w = self.lay.takeAt(0).widget()
             if w:
