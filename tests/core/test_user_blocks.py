@@ -309,6 +309,15 @@ def test_grouping_a_network_with_weights_keeps_them_and_its_outputs(tmp_path):
     assert torch.equal(net.stage1_1[0].convrelu1.conv2.weight, before.conv2.weight)
     assert not torch.equal(net.stage1_1[1].convrelu1.conv2.weight, before.conv2.weight)  # 8→8: it would fit
 
+    g.nodes[outer].params = {**g.nodes[outer].params, "repeat": 1}  # weights saved at ×1, then ×3
+    trained = compile_graph(g).state_dict()
+    save_weights(trained, tmp_path / "w.safetensors")
+    g.nodes[outer].params = {**g.nodes[outer].params, "repeat": 3}
+    net = compile_graph(g)
+    fresh = load_matching(net, tmp_path / "p.cnnproj", "w.safetensors")
+    assert fresh == [f"stage1_1.{i}.convrelu1.{c}" for i in (1, 2) for c in ("conv1", "conv2")] + ["fc1"]
+    assert torch.equal(net.stage1_1[0].convrelu1.conv1.weight, trained["stage1_1.convrelu1.conv1.weight"])
+
     h = flat_vgg(2, 1)  # a second copy of a block, dropped after the first: only the first takes them
     save_weights(compile_graph(h).state_dict(), tmp_path / "w1.safetensors")
     cmd, a = make_block(h, ["conv2"], "Conv", in_shape=[8, 16, 16])

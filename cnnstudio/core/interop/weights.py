@@ -150,15 +150,18 @@ def _units(net, prefix: str = "", parts: tuple = ()):
 
 def _old_names(parts: tuple, own: set, used: set):
     """The names a layer's tensors may be saved under: its own, then (for a layer inside user
-    blocks) the names it had before each enclosing block was made, as long as nothing else has
-    that name now. A repeat's later copies had none: they start fresh."""
-    yield ".".join(p for p, _ in parts)
-    for i in range(1, len(parts)):
-        dropped, kind = parts[i - 1]
-        if kind == "copy" and dropped != "0":
-            return
-        name = ".".join(p for p, _ in parts[i:])
-        if name not in own and name not in used:
+    blocks) the names it had before each enclosing block was made, or before its block was
+    repeated (copy 0 had no number), as long as nothing else has that name now. A repeat's
+    later copies had none: they start fresh."""
+    names = []
+    for i in range(len(parts)):
+        if i and parts[i - 1][1] == "copy" and parts[i - 1][0] != "0":
+            break
+        rest = parts[i:]
+        names += [".".join(p for p, _ in rest), ".".join(p for p, k in rest if (k, p) != ("copy", "0"))]
+    yield names[0]
+    for name in dict.fromkeys(names[1:]):
+        if name != names[0] and name not in own and name not in used:
             yield name
 
 
