@@ -22,13 +22,18 @@ class Command:
         raise NotImplementedError
 
 
+def _copy(n: Node) -> Node:
+    """A node as a command keeps it: frozen stays frozen through delete → undo and Make block."""
+    return Node(n.id, n.type, _deep(n.params), n.pos, frozen=n.frozen)
+
+
 class AddNode(Command):
     def __init__(self, node: Node):
         self.node = node
         self.label = f"Add {node.type} {node.id}"
 
     def do(self, g):
-        g._add_node(Node(self.node.id, self.node.type, _deep(self.node.params), self.node.pos))
+        g._add_node(_copy(self.node))
 
     def undo(self, g):
         g._remove_node(self.node.id)
@@ -67,7 +72,7 @@ class RemoveNode(Command):
 
     def __init__(self, g: Graph, node_id: str):
         n = g.nodes[node_id]
-        self.node = Node(n.id, n.type, _deep(n.params), n.pos)
+        self.node = _copy(n)
         self.index = None
         self.edges: list = []  # (edge, at), in the order they were removed
         self.label = f"Delete {node_id}"
@@ -79,7 +84,7 @@ class RemoveNode(Command):
         self.index = g._remove_node(nid)
 
     def undo(self, g):
-        g._add_node(Node(self.node.id, self.node.type, _deep(self.node.params), self.node.pos), self.index)
+        g._add_node(_copy(self.node), self.index)
         for e, at in reversed(self.edges):
             g._add_edge(e, at)
 
@@ -94,7 +99,7 @@ class ReplaceNode(Command):
 
     def do(self, g):
         self.remove.do(g)
-        g._add_node(Node(self.node.id, self.node.type, _deep(self.node.params), self.node.pos), self.remove.index)
+        g._add_node(_copy(self.node), self.remove.index)
         for e, at in reversed(self.remove.edges):
             g._add_edge(e, at)
 

@@ -10,12 +10,17 @@ OPTIMIZER_SLOTS = {"sgd": 0, "sgd_momentum": 1, "rmsprop": 1, "adam": 2, "adamw"
 
 def totals(a: Analysis, graph=None) -> dict:
     """Parameters as PyTorch counts them (sum of p.numel()); those of frozen blocks (given the
-    graph) are not trainable; BatchNorm running statistics are state, counted apart."""
+    graph), or frozen inside a user block, are not trainable; BatchNorm running statistics are
+    state, counted apart."""
+    from .blocks.custom import TYPE, frozen_params
     params = a.total("params")
     frozen = 0
-    if graph is not None:
-        frozen = sum(a.info[n].out.params for n, node in graph.nodes.items()
-                     if node.frozen and n in a.info and a.info[n].out)
+    for n, node in (graph.nodes.items() if graph is not None else ()):
+        out = a.info[n].out if n in a.info else None
+        if out is not None and node.frozen:
+            frozen += out.params
+        elif out is not None and node.type == TYPE:
+            frozen += frozen_params(node.params, a.info[n].in_shapes[0])
     return {"total_params": params, "trainable_params": params - frozen, "frozen_params": frozen,
             "buffers": a.total("buffers"), "macs": a.total("macs"),
             "activation_elements": a.activation_elements}

@@ -10,6 +10,7 @@ import json
 import re
 
 from .blocks.custom import MAX_DEPTH, TYPE, depth, form_params, get_value
+from .checks import analyze
 from .commands import AddEdge, AddNode, Command, Macro, RemoveNode
 from .graph import Graph, Node
 from .project import graph_to_doc
@@ -148,7 +149,11 @@ def make_block(graph: Graph, ids, name: str, expose: dict | None = None, repeat:
     order = [n for n in graph.nodes if n in set(ids)]
     first = first_block(graph, ids, source)
     nid = node_id_for(graph, name)
-    node = Node(nid, TYPE, params, pos or graph.nodes[first].pos)
+    # frozen when every layer with weights is (transfer learning: a grouped frozen backbone)
+    info = analyze(graph).info
+    weighted = [n for n in order if n in info and info[n].out is not None and info[n].out.params]
+    frozen = bool(weighted) and all(graph.nodes[n].frozen for n in weighted)
+    node = Node(nid, TYPE, params, pos or graph.nodes[first].pos, frozen=frozen)
     # the wires to the block go where the selection's wires were among their ends' wires
     out_at = min(i for i, t in enumerate(graph.outputs_of(source)) if t in set(ids))
     targets = [(t, graph.inputs_of(t).index(exit_)) for t in graph.outputs_of(exit_) if t not in set(ids)]

@@ -327,3 +327,26 @@ def test_grouping_a_network_with_weights_keeps_them_and_its_outputs(tmp_path):
     h._add_edge((b, "pool1"))
     fresh = load_matching(compile_graph(h), tmp_path / "p.cnnproj", "w1.safetensors")
     assert fresh == ["again.conv2"]
+
+
+def test_grouping_frozen_layers_keeps_them_frozen_counted_and_undoable():
+    """Transfer learning, then Make block: frozen layers stay frozen inside (and after undo),
+    the summary's trainable count is what PyTorch trains, and an all-frozen group is a frozen block."""
+    from cnnstudio.core.summary import summary_dict
+    from cnnstudio.core.transfer import freeze_before
+    g = flat_vgg(2, 2)
+    freeze_before(g, "conv4").do(g)  # conv1..conv3 frozen; pools have no weights
+    stack = UndoStack(g)
+    cmd, first = make_block(g, ["conv1", "conv2", "pool1"], "Frozen", in_shape=[3, 16, 16])
+    stack.push(cmd)
+    assert g.nodes[first].frozen  # every layer with weights in it is frozen
+    cmd, mixed = make_block(g, [first, "conv3", "conv4"], "Mixed", in_shape=[3, 16, 16])
+    stack.push(cmd)
+    assert not g.nodes[mixed].frozen
+    net = compile_graph(g)
+    t = summary_dict(g, analyze(g))
+    assert t["trainable_params"] == sum(p.numel() for p in net.parameters() if p.requires_grad)
+    assert t["frozen_params"] == (3 * 9 + 1) * 8 + 2 * (8 * 9 + 1) * 8  # conv1 (224), conv2 and conv3 (584 each)
+    stack.undo()
+    stack.undo()
+    assert [n for n, node in g.nodes.items() if node.frozen] == ["conv1", "conv2", "conv3"]

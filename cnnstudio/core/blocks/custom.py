@@ -245,6 +245,28 @@ def _infer_uncached(params, shape) -> Out:
     return total
 
 
+def frozen_params(params: dict, shape) -> int:
+    """Parameters of the layers frozen inside the block (every copy): not trained, like a
+    frozen block's (0 while its shapes are unknown)."""
+    if '"frozen": true' not in json.dumps(params.get("graph", {})):
+        return 0
+    try:
+        steps = passes(params, tuple(shape))
+    except BlockError:
+        return 0
+    total = 0
+    for _, g, a in steps:
+        for nid, node in g.nodes.items():
+            info = a.info.get(nid)
+            if info is None or info.out is None:
+                continue
+            if node.frozen:
+                total += info.out.params
+            elif node.type == TYPE:
+                total += frozen_params(node.params, info.in_shapes[0])
+    return total
+
+
 def _build(params, shapes):
     import torch.nn as nn
     from ..compiler import compile_graph
