@@ -350,3 +350,12 @@ def test_grouping_frozen_layers_keeps_them_frozen_counted_and_undoable():
     stack.undo()
     stack.undo()
     assert [n for n, node in g.nodes.items() if node.frozen] == ["conv1", "conv2", "conv3"]
+
+
+def test_the_filters_view_lists_every_conv_inside_user_blocks_copies_included():
+    from cnnstudio.core.inspect.filters import conv_layers
+    net = compile_graph(nested_vgg(n=2, m=2))  # Stage ×2 holding ConvRelu ×2
+    layers = conv_layers(net)
+    assert [c.label for c in layers] == [f"stage.{i}.convs.{j}.conv" for i in (0, 1) for j in (0, 1)]
+    assert {c.node for c in layers} == {"stage"}  # the block on the canvas they belong to
+    assert layers[0].weight.shape == (8, 3, 3, 3) and layers[1].weight.shape == (8, 8, 3, 3)
