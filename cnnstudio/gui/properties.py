@@ -122,6 +122,11 @@ class PropertiesDock(QDockWidget):
             label = QLabel(p.name.replace("_", " "))
             label.setObjectName(f"label_{p.name}")
             label.setToolTip(p.help)
+            if scope is not None and node.type == "Input":  # a block's input is whatever feeds it
+                ed.setEnabled(False)
+                label.setText(f"{label.text()}<br><span style='color:gray'>= what feeds {scope.names()[-1]}</span>")
+                label.setToolTip("Inside a block of your own, its Input takes the shape of whatever feeds the "
+                                 "block: change the layers before the block to change it.")
             if p.name in shared:
                 block = scope.names()[-1]
                 label.setText(f"{label.text()}<br><span style='color:gray'>= {block}'s {shared[p.name]}</span>")

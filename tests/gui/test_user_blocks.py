@@ -119,7 +119,12 @@ def test_make_block_edit_inside_save_reopen_and_reuse(qtbot, make_window, tmp_pa
     assert set(scene.nodes) == {"c1", "input1", "s2"}
     assert s.graph.nodes["c1"].params["out_channels"] == 16 and s.graph.nodes["input1"].params["shape"] == [1, 28, 28]
     click_item(qtbot, win, scene.nodes["c1"])
-    # the form says which of c1's parameters is the block's own (set from outside)
+    # the form says which of c1's parameters is the block's own (set from outside), and that the
+    # inner Input's shape is whatever feeds the block
+    click_item(qtbot, win, scene.nodes["input1"])
+    assert not win.properties.editors["shape"].isEnabled()
+    assert "= what feeds ConvPool" in win.properties.widget().findChild(QLabel, "label_shape").text()
+    click_item(qtbot, win, scene.nodes["c1"])
     assert "= ConvPool's channels" in win.properties.widget().findChild(QLabel, "label_out_channels").text()
     assert "ConvPool" not in win.properties.widget().findChild(QLabel, "label_kernel_size").text()
     k = win.properties.editors["kernel_size"]
