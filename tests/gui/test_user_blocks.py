@@ -366,3 +366,8 @@ def test_make_block_offers_a_free_name_and_says_when_one_would_replace_a_kept_bl
     assert not warning.isVisible() and dlg.ok.text() == "Make block"
     qtbot.mouseClick(dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.Cancel), Qt.LeftButton)
     assert "conv" in s.graph.nodes
+    win.act_redo.trigger()  # the block back; right-click → Save in my blocks says what it did
+    (block,) = [n for n, node in s.graph.nodes.items() if node.type == "Custom"]
+    right_click(qtbot, win, scene.nodes[block], "Save in my blocks")
+    assert win.statusBar().currentMessage().startswith(
+        "Saved ConvRelu in my blocks (in place of the one kept there before)")

@@ -188,4 +188,15 @@ def add_block_actions(menu, window, node_id: str | None = None) -> None:
     node = session.graph.nodes.get(node_id) if node_id else None
     if node is not None and node.type == TYPE:
         menu.addAction("Edit inside", lambda: session.enter(node_id))
-        menu.addAction("Save in my blocks", lambda: save_block(window, session.graph.nodes[node_id].params))
+        menu.addAction("Save in my blocks", lambda: _save_from_menu(window, session.graph.nodes[node_id].params))
+
+
+def _save_from_menu(window, record: dict) -> None:
+    try:
+        kept = {b["name"] for b in load_library()}
+    except ProjectError:
+        kept = set()
+    if save_block(window, record):
+        again = " (in place of the one kept there before)" if record["name"] in kept else ""
+        window.statusBar().showMessage(f"Saved {record['name']} in my blocks{again}: the palette offers it in "
+                                       "every project.", 8000)
