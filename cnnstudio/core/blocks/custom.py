@@ -248,7 +248,7 @@ def _infer_uncached(params, shape) -> Out:
 def frozen_params(params: dict, shape) -> int:
     """Parameters of the layers frozen inside the block (every copy): not trained, like a
     frozen block's (0 while its shapes are unknown)."""
-    if '"frozen": true' not in json.dumps(params.get("graph", {})):
+    if not _any_frozen(params):
         return 0
     try:
         steps = passes(params, tuple(shape))
@@ -265,6 +265,11 @@ def frozen_params(params: dict, shape) -> int:
             elif node.type == TYPE:
                 total += frozen_params(node.params, info.in_shapes[0])
     return total
+
+
+def _any_frozen(params: dict) -> bool:
+    return any(n.get("frozen") or (n.get("type") == TYPE and _any_frozen(n.get("params", {})))
+               for n in params.get("graph", {}).get("nodes", []))
 
 
 def _build(params, shapes):
