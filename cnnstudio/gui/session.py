@@ -231,7 +231,7 @@ class Session(QObject):
         from ..core.blocks.custom import MAX_DEPTH, depth
         scope = self.scope
         command.do(scope.graph)
-        params, rebuild = scope.params_after_edit(self.top_analysis, getattr(command, "renamed", None))
+        params, rebuild = scope.params_after_edit(self.top_analysis, getattr(command, "moved", None))
         top = scope.path[0]
         if depth(params) > MAX_DEPTH:  # a file could not be opened again
             command.undo(scope.graph)

@@ -371,3 +371,29 @@ def test_make_block_offers_a_free_name_and_says_when_one_would_replace_a_kept_bl
     right_click(qtbot, win, scene.nodes[block], "Save in my blocks")
     assert win.statusBar().currentMessage().startswith(
         "Saved ConvRelu in my blocks (in place of the one kept there before)")
+
+
+def test_grouping_layers_inside_a_block_keeps_the_parameters_the_block_sets(qtbot, make_window, tmp_path):
+    win = make_window()
+    s, view = win.session, win.canvas
+    assert win.docs.open_path(str(chain_project(tmp_path)))
+    view.fit(animate=False)
+    scene = view.graph_scene
+    click_item(qtbot, win, scene.nodes["conv"])
+    qtbot.keyClick(view, Qt.Key_G, Qt.ControlModifier)
+    fill_dialog(qtbot, win, "Outer", expose=[("out_channels", "width")])
+    outer = s.selection[0]
+    win.act_edit_inside.trigger()
+    click_item(qtbot, win, scene.nodes["conv"])  # inside: conv → its own block, nothing ticked
+    win.act_make_block.trigger()
+    fill_dialog(qtbot, win, "Inner")
+    inner = s.selection[0]
+    params = s.project.graph.nodes[outer].params
+    assert params["expose"] == {"width": [[inner, "width"]]}  # the enclosing block still sets it, through Inner
+    assert s.graph.nodes[inner].params["expose"] == {"width": [["conv", "out_channels"]]}
+    qtbot.mouseClick(win.breadcrumb.findChild(QToolButton, "scope_back"), Qt.LeftButton)
+    s.select([outer])
+    width = win.properties.editors["width"]
+    width.set_value(12)
+    width.changed.emit()
+    assert s.analysis.info[outer].shape == (12, 32, 32)

@@ -99,17 +99,19 @@ def effective_graph_doc(params: dict) -> dict:
     return {"nodes": nodes, "edges": [list(e) for e in p["graph"].get("edges", [])]}
 
 
-def params_from_graph_doc(params: dict, doc: dict, renamed: dict | None = None) -> dict:
+def params_from_graph_doc(params: dict, doc: dict, moved: dict | None = None) -> dict:
     """A block's params after its inner graph became `doc` (edited inside, or fixed): an
     exposed parameter changed inside becomes the block's value (and so every target's), and
-    follows a target `renamed` {old id: new id}."""
+    follows a target the edit `moved` {(old id, parameter): (new id, parameter)} (a renamed
+    block, or layers grouped into a block that exposes the parameter)."""
     p = full_params(params)
     by_id = {n["id"]: n for n in doc["nodes"]}
     values = dict(p["values"])
     expose = {}
-    renamed = renamed or {}
+    moved = moved or {}
     for key, targets in p["expose"].items():
-        targets = [[renamed.get(nid, nid), name] for nid, name in targets]
+        targets = list(dict.fromkeys(moved.get((nid, name), (nid, name)) for nid, name in targets))
+        targets = [list(t) for t in targets]
         # a target deleted (or replaced by a block without that parameter) is no longer set
         targets = [t for t in targets if t[0] in by_id and t[1] in
                    [q.name for q in form_params(by_id[t[0]]["type"], by_id[t[0]].get("params", {}))]]

@@ -6,6 +6,7 @@ import re
 
 from ...core.commands import (AddEdge, AddNode, Command, Macro, MoveNodes, RemoveEdge, RemoveNode, insert_on_edge,
                               new_node, remove_nodes)
+from ...core.blocks.custom import form_params
 from ...core.graph import Graph, Node, _deep
 from ...core.make_block import from_key, node_id_for
 from .layout import ROW, layered_layout
@@ -95,16 +96,16 @@ def rename(graph: Graph, old: str, new: str) -> tuple[Command | None, str]:
         run(RemoveEdge(scratch, *edge))
         run(AddEdge(*(new if n == old else n for n in edge), place))
     run(RemoveNode(scratch, old))
-    return Rename(old, new, steps), ""
+    return Rename(old, new, steps, [p.name for p in form_params(node.type, node.params)]), ""
 
 
 class Rename(Macro):
-    """A block's new name, its wires moved to it. `renamed` lets the parameters a user block
+    """A block's new name, its wires moved to it. `moved` lets the parameters a user block
     exposes follow an inner block's new name (gui/canvas/scope.py)."""
 
-    def __init__(self, old: str, new: str, steps: list):
+    def __init__(self, old: str, new: str, steps: list, names=()):
         super().__init__(f"Rename {old} to {new}", steps)
-        self.renamed = {old: new}
+        self.moved = {(old, p): (new, p) for p in names}
 
 
 def connect(graph: Graph, source: str, target: str) -> tuple[Command | None, str]:

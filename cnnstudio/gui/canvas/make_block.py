@@ -142,10 +142,12 @@ def _make(window, ids, shape, dlg: MakeBlockDialog) -> None:
         graph = session.graph
         at = graph.nodes[first_block(graph, ids, boundary(graph, ids)[0])].pos
         pos = free_spot(graph, at, ignore=ids) if at else None  # where the blocks it replaces were
-        command, nid = make_block(graph, ids, dlg.name.text(), dlg.expose(), dlg.repeat.value(), shape, pos)
+        expose, moved = _still_exposed(session.scope, ids, dlg.expose())
+        command, nid = make_block(graph, ids, dlg.name.text(), expose, dlg.repeat.value(), shape, pos)
     except MakeBlockError as e:  # the graph changed under the dialog
         window.statusBar().showMessage(f"Make block: {e}", 12000)
         return
+    command.moved = {target: (nid, key) for target, key in moved.items()}  # (see gui/canvas/scope.py)
     record = _record(command, nid)
     if dlg.keep.isChecked():
         save_block(window, record)
@@ -155,6 +157,23 @@ def _make(window, ids, shape, dlg: MakeBlockDialog) -> None:
     session.select([nid])
     window.statusBar().showMessage(f"Made block {record['name']} ({nid}): right-click it → Edit inside to change "
                                    "its layers.", 8000)
+
+
+def _still_exposed(scope, ids, expose: dict) -> tuple[dict, dict]:
+    """Inside a block, the parameters the enclosing block exposes that the selection holds
+    become the new block's own too (under the same name, unless ticked under another), so the
+    enclosing block still sets them. → (expose, {(layer, parameter): the new block's key})."""
+    expose = {k: [list(t) for t in v] for k, v in expose.items()}
+    moved, made = {}, set()
+    for n in ids if scope is not None else ():
+        for pname, outer in scope.exposed(n).items():
+            key = next((k for k, targets in expose.items() if [n, pname] in targets), None)
+            if key is None:
+                key = outer if outer not in expose or outer in made else f"{n}_{pname}"
+                expose.setdefault(key, []).append([n, pname])
+                made.add(key)
+            moved[(n, pname)] = key
+    return expose, moved
 
 
 def _record(command, nid: str) -> dict:

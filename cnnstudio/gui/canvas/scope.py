@@ -75,13 +75,14 @@ class Scope:
         self.analysis = self.checker.update()
         return self.analysis
 
-    def params_after_edit(self, top_analysis, renamed: dict | None = None) -> tuple[dict, bool]:
+    def params_after_edit(self, top_analysis, moved: dict | None = None) -> tuple[dict, bool]:
         """(the outermost block's params for the inner graph as it is now, whether the inner
         graph must be rebuilt to show them: an exposed parameter changed inside sets all its targets).
-        `renamed`: {old id: new id} of the edit, which the block's exposed parameters follow."""
+        `moved`: {(old id, parameter): (new id, parameter)} of the edit, which the block's
+        exposed parameters follow."""
         chain = self._chain(top_analysis)
         doc = graph_to_doc(self.graph)
-        new = params_from_graph_doc(chain[-1][0], doc, renamed)
+        new = params_from_graph_doc(chain[-1][0], doc, moved)
         shown = effective_graph_doc(new) != doc
         for (params, _), inner_id in zip(reversed(chain[:-1]), reversed(self.path[1:])):
             outer = effective_graph_doc(params)
