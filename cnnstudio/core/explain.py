@@ -18,7 +18,8 @@ def explain(graph: Graph, analysis: Analysis, node_id: str) -> list[str]:
         return ["output unknown: fix the errors before this block first"]
     out = info.out
     ins = " + ".join("[" + ", ".join(map(str, s)) + "]" for s in info.in_shapes or [])
-    lines = [f"{display_type(node.type, node.params)} {node_id}: {ins or 'no input'} → [{', '.join(map(str, out.shape))}]"]
+    what = display_type(node.type, node.params)  # a user block by its name
+    lines = [f"{what} {node_id}: {ins or 'no input'} → [{', '.join(map(str, out.shape))}]"]
     if spec.explain:
         lines += spec.explain(node.params, info.in_shapes or [], out)
     elif not out.params:

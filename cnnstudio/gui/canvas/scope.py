@@ -96,7 +96,8 @@ class Scope:
     def exposed(self, node_id: str) -> dict:
         """{parameter of this inner block: the block's own parameter that sets it}."""
         params = self._chain(None)[-1][0]
-        return {name: key for key, targets in params.get("expose", {}).items() for nid, name in targets if nid == node_id}
+        return {name: key for key, targets in params.get("expose", {}).items()
+                for nid, name in targets if nid == node_id}
 
     def names(self) -> list[str]:
         return [label(params) for params, _ in self._chain(None)]
