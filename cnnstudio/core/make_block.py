@@ -194,6 +194,17 @@ def from_key(key: str) -> tuple[str, dict | None]:
     return TYPE, check_custom(parse_json(key[len(TYPE) + 1:], "the dropped block"), "params", fail, 0)
 
 
+def definition(params: dict) -> dict:
+    """A user block as the palette keeps it: its params without the frozen flags of its layers
+    (freezing is a choice of one network's training: a fresh copy elsewhere would never learn)."""
+    def clean(doc: dict) -> dict:
+        nodes = [{**{k: v for k, v in n.items() if k != "frozen"},
+                  "params": definition(n["params"]) if n.get("type") == TYPE else n.get("params", {})}
+                 for n in doc.get("nodes", [])]
+        return {**doc, "nodes": nodes}
+    return {**params, "graph": clean(params["graph"])} if "graph" in params else dict(params)
+
+
 class SetProjectBlocks(Command):
     """The project's own list of user blocks (the palette's "this project" entries)."""
 

@@ -347,6 +347,11 @@ def test_grouping_frozen_layers_keeps_them_frozen_counted_and_undoable():
     t = summary_dict(g, analyze(g))
     assert t["trainable_params"] == sum(p.numel() for p in net.parameters() if p.requires_grad)
     assert t["frozen_params"] == (3 * 9 + 1) * 8 + 2 * (8 * 9 + 1) * 8  # conv1 (224), conv2 and conv3 (584 each)
+    # My blocks keeps the block without its layers' frozen flags: a fresh copy elsewhere must learn
+    from cnnstudio.core.make_block import definition
+    kept = definition(g.nodes[mixed].params)
+    assert '"frozen"' in json.dumps(g.nodes[mixed].params) and '"frozen"' not in json.dumps(kept)
+    assert kept == json.loads(json.dumps(g.nodes[mixed].params).replace(', "frozen": true', ""))
     stack.undo()
     stack.undo()
     assert [n for n, node in g.nodes.items() if node.frozen] == ["conv1", "conv2", "conv3"]

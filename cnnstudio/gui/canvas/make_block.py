@@ -8,8 +8,8 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout
 
 from ...core.blocks.custom import MAX_REPEAT, TYPE
 from ...core.commands import Macro
-from ...core.make_block import (MakeBlockError, boundary, candidates, first_block, free_name, inner_doc,
-                                keep_definition, make_block, suggest_name)
+from ...core.make_block import (MakeBlockError, boundary, candidates, definition, first_block, free_name,
+                                inner_doc, keep_definition, make_block, suggest_name)
 from ...core.project import ProjectError
 from ...core.userlib import load_library, save_to_library
 from ..text import fmt_value
@@ -177,11 +177,12 @@ def _still_exposed(scope, ids, expose: dict) -> tuple[dict, dict]:
 
 
 def _record(command, nid: str) -> dict:
-    return next(c.node.params for c in command.commands if getattr(c, "node", None) is not None and c.node.id == nid
-                and c.node.type == TYPE)
+    return definition(next(c.node.params for c in command.commands if getattr(c, "node", None) is not None
+                           and c.node.id == nid and c.node.type == TYPE))
 
 
 def save_block(window, record: dict) -> bool:
+    record = definition(record)
     try:
         save_to_library(record)
     except (OSError, ProjectError) as e:
