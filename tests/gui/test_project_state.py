@@ -49,10 +49,10 @@ def test_switching_projects_after_a_run_shows_each_projects_own_runs(qtbot, make
     assert all(p.source.text() == "No run shown" for p in panels)
     assert not dock.resume_button.isEnabled()  # nothing of the last project's run to resume
     assert dock.form.dataset.currentText() == "(choose a dataset)" and win.session.project.dataset == {}
-    draws = dock.curves.draw_count
-    qtbot.keyClick(win, Qt.Key_2, Qt.ControlModifier)  # nothing of the last run is drawn either
-    qtbot.waitUntil(lambda: dock.curves.draw_count > draws)
-    assert len(dock.curves.lines["val_loss"].get_xdata()) == 0
+    qtbot.keyClick(win, Qt.Key_2, Qt.ControlModifier)  # nothing of the last run is drawn either:
+    qtbot.waitUntil(lambda: not dock.curves.canvas.isVisible())  # no empty axes left from it
+    assert dock.curves._placeholder.isVisible()
+    assert dock.curves._placeholder.text() == "Curves appear here when training starts."
 
     win.docs.open_path(path)  # back again: its run again
     assert [r["epoch"] for r in dock.curves.rows] == [1] and state.run_dir == run

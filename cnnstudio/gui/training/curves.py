@@ -36,6 +36,9 @@ def prepare() -> None:
     threading.Thread(target=load, name="import-matplotlib", daemon=True).start()
 
 
+EMPTY_TEXT = "Curves appear here when training starts."
+
+
 class CurvesView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -50,7 +53,7 @@ class CurvesView(QWidget):
         self._legend_dirty = False
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
-        self._placeholder = QLabel("Curves appear here when training starts.")
+        self._placeholder = QLabel(EMPTY_TEXT)
         self._layout.addWidget(self._placeholder)
         self.setMinimumHeight(260)
         self._timer = QTimer(self, singleShot=True, interval=REDRAW_MS, timeout=self._redraw)
@@ -120,8 +123,7 @@ class CurvesView(QWidget):
         self._legends()
         self.canvas = FigureCanvasQTAgg(fig)
         self.canvas.mpl_connect("draw_event", self._on_full_draw)
-        self._layout.removeWidget(self._placeholder)
-        self._placeholder.deleteLater()
+        self._placeholder.hide()
         self._layout.addWidget(self.canvas)
 
     def _legends(self) -> None:
@@ -157,6 +159,13 @@ class CurvesView(QWidget):
                 self._timer.start()
                 return
             self._build()
+        empty = not (self.rows or self.running or self.compare)
+        if empty:  # e.g. after File → New: no axes left over from the last project's run
+            self._placeholder.setText(EMPTY_TEXT)
+        self._placeholder.setVisible(empty)
+        self.canvas.setVisible(not empty)
+        if empty:
+            return
         self._set_data()
         if self._legend_dirty or self._background is None or self._limits_changed():
             self._legend_dirty = False
