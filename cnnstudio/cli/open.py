@@ -127,6 +127,7 @@ def screenshot(file: Path, out: Path, size: str = "1600x1000") -> int:
     app = _app()
     from ..core import ProjectError, load_project
     from ..gui.canvas.edits import place_missing
+    from ..gui.canvas.layout import direction_of
     from ..gui.main_window import MainWindow
     from PySide6.QtCore import QSettings
     try:
@@ -139,7 +140,7 @@ def screenshot(file: Path, out: Path, size: str = "1600x1000") -> int:
     with tempfile.TemporaryDirectory() as tmp:
         win = MainWindow(settings=QSettings(str(Path(tmp) / "s.ini"), QSettings.IniFormat))
         win.resize(w, h)
-        place_missing(project.graph)
+        place_missing(project.graph, direction=direction_of(project))
         win.session.set_project(project, file)
         win.show()
         _settle(app)

@@ -121,6 +121,9 @@ def parse_project(doc, source: str = "project") -> Project:
             graph.nodes[nid].pos = tuple(pos)
     if "notes" in layout:
         check_notes(layout["notes"], fail)
+    if layout.get("direction", "TB") not in ("TB", "LR"):
+        fail("layout.direction", f'must be "TB" (top to bottom) or "LR" (left to right), '
+             f"not {short_repr(layout['direction'])}.")
     weights = doc.get("weights")
     if weights is not None and not (isinstance(weights, str) and weights.endswith(".safetensors")
                                     and weights == weights.strip() and "/" not in weights and "\\" not in weights):

@@ -14,6 +14,7 @@ from ..core import Graph, Project, ProjectError, load_project, save_project
 from ..core.project import SUFFIX
 from . import recovery
 from .canvas.edits import place_missing
+from .canvas.layout import direction_of
 from .gallery import GalleryDialog
 
 MAX_RECENT = 8
@@ -123,7 +124,7 @@ class Documents(QObject):
             return False
         try:
             project = load_project(path)
-            place_missing(project.graph)
+            place_missing(project.graph, direction=direction_of(project))
             self.session.set_project(project, None if as_template else path)  # all or nothing
         except ProjectError as e:
             self.error(f"Could not open “{path.name}”", f"{e}\n\nThe file was not changed. "
@@ -226,7 +227,7 @@ class Documents(QObject):
             box.exec()
             clicked = box.clickedButton()
             if clicked is restore:
-                place_missing(project.graph)
+                place_missing(project.graph, direction=direction_of(project))
                 self.session.set_project(project, original, dirty=True)
                 self.journal.adopt(path)
                 return True

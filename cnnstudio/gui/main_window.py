@@ -8,13 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QPointF, Qt, QTimer
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QScrollArea, QTabBar, QToolBar
 
 from .canvas import CanvasView
 from .canvas.make_block import make_block_from_selection
 from .canvas.scope import Breadcrumb
 from .canvas.diagram import FORMATS, export_diagram
+from .canvas.layout import DIRECTIONS, direction_of
 from .documents import Documents, open_settings
 from .help import ShortcutsDialog, TourDialog, open_docs
 from .inspect.docks import create_docks
@@ -80,11 +81,13 @@ class MainWindow(QMainWindow):
         self.session.path_changed.connect(lambda _: self._update_title())
         self.session.project_replaced.connect(self._update_title)
         self.session.analysis_changed.connect(self._update_status)
+        self.session.analysis_changed.connect(self._show_direction)
         self.docs.recent_changed.connect(self._fill_recent)
         self.setAcceptDrops(True)
         self._restore_layout()
         self._update_title()
         self._update_status()
+        self._show_direction()
 
     # --- actions and menus -------------------------------------------------------------------
     def _action(self, text, slot, shortcut=None, tip=None, icon_name=None) -> QAction:
@@ -144,6 +147,14 @@ class MainWindow(QMainWindow):
                                      "Select a block by part of its name or type")
         self.act_fit = self._action("&Fit to view\tF", c.fit)
         self.act_arrange = self._action("&Arrange blocks", c.arrange, "Ctrl+L", "Lay the network out in layers")
+        self.layout_group = QActionGroup(self)
+        self.act_layouts = {}
+        for d, key in (("TB", "Ctrl+Shift+Down"), ("LR", "Ctrl+Shift+Right")):
+            a = self._action(f"Lay out {DIRECTIONS[d].lower()}", lambda d=d: c.set_direction(d), key,
+                             "Data flows " + ("down" if d == "TB" else "right") + ": ports, wires and new blocks follow")
+            a.setCheckable(True)
+            self.layout_group.addAction(a)
+            self.act_layouts[d] = a
         self.act_zoom_in = self._action("Zoom &in", lambda: c.set_zoom(1.25), QKeySequence.ZoomIn)
         self.act_zoom_out = self._action("Zoom &out", lambda: c.set_zoom(0.8), QKeySequence.ZoomOut)
         self.act_reset_layout = self._action("&Reset workspace layout", self.reset_layout,
@@ -167,7 +178,7 @@ class MainWindow(QMainWindow):
                   self.act_leave_block, None, self.act_all, self.act_find):
             m.addSeparator() if a is None else m.addAction(a)
         self.view_menu = mb.addMenu("&View")
-        for a in (self.act_fit, self.act_arrange, self.act_zoom_in, self.act_zoom_out):
+        for a in (self.act_fit, self.act_arrange, *self.act_layouts.values(), self.act_zoom_in, self.act_zoom_out):
             self.view_menu.addAction(a)
         self.view_menu.addSeparator()
         for a in self.act_workspaces:
@@ -319,6 +330,9 @@ class MainWindow(QMainWindow):
             return False
         self.statusBar().showMessage(f"Wrote {path}", 8000)
         return True
+
+    def _show_direction(self) -> None:
+        self.act_layouts[direction_of(self.session.project)].setChecked(True)
 
     def write_report(self, path=None) -> bool:
         run = self.session.run_dir

@@ -79,6 +79,7 @@ CORPUS = {
     "nodes_not_list": (broken(lambda d: d["graph"].update(nodes={})), "graph.nodes: must be a list"),
     "no_graph": (broken(lambda d: d.pop("graph")), "graph: missing"),
     "bad_position": (broken(lambda d: d.update(layout={"positions": {"c": "here"}})), "layout.positions.c: must be [x, y]"),
+    "bad_direction": (broken(lambda d: d.update(layout={"direction": "up"})), "layout.direction: must be \"TB\""),
     "dataset_not_object": (broken(lambda d: d.update(dataset=[1])), "dataset: must be an object"),
     "binary": ("\x00\xff\xfe garbage", "it is not text"),
 }

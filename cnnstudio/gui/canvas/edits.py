@@ -9,7 +9,7 @@ from ...core.commands import (AddEdge, AddNode, Command, Macro, MoveNodes, Remov
 from ...core.blocks.custom import form_params
 from ...core.graph import Graph, Node, _deep
 from ...core.make_block import from_key, node_id_for
-from .layout import ROW, layered_layout
+from .layout import flow_step, layered_layout
 from .placement import free_offset, free_spot, push_down
 
 MIME_BLOCK = "application/x-cnnstudio-block"
@@ -22,31 +22,34 @@ def _new(graph: Graph, key: str, pos) -> Node:
     return new_node(graph, type_, params, pos, node_id_for(graph, params["name"]) if params else None)
 
 
-def add_block(graph: Graph, type_: str, pos, on_edge=None) -> tuple[Command, str]:
-    """A new block at `pos`, or below it where that is taken. Dropped on a wire, it is
-    inserted into it: it takes the place of the wire's target, which moves down with
-    everything below it. `type_`: a block type or a user block's palette key."""
-    node = _new(graph, type_, free_spot(graph, pos))
+def add_block(graph: Graph, type_: str, pos, on_edge=None, direction: str = "TB") -> tuple[Command, str]:
+    """A new block at `pos`, or after it along the flow where that is taken. Dropped on a wire,
+    it is inserted into it: it takes the place of the wire's target, which moves on (down, or
+    right on a left-to-right canvas) with everything after it. `type_`: a block type or a user
+    block's palette key."""
+    node = _new(graph, type_, free_spot(graph, pos, direction=direction))
     if on_edge is not None and node.spec.inputs != 0:
-        return _insert(graph, tuple(on_edge), node), node.id
+        return _insert(graph, tuple(on_edge), node, direction), node.id
     return AddNode(node), node.id
 
 
-def append_after(graph: Graph, type_: str, after: str) -> tuple[Command, str]:
-    """A new block right below `after`, wired from it (into its one outgoing wire, if it has one)."""
+def append_after(graph: Graph, type_: str, after: str, direction: str = "TB") -> tuple[Command, str]:
+    """A new block right after `after` (below it, or right of it), wired from it (into its one
+    outgoing wire, if it has one)."""
     above = graph.nodes[after].pos or (0.0, 0.0)
-    node = _new(graph, type_, (above[0], above[1] + ROW))
+    dx, dy = flow_step(direction)
+    node = _new(graph, type_, (above[0] + dx, above[1] + dy))
     if node.spec.inputs == 0:
-        return add_block(graph, type_, node.pos)
+        return add_block(graph, type_, node.pos, direction=direction)
     out = [e for e in graph.edges if e[0] == after]
     if len(out) == 1:
-        return _insert(graph, out[0], node), node.id
-    moves = push_down(graph, node.pos)
+        return _insert(graph, out[0], node, direction), node.id
+    moves = push_down(graph, node.pos, direction=direction)
     steps = ([MoveNodes(graph, moves)] if moves else []) + [AddNode(node), AddEdge(after, node.id)]
     return Macro(f"Add {node.type} {node.id} after {after}", steps), node.id
 
 
-def move_onto_wire(graph: Graph, node_id: str, edge) -> Command | None:
+def move_onto_wire(graph: Graph, node_id: str, edge, direction: str = "TB") -> Command | None:
     """An unwired block dragged onto a wire goes into it (source → block → target), taking the
     target's place; the target and what is below it move down. None: it cannot go there."""
     source, target = edge
@@ -55,17 +58,17 @@ def move_onto_wire(graph: Graph, node_id: str, edge) -> Command | None:
         return None
     where = graph.nodes[target].pos or node.pos
     everywhere, among_inputs, _ = graph.place_of(tuple(edge))
-    moves = {node_id: where, **push_down(graph, where, ignore=[node_id])}
+    moves = {node_id: where, **push_down(graph, where, ignore=[node_id], direction=direction)}
     return Macro(f"Insert {node_id} on {source} → {target}", [
         MoveNodes(graph, moves), RemoveEdge(graph, source, target), AddEdge(source, node_id),
         AddEdge(node_id, target, (everywhere, among_inputs, None))])
 
 
-def _insert(graph: Graph, edge, node) -> Command:
+def _insert(graph: Graph, edge, node, direction: str) -> Command:
     target = graph.nodes[edge[1]].pos
     if target is not None:
         node.pos = target
-    moves = push_down(graph, node.pos)
+    moves = push_down(graph, node.pos, direction=direction)
     insert = insert_on_edge(graph, edge, node)
     return Macro(insert.label, [MoveNodes(graph, moves), insert]) if moves else insert
 
@@ -149,7 +152,7 @@ def is_payload(text: str) -> bool:
     return f'"format": "{CLIP_KIND}"' in text[:60]
 
 
-def paste(graph: Graph, payload: str, offset=(40.0, 40.0)) -> tuple[Command | None, list[str]]:
+def paste(graph: Graph, payload: str, offset=(40.0, 40.0), direction: str = "TB") -> tuple[Command | None, list[str]]:
     """Copies of the blocks in `payload` with fresh ids, beside where they came from and on top
     of no block (`offset`: where to start looking). The payload passes the same checks as a
     project file; ProjectError says what is wrong with it."""
@@ -162,7 +165,7 @@ def paste(graph: Graph, payload: str, offset=(40.0, 40.0)) -> tuple[Command | No
                  if isinstance(n, dict) and isinstance(n.get("id"), str) and n.get("pos") is not None}
     pasted = parse_project({"format": FORMAT, "version": 1, "graph": {"nodes": nodes, "edges": doc.get("edges", [])},
                             "layout": {"positions": positions}}, source="the clipboard").graph
-    offset = free_offset(graph, [n.pos for n in pasted.nodes.values() if n.pos], offset)
+    offset = free_offset(graph, [n.pos for n in pasted.nodes.values() if n.pos], offset, direction)
     scratch = graph.copy()
     rename, steps = {}, []
     for n in pasted.nodes.values():
@@ -184,8 +187,8 @@ def nudge(graph: Graph, node_ids, dx: float, dy: float) -> Command | None:
     return MoveNodes(graph, moves) if moves else None
 
 
-def auto_layout(graph: Graph) -> Command | None:
-    positions = layered_layout(graph)
+def auto_layout(graph: Graph, direction: str = "TB") -> Command | None:
+    positions = layered_layout(graph, direction=direction)
     moves = {n: p for n, p in positions.items() if graph.nodes[n].pos != p}
     if not moves:
         return None
@@ -194,7 +197,7 @@ def auto_layout(graph: Graph) -> Command | None:
     return c
 
 
-def place_missing(graph: Graph, among=None) -> None:
+def place_missing(graph: Graph, among=None, direction: str = "TB") -> None:
     """Give unplaced blocks a position (loading a file without a layout, a fix without one);
     `among`: only these may be new (the blocks an edit touched), so others are not looked at.
 
@@ -206,14 +209,15 @@ def place_missing(graph: Graph, among=None) -> None:
     missing = [n for n in candidates if nodes[n].pos is None]
     if not missing:
         return
+    full = layered_layout(graph, direction=direction)
     if len(missing) == len(graph.nodes):
-        for n, p in layered_layout(graph).items():
+        for n, p in full.items():
             graph.nodes[n].pos = p
         return
-    full = layered_layout(graph)
+    dx, dy = flow_step(direction)
     for n in missing:
         near = [graph.nodes[s].pos for s in graph.inputs_of(n) if graph.nodes[s].pos]
         if near:
-            graph.nodes[n].pos = (near[0][0], near[0][1] + 120.0)
+            graph.nodes[n].pos = (near[0][0] + dx, near[0][1] + dy)
         else:
             graph.nodes[n].pos = full[n]

@@ -31,7 +31,8 @@ _PORT_RECT = QRectF(-PORT_R - 3, -PORT_R - 3, 2 * PORT_R + 6, 2 * PORT_R + 6)
 
 
 class PortItem(QGraphicsItem):
-    """A connection point: "in" on a block's top edge, "out" on its bottom edge."""
+    """A connection point: "in" on a block's top edge, "out" on its bottom edge (left and
+    right edges on a left-to-right canvas)."""
 
     def __init__(self, node: "NodeItem", kind: str):
         super().__init__(node)
@@ -132,6 +133,7 @@ class NodeItem(QGraphicsItem):
         self.frozen = False  # transfer learning: drawn with a lock
         self.expanded = False
         self.height = BASE_HEIGHT
+        self.pushed: dict = {}  # blocks moved down to make room for its inner layers: id → (pos, dy)
         self.at = None  # the graph position it was placed at
         # no geometry notifications (and no itemChange): the scene moves wires along itself,
         # which keeps building thousands of blocks free of Python callbacks
@@ -148,7 +150,7 @@ class NodeItem(QGraphicsItem):
             self.expand_chip = ChipItem(self, "expand")
             self.expand_chip.set_text("▸ layers", "Show the layers inside this block")
             self.expand_chip.setPos(WIDTH - 8, BASE_HEIGHT - 22)
-        self._place_ports()
+        self.place_ports()
 
     def set_frozen(self, frozen: bool) -> None:
         if frozen != self.frozen:
@@ -195,6 +197,7 @@ class NodeItem(QGraphicsItem):
 
     def update_wires(self) -> None:
         """After a move: the wires follow, and the zoomed-out overview."""
+        self.canvas.block_changed(self)  # before its wires route: they avoid it where it is now
         for e in self.edges:
             e.update_path()
         self.canvas.overview.node_changed(self)
@@ -203,11 +206,18 @@ class NodeItem(QGraphicsItem):
         h = BASE_HEIGHT + (len(self.inner) * INNER_LINE + 6 if self.expanded and self.inner else 0)
         if h != self.height:
             self.prepareGeometryChange()
-            self.height = h
-            self._place_ports()
+            old, self.height = self.height, h
+            self.place_ports()
             self.update_wires()
+            self.canvas.block_resized(self, old)
 
-    def _place_ports(self):
+    def place_ports(self):
+        """On the top and bottom edges, or the left and right ones when data flows right."""
+        if self.canvas.direction == "LR":
+            if self.in_port:
+                self.in_port.setPos(0, self.height / 2)
+            self.out_port.setPos(WIDTH, self.height / 2)
+            return
         if self.in_port:
             self.in_port.setPos(WIDTH / 2, 0)
         self.out_port.setPos(WIDTH / 2, self.height)

@@ -17,7 +17,10 @@ from ...core.commands import MoveNodes
 from ..text import fmt_count, fmt_shape, key_params
 from ..theme import CanvasColors
 from . import edits
-from .items import LOD_TEXT, NodeItem, PortItem
+from .items import LOD_TEXT, WIDTH, NodeItem, PortItem
+from .layout import direction_of
+from .placement import make_room_below
+from .routing import SpatialHash
 from .wires import EdgeItem, wire_path
 from .notes import NotesLayer
 from .overview import Overview
@@ -45,6 +48,9 @@ class GraphScene(QGraphicsScene):
         self._later_timer = QTimer(self, singleShot=True, interval=0)
         self._later_timer.timeout.connect(self._refresh_later)
         self.setItemIndexMethod(QGraphicsScene.BspTreeIndex)
+        self.direction = direction_of(session.project)  # "TB" or "LR": ports, wires, placement
+        self.blocks = SpatialHash()  # every block's rectangle: what wires go round
+        self.wire_places = SpatialHash()  # every wire's extent: which to re-route when a block moves
         self.overview = Overview(self)
         self.notes = NotesLayer(self)
         session.project_replaced.connect(self.rebuild)
@@ -60,6 +66,9 @@ class GraphScene(QGraphicsScene):
         try:
             self.clear()  # one call in C for every item, however many
             self.overview.clear()
+            self.blocks.clear()
+            self.wire_places.clear()
+            self.direction = direction_of(self.session.project)
             self.notes.clear()
             self.nodes.clear()
             self.wires.clear()
@@ -76,6 +85,12 @@ class GraphScene(QGraphicsScene):
         changed = a.changed
         self._syncing = True
         try:
+            direction = direction_of(self.session.project)
+            if direction != self.direction:  # ports move to the other sides, wires follow
+                self.direction = direction
+                for item in self.nodes.values():
+                    item.place_ports()
+                changed = None
             if changed is None or everything:
                 self._sync_all(g, a)
             else:
@@ -86,7 +101,7 @@ class GraphScene(QGraphicsScene):
             self._syncing = False
 
     def _sync_all(self, g, a) -> None:
-        edits.place_missing(g)
+        edits.place_missing(g, direction=self.direction)
         for nid in [n for n in self.nodes if n not in g.nodes]:
             self._remove_node_item(nid)
         for edge in [e for e in self.wires if e not in g.edges]:
@@ -110,7 +125,7 @@ class GraphScene(QGraphicsScene):
 
     def _sync_some(self, g, a, changed, rewired, placed) -> None:
         """`placed`: the blocks added, removed or moved, whose items may need making or moving."""
-        edits.place_missing(g, placed)
+        edits.place_missing(g, placed, self.direction)
         for nid in placed:
             node = g.nodes.get(nid)
             item = self.nodes.get(nid)
@@ -192,6 +207,61 @@ class GraphScene(QGraphicsScene):
             self._remove_wire(e.edge)
         self.overview.removed(item)
         self.removeItem(item)
+        old = self.blocks.rects.get(nid)
+        self.blocks.remove(nid)
+        if old is not None:
+            self._reroute_near(old)
+
+    # --- geometry: wires round the blocks, room for a block that grows ---------------------------
+    def block_changed(self, item: NodeItem) -> None:
+        """A block moved or changed size: the wires near its old or new place find their way
+        again (a wire's own blocks' wires were already updated by the block)."""
+        rect = (item.pos().x(), item.pos().y(), item.pos().x() + WIDTH, item.pos().y() + item.height)
+        old = self.blocks.rects.get(item.node_id)
+        if old == rect or item.node_id not in self.nodes:
+            return
+        self.blocks.put(item.node_id, rect)
+        for r in (old, rect) if old else (rect,):
+            self._reroute_near(r, skip=item.edges)
+
+    def _reroute_near(self, rect, skip=()) -> None:
+        for edge in self.wire_places.near(rect):
+            w = self.wires.get(edge)
+            if w is not None and w not in skip:
+                w.update_path()
+
+    def block_resized(self, item: NodeItem, old_height: float) -> None:
+        """A composite shows or hides its inner layers: the blocks below it move down by as
+        much as it grew, and back up when it shrinks. Like the first placement of a block,
+        this is view state, not an edit: no undo step."""
+        g, nid = self.session.graph, item.node_id
+        node = g.nodes.get(nid)
+        if node is None or node.pos is None:
+            return
+        grow = item.height - old_height
+        moves = {}
+        if grow > 0:
+            moves = make_room_below(g, nid, old_height, item.height)
+            for n, p in moves.items():
+                item.pushed[n] = (p, item.pushed.get(n, (p, 0.0))[1] + grow)
+        else:  # back up, those the user has not moved since (at most as far as they went down)
+            for n, (p, dy) in list(item.pushed.items()):
+                del item.pushed[n]
+                if n in g.nodes and g.nodes[n].pos == p:
+                    up = min(-grow, dy)
+                    moves[n] = (p[0], p[1] - up)
+                    if dy > up:
+                        item.pushed[n] = (moves[n], dy - up)
+        was = {n: g.nodes[n].pos for n in moves}
+        for n, p in moves.items():
+            g.nodes[n].pos = p
+            if n in self.nodes:
+                self.nodes[n].move_to(p)
+        for other in self.nodes.values():  # others' records follow the blocks they had pushed
+            for n, (p, dy) in list(other.pushed.items()):
+                if other is not item and n in moves and p == was[n]:
+                    other.pushed[n] = (moves[n], dy)
+        self.overview.refresh()
 
     def _add_wire(self, e) -> None:
         w = EdgeItem(self.nodes[e[0]], self.nodes[e[1]], self.colors)
@@ -300,13 +370,13 @@ class GraphScene(QGraphicsScene):
         wire = self.wire_at(scene_pos)
         from .items import BASE_HEIGHT, WIDTH
         pos = (round(scene_pos.x() - WIDTH / 2), round(scene_pos.y() - BASE_HEIGHT / 2))
-        command, nid = edits.add_block(self.session.graph, type_, pos, wire.edge if wire else None)
+        command, nid = edits.add_block(self.session.graph, type_, pos, wire.edge if wire else None, self.direction)
         self.session.push(command)
         self.session.select([nid])
         return nid
 
     def append_block(self, type_: str, after: str) -> str:
-        command, nid = edits.append_after(self.session.graph, type_, after)
+        command, nid = edits.append_after(self.session.graph, type_, after, self.direction)
         self.session.push(command)
         self.session.select([nid])
         return nid
@@ -365,7 +435,7 @@ class GraphScene(QGraphicsScene):
             a, b = port.scene_center(), e.scenePos()
             if port.kind == "in":
                 a, b = b, a
-            path_item.setPath(wire_path(a, b))
+            path_item.setPath(wire_path(a, b, self.direction))
             return
         super().mouseMoveEvent(e)
         for nid in self._press_positions:  # blocks being dragged take their wires along
@@ -408,7 +478,7 @@ class GraphScene(QGraphicsScene):
         if len(moved) == 1 and at is not None:  # one unwired block let go over a wire: insert it
             (nid,) = moved
             wire = next((w for w in self.items(at) if isinstance(w, EdgeItem) and nid not in w.edge), None)
-            command = edits.move_onto_wire(self.session.graph, nid, wire.edge) if wire else None
+            command = edits.move_onto_wire(self.session.graph, nid, wire.edge, self.direction) if wire else None
             if command is not None:
                 self.session.push(command)
                 return

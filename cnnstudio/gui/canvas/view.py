@@ -12,6 +12,7 @@ from ...core.project import ProjectError
 from . import edits
 from .edits import MIME_BLOCK
 from .items import LOD_TEXT, NodeItem
+from .layout import set_direction
 from .make_block import add_block_actions
 from .minimap import Minimap
 from .notes import NoteItem
@@ -350,7 +351,7 @@ class CanvasView(QGraphicsView):
         self._paste_count += 1
         d = 40.0 * self._paste_count
         try:
-            c, ids = edits.paste(self.session.graph, payload, (d, d))
+            c, ids = edits.paste(self.session.graph, payload, (d, d), self.graph_scene.direction)
         except ProjectError as e:
             self.graph_scene.message.emit(f"Nothing was pasted: {e}")
             return []
@@ -363,7 +364,7 @@ class CanvasView(QGraphicsView):
         if not self.session.selection:
             return []
         payload = edits.copy_payload(self.session.graph, self.session.selection)
-        c, ids = edits.paste(self.session.graph, payload, (40.0, 40.0))
+        c, ids = edits.paste(self.session.graph, payload, (40.0, 40.0), self.graph_scene.direction)
         if c is not None:
             c.label = f"Duplicate {len(ids)} block(s)"
             self.session.push(c)
@@ -376,10 +377,17 @@ class CanvasView(QGraphicsView):
             self.session.push(c)
 
     def arrange(self) -> None:
-        c = edits.auto_layout(self.session.graph)
+        c = edits.auto_layout(self.session.graph, self.graph_scene.direction)
         if c is not None:
             self.session.push(c)
         self.fit()
+
+    def set_direction(self, direction: str) -> None:
+        """Lay the network out top to bottom ("TB") or left to right ("LR"): one undo step."""
+        c = set_direction(self.session.project, direction)
+        if c is not None:
+            self.session.push(c)
+            self.fit()
 
     def center_on_node(self, node_id: str) -> None:
         item = self.graph_scene.nodes.get(node_id)

@@ -1,5 +1,5 @@
-"""What the canvas draws for a wire: EdgeItem, routed orthogonally with rounded bends, with
-its shape label. Passive like the blocks: the scene turns gestures on it into commands."""
+"""What the canvas draws for a wire: EdgeItem, routed orthogonally around the blocks
+(routing.py) with rounded bends, with its shape label. Passive like the blocks: the scene turns gestures on it into commands."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -7,9 +7,9 @@ from PySide6.QtGui import QBrush, QFontMetricsF, QPainterPath, QPainterPathStrok
 from PySide6.QtWidgets import QGraphicsItem
 
 from ..theme import ERROR, CanvasColors
-from .items import WIDTH, NodeItem, _fonts
+from .items import NodeItem, _fonts
+from .routing import SpatialHash, route
 
-STUB = 16.0  # straight out of a port before the first bend
 RADIUS = 8.0  # rounded bends
 LABEL_ROOM = 150.0  # the widest wire label ("[1024, 112, 112]" fits)
 _METRICS = []  # the label font's metrics, made once a QApplication exists
@@ -21,23 +21,9 @@ def _label_metrics() -> QFontMetricsF:
     return _METRICS[0]
 
 
-def wire_path(a: QPointF, b: QPointF) -> QPainterPath:
-    """Orthogonal: down out of the output, across in the gap between the rows, down into the
-    input. A wire to a block that is not below (the next band of a wrapped layout) goes round
-    through the gap between the columns instead of across the blocks."""
-    if abs(a.x() - b.x()) < 0.5 and b.y() >= a.y():
-        path = QPainterPath(a)
-        path.lineTo(b)
-        return path
-    if b.y() - a.y() >= 2 * STUB:
-        mid = (a.y() + b.y()) / 2
-        points = [a, QPointF(a.x(), mid), QPointF(b.x(), mid), b]
-    else:
-        gx = ((a.x() + b.x()) / 2 if abs(a.x() - b.x()) >= WIDTH else
-              max(a.x(), b.x()) + WIDTH / 2 + STUB)  # beside both blocks
-        points = [a, QPointF(a.x(), a.y() + STUB), QPointF(gx, a.y() + STUB), QPointF(gx, b.y() - STUB),
-                  QPointF(b.x(), b.y() - STUB), b]
-    return _rounded(points)
+def wire_path(a: QPointF, b: QPointF, direction: str = "TB") -> QPainterPath:
+    """The wire being dragged out of a port: orthogonal, blocks not yet avoided."""
+    return _rounded([QPointF(*p) for p in route((a.x(), a.y()), (b.x(), b.y()), SpatialHash(), (), direction)])
 
 
 def _rounded(points: list) -> QPainterPath:
@@ -48,6 +34,11 @@ def _rounded(points: list) -> QPainterPath:
         path.quadTo(corner, _toward(corner, nxt, r))
     path.lineTo(points[-1])
     return path
+
+
+def _bounds(points) -> tuple:
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return (min(xs), min(ys), max(xs), max(ys))
 
 
 def _dist(p: QPointF, q: QPointF) -> float:
@@ -107,8 +98,11 @@ class EdgeItem(QGraphicsItem):
         a = self.source.out_port.scene_center()
         b = self.target.in_port.scene_center() if self.target.in_port else self.target.scenePos()
         self.start, self.end = a, b
-        self.source.canvas.overview.wire_changed(self)
-        self._path = wire_path(a, b)
+        canvas = self.source.canvas
+        canvas.overview.wire_changed(self)
+        points = route((a.x(), a.y()), (b.x(), b.y()), canvas.blocks, self.edge, canvas.direction)
+        canvas.wire_places.put(self.edge, _bounds(points))
+        self._path = _rounded([QPointF(*p) for p in points])
         stroker = QPainterPathStroker()
         stroker.setWidth(12)
         self._shape = stroker.createStroke(self._path)
