@@ -16,6 +16,7 @@ MARGIN = 8.0  # the least room between a wire and a block it passes (under STUB:
 BEND = 40.0  # a turn costs as much as this much length: fewer turns, calmer wires
 REACH = 160.0  # how far beyond the two ends a detour may look for blocks to pass
 CELL = 256.0  # the spatial hash's cell
+BESIDE = 124.0  # from a port's line to beside its block (half a block's width and a stub)
 
 
 class SpatialHash:
@@ -128,6 +129,11 @@ def _route_down(a, b, blocks: _Blocks) -> list[tuple]:
     if simple is not None and _clear(simple, blocks):
         return simple
     a1, b1 = (a[0], a[1] + STUB), (b[0], b[1] - STUB)
+    # back up to a block further up (the next band of a wrapped layout): round through the gap
+    gx = (a[0] + b[0]) / 2 if abs(a[0] - b[0]) >= 4 * STUB else max(a[0], b[0]) + BESIDE
+    detour = [a, a1, (gx, a1[1]), (gx, b1[1]), b1, b]
+    if b[1] < a[1] + 2 * STUB and _clear(detour, blocks):
+        return _simplify(detour)
     for reach in (REACH, 4 * REACH):
         inner = _search(a1, b1, blocks.near(_bounds((a1, b1), reach)), _bounds((a1, b1), reach))
         if inner is not None:
