@@ -360,11 +360,20 @@ class MainWindow(QMainWindow):
         if isinstance(geo, QByteArray):
             self.restoreGeometry(geo)
         else:
-            self.resize(1440, 900)
+            self.fit_screen()
         current = self.settings.value("workspace/current", "design")
         self.workspaces.switch(current if current in NAMES else "design")
         self._sized_docks = isinstance(self.settings.value(f"workspace/{self.workspaces.current}"), QByteArray)
         self._rescue_floating_docks()
+
+    def fit_screen(self) -> None:
+        """The first window: 1440×900 or the screen's free area, whichever is smaller, with
+        room left for the window manager's frame and title bar, so no panel starts cut off."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        free = screen.availableGeometry()
+        w, h = min(1440, free.width() - 16), min(900, free.height() - 48)
+        self.resize(max(w, 640), max(h, 480))
+        self.move(free.x() + (free.width() - self.width()) // 2, free.y() + max(0, (free.height() - self.height() - 32) // 2))
 
     def _rescue_floating_docks(self) -> None:
         for dock in self.findChildren(QDockWidget):

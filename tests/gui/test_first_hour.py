@@ -182,3 +182,34 @@ def test_a_download_failure_keeps_its_whole_cause():
         text = _offline_message("mnist", Path("/data"), e)
     assert "RuntimeError: Error downloading train-images-idx3-ubyte.gz" in text
     assert "caused by OSError: [Errno -3] Temporary failure in name resolution" in text and "x" * 300 in text
+
+
+def test_the_first_window_fits_a_1400_by_900_screen_and_train_shows_its_table_whole(
+        qtbot, config_dir, monkeypatch, tmp_path):
+    from PySide6.QtCore import QRect, QSettings
+    from PySide6.QtGui import QScreen
+    from cnnstudio.gui.main_window import MainWindow
+    from cnnstudio.gui import theme
+    theme.apply(QApplication.instance())
+    free = QRect(0, 0, 1400, 868)  # a 1400×900 screen with a 32 px panel
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda self: free)
+    win = MainWindow(settings=QSettings(str(config_dir / "first.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win, before_close_func=lambda w: setattr(w.docs, "ask_save", lambda: True))
+    win.show()
+    qtbot.waitExposed(win)
+    # the window and its frame (title bar, borders) fit: no panel starts cut off
+    assert win.width() <= free.width() - 16 and win.height() <= free.height() - 48
+    assert free.contains(win.geometry())
+
+    project = tmp_path / "p.cnnproj"
+    shutil.copy(SAMPLES / "lenet5.cnnproj", project)
+    win.docs.open_path(project)
+    bar = win.workspaces.bar
+    qtbot.mouseClick(bar, LEFT, pos=bar.tabRect(1).center())  # the Train workspace
+    dock = win.training
+    stop = dock.stop_button
+    assert stop.mapTo(win, QPoint(stop.width(), 0)).x() <= win.width()  # Stop in view
+    table = dock.runs.experiments
+    qtbot.waitUntil(lambda: table.horizontalHeader().length() <= table.viewport().width())  # every column whole
+    combo = dock.runs.history
+    assert combo.width() >= combo.minimumSizeHint().width()

@@ -100,3 +100,39 @@ def test_a_note_is_added_edited_moved_deleted_and_saved_without_touching_the_net
     win.docs.open_path(path, confirmed=True)  # (unsaved: the delete) the saved file shows the note where it was
     (item,) = win.canvas.graph_scene.notes.items.values()
     assert item.text.endswith("c1 and c3") and item.pos().y() == moved[1]
+
+
+def test_blocks_and_notes_dragged_together_are_one_undo_step_and_escape_clears_a_note(
+        qtbot, make_window, monkeypatch):
+    win = make_window()
+    win.docs.open_path(SAMPLES / "lenet5.cnnproj")
+    s, scene, vp = win.session, win.canvas.graph_scene, win.canvas.viewport()
+    win.canvas.fit()
+    c1 = scene.nodes["c1"]
+    spot = view_point(win, c1.mapToScene(-NOTE_WIDTH - 40, 0))
+    monkeypatch.setattr(QInputDialog, "getMultiLineText", lambda *a, **k: ("next to c1", True))
+    right_click(qtbot, win, spot, "Add note here…")
+    (note,) = scene.notes.items.values()
+
+    # Escape clears a selected note, as it does a block
+    win.canvas.setFocus()
+    qtbot.mouseClick(vp, Qt.LeftButton, pos=view_point(win, note.mapToScene(20, 10)))
+    assert note.isSelected()
+    qtbot.keyClick(win.canvas, Qt.Key_Escape)
+    assert not note.isSelected() and scene.selectedItems() == []
+
+    # the note and c1 selected, dragged together: one undo step takes both back
+    qtbot.mouseClick(vp, Qt.LeftButton, pos=view_point(win, note.mapToScene(20, 10)))
+    qtbot.mouseClick(vp, Qt.LeftButton, Qt.ControlModifier, pos=view_point(win, c1.mapToScene(60, 12)))
+    assert note.isSelected() and c1.isSelected()
+    steps, c1_at, note_at = s.stack.index, s.graph.nodes["c1"].pos, list(s.project.layout["notes"][0]["pos"])
+    grab = view_point(win, c1.mapToScene(60, 12))
+    qtbot.mousePress(vp, Qt.LeftButton, pos=grab)
+    qtbot.mouseMove(vp, grab + QPoint(30, 20))
+    qtbot.mouseMove(vp, grab + QPoint(60, 40))
+    qtbot.mouseRelease(vp, Qt.LeftButton, pos=grab + QPoint(60, 40))
+    assert s.stack.index == steps + 1
+    assert s.graph.nodes["c1"].pos != c1_at and s.project.layout["notes"][0]["pos"] != note_at
+    win.act_undo.trigger()
+    assert s.graph.nodes["c1"].pos == c1_at and s.project.layout["notes"][0]["pos"] == note_at
+    assert note.pos().x() == note_at[0] and note.pos().y() == note_at[1]

@@ -137,6 +137,10 @@ def test_the_minimap_shows_the_whole_network_and_moves_the_view(qtbot, make_wind
     qtbot.mouseClick(mini.viewport(), Qt.LeftButton, pos=mini.mapFromScene(fc.sceneBoundingRect().center()))
     assert view.viewport().rect().contains(view.mapFromScene(fc.sceneBoundingRect().center()))
     assert mini.in_view().contains(fc.sceneBoundingRect().center())
+    view.fit()  # the whole network in view: no minimap over its blocks
+    assert not mini.isVisible()
+    view.set_zoom(2.0)
+    assert mini.isVisible()
     win.act_new_empty.trigger()  # nothing to map on an empty canvas
     qtbot.waitUntil(lambda: not mini.isVisible())
 

@@ -7,7 +7,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen
 from PySide6.QtWidgets import QGraphicsItem, QInputDialog, QMenu
 
-from ...core.notes import delete_notes, new_note_id, notes_of, put_note
+from ...core.notes import SetNotes, delete_notes, new_note_id, notes_of, put_note
 
 NOTE_WIDTH = 200.0
 PAD = 8.0
@@ -48,11 +48,6 @@ class NoteItem(QGraphicsItem):
         painter.drawRoundedRect(QRectF(0, 0, NOTE_WIDTH, self.height), 4, 4)
         painter.setPen(self.canvas.colors.text)
         painter.drawText(QRectF(PAD, PAD, NOTE_WIDTH - 2 * PAD, self.height - 2 * PAD), Qt.TextWordWrap, self.text)
-
-    def mouseReleaseEvent(self, e):
-        super().mouseReleaseEvent(e)
-        if self.at != (self.pos().x(), self.pos().y()):
-            self.canvas.notes.move(self.note_id, (round(self.pos().x()), round(self.pos().y())))
 
     def mouseDoubleClickEvent(self, e):
         self.canvas.notes.edit(self.note_id)
@@ -106,10 +101,19 @@ class NotesLayer:
         if text is not None and text != note["text"]:
             self.scene.session.push(put_note(project, note_id, text, note["pos"]))
 
-    def move(self, note_id: str, pos) -> None:
+    def moved(self) -> SetNotes | None:
+        """The command for the notes the user dragged (None: none moved); the scene pushes it,
+        with the blocks dragged along, as one step."""
         project = self.scene.session.project
-        note = next(n for n in notes_of(project) if n["id"] == note_id)
-        self.scene.session.push(put_note(project, note_id, note["text"], pos))
+        notes, changed = [dict(n) for n in notes_of(project)], 0
+        for n in notes:
+            item = self.items.get(n["id"])
+            if item is not None and item.at != (item.pos().x(), item.pos().y()):
+                n["pos"] = [float(round(item.pos().x())), float(round(item.pos().y()))]
+                changed += 1
+        if not changed:
+            return None
+        return SetNotes(project, notes, "Move note" if changed == 1 else f"Move {changed} notes")
 
     def delete(self, note_ids) -> None:
         if note_ids:

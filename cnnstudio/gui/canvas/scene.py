@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QMenu
 from ...core.blocks import CATALOGUE, inner_layers
 from ...core.blocks.custom import TYPE as USER_TYPE
 from ...core.blocks.custom import label as user_label
-from ...core.commands import MoveNodes
+from ...core.commands import Macro, MoveNodes
 from ..text import fmt_count, fmt_shape, key_params
 from ..theme import CanvasColors
 from . import edits
@@ -50,6 +50,7 @@ class GraphScene(QGraphicsScene):
         self.setItemIndexMethod(QGraphicsScene.BspTreeIndex)
         self.direction = direction_of(session.project)  # "TB" or "LR": ports, wires, placement
         self.blocks = SpatialHash()  # every block's rectangle: what wires go round
+        self._bounds = None  # the blocks' and notes' extent (x0, y0, x1, y1), made when asked
         self.wire_places = SpatialHash()  # every wire's extent: which to re-route when a block moves
         self.overview = Overview(self)
         self.notes = NotesLayer(self)
@@ -68,6 +69,7 @@ class GraphScene(QGraphicsScene):
             self.overview.clear()
             self.blocks.clear()
             self.wire_places.clear()
+            self._bounds = None
             self.direction = direction_of(self.session.project)
             self.notes.clear()
             self.nodes.clear()
@@ -96,6 +98,7 @@ class GraphScene(QGraphicsScene):
             else:
                 self._sync_some(g, a, changed, a.rewired or (), changed if a.placed is None else a.placed)
             self.notes.sync()
+            self._bounds = None  # notes may have moved (no block event for them)
             self.overview.refresh()
         finally:
             self._syncing = False
@@ -209,6 +212,7 @@ class GraphScene(QGraphicsScene):
         self.removeItem(item)
         old = self.blocks.rects.get(nid)
         self.blocks.remove(nid)
+        self._bounds = None
         if old is not None:
             self._reroute_near(old)
 
@@ -221,8 +225,19 @@ class GraphScene(QGraphicsScene):
         if old == rect or item.node_id not in self.nodes:
             return
         self.blocks.put(item.node_id, rect)
+        self._bounds = None
         for r in (old, rect) if old else (rect,):
             self._reroute_near(r, skip=item.edges)
+
+    def bounds(self) -> tuple | None:
+        """Where the network and its notes are: (x0, y0, x1, y1), None when there is nothing."""
+        if self._bounds is None:
+            rects = list(self.blocks.rects.values()) + [
+                (n.pos().x(), n.pos().y(), n.pos().x() + n.boundingRect().width(), n.pos().y() + n.height)
+                for n in self.notes.items.values()]
+            self._bounds = (min(r[0] for r in rects), min(r[1] for r in rects),
+                            max(r[2] for r in rects), max(r[3] for r in rects)) if rects else ()
+        return self._bounds or None
 
     def _reroute_near(self, rect, skip=()) -> None:
         for edge in self.wire_places.near(rect):
@@ -475,12 +490,16 @@ class GraphScene(QGraphicsScene):
             if item is not None and (item.pos().x(), item.pos().y()) != old:
                 moved[nid] = (round(item.pos().x()), round(item.pos().y()))
         self._press_positions = {}
-        if len(moved) == 1 and at is not None:  # one unwired block let go over a wire: insert it
+        if len(moved) == 1 and at is not None and self.notes.moved() is None:  # one unwired block let go over a wire: insert it
             (nid,) = moved
             wire = next((w for w in self.items(at) if isinstance(w, EdgeItem) and nid not in w.edge), None)
             command = edits.move_onto_wire(self.session.graph, nid, wire.edge, self.direction) if wire else None
             if command is not None:
                 self.session.push(command)
                 return
-        if moved:
-            self.session.push(MoveNodes(self.session.graph, moved))
+        notes = self.notes.moved()
+        blocks = MoveNodes(self.session.graph, moved) if moved else None
+        if blocks and notes:  # dragged together: one step
+            self.session.push(Macro(f"{blocks.label} and {notes.label.lower()}", [blocks, notes]))
+        elif blocks or notes:
+            self.session.push(blocks or notes)

@@ -45,6 +45,8 @@ class CanvasView(QGraphicsView):
         self._paste_count = 0
         self.overlay = CanvasOverlay(self)  # zoom buttons with the percentage, find-a-block
         self.minimap = Minimap(self)
+        for bar in (self.horizontalScrollBar(), self.verticalScrollBar()):
+            bar.valueChanged.connect(lambda *_: self.place_corner())
         session.project_replaced.connect(lambda: self.fit(animate=False))
         self._was_empty = True
         session.analysis_changed.connect(self._empty_changed)
@@ -101,6 +103,7 @@ class CanvasView(QGraphicsView):
         target = min(3.0, max(0.08, z * factor))
         self.scale(target / z, target / z)
         self.overlay.show_zoom(self.zoom)
+        self.place_corner()
 
     def wheelEvent(self, e):
         delta = e.angleDelta().y() or e.angleDelta().x()
@@ -122,6 +125,7 @@ class CanvasView(QGraphicsView):
             self.set_zoom(1.0 / self.zoom)
             self.centerOn(rect.center())
         self.overlay.show_zoom(self.zoom)
+        self.place_corner()
 
     def viewportEvent(self, e):
         handled = super().viewportEvent(e)
@@ -130,13 +134,18 @@ class CanvasView(QGraphicsView):
         return handled
 
     def place_corner(self) -> None:
-        """Zoom buttons in the bottom-right corner, the minimap above them (not on a narrow or
-        empty canvas)."""
+        """Zoom buttons in the bottom-right corner, the minimap above them: only when part of
+        the network is out of view (else it would only hide blocks), and not on a narrow canvas."""
         self.overlay.place()
         vp = self.viewport()
         small = vp.width() < 520 or vp.height() < 380  # a narrow canvas (Inspect) keeps its room
-        self.minimap.setVisible(not small and bool(self.session.graph.nodes))
+        self.minimap.setVisible(not small and bool(self.session.graph.nodes) and not self._all_in_view())
         self.minimap.move(vp.geometry().right() - self.minimap.width() - 8, self.overlay.y() - self.minimap.height() - 6)
+
+    def _all_in_view(self) -> bool:
+        b = self.graph_scene.bounds()
+        seen = self.mapToScene(self.viewport().rect()).boundingRect()
+        return b is None or seen.contains(QRectF(b[0], b[1], b[2] - b[0], b[3] - b[1]))
 
     # --- transfer learning: freezing blocks from their context menu ---------------------------
     def node_menu(self, node_id: str) -> QMenu:
@@ -319,6 +328,7 @@ class CanvasView(QGraphicsView):
             self.fit()
         elif key == Qt.Key_Escape:
             self.session.select([])
+            self.graph_scene.clearSelection()  # notes and wires too
         else:
             super().keyPressEvent(e)
             return

@@ -74,6 +74,7 @@ class TrainingDock(QDockWidget):
         self.curves = CurvesView()
         self.runs = RunsBox(self._project_runs)
         self.runs.chosen.connect(self._show_run)
+        self.runs.experiments.horizontalHeader().sectionResized.connect(lambda *_: self._fit_columns())
         self.runs.refused.connect(lambda text: self._say(text, error=True))
         self.runs.experiments.overlays_changed.connect(self.curves.set_overlays)
 
@@ -393,12 +394,19 @@ class TrainingDock(QDockWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
         wide = self.width() > 1.1 * self.height() and self.width() > 760
         self.columns.setDirection(QBoxLayout.LeftToRight if wide else QBoxLayout.TopToBottom)
         # beside each other the curves get the room; stacked, the settings keep enough height to
         # be usable (they come first; the dock scrolls if it is shorter than that)
-        self.columns.setStretch(0, 2 if wide else 3)
-        self.columns.setStretch(1, 3 if wide else 2)
+        # the left column as wide as the experiment table needs (up to 65 %), at least 40 %
+        table = self.runs.experiments
+        need = table.horizontalHeader().length() + table.verticalScrollBar().sizeHint().width() + 64
+        left = min(65, max(40, round(100 * need / max(self.width(), 1))))
+        self.columns.setStretch(0, left if wide else 3)
+        self.columns.setStretch(1, 100 - left if wide else 2)
         self.settings_scroll.setMinimumHeight(0 if wide else 300)
 
     def shutdown(self, timeout: float = 10.0) -> None:
