@@ -136,3 +136,21 @@ def test_blocks_and_notes_dragged_together_are_one_undo_step_and_escape_clears_a
     win.act_undo.trigger()
     assert s.graph.nodes["c1"].pos == c1_at and s.project.layout["notes"][0]["pos"] == note_at
     assert note.pos().x() == note_at[0] and note.pos().y() == note_at[1]
+
+
+def test_the_minimap_maps_the_notes_too(qtbot, make_window, monkeypatch):
+    win = make_window()
+    win.docs.open_path(SAMPLES / "lenet5.cnnproj")
+    s, scene, vp = win.session, win.canvas.graph_scene, win.canvas.viewport()
+    far = scene.nodes["input1"].mapToScene(-6000, 0)  # a note far left of the network
+    win.canvas.centerOn(far)
+    monkeypatch.setattr(QInputDialog, "getMultiLineText", lambda *a, **k: ("far away", True))
+    right_click(qtbot, win, view_point(win, far), "Add note here…")
+    (note,) = scene.notes.items.values()
+    win.canvas.set_zoom(0.25 / win.canvas.zoom)  # zoomed out: the blocks are drawn as boxes
+    win.canvas.centerOn(far)
+    mini = win.canvas.minimap
+    qtbot.waitUntil(lambda: mini.isVisible() and scene.overview.active)
+    mini.refresh()
+    for item in (note, scene.nodes["output"]):
+        assert mini.viewport().rect().contains(mini.mapFromScene(item.sceneBoundingRect().center()))

@@ -40,7 +40,7 @@ class Minimap(QGraphicsView):
             self._timer.start()
 
     def refresh(self) -> None:
-        rect = self.view.graph_scene.overview.bounds()
+        rect = self.view.graph_scene.bounds()  # the blocks and the notes, hidden or not
         if not rect.isEmpty():
             rect.adjust(-40, -40, 40, 40)
             self.setSceneRect(rect)
@@ -54,6 +54,8 @@ class Minimap(QGraphicsView):
     def drawBackground(self, painter, rect):
         overview, colors = self.view.graph_scene.overview, self.view.graph_scene.colors
         self._picture.paint(painter, colors.background, overview.draw, (overview.version, colors.wire.rgba()))
+        for note in self.view.graph_scene.notes.items.values():  # the notes too (a few at most)
+            painter.fillRect(note.sceneBoundingRect(), note.fill())
 
     def drawForeground(self, painter, rect):
         color = QColor(self.view.graph_scene.colors.selected)

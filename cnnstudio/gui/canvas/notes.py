@@ -39,10 +39,13 @@ class NoteItem(QGraphicsItem):
     def boundingRect(self):
         return QRectF(-2, -2, NOTE_WIDTH + 4, self.height + 4)
 
+    def fill(self) -> QColor:
+        return QColor("#4a4430" if self.canvas.colors.dark else "#fff6c4")
+
     def paint(self, painter, option, widget=None):
         dark = self.canvas.colors.dark
         painter.setRenderHint(painter.RenderHint.Antialiasing)
-        painter.setBrush(QColor("#4a4430" if dark else "#fff6c4"))
+        painter.setBrush(self.fill())
         border = self.canvas.colors.selected if self.isSelected() else QColor("#8a7d4a" if dark else "#e0cf7a")
         painter.setPen(QPen(border, 2.2 if self.isSelected() else 1.0))
         painter.drawRoundedRect(QRectF(0, 0, NOTE_WIDTH, self.height), 4, 4)

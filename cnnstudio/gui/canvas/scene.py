@@ -6,7 +6,7 @@ text changed are repainted; that keeps a 500-block network responsive.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QMenu
 
@@ -50,7 +50,6 @@ class GraphScene(QGraphicsScene):
         self.setItemIndexMethod(QGraphicsScene.BspTreeIndex)
         self.direction = direction_of(session.project)  # "TB" or "LR": ports, wires, placement
         self.blocks = SpatialHash()  # every block's rectangle: what wires go round
-        self._bounds = None  # the blocks' and notes' extent (x0, y0, x1, y1), made when asked
         self.wire_places = SpatialHash()  # every wire's extent: which to re-route when a block moves
         self.overview = Overview(self)
         self.notes = NotesLayer(self)
@@ -69,7 +68,6 @@ class GraphScene(QGraphicsScene):
             self.overview.clear()
             self.blocks.clear()
             self.wire_places.clear()
-            self._bounds = None
             self.direction = direction_of(self.session.project)
             self.notes.clear()
             self.nodes.clear()
@@ -98,7 +96,6 @@ class GraphScene(QGraphicsScene):
             else:
                 self._sync_some(g, a, changed, a.rewired or (), changed if a.placed is None else a.placed)
             self.notes.sync()
-            self._bounds = None  # notes may have moved (no block event for them)
             self.overview.refresh()
         finally:
             self._syncing = False
@@ -212,7 +209,6 @@ class GraphScene(QGraphicsScene):
         self.removeItem(item)
         old = self.blocks.rects.get(nid)
         self.blocks.remove(nid)
-        self._bounds = None
         if old is not None:
             self._reroute_near(old)
 
@@ -225,19 +221,15 @@ class GraphScene(QGraphicsScene):
         if old == rect or item.node_id not in self.nodes:
             return
         self.blocks.put(item.node_id, rect)
-        self._bounds = None
         for r in (old, rect) if old else (rect,):
             self._reroute_near(r, skip=item.edges)
 
-    def bounds(self) -> tuple | None:
-        """Where the network and its notes are: (x0, y0, x1, y1), None when there is nothing."""
-        if self._bounds is None:
-            rects = list(self.blocks.rects.values()) + [
-                (n.pos().x(), n.pos().y(), n.pos().x() + n.boundingRect().width(), n.pos().y() + n.height)
-                for n in self.notes.items.values()]
-            self._bounds = (min(r[0] for r in rects), min(r[1] for r in rects),
-                            max(r[2] for r in rects), max(r[3] for r in rects)) if rects else ()
-        return self._bounds or None
+    def bounds(self) -> QRectF:
+        """Where the network and its notes are (empty when there is nothing)."""
+        rect = self.overview.bounds()
+        for note in self.notes.items.values():
+            rect = rect.united(note.sceneBoundingRect())
+        return rect
 
     def _reroute_near(self, rect, skip=()) -> None:
         for edge in self.wire_places.near(rect):

@@ -144,8 +144,7 @@ class CanvasView(QGraphicsView):
 
     def _all_in_view(self) -> bool:
         b = self.graph_scene.bounds()
-        seen = self.mapToScene(self.viewport().rect()).boundingRect()
-        return b is None or seen.contains(QRectF(b[0], b[1], b[2] - b[0], b[3] - b[1]))
+        return b.isEmpty() or self.mapToScene(self.viewport().rect()).boundingRect().contains(b)
 
     # --- transfer learning: freezing blocks from their context menu ---------------------------
     def node_menu(self, node_id: str) -> QMenu:
