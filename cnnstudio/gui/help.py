@@ -92,7 +92,13 @@ class TourDialog(QDialog):
         lay.addWidget(self.title)
         lay.addWidget(self.text, 1)
         lay.addLayout(row)
-        self.resize(460, 220)
+        # one size for every page, not resizable (nothing to gain; a window manager then draws
+        # no resize handle under it)
+        heights = []
+        for i in range(len(TOUR)):
+            self.show_page(i)
+            heights.append(lay.totalHeightForWidth(460))
+        self.setFixedSize(460, max(220, *heights))
         self.show_page(0)
 
     def show_page(self, i: int) -> None:

@@ -56,7 +56,7 @@ class Overview:
         self.active = False
         self._boxes: dict = {}  # node item → (colour, rect)
         self._corners: dict = {}  # node item → (left, top, right, bottom): the extent in one pass
-        self._lines: dict = {}  # wire item → line
+        self._lines: dict = {}  # wire item → its segments
         self._groups = None  # [(colour, [rects])], rebuilt from _boxes when they changed
         self._picture = Picture()
         self._bounds = None  # the boxes' extent, when asked
@@ -87,8 +87,12 @@ class Overview:
         self._corners[item] = (p.x(), p.y(), p.x() + WIDTH, p.y() + item.height)
         self._changed()
 
-    def wire_changed(self, wire) -> None:
-        self._lines[wire] = QLineF(wire.start, wire.end)
+    def wire_changed(self, wire, points=None) -> None:
+        """`points`: the wire's corners, drawn as its route (else a line from end to end)."""
+        if points:
+            self._lines[wire] = [QLineF(*p, *q) for p, q in zip(points, points[1:])]
+        else:
+            self._lines[wire] = [QLineF(wire.start, wire.end)]
         self._changed()
 
     def removed(self, item) -> None:
@@ -160,7 +164,7 @@ class Overview:
             self._groups = list(groups.values())
         painter.setRenderHint(QPainter.Antialiasing, False)  # boxes a few pixels wide
         painter.setPen(QPen(self.canvas.colors.wire, 0))  # hairlines at any zoom
-        painter.drawLines(list(self._lines.values()))
+        painter.drawLines([line for lines in self._lines.values() for line in lines])
         painter.setPen(Qt.NoPen)
         for color, rects in self._groups:
             painter.setBrush(color)

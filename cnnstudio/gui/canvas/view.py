@@ -78,10 +78,10 @@ class CanvasView(QGraphicsView):
     def _empty_changed(self) -> None:
         self._grow_scene_rect()
         empty = not self.session.graph.nodes
-        if empty != self._was_empty:  # the empty-canvas hint appears or goes, the minimap too
+        if empty != self._was_empty:  # the empty-canvas hint appears or goes
             self._was_empty = empty
             self.viewport().update()
-            self.place_corner()
+        self.place_corner()  # the minimap shows once the network outgrows the view
 
     def changeEvent(self, e):
         super().changeEvent(e)

@@ -99,8 +99,8 @@ class EdgeItem(QGraphicsItem):
         b = self.target.in_port.scene_center() if self.target.in_port else self.target.scenePos()
         self.start, self.end = a, b
         canvas = self.source.canvas
-        canvas.overview.wire_changed(self)
         points = route((a.x(), a.y()), (b.x(), b.y()), canvas.blocks, self.edge, canvas.direction)
+        canvas.overview.wire_changed(self, points)
         canvas.wire_places.put(self.edge, _bounds(points))
         self._path = _rounded([QPointF(*p) for p in points])
         stroker = QPainterPathStroker()

@@ -403,7 +403,7 @@ class TrainingDock(QDockWidget):
         # be usable (they come first; the dock scrolls if it is shorter than that)
         # the left column as wide as the experiment table needs (up to 65 %), at least 40 %
         table = self.runs.experiments
-        need = table.horizontalHeader().length() + table.verticalScrollBar().sizeHint().width() + 64
+        need = table.natural_width() + table.verticalScrollBar().sizeHint().width() + 64
         left = min(65, max(40, round(100 * need / max(self.width(), 1))))
         self.columns.setStretch(0, left if wide else 3)
         self.columns.setStretch(1, 100 - left if wide else 2)

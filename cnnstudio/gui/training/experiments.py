@@ -43,6 +43,11 @@ class ExperimentTable(QTableWidget):
         self.verticalHeader().hide()
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.horizontalHeader().setStretchLastSection(True)
+        # a run's name is long (date, time, project): its middle gives way, the tooltip has it whole
+        self.horizontalHeader().setSectionResizeMode(0, QHeaderView.Interactive)
+        self.setColumnWidth(0, 130)
+        self.setTextElideMode(Qt.ElideMiddle)
+        self.horizontalHeader().setStyleSheet("QHeaderView::section { padding: 4px 3px; }")  # ten columns
         self.setSortingEnabled(True)
         self.setMinimumHeight(110)
         self.setMaximumHeight(200)  # the curves above get the room
@@ -50,6 +55,12 @@ class ExperimentTable(QTableWidget):
         self.itemChanged.connect(self._ticked)
         self.cellDoubleClicked.connect(lambda row, _: self.run_chosen.emit(self.item(row, 0).data(PATH_ROLE)))
         self._filling = False
+
+    def natural_width(self) -> int:
+        """The width its columns want (the run's name as wide as the user left it)."""
+        head = self.horizontalHeader()
+        return self.columnWidth(0) + sum(max(head.sectionSizeHint(c), self.sizeHintForColumn(c))
+                                         for c in range(1, self.columnCount()))
 
     def set_runs(self, runs) -> None:
         """`runs`: core.train.runs.Run objects, newest first."""
@@ -62,6 +73,7 @@ class ExperimentTable(QTableWidget):
             best = info.get("best") or {}
             name = _SortItem(r.path.name)
             name.setData(PATH_ROLE, str(r.path))
+            name.setToolTip(r.path.name)
             name.setFlags((name.flags() | Qt.ItemIsUserCheckable) & ~Qt.ItemIsEditable)
             name.setCheckState(Qt.Checked if str(r.path) in ticked else Qt.Unchecked)
             value = best.get("value")
