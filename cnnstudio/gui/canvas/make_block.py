@@ -141,7 +141,7 @@ def _make(window, ids, shape, dlg: MakeBlockDialog) -> None:
     try:
         graph = session.graph
         at = graph.nodes[first_block(graph, ids, boundary(graph, ids)[0])].pos
-        pos = free_spot(graph, at, ignore=ids) if at else None  # where the blocks it replaces were
+        pos = free_spot(graph, at, ignore=ids, direction=window.canvas.graph_scene.direction) if at else None  # where the blocks it replaces were
         expose, moved = _still_exposed(session.scope, ids, dlg.expose())
         command, nid = make_block(graph, ids, dlg.name.text(), expose, dlg.repeat.value(), shape, pos)
     except MakeBlockError as e:  # the graph changed under the dialog
