@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
         for dock in (self.palette, self.properties, self.history, self.problems, self.summary, *self.hosted):
             self.addDockWidget(Qt.RightDockWidgetArea, dock)  # each workspace arranges them
         self.workspaces = Workspaces(self, self.settings)
+        self.workspaces.changed.connect(lambda _: QTimer.singleShot(0, self._hide_stale_tab_bars))
         self._build_actions()
         self.palette.block_activated.connect(self.add_block_at_centre)
         self.problems.node_activated.connect(self.canvas.center_on_node)
@@ -392,13 +393,17 @@ class MainWindow(QMainWindow):
 
     def _hide_stale_tab_bars(self) -> None:
         """Qt 6.12 can leave the tab bar of an earlier, smaller tab group on screen after
-        several docks are tabified together (seen over the palette); hide any bar whose tabs
-        are a strict prefix of another bar's."""
+        several docks are tabified together (seen over the palette), and the bars of another
+        workspace's panels after a switch; hide any bar whose tabs are a strict prefix of
+        another bar's, or that names no panel in view."""
         bars = [b for b in self.findChildren(QTabBar, options=Qt.FindDirectChildrenOnly) if b.isVisible()]
         tabs = {b: [b.tabText(i) for i in range(b.count())] for b in bars}
+        shown = {d.windowTitle() for d in self.findChildren(QDockWidget) if d.isVisible()}
         for b in bars:
             if any(o is not b and len(tabs[o]) > len(tabs[b]) and tabs[o][:len(tabs[b])] == tabs[b]
                    for o in bars):
+                b.hide()
+            elif not any(t in shown for t in tabs[b]):  # left behind by another workspace's panels
                 b.hide()
 
     def showEvent(self, e):
