@@ -141,6 +141,14 @@ def test_the_minimap_shows_the_whole_network_and_moves_the_view(qtbot, make_wind
     assert not mini.isVisible()
     view.set_zoom(2.0)
     assert mini.isVisible()
+    win.docs.open_path(SAMPLES / "lenet5.cnnproj")
+    assert not mini.isVisible()
+    for _ in range(6):  # blocks appended after c1 push the chain out of view: the minimap comes
+        win.session.select(["c1"])
+        double_click_palette(qtbot, win, "ReLU")
+    assert mini.isVisible()
+    for _ in range(6):
+        win.act_undo.trigger()
     win.act_new_empty.trigger()  # nothing to map on an empty canvas
     qtbot.waitUntil(lambda: not mini.isVisible())
 
