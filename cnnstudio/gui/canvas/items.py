@@ -121,7 +121,7 @@ TITLE_BOTTOM = 24.0  # the block's title row (type and name) ends here
 class NodeItem(QGraphicsItem):
     def __init__(self, scene, node_id: str, node_type: str, category: str, inputs: int, colors: CanvasColors):
         super().__init__()
-        self.canvas, self.node_id, self.type, self.category = scene, node_id, node_type, category
+        self.canvas, self.node_id, self.block_type, self.category = scene, node_id, node_type, category
         self.title = node_type  # a user block shows its own name
         self.colors = colors
         self.accent = category_color(category)
@@ -308,7 +308,7 @@ class NodeItem(QGraphicsItem):
             self.canvas.request_rename(self.node_id)
             e.accept()
             return
-        if self.type == "Custom":  # a block of the user's own: open it (its ▸ layers chip lists them)
+        if self.block_type == "Custom":  # a block of the user's own: open it (its ▸ layers chip lists them)
             nid, session = self.node_id, self.canvas.session
             QTimer.singleShot(0, lambda: session.enter(nid))  # after this event: entering replaces the items
             e.accept()

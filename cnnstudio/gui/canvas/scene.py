@@ -109,7 +109,7 @@ class GraphScene(QGraphicsScene):
         fresh = []
         for nid, node in g.nodes.items():
             item = self.nodes.get(nid)
-            if item is None or item.type != node.type:
+            if item is None or item.block_type != node.type:
                 item = self._new_node_item(nid, node)
                 fresh.append(item)
             if item.at != node.pos:
@@ -133,7 +133,7 @@ class GraphScene(QGraphicsScene):
                 if item is not None:
                     self._remove_node_item(nid)
                 continue
-            if item is None or item.type != node.type:
+            if item is None or item.block_type != node.type:
                 item = self._new_node_item(nid, node)
                 self.addItem(item)
             if item.at != node.pos:
