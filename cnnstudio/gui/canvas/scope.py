@@ -126,7 +126,8 @@ class Breadcrumb(QWidget):
         self.hide()
         while self.lay.count():
             w = self.lay.takeAt(0).widget()
-            if w:
+            if w:  # gone at once, not at the next turn of the event loop (no stale part lingers)
+                w.setParent(None)
                 w.deleteLater()
         if not names:
             self.hide()
