@@ -173,8 +173,10 @@ class _Process:
 
 def _warm_imports() -> None:
     """The numpy helpers the panels paint with, imported while the worker starts (seconds), so
-    the first reply does not import them on the UI thread."""
+    the first reply does not import them on the UI thread (nor zipfile, which np.load of the
+    timeline's .npz imports: PySide's import hook reads its source there, 5–10 ms)."""
     import importlib
+    import zipfile  # noqa: F401
     for name in ("features", "filters", "mosaic", "confusion", "timeline", "neighbours", "receptive", "deform"):
         importlib.import_module(f"cnnstudio.core.inspect.{name}")
     importlib.import_module("cnnstudio.core.train.metrics")

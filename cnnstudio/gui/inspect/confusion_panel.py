@@ -123,7 +123,7 @@ class ConfusionPanel(Panel):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         self.body.addWidget(split, 1)
-        state.changed.connect(self.reload)
+        state.follow(self.reload)
         self.reload()
 
     def reload(self) -> None:

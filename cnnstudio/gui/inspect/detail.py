@@ -47,7 +47,7 @@ class SampleDetail(QWidget):
         self._nb = np.zeros(0, int)
         self._shown = self._asked = self._reply = None
         self.stale = False
-        state.changed.connect(self.reload)
+        state.follow(self.reload)
         state.sample_changed.connect(self.refresh)
         self.reload()
 

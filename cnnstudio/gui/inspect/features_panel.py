@@ -64,7 +64,7 @@ class FeatureMapsPanel(DropTarget, Panel):
         self.acts, self.mosaics = {}, {}  # node → its maps and their mosaic, for the layer(s) shown
         self._shown = self._asked = self._index = None
         self.stale = False
-        state.changed.connect(self.reload)
+        state.follow(self.reload)
         state.sample_changed.connect(self.refresh)
         state.session.selection_changed.connect(self.follow_selection)
         self.reload()

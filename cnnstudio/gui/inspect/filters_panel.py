@@ -36,7 +36,7 @@ class FiltersPanel(Panel):
         self.body.addWidget(self.unit_caption)
         self.area.view.clicked.connect(self.filter_clicked)
         self._layers, self._shown, self.mosaic, self.stale = [], None, None, False
-        state.changed.connect(self.reload)
+        state.follow(self.reload)
         state.session.selection_changed.connect(self.follow_selection)
         self.reload()
 

@@ -57,7 +57,7 @@ class PredictionsPanel(DropTarget, Panel):
         split.setStretchFactor(1, 2)
         self.body.addWidget(split, 1)
         self.enable_drops()
-        state.changed.connect(self.reload)
+        state.follow(self.reload)
         self.reload()
 
     def reload(self) -> None:

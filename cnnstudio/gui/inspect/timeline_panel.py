@@ -39,7 +39,7 @@ class TimelinePanel(Panel):
         self.epochs = []
         self._probe_of = None  # the run whose probe image is shown
         self._frames = {}
-        state.changed.connect(self.reload)  # every load (new epochs included) or a run closed
+        state.follow(self.reload)  # every load (new epochs included) or a run closed
         self.reload()
 
     def reload(self) -> None:
