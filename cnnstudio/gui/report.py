@@ -1,11 +1,12 @@
-"""File → Report…: the run's HTML report (what `cnnstudio report` writes), built in a background
-thread — it loads the weights and the test set with torch — and written atomically."""
+"""File → Report…: the run's HTML report, written by `cnnstudio report RUN -o OUT` in a child
+process (it loads the weights and the test set with torch), so the window never imports torch
+and never waits on it; the command writes the file atomically."""
 from __future__ import annotations
 
-import threading
+import sys
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QProcess, Signal
 
 
 class ReportWriter(QObject):
@@ -17,23 +18,26 @@ class ReportWriter(QObject):
 
     def write(self, run_dir: Path, out: Path) -> None:
         self.busy = True
-        threading.Thread(target=self._work, args=(Path(run_dir), Path(out)), daemon=True,
-                         name="report").start()
+        run_dir, out = Path(run_dir), Path(out)
+        proc = QProcess(self)
+        proc.setProgram(sys.executable)
+        proc.setArguments(["-m", "cnnstudio", "report", str(run_dir), "-o", str(out)])
+        proc.finished.connect(lambda *_: self._done(proc, run_dir, out))
+        proc.errorOccurred.connect(lambda err: err == QProcess.ProcessError.FailedToStart and self._done(proc, run_dir, out))
+        proc.start()
 
-    def _work(self, run_dir: Path, out: Path) -> None:
-        try:
-            from ..core.files import atomic_write_text
-            from ..core.inspect.report import build_report
-            from ..core.inspect.source import from_run
-            text = build_report(from_run(run_dir))
-            atomic_write_text(out, text)
-            ok, line = True, f"Wrote the report {out} ({len(text.encode()) / 1024:.0f} KB)."
-        except OSError as e:
-            ok, line = False, f"Could not write {out}: {e.strerror or e}. Choose another folder."
-        except Exception as e:  # noqa: BLE001 - a damaged run: say which and why, never a traceback
-            ok, line = False, f"Could not report on the run {run_dir.name}: {e}"
+    def _done(self, proc: QProcess, run_dir: Path, out: Path) -> None:
+        if not self.busy:
+            return
         self.busy = False
-        try:
-            self.finished.emit(ok, line)
-        except RuntimeError:  # the window closed meanwhile
-            pass
+        err = bytes(proc.readAllStandardError()).decode(errors="replace").strip()
+        why = (err.splitlines()[-1] if err else proc.errorString()).removeprefix("cnnstudio report: ")
+        if proc.exitStatus() == QProcess.ExitStatus.NormalExit and proc.exitCode() == 0 and out.is_file():
+            ok, line = True, f"Wrote the report {out} ({out.stat().st_size / 1024:.0f} KB)."
+        elif why.startswith(f"cannot write {out}: "):
+            reason = why.removeprefix(f"cannot write {out}: ").removesuffix(" Choose another file with -o.")
+            ok, line = False, f"Could not write {out}: {reason} Choose another folder."
+        else:  # a damaged run (or the command could not start): which and why, never a traceback
+            ok, line = False, f"Could not report on the run {run_dir.name}: {why}"
+        proc.deleteLater()
+        self.finished.emit(ok, line)
