@@ -63,3 +63,33 @@ def test_a_crashed_inspection_process_says_so_and_comes_back(qtbot, small_run):
     finally:
         state.shutdown()
     assert not again.is_alive() and again.exitcode is not None
+
+
+def _worker(small_run):
+    from cnnstudio.core.inspect.service import InspectService
+    from cnnstudio.core.inspect.source import from_run
+    service = InspectService()
+    assert "error" not in service.handle({"id": 0, "op": "adopt", "inspection": from_run(small_run)})
+    return service
+
+
+def test_a_features_request_is_answered_while_a_long_unit_request_runs(small_run):
+    from cnnstudio.core.inspect.service import serve_loop
+    service = _worker(small_run)
+    assert len(service.inspection.images) > 32  # top patches take several batches
+    unit = {"id": 1, "op": "unit", "node": "c1", "channel": 0}
+    features = {"id": 2, "op": "features", "sample": 3, "key": [1, 3], "node": "c1"}
+    inbox, replies = [[unit, features], None], []  # the user clicks a filter, then another sample
+    serve_loop(lambda: inbox.pop(0), replies.append, service, poll=lambda: [])
+    assert [r["id"] for r in replies] == [2, 1]  # the quick one did not wait for the unit
+    assert replies[0]["maps"]["c1"]["acts"].shape[0] == 6 and "error" not in replies[1]
+    assert replies[1]["caption"].startswith("c1 channel 0: the 9 test patches")
+
+
+def test_a_newer_unit_request_cancels_the_one_running(small_run):
+    from cnnstudio.core.inspect.service import serve_loop
+    service = _worker(small_run)
+    later = [[{"id": 3, "op": "unit", "node": "c1", "channel": 2}]]  # arrives while the first runs
+    inbox, replies = [[{"id": 1, "op": "unit", "node": "c1", "channel": 0}], None], []
+    serve_loop(lambda: inbox.pop(0), replies.append, service, poll=lambda: later.pop() if later else [])
+    assert [r["id"] for r in replies] == [3] and replies[0]["caption"].startswith("c1 channel 2")

@@ -17,7 +17,8 @@ else, so a reply can never import torch there.
   unit      {node, channel}             -> {image, caption}: top patches + activation maximisation
   adopt     {inspection}                -> {view}: an Inspection built in the same process
 Requests the worker finds waiting behind a newer one of the same op are skipped unanswered:
-the window only wants the newest.
+the window only wants the newest. A unit request (about a minute on ResNet-18) answers the
+requests that come meanwhile between its batches, and gives way to a newer unit or load.
 """
 from __future__ import annotations
 
@@ -34,10 +35,15 @@ from .source import Inspection
 OPS = ("load", "adopt", "features", "filters", "detail", "taps", "unit")
 
 
+class Superseded(Exception):
+    """A long request gives way: a newer one of its kind (or a new run) came meanwhile."""
+
+
 class InspectService:
     def __init__(self):
         self.inspection: Inspection | None = None
         self._acts, self._acts_key = {}, None  # the last sample's activations, by the window's key
+        self.between = None  # set by serve_loop: answers what came meanwhile (long ops call it)
 
     def handle(self, req: dict) -> dict:
         op = req.get("op")
@@ -48,6 +54,8 @@ class InspectService:
             if op not in ("load", "adopt") and self.inspection is None:
                 raise ValueError("no run is loaded")
             out.update(getattr(self, "_" + op)(req))
+        except Superseded:
+            raise
         except Exception as e:  # noqa: BLE001 - one line for the panel, never a traceback
             out["error"] = explain_load(Path(req["run_dir"]), e) if op == "load" else \
                 f"Could not compute this: {e.__class__.__name__}: {str(e)[:300]}"
@@ -124,7 +132,7 @@ class InspectService:
 
     def _unit(self, req) -> dict:
         from .units import unit_picture
-        image, caption = unit_picture(self.inspection, req["node"], int(req["channel"]))
+        image, caption = unit_picture(self.inspection, req["node"], int(req["channel"]), between=self.between)
         return {"image": image, "caption": caption}
 
 
@@ -226,28 +234,67 @@ def serve(conn, set_threads: bool = True) -> None:
 
         from ..train.config import cpu_thread_count
         torch.set_num_threads(cpu_thread_count())
-    serve_loop(lambda: _receive(conn), lambda reply: conn.send_bytes(dumps(reply)))
+    serve_loop(lambda: _receive(conn), lambda reply: conn.send_bytes(dumps(reply)), poll=lambda: _waiting(conn))
 
 
 def _receive(conn) -> list | None:
     try:
-        batch = [conn.recv()]
-        while conn.poll(0):
-            batch.append(conn.recv())
+        return [conn.recv()] + _waiting(conn)
     except (EOFError, OSError):  # the window closed its end (or died): stop
         return None
-    return batch
 
 
-def serve_loop(receive, send, service: InspectService | None = None) -> None:
-    """receive() → a list of pending requests (blocking for at least one) or None to stop."""
+def _waiting(conn) -> list:
+    """The requests that came meanwhile, without waiting (None: the window closed)."""
+    out = []
+    try:
+        while conn.poll(0):
+            out.append(conn.recv())
+    except (EOFError, OSError):
+        out.append(None)
+    return out
+
+
+class _Stop(Exception):
+    pass
+
+
+def serve_loop(receive, send, service: InspectService | None = None, poll=None) -> None:
+    """receive() → a list of pending requests (blocking for at least one) or None to stop;
+    poll() → those waiting now, without blocking (long requests answer them between chunks)."""
     service = service or InspectService()
-    while True:
-        batch = receive()
-        if batch is None or any(r is None for r in batch):
-            return
-        for req in newest_per_op(batch):
-            try:
-                send(service.handle(req))
-            except (BrokenPipeError, EOFError, OSError):
+    todo: list = []  # received, not yet answered
+
+    def answer(req) -> None:
+        try:
+            send(service.handle(req))
+        except (BrokenPipeError, EOFError, OSError):
+            raise _Stop from None
+
+    def between() -> None:  # inside a long request: answer the quick ones that wait
+        todo.extend(poll() if poll else [])
+        if any(r is None for r in todo):
+            raise _Stop
+        todo[:] = newest_per_op(todo)
+        if any(r.get("op") in ("unit", "load", "adopt") for r in todo):
+            raise Superseded  # its answer would be stale: the newer request comes next
+        while todo:
+            answer(todo.pop(0))
+
+    service.between = between
+    try:
+        while True:
+            if not todo:
+                batch = receive()
+                if batch is None:
+                    return
+                todo.extend(batch)
+            if any(r is None for r in todo):
                 return
+            todo[:] = newest_per_op(todo)
+            try:
+                answer(todo.pop(0))
+            except Superseded:
+                pass
+    except _Stop:
+        return

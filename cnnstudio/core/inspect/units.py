@@ -27,15 +27,18 @@ def crop(sample: np.ndarray, box: tuple) -> np.ndarray:
 
 
 def top_patches(net, graph, analysis, images, node: str, channel: int, k: int = 9,
-                batch_size: int = 256) -> list[Patch]:
+                batch_size: int = 256, between=None) -> list[Patch]:
     """The k samples whose strongest response of `channel` at `node` is highest (one patch per
-    sample, as in Zeiler & Fergus), strongest first."""
+    sample, as in Zeiler & Fergus), strongest first. `between()` runs before every batch (the
+    inspection worker answers quicker requests there)."""
     import torch
 
     net.eval()
     best_val, best_pos = [], []
-    with torch.no_grad():
-        for i in range(0, len(images), batch_size):
+    for i in range(0, len(images), batch_size):
+        if between is not None:
+            between()  # outside no_grad: a Grad-CAM may be answered there
+        with torch.no_grad():
             x = torch.as_tensor(np.asarray(images[i:i + batch_size], np.float32))
             a = net(x, return_all=True)[node][:, channel].float()  # N×(spatial)
             flat = a.reshape(len(x), -1)
@@ -53,10 +56,12 @@ def top_patches(net, graph, analysis, images, node: str, channel: int, k: int = 
 
 
 def activation_maximisation(net, node: str, channel: int, shape, steps: int = 120, lr: float = 0.1,
-                            decay: float = 0.01, blur_every: int = 4, seed: int = 0) -> np.ndarray:
+                            decay: float = 0.01, blur_every: int = 4, seed: int = 0, between=None) -> np.ndarray:
     """An input (normalised like the data, shape C×…) that makes the unit at the centre of
     `channel` at `node` respond strongly: gradient ascent from faint noise, with L2 decay
-    and a light blur now and then, so it shows a pattern rather than noise."""
+    and a light blur now and then, so it shows a pattern rather than noise. Only the input's
+    gradient is taken (the weights are left as they are: `between()`, run every few steps, may
+    use the network meanwhile)."""
     import torch
     import torch.nn.functional as F
 
@@ -64,22 +69,17 @@ def activation_maximisation(net, node: str, channel: int, shape, steps: int = 12
     gen = torch.Generator().manual_seed(seed)
     x = (0.01 * torch.randn(1, *shape, generator=gen)).requires_grad_(True)
     opt = torch.optim.Adam([x], lr=lr)
-    for p in net.parameters():
-        p.requires_grad_(False)
-    try:
-        for step in range(steps):
-            a = net(x, return_all=True)[node][0, channel]
-            centre = a[tuple(s // 2 for s in a.shape)] if a.dim() else a
-            loss = -centre + decay * (x ** 2).sum()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            if blur_every and step % blur_every == blur_every - 1:
-                with torch.no_grad():
-                    x.copy_(_blur(x, F))
-    finally:
-        for p in net.parameters():
-            p.requires_grad_(True)
+    for step in range(steps):
+        if between is not None and step % 10 == 0:
+            between()
+        a = net(x, return_all=True)[node][0, channel]
+        centre = a[tuple(s // 2 for s in a.shape)] if a.dim() else a
+        loss = -centre + decay * (x ** 2).sum()
+        x.grad, = torch.autograd.grad(loss, x)
+        opt.step()
+        if blur_every and step % blur_every == blur_every - 1:
+            with torch.no_grad():
+                x.copy_(_blur(x, F))
     return x.detach()[0].numpy()
 
 
@@ -95,13 +95,15 @@ def _blur(x, F):
     return 0.7 * x + 0.3 * out
 
 
-def unit_picture(insp, node: str, channel: int, k: int = 9, size: int = 56) -> tuple[np.ndarray, str]:
+def unit_picture(insp, node: str, channel: int, k: int = 9, size: int = 56, between=None) -> tuple[np.ndarray, str]:
     """(one picture: the top-k patches side by side, then the activation-maximisation image;
-    a caption) for `channel` of `node` over the Inspection's test samples."""
+    a caption) for `channel` of `node` over the Inspection's test samples. With `between`, in
+    batches of 32, so it runs every few seconds at most."""
     from .mosaic import as_rgb, normalize, to_uint8, upscale
 
-    patches = top_patches(insp.net, insp.graph, insp.analysis, insp.images, node, channel, k)
-    am = activation_maximisation(insp.net, node, channel, insp.shape)
+    patches = top_patches(insp.net, insp.graph, insp.analysis, insp.images, node, channel, k,
+                          32 if between else 256, between)
+    am = activation_maximisation(insp.net, node, channel, insp.shape, between=between)
     pictures = [as_rgb(insp.to_display(p.patch)[0]) for p in patches]
     if am.ndim == 3:  # an image: its own range, as the filters are shown
         am_pic = as_rgb(to_uint8(normalize(am.transpose(1, 2, 0) if am.shape[0] == 3 else am[0])))

@@ -193,11 +193,14 @@ class _Thread:
     def begin(self, on_reply, on_stopped) -> None:
         from ...core.inspect.service import serve_loop
 
-        def receive():
-            batch = [self.inbox.get()]
+        def poll():  # what waits now
+            batch = []
             while not self.inbox.empty():
                 batch.append(self.inbox.get())
             return batch
+
+        def receive():
+            return [self.inbox.get()] + poll()
 
         def deliver(reply):  # through a pickle, as from the process: only plain data gets through
             try:
@@ -205,7 +208,7 @@ class _Thread:
             except Exception as e:  # noqa: BLE001
                 on_reply({"id": None, "op": None, "error": f"The inspection service sent something unreadable: {e}"})
 
-        self.thread = threading.Thread(target=serve_loop, args=(receive, deliver, self.service), name="inspect-service",
+        self.thread = threading.Thread(target=serve_loop, args=(receive, deliver, self.service, poll), name="inspect-service",
                                        daemon=True)
         self.thread.start()
 
