@@ -89,8 +89,10 @@ class Gallery(QWidget):
         small.setPointSizeF(max(self.font().pointSizeF() - 1, 7))
         p.setFont(small)
         fm = p.fontMetrics()
-        for k, i in enumerate(self.indices):
-            rect = self.cell_rect(k)
+        cols, row_h = self.columns(), CELL_H + GAP
+        first, last = e.rect().top() // row_h, e.rect().bottom() // row_h + 1  # the rows to repaint only
+        for k in range(first * cols, min((last + 1) * cols, len(self.indices))):
+            i, rect = self.indices[k], self.cell_rect(k)
             if not rect.intersects(e.rect()):
                 continue
             ok = bool(preds.correct[i])
