@@ -92,6 +92,8 @@ def look():  # once the run is done and the panels show its last epoch: what the
         out["unit"] = True
         fp.filter_clicked(fp.mosaic.pad + 1, fp.mosaic.pad + 1)
         return QTimer.singleShot(100, look)
+    if "finding" in fp.unit_caption.text():  # its patches are still being looked for
+        return QTimer.singleShot(100, look)
     worker = state.client._worker.proc
     out.update(sources=sorted({w.source.text() for w in p.values()}), features=fm.caption.text(),
                mosaic=list(fm.area.view.image_size()), filters=fp.caption.text(), unit=fp.unit_caption.text(),

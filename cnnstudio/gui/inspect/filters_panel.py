@@ -38,6 +38,7 @@ class FiltersPanel(Panel):
         self._layers, self._shown, self.mosaic, self.stale = [], None, None, False
         state.follow(self.reload)
         state.session.selection_changed.connect(self.follow_selection)
+        self._unit_asked = None  # {node, channel} of the unit whose patches are being found
         self.reload()
 
     def reload(self) -> None:
@@ -52,6 +53,19 @@ class FiltersPanel(Panel):
         self.layer.blockSignals(False)
         self._shown = None
         self.refresh()
+        self._ask_unit_again()
+
+    def _ask_unit_again(self) -> None:
+        """A new run or epoch drops the search for a unit's patches (its answer would be stale):
+        search the new weights for the unit the user clicked, or say it is not there."""
+        asked, self._unit_asked = self._unit_asked, None
+        if asked is None:  # none asked, or its answer came
+            return
+        if any(l["node"] == asked["node"] for l in self._layers):
+            self._unit_asked = asked
+            self.state.ask("unit", self._got_unit, **asked)
+        else:
+            self.unit_caption.setText("Click a filter to see the test patches that excite it most.")
 
     def follow_selection(self, ids: list) -> None:
         """Clicking a conv node on the canvas shows its kernels."""
@@ -122,9 +136,11 @@ class FiltersPanel(Panel):
             return
         self.unit_caption.setText(f"{layer['node']} channel {channel}: finding the test patches that excite it "
                                   "most …")
-        self.state.ask("unit", self._got_unit, node=layer["node"], channel=int(channel))
+        self._unit_asked = {"node": layer["node"], "channel": int(channel)}
+        self.state.ask("unit", self._got_unit, **self._unit_asked)
 
     def _got_unit(self, reply: dict) -> None:
+        self._unit_asked = None
         if "error" in reply:
             self.unit_caption.setText(reply["error"])
             return
