@@ -133,6 +133,30 @@ def test_properties_never_clip_at_1280_by_800(qtbot, make_window):
             assert right <= viewport.width() and ed.width() >= ed.minimumSizeHint().width(), (node, name)
 
 
+def test_train_workspace_fits_1280_by_800_without_scrolling(qtbot, make_window):
+    """Seen on a real 1280×800 display: the Train workspace scrolled as a whole, so the run
+    table's buttons sat below the window's edge (and Start went out of view once scrolled)."""
+    from PySide6.QtWidgets import QPushButton
+    win = make_window()
+    win.resize(1280, 800)
+    win.docs.open_path(SAMPLES / "lenet5.cnnproj")
+    qtbot.keyClick(win, Qt.Key_2, Qt.ControlModifier)
+    area = win.training.widget()  # the dock's scroll area
+    qtbot.waitUntil(lambda: win.training.columns.direction() == win.training.columns.Direction.LeftToRight)
+    viewport = area.viewport()
+    buttons = {b.text(): b for b in win.training.findChildren(QPushButton)}
+
+    def all_in_view():  # once the layout has settled
+        assert area.verticalScrollBar().maximum() == 0  # nothing below the window's edge
+        for text in ("Start", "Stop", "Evaluate ticked runs", "Open run folder…"):
+            b = buttons[text]
+            corners = b.mapTo(viewport, QPoint(0, 0)), b.mapTo(viewport, QPoint(b.width() - 1, b.height() - 1))
+            assert all(viewport.rect().contains(c) for c in corners), text
+
+    qtbot.waitUntil(all_in_view)
+    assert win.training.settings_scroll.height() >= 150  # the settings still get a usable share
+
+
 def test_a_floating_panel_never_comes_back_off_screen(qtbot, make_window):
     win = make_window()
     win.summary.setFloating(True)
