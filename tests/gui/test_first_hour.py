@@ -157,6 +157,23 @@ def test_train_workspace_fits_1280_by_800_without_scrolling(qtbot, make_window):
     assert win.training.settings_scroll.height() >= 150  # the settings still get a usable share
 
 
+def test_the_empty_canvas_hint_fits_the_inspect_workspace_canvas(qtbot, make_window):
+    """Seen on a real 1280×800 display: after File → New in the Inspect workspace, the empty
+    canvas's hint ran off both sides of its narrow column ("here from the Blocks palette — star")."""
+    win = make_window()
+    win.resize(1280, 800)
+    qtbot.keyClick(win, Qt.Key_3, Qt.ControlModifier)
+    vp = win.canvas.viewport()
+    qtbot.waitUntil(lambda: vp.width() < 500)  # the Inspect workspace's narrow canvas
+    assert not win.session.graph.nodes
+    img = vp.grab().toImage()
+    w, h = img.width(), img.height()
+    # the hint's dark text pixels (the grid dots are light), in the band around the middle
+    dark = [x for y in range(h // 4, 3 * h // 4, 2) for x in range(w) if QColor(img.pixel(x, y)).lightness() < 150]
+    assert dark, "the hint is drawn"
+    assert min(dark) >= 4 and max(dark) <= w - 5, (min(dark), max(dark), w)
+
+
 def test_a_floating_panel_never_comes_back_off_screen(qtbot, make_window):
     win = make_window()
     win.summary.setFloating(True)
