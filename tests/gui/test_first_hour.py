@@ -174,6 +174,20 @@ def test_the_empty_canvas_hint_fits_the_inspect_workspace_canvas(qtbot, make_win
     assert min(dark) >= 4 and max(dark) <= w - 5, (min(dark), max(dark), w)
 
 
+def test_opening_another_project_shows_its_summary_from_the_top(qtbot, make_window):
+    """Seen on a real display: after ResNet-18's summary was scrolled down, opening LeNet-5 showed its
+    summary scrolled to the middle (c3 half cut off), its Input and c1 out of view."""
+    win = make_window()
+    win.resize(1280, 800)
+    win.docs.open_path(SAMPLES / "resnet18.cnnproj")
+    bar = win.summary.table.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    bar.setValue(bar.maximum())  # the user scrolled down to the head
+    assert win.summary.table.rowAt(0) > 0
+    win.docs.open_path(SAMPLES / "lenet5.cnnproj")
+    qtbot.waitUntil(lambda: win.summary.table.rowAt(0) == 0)  # the first row (input1) at the top
+
+
 def test_a_floating_panel_never_comes_back_off_screen(qtbot, make_window):
     win = make_window()
     win.summary.setFloating(True)
