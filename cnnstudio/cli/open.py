@@ -117,6 +117,17 @@ def _settle(app, ms: int = 150) -> None:
         time.sleep(0.01)
 
 
+def _drop_offscreen_noise() -> None:
+    """Qt's offscreen platform warns "does not support propagateSizeHints()" for every window:
+    nothing a user can act on, so a screenshot prints only its own line."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(mode, context, message):
+        if "propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+    qInstallMessageHandler(handler)
+
+
 def screenshot(file: Path, out: Path, size: str = "1600x1000") -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     try:
@@ -125,6 +136,7 @@ def screenshot(file: Path, out: Path, size: str = "1600x1000") -> int:
         print(f"cnnstudio open: --size must look like 1600x1000, not {size!r}.", file=sys.stderr)
         return 2
     app = _app()
+    _drop_offscreen_noise()
     from ..core import ProjectError, load_project
     from ..gui.canvas.edits import place_missing
     from ..gui.canvas.layout import direction_of

@@ -14,7 +14,9 @@ from .graph import Graph
 class CompileError(ValueError):
     def __init__(self, problems):
         self.problems = problems
-        lines = "\n".join(f"  {p.node or '-'}: {p.message}" for p in problems)
+        # a block's message names it already ("c3 (Conv2d): kernel ..."): name it once
+        lines = "\n".join(f"  {p.message}" if p.node and p.message.startswith(p.node) else f"  {p.node or '-'}: {p.message}"
+                          for p in problems)
         super().__init__(f"the network has {len(problems)} error(s):\n{lines}")
 
 

@@ -223,6 +223,7 @@ class SummaryDock(QDockWidget):
         self.tabs.addTab(scroll, "Cost")
 
         session.analysis_changed.connect(self.reload)
+        session.project_replaced.connect(self.table.scrollToTop)  # another network: its first layers
         session.selection_changed.connect(self._select_rows)
         self.tabs.currentChanged.connect(self._update_explain)
         self.reload()

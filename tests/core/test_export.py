@@ -123,7 +123,9 @@ def test_a_network_with_errors_is_not_exported(tmp_path, capsys):
                                                                     '"kernel_size": 50, "stride": 1, "padding": 2'))
     out = tmp_path / "m.py"
     assert main(["export", str(bad), "-o", str(out)]) == 1
-    assert "kernel 50×50 is larger than the 28×28 input" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "kernel 50×50 is larger than the 28×28 input" in err
+    assert "\n  c1 (Conv2d): kernel 50×50" in err  # the block named once, not "c1: c1 (Conv2d): ..."
     assert not out.exists()
 
 

@@ -133,6 +133,61 @@ def test_properties_never_clip_at_1280_by_800(qtbot, make_window):
             assert right <= viewport.width() and ed.width() >= ed.minimumSizeHint().width(), (node, name)
 
 
+def test_train_workspace_fits_1280_by_800_without_scrolling(qtbot, make_window):
+    """Seen on a real 1280×800 display: the Train workspace scrolled as a whole, so the run
+    table's buttons sat below the window's edge (and Start went out of view once scrolled)."""
+    from PySide6.QtWidgets import QPushButton
+    win = make_window()
+    win.resize(1280, 800)
+    win.docs.open_path(SAMPLES / "lenet5.cnnproj")
+    qtbot.keyClick(win, Qt.Key_2, Qt.ControlModifier)
+    area = win.training.widget()  # the dock's scroll area
+    qtbot.waitUntil(lambda: win.training.columns.direction() == win.training.columns.Direction.LeftToRight)
+    viewport = area.viewport()
+    buttons = {b.text(): b for b in win.training.findChildren(QPushButton)}
+
+    def all_in_view():  # once the layout has settled
+        assert area.verticalScrollBar().maximum() == 0  # nothing below the window's edge
+        for text in ("Start", "Stop", "Evaluate ticked runs", "Open run folder…"):
+            b = buttons[text]
+            corners = b.mapTo(viewport, QPoint(0, 0)), b.mapTo(viewport, QPoint(b.width() - 1, b.height() - 1))
+            assert all(viewport.rect().contains(c) for c in corners), text
+
+    qtbot.waitUntil(all_in_view)
+    assert win.training.settings_scroll.height() >= 150  # the settings still get a usable share
+
+
+def test_the_empty_canvas_hint_fits_the_inspect_workspace_canvas(qtbot, make_window):
+    """Seen on a real 1280×800 display: after File → New in the Inspect workspace, the empty
+    canvas's hint ran off both sides of its narrow column ("here from the Blocks palette — star")."""
+    win = make_window()
+    win.resize(1280, 800)
+    qtbot.keyClick(win, Qt.Key_3, Qt.ControlModifier)
+    vp = win.canvas.viewport()
+    qtbot.waitUntil(lambda: vp.width() < 500)  # the Inspect workspace's narrow canvas
+    assert not win.session.graph.nodes
+    img = vp.grab().toImage()
+    w, h = img.width(), img.height()
+    # the hint's dark text pixels (the grid dots are light), in the band around the middle
+    dark = [x for y in range(h // 4, 3 * h // 4, 2) for x in range(w) if QColor(img.pixel(x, y)).lightness() < 150]
+    assert dark, "the hint is drawn"
+    assert min(dark) >= 4 and max(dark) <= w - 5, (min(dark), max(dark), w)
+
+
+def test_opening_another_project_shows_its_summary_from_the_top(qtbot, make_window):
+    """Seen on a real display: after ResNet-18's summary was scrolled down, opening LeNet-5 showed its
+    summary scrolled to the middle (c3 half cut off), its Input and c1 out of view."""
+    win = make_window()
+    win.resize(1280, 800)
+    win.docs.open_path(SAMPLES / "resnet18.cnnproj")
+    bar = win.summary.table.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    bar.setValue(bar.maximum())  # the user scrolled down to the head
+    assert win.summary.table.rowAt(0) > 0
+    win.docs.open_path(SAMPLES / "lenet5.cnnproj")
+    qtbot.waitUntil(lambda: win.summary.table.rowAt(0) == 0)  # the first row (input1) at the top
+
+
 def test_a_floating_panel_never_comes_back_off_screen(qtbot, make_window):
     win = make_window()
     win.summary.setFloating(True)

@@ -23,6 +23,7 @@ def test_screenshot_renders_the_project_and_bad_files_fail_clearly(tmp_path):
     r = run_cli("open", "sample_projects/lenet5.cnnproj", "--screenshot", str(out), "--size", "1280x800",
                 env={"CNNSTUDIO_CONFIG_DIR": str(tmp_path / "cfg")})
     assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == f"wrote {out}" and not r.stderr  # its one line, no Qt platform chatter
     img = QImage(str(out))
     assert (img.width(), img.height()) == (1280, 800)
     # not a blank window: the canvas shows blocks in several colours

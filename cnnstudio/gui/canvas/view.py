@@ -252,7 +252,8 @@ class CanvasView(QGraphicsView):
         f = painter.font()
         f.setPointSizeF(12)
         painter.setFont(f)
-        painter.drawText(self.viewport().rect(), Qt.AlignCenter,
+        # wrapped within a margin: the Inspect workspace's canvas is a narrow column
+        painter.drawText(self.viewport().rect().adjusted(16, 0, -16, 0), Qt.AlignCenter | Qt.TextWordWrap,
                          "Drag blocks here from the Blocks palette — start with Input.\n"
                          "Then drag from a block's bottom port to the next block's top port to wire them.")
         painter.restore()

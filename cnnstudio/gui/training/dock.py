@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QBoxLayout, QDockWidget, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
-                               QVBoxLayout, QWidget)
+                               QSizePolicy, QVBoxLayout, QWidget)
 
 from ...core.blocks.spec import Fix
 from ...core.checks import Problem
@@ -97,6 +97,12 @@ class TrainingDock(QDockWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(settings)
         scroll.setMinimumWidth(340)
+        # its preferred height must not count: the dock's word-wrapped labels make its scroll area
+        # size the panel by preferred heights, and this one alone pushed the run table's buttons
+        # below a 1280×800 window's edge; it takes what is left and scrolls itself
+        policy = scroll.sizePolicy()
+        policy.setVerticalPolicy(QSizePolicy.Ignored)
+        scroll.setSizePolicy(policy)
         self.settings_scroll = scroll
         left = QWidget()  # what to train and what was trained; the curves get a column of their own
         ll = QVBoxLayout(left)
