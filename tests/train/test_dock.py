@@ -344,3 +344,21 @@ def test_device_choice_offers_all_gpus_when_there_are_several(qtbot, monkeypatch
     assert form.training_dict({})["device"] == "cuda"  # one process per GPU, each on its own
     monkeypatch.setattr(settings_form, "visible_gpus", lambda: 1)
     assert settings_form.SettingsForm().device.findText("all 1 GPUs") < 0  # one GPU: nothing to offer
+
+
+def test_a_finished_runs_curves_fit_their_axes_on_the_first_draw(qtbot):
+    """Opening a finished run draws once: its axes must already hold every point, the last
+    epoch's marker whole (not on the right edge)."""
+    from cnnstudio.gui.training.curves import CurvesView
+    view = CurvesView()
+    qtbot.addWidget(view)
+    view.resize(500, 600)
+    view.show()
+    rows = [{"epoch": e, "train_loss": 1 / e, "val_loss": 1.2 / e, "train_accuracy": 0.8, "val_accuracy": 0.78,
+             "lr": 0.01} for e in range(1, 6)]
+    view.set_epochs(5)
+    view.set_history(rows)
+    qtbot.waitUntil(lambda: view.draw_count >= 1, timeout=30000)
+    lo, hi = view.ax_loss.get_xlim()
+    assert lo == 0 and 5 < hi < 6
+    assert view.ax_loss.get_ylim()[1] >= 1.2

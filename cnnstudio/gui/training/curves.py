@@ -167,7 +167,8 @@ class CurvesView(QWidget):
         if empty:
             return
         self._set_data()
-        if self._legend_dirty or self._background is None or self._limits_changed():
+        limits_changed = self._limits_changed()  # also before the first full draw: its axes fit the data
+        if self._legend_dirty or self._background is None or limits_changed:
             self._legend_dirty = False
             self._legends()
             self.canvas.draw()  # → _on_full_draw
@@ -199,7 +200,8 @@ class CurvesView(QWidget):
         changed = False
         xs = [x for ln in self.lines.values() for x in ln.get_xdata()]
         x_hi = max([self.epochs, 1] + xs)
-        if self.ax_loss.get_xlim() != (0.0, float(x_hi)):
+        x_hi = float(x_hi) + 0.3  # room past the last epoch: its marker is not cut in half
+        if self.ax_loss.get_xlim() != (0.0, x_hi):
             self.ax_loss.set_xlim(0, x_hi)
             changed = True
         for ax, keys in ((self.ax_loss, ("running", "train_loss", "val_loss", "cmp_loss")),
