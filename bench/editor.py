@@ -91,14 +91,14 @@ def resnet152_graph():
     return g
 
 
-def edit_to_repaint(edits: int) -> dict:
+def resnet152_window(width: int, height: int):
+    """(app, window) with ResNet-152 as plain layers open and painted, offscreen, in a private config."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["CNNSTUDIO_CONFIG_DIR"] = tempfile.mkdtemp()
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
     app = QApplication.instance() or QApplication([])
-    from cnnstudio.core import Project, analyze
-    from cnnstudio.core.commands import SetParams
+    from cnnstudio.core import Project
     from cnnstudio.gui import theme
     from cnnstudio.gui.canvas.edits import place_missing
     from cnnstudio.gui.main_window import MainWindow
@@ -106,11 +106,19 @@ def edit_to_repaint(edits: int) -> dict:
     g = resnet152_graph()
     place_missing(g)
     win = MainWindow(settings=QSettings(os.environ["CNNSTUDIO_CONFIG_DIR"] + "/s.ini", QSettings.IniFormat))
-    win.resize(1600, 1000)
+    win.resize(width, height)
     win.session.set_project(Project("resnet152", g))
     win.show()
     for _ in range(5):
         app.processEvents()
+    return app, win
+
+
+def edit_to_repaint(edits: int) -> dict:
+    app, win = resnet152_window(1600, 1000)
+    g = win.session.graph
+    from cnnstudio.core import analyze
+    from cnnstudio.core.commands import SetParams
     s = win.session
     # a 3×3 conv in the middle: 3/pad 1 ↔ 5/pad 2 keeps every shape valid
     target = [n for n, node in g.nodes.items() if node.type == "Conv2d" and node.params["kernel_size"] == 3][20]

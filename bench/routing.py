@@ -15,10 +15,8 @@ Figures are medians over --repeat runs, in milliseconds, with their ratio to the
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -30,27 +28,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ["CNNSTUDIO_CONFIG_DIR"] = tempfile.mkdtemp()
-    from PySide6.QtCore import QPointF, QSettings
-    from PySide6.QtWidgets import QApplication
-    app = QApplication.instance() or QApplication([])
-    from editor import resnet152_graph
+    from editor import resnet152_window
+    app, win = resnet152_window(1400, 900)
+    from PySide6.QtCore import QPointF
 
-    from cnnstudio.core import Project
-    from cnnstudio.gui import theme
     from cnnstudio.gui.canvas import routing, wires
-    from cnnstudio.gui.canvas.edits import place_missing
-    from cnnstudio.gui.main_window import MainWindow
-    theme.apply(app)
-    g = resnet152_graph()
-    place_missing(g)
-    win = MainWindow(settings=QSettings(os.environ["CNNSTUDIO_CONFIG_DIR"] + "/s.ini", QSettings.IniFormat))
-    win.resize(1400, 900)
-    win.session.set_project(Project("resnet152", g))
-    win.show()
-    for _ in range(5):
-        app.processEvents()
     scene = win.canvas.graph_scene
     all_wires = list(scene.wires.values())
     ends = [((w.start.x(), w.start.y()), (w.end.x(), w.end.y())) for w in all_wires]

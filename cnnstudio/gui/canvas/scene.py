@@ -106,22 +106,25 @@ class GraphScene(QGraphicsScene):
             self._remove_node_item(nid)
         for edge in [e for e in self.wires if e not in g.edges]:
             self._remove_wire(edge)
-        fresh = []
-        for nid, node in g.nodes.items():
-            item = self.nodes.get(nid)
-            if item is None or item.block_type != node.type:
-                item = self._new_node_item(nid, node)
-                fresh.append(item)
-            if item.at != node.pos:
-                item.move_to(node.pos)
-        # placed first, then into the scene in one go: no index updates per block
-        for item in fresh:
+        fresh = [item for nid, node in g.nodes.items() if (item := self._item_at_place(nid, node))]
+        for item in fresh:  # placed first, then into the scene in one go: no index updates per block
             self.addItem(item)
         for e in g.edges:
             if e not in self.wires:
                 self._add_wire(e)
         self._refresh(g, a, list(g.nodes))
         self._select_from_session(self.session.selection)
+
+    def _item_at_place(self, nid, node):
+        """Move the block's item to the node's place, making it first if it has none (or one
+        of another type); returns the new item, not yet in the scene, or None."""
+        item = self.nodes.get(nid)
+        fresh = None
+        if item is None or item.block_type != node.type:
+            item = fresh = self._new_node_item(nid, node)
+        if item.at != node.pos:
+            item.move_to(node.pos)
+        return fresh
 
     def _sync_some(self, g, a, changed, rewired, placed) -> None:
         """`placed`: the blocks added, removed or moved, whose items may need making or moving."""
@@ -133,11 +136,9 @@ class GraphScene(QGraphicsScene):
                 if item is not None:
                     self._remove_node_item(nid)
                 continue
-            if item is None or item.block_type != node.type:
-                item = self._new_node_item(nid, node)
-                self.addItem(item)
-            if item.at != node.pos:
-                item.move_to(node.pos)
+            fresh = self._item_at_place(nid, node)
+            if fresh:
+                self.addItem(fresh)
         for e in rewired:
             if e in g.edges:
                 if e not in self.wires:
