@@ -118,7 +118,7 @@ def edit_to_repaint(edits: int) -> dict:
     app, win = resnet152_window(1600, 1000)
     g = win.session.graph
     from cnnstudio.core import analyze
-    from cnnstudio.core.commands import SetParams
+    from cnnstudio.core.graph.commands import SetParams
     s = win.session
     # a 3×3 conv in the middle: 3/pad 1 ↔ 5/pad 2 keeps every shape valid
     target = [n for n, node in g.nodes.items() if node.type == "Conv2d" and node.params["kernel_size"] == 3][20]
@@ -184,7 +184,7 @@ def one_size(kind: str, n: int, profile: bool = False) -> dict:
     from PySide6.QtWidgets import QApplication
     app = QApplication.instance() or QApplication([])
     from cnnstudio.core import Project
-    from cnnstudio.core.commands import MoveNodes, SetParams
+    from cnnstudio.core.graph.commands import MoveNodes, SetParams
     from cnnstudio.gui import theme
     from cnnstudio.gui.canvas.edits import place_missing
     from cnnstudio.gui.main_window import MainWindow

@@ -36,9 +36,10 @@ def main():
     from PySide6.QtWidgets import QApplication
 
     from cnnstudio.core import Graph
-    from cnnstudio.core.compiler import compile_graph
-    from cnnstudio.core.inspect.features import activations, feature_mosaic
-    from cnnstudio.core.inspect.filters import conv_layers, filter_mosaic
+    from cnnstudio.core.build.compiler import compile_graph
+    from cnnstudio.core.build.taps import activations, conv_layers
+    from cnnstudio.core.inspect.features import feature_mosaic
+    from cnnstudio.core.inspect.filters import filter_mosaic
     from cnnstudio.core.inspect.source import Inspection
     from cnnstudio.gui.inspect.features_panel import FeatureMapsPanel
     from cnnstudio.gui.inspect.filters_panel import FiltersPanel
@@ -137,7 +138,7 @@ EPOCH_SCRIPT = r"""
 import json, resource, sys, time
 import numpy as np, torch
 from cnnstudio.core import load_project
-from cnnstudio.core.compiler import compile_graph
+from cnnstudio.core.build.compiler import compile_graph
 from cnnstudio.core.train.config import cpu_thread_count
 from cnnstudio.core.inspect.neighbours import embed, hidden_node
 from cnnstudio.core.inspect.predictions import evaluate, predict

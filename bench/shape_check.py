@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from graphs import INPUTS, resnet152_expanded  # noqa: E402
 
 from cnnstudio.core import analyze  # noqa: E402
-from cnnstudio.core.commands import SetParams  # noqa: E402
+from cnnstudio.core.graph.commands import SetParams  # noqa: E402
 
 
 def median_ms(fn, repeat: int) -> float:
@@ -32,7 +32,7 @@ def median_ms(fn, repeat: int) -> float:
 
 def measure(dims: int) -> None:
     import torch
-    from cnnstudio.core.compiler import compile_graph
+    from cnnstudio.core.build.compiler import compile_graph
 
     g = resnet152_expanded(dims=dims)
     analysis = analyze(g)

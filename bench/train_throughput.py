@@ -72,7 +72,7 @@ def minimal_rate(project, ds, args) -> float:
     import torch
     import torch.nn.functional as F
 
-    from cnnstudio.core.compiler import compile_graph
+    from cnnstudio.core.build.compiler import compile_graph
 
     dev = torch.device(args.device)
     torch.manual_seed(0)
@@ -117,7 +117,7 @@ def dataloader_rate(project, ds, args) -> float:
     import torch.nn.functional as F
     from torch.utils.data import DataLoader, Dataset
 
-    from cnnstudio.core.compiler import compile_graph
+    from cnnstudio.core.build.compiler import compile_graph
 
     dev = torch.device(args.device)
     raw = torch.from_numpy(ds.to_display(ds.train.images)).permute(0, 3, 1, 2).contiguous()  # uint8, as on disk

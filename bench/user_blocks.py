@@ -14,9 +14,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cnnstudio.core import Graph, analyze  # noqa: E402
-from cnnstudio.core.blocks import custom  # noqa: E402
-from cnnstudio.core.commands import SetParams, UndoStack  # noqa: E402
-from cnnstudio.core.recheck import Checker  # noqa: E402
+from cnnstudio.core.analysis import user_blocks  # noqa: E402
+from cnnstudio.core.graph.commands import SetParams, UndoStack  # noqa: E402
+from cnnstudio.core.analysis.recheck import Checker  # noqa: E402
 
 CONV = {"out_channels": 16, "kernel_size": 3, "padding": 1, "activation": "relu"}
 
@@ -68,7 +68,7 @@ def best(fn, runs=5, setup=lambda: None):
 
 def measure(make, n):
     def fresh():  # a new graph (no block remembers a result) and no cached user blocks
-        custom._CACHE.clear()
+        user_blocks._CACHE.clear()
         return make(n)
     g = make(n)
     params = analyze(g).total("params")

@@ -44,8 +44,8 @@ def run(args) -> int:
         project = load_project(args.file)
     except ProjectError as e:
         return _fail(str(e))
-    from ..core.compiler import CompileError
-    from ..core.export import ExportError
+    from ..core.build.compiler import CompileError
+    from ..core.build.pytorch_source import ExportError
     from ..core.interop import InteropError
     from ..core.interop.export import export
 

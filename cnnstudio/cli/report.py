@@ -29,7 +29,7 @@ def run(args) -> int:
         return 2
     from ..core.inspect.report import build_report
     from ..core.inspect.source import from_run
-    from ..core.files import atomic_write_text
+    from ..core.project.atomic import atomic_write_text
     import torch
 
     from ..core.train.config import cpu_thread_count

@@ -19,7 +19,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from ..core import ProjectError, analyze, load_project
-    from ..core.summary import summary_dict, summary_text
+    from ..core.analysis.summary import summary_dict, summary_text
     from ..core.train.budget import dataset_bytes, memory_problem
 
     try:

@@ -61,8 +61,8 @@ def _cr() -> None:
 
 
 def _progress_printer(args, stop=None):
-    from ..core.cost import human_duration
-    from . import quiet_broken_pipe
+    from ..core.analysis.cost import human_duration
+    from .output import quiet_broken_pipe
 
     tty = sys.stderr.isatty()
     skipped = [0]
@@ -187,7 +187,8 @@ def run(args) -> int:
             print(f"cnnstudio train: --init-from {args.init_from}: no checkpoint there (is it a run folder "
                   "that finished an epoch?).", file=sys.stderr)
             return 2
-    from ..core.train.engine import Control, Trainer
+    from ..core.train.callbacks import Control
+    from ..core.train.engine import Trainer
 
     if args.check_overfit:  # the same check as the window's button
         from ..core.train.worker import overfit_check

@@ -1,12 +1,12 @@
 """CNN Studio's Qt-free core: blocks, graph, checks, costs, project files.
 
 Nothing here imports PySide6, and nothing imported here imports torch: the compiler
-(`cnnstudio.core.compiler`) and the trainer load torch when they are used.
+(`cnnstudio.core.build.compiler`) and the trainer load torch when they are used.
 """
 from .blocks import CATALOGUE, CATEGORIES, BlockSpec, Param
-from .checks import Analysis, Fix, NodeInfo, Problem, analyze
-from .commands import UndoStack
-from .explain import explain
+from .analysis import Analysis, Fix, NodeInfo, Problem, analyze
+from .graph.commands import UndoStack
+from .analysis.explain import explain
 from .graph import Graph, GraphEvent, Node
 from .project import Project, ProjectError, load_project, save_project
 

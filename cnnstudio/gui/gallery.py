@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QListWidget, Q
 
 from ..core import ProjectError, analyze, load_project
 from ..core.blocks import CATALOGUE
-from ..core.cost import totals
+from ..core.analysis.cost import totals
 from .text import fmt_count, fmt_shape
 from .theme import category_color, icon
 

@@ -10,9 +10,9 @@ from PySide6.QtWidgets import (QDockWidget, QLabel, QLineEdit, QMenu, QTreeWidge
 from ..core.blocks import CATALOGUE, CATEGORIES
 from ..core.blocks.custom import TYPE as USER_TYPE
 from ..core.blocks.custom import label
-from ..core.make_block import block_key, forget_definition
+from ..core.analysis.make_block import block_key, forget_definition
 from ..core.project import ProjectError
-from ..core.userlib import library_path, load_library, remove_from_library
+from ..core.project.userlib import library_path, load_library, remove_from_library
 from .canvas.edits import MIME_BLOCK
 from .theme import category_icon
 

@@ -12,7 +12,7 @@ from ..core.blocks import CATALOGUE
 from ..core.blocks.custom import TYPE as USER_TYPE
 from ..core.blocks.custom import form_params, get_value, with_value
 from ..core.blocks.custom import label as user_label
-from ..core.commands import SetParams
+from ..core.graph.commands import SetParams
 from .param_editors import make_editor
 from .text import fmt_count, fmt_shape
 from .theme import category_icon

@@ -13,9 +13,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..core.files import atomic_write_text
+from ..core.project.atomic import atomic_write_text
 from ..core.graph import Graph, Node
-from ..core.project import ProjectError, parse_json, parse_project, project_to_dict
+from ..core.graph.doc import parse_json
+from ..core.project import ProjectError, parse_project, project_to_dict
 
 KIND = "cnnstudio.journal"
 

@@ -15,9 +15,9 @@ from PySide6.QtCore import QObject, Signal
 
 from ..core import Analysis, Graph, Project, UndoStack
 from ..core.blocks.spec import Fix
-from ..core.commands import Command, SetParams
-from ..core.fixes import fix_command
-from ..core.recheck import Checker
+from ..core.graph.commands import Command, SetParams
+from ..core.analysis.fixes import fix_command
+from ..core.analysis.recheck import Checker
 
 
 FREEZE_FROM = 1000  # blocks: see set_project
@@ -227,7 +227,7 @@ class Session(QObject):
         st.push(command)
 
     def _push_inside(self, command: Command) -> None:
-        from ..core.make_block import EditInside
+        from ..core.analysis.make_block import EditInside
         from ..core.blocks.custom import MAX_DEPTH, depth
         scope = self.scope
         command.do(scope.graph)

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDockWidget, QGridL
                                QPlainTextEdit, QScrollArea, QSpinBox, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from ..core.blocks.custom import display_type
-from ..core.cost import OPTIMIZER_SLOTS, human_bytes, totals, training_memory
-from ..core.explain import explain
+from ..core.analysis.cost import OPTIMIZER_SLOTS, human_bytes, totals, training_memory
+from ..core.analysis.explain import explain
 from .text import activation_text, fmt_shape, window_text
 from .theme import ERROR
 

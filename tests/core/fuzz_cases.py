@@ -17,7 +17,7 @@ import traceback
 from pathlib import Path
 
 from cnnstudio.core import CATALOGUE, ProjectError, analyze, load_project
-from cnnstudio.core.compiler import CompileError
+from cnnstudio.core.build.compiler import CompileError
 
 SAMPLES = sorted((Path(__file__).resolve().parents[2] / "sample_projects").glob("*.cnnproj")) + [
     Path(__file__).with_name("user_blocks.cnnproj")]  # nested user blocks, a repeat and a residual one
@@ -116,7 +116,7 @@ def as_text(doc, rng: random.Random) -> str:
 def drive(text: str, folder: Path | None = None, run_torch: bool = True) -> tuple[str, str | None]:
     """(how far it went: "refused" at load, "invalid" by the checks, "exported", "ran" in torch;
     the crash signature, or None when every stage worked or refused with the project's own message)."""
-    from cnnstudio.core.summary import summary_dict, summary_text
+    from cnnstudio.core.analysis.summary import summary_dict, summary_text
     try:
         with tempfile.TemporaryDirectory(dir=folder) as d:
             path = Path(d) / "fuzz.cnnproj"
@@ -135,7 +135,7 @@ def drive(text: str, folder: Path | None = None, run_torch: bool = True) -> tupl
             memory_problem(a, project.dataset, project.training)
             if not a.ok or a.output is None:
                 return "invalid", None
-            from cnnstudio.core.export import ExportError, to_pytorch_source
+            from cnnstudio.core.build.pytorch_source import ExportError, to_pytorch_source
             try:
                 source = to_pytorch_source(project.graph, title=project.name)
             except ExportError as e:  # a block the source exporter says it cannot write: a message
@@ -153,7 +153,7 @@ def drive(text: str, folder: Path | None = None, run_torch: bool = True) -> tupl
 
 
 def _small(a) -> bool:
-    from cnnstudio.core.cost import totals
+    from cnnstudio.core.analysis.cost import totals
     t = totals(a)
     return t["total_params"] + t["buffers"] <= SMALL_ENOUGH and t["activation_elements"] <= SMALL_ENOUGH
 
@@ -161,7 +161,7 @@ def _small(a) -> bool:
 def _run_in_torch(graph, a, source: str) -> None:
     import torch
 
-    from cnnstudio.core.compiler import compile_graph
+    from cnnstudio.core.build.compiler import compile_graph
     net = compile_graph(graph, a).eval()
     shape = list(a.info[a.order[0]].shape)
     x = torch.randn(2, *shape)

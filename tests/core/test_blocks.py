@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from cnnstudio.core import CATALOGUE, Graph, analyze
-from cnnstudio.core.compiler import compile_graph
+from cnnstudio.core.build.compiler import compile_graph
 
 # (block type, params, input shape[s]); merges get several inputs
 CASES = [

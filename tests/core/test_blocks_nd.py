@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from cnnstudio.core import CATALOGUE, Graph, analyze
-from cnnstudio.core.commands import UndoStack
-from cnnstudio.core.compiler import compile_graph
-from cnnstudio.core.fixes import fix_command
+from cnnstudio.core.graph.commands import UndoStack
+from cnnstudio.core.build.compiler import compile_graph
+from cnnstudio.core.analysis.fixes import fix_command
 from cnnstudio.core.inspect.receptive import receptive_field
 
 

@@ -3,8 +3,8 @@ where a fix is offered — one click makes the network valid, and undo restores 
 import pytest
 
 from cnnstudio.core import Graph, analyze
-from cnnstudio.core.commands import UndoStack
-from cnnstudio.core.fixes import fix_command
+from cnnstudio.core.graph.commands import UndoStack
+from cnnstudio.core.analysis.fixes import fix_command
 from cnnstudio.core.project import Project, project_to_dict
 
 

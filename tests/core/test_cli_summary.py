@@ -30,7 +30,7 @@ def test_torchvision_samples_equal_torchvision(stem, ctor, capsys):
     import torch
     import torchvision.models as tvm
     from cnnstudio.core import load_project
-    from cnnstudio.core.compiler import compile_graph
+    from cnnstudio.core.build.compiler import compile_graph
 
     code, out, _ = summary(capsys, str(SAMPLES / f"{stem}.cnnproj"), "--json")
     doc = json.loads(out)

@@ -1,6 +1,6 @@
 """Undo/redo restores the graph exactly, one `changed` event per edit."""
 from cnnstudio.core import Graph, analyze
-from cnnstudio.core.commands import (AddEdge, AddNode, MoveNodes, RemoveEdge, SetParams, UndoStack,
+from cnnstudio.core.graph.commands import (AddEdge, AddNode, MoveNodes, RemoveEdge, SetParams, UndoStack,
                                      insert_on_edge, new_node, remove_nodes)
 from cnnstudio.core.project import Project, project_to_dict
 

@@ -20,7 +20,7 @@ if which == "torchvision":
     model = torchvision.models.resnet18(num_classes=10)
 else:
     from cnnstudio.core import load_project
-    from cnnstudio.core.compiler import compile_graph
+    from cnnstudio.core.build.compiler import compile_graph
     model = compile_graph(load_project(sys.argv[2]).graph)
 model.eval()
 x = torch.randn(16, 3, 160, 160)

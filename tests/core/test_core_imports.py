@@ -4,7 +4,8 @@ import sys
 
 
 def test_core_imports_neither_qt_nor_torch():
-    code = ("import sys, cnnstudio.core, cnnstudio.core.summary, cnnstudio.core.fixes, cnnstudio.cli;"
+    code = ("import sys, cnnstudio.core, cnnstudio.core.analysis.summary, cnnstudio.core.analysis.fixes, cnnstudio.cli;"
+            "import cnnstudio.core.build, cnnstudio.core.project.userlib, cnnstudio.core.data, cnnstudio.core.train;"
             "cnnstudio.cli.build_parser();"
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'torch', 'matplotlib'));"
             "print(bad); sys.exit(1 if bad else 0)")

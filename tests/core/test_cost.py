@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from cnnstudio.core import analyze, load_project
-from cnnstudio.core.cost import human_bytes, human_duration, totals, training_memory
+from cnnstudio.core.analysis.cost import human_bytes, human_duration, totals, training_memory
 
 LENET = Path(__file__).parents[2] / "sample_projects" / "lenet5.cnnproj"
 

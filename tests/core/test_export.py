@@ -9,7 +9,7 @@ import torch
 
 from cnnstudio.cli import main
 from cnnstudio.core import Graph, load_project
-from cnnstudio.core.compiler import compile_graph
+from cnnstudio.core.build.compiler import compile_graph
 
 SAMPLES = Path(__file__).parents[2] / "sample_projects"
 
@@ -54,7 +54,7 @@ def check_same_model(graph, path, shape):
 
 
 def test_every_kind_of_block_exports_exactly(tmp_path):
-    from cnnstudio.core.export import to_pytorch_source
+    from cnnstudio.core.build.pytorch_source import to_pytorch_source
     g = every_kind_of_block()
     out = tmp_path / "model.py"
     out.write_text(to_pytorch_source(g))
@@ -87,7 +87,7 @@ def signal_volume_and_decoder_graphs():
 
 @pytest.mark.parametrize("which", [0, 1, 2], ids=["signal", "volume", "deformable-decoder"])
 def test_1d_3d_transposed_and_deformable_blocks_export_exactly(which, tmp_path):
-    from cnnstudio.core.export import to_pytorch_source
+    from cnnstudio.core.build.pytorch_source import to_pytorch_source
     g, shape = signal_volume_and_decoder_graphs()[which]
     out = tmp_path / "model.py"
     out.write_text(to_pytorch_source(g))
@@ -137,7 +137,7 @@ def test_class_name_must_be_a_python_name(tmp_path, capsys):
 
 
 def test_names_from_the_file_never_become_code(tmp_path):
-    from cnnstudio.core.export import to_pytorch_source
+    from cnnstudio.core.build.pytorch_source import to_pytorch_source
     g = Graph()
     x = g.add("Input", shape=[1, 8, 8])
     g.add("Conv2d", x, id="conv²", out_channels=2)

@@ -9,8 +9,8 @@ import stat
 import pytest
 
 from cnnstudio.core import Graph, Project, ProjectError, analyze, load_project, save_project
-from cnnstudio.core.compiler import compile_graph
-from cnnstudio.core.export import to_pytorch_source
+from cnnstudio.core.build.compiler import compile_graph
+from cnnstudio.core.build.pytorch_source import to_pytorch_source
 from cnnstudio.core.project import parse_project, project_to_dict
 
 
@@ -81,7 +81,7 @@ def test_node_ids_that_are_module_attributes_compile_export_and_load_weights(nid
 
 
 def test_exporting_an_empty_graph_says_what_is_missing():
-    from cnnstudio.core.compiler import CompileError
+    from cnnstudio.core.build.compiler import CompileError
     with pytest.raises(CompileError, match="Input"):
         to_pytorch_source(Graph())
     with pytest.raises(CompileError, match="Input"):
@@ -158,7 +158,7 @@ def test_a_dataset_id_that_is_a_list_is_a_problem_not_a_crash():
 
 def test_a_block_the_source_exporter_cannot_write_is_refused_not_written_as_something_else():
     """Found by bench/fuzz.py: a block without PyTorch source code was exported as a Concat."""
-    from cnnstudio.core.export import ExportError
+    from cnnstudio.core.build.pytorch_source import ExportError
     graph = parse_project(chain(("in", "Input", {"shape": [4, 8, 8]}), ("fire", "FireBlock", {}))).graph
     assert analyze(graph).ok
     with pytest.raises(ExportError, match="FireBlock"):

@@ -5,9 +5,9 @@ deleting a block and undoing it, and the incremental re-check of a one-block edi
 import sys
 
 from cnnstudio.core import Graph, analyze
-from cnnstudio.core.commands import SetParams, UndoStack, remove_nodes
-from cnnstudio.core.export import to_pytorch_source
-from cnnstudio.core.recheck import Checker
+from cnnstudio.core.graph.commands import SetParams, UndoStack, remove_nodes
+from cnnstudio.core.build.pytorch_source import to_pytorch_source
+from cnnstudio.core.analysis.recheck import Checker
 
 
 def lines_run(fn) -> int:

@@ -4,9 +4,10 @@ redo, paste, rename, reopening."""
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cnnstudio.core.commands import AddNode, UndoStack, new_node, remove_nodes
-from cnnstudio.core.graph import ID_PREFIX
-from cnnstudio.core.project import Project, dumps_project, parse_json, parse_project
+from cnnstudio.core.graph.commands import AddNode, UndoStack, new_node, remove_nodes
+from cnnstudio.core.graph.graph import ID_PREFIX
+from cnnstudio.core.graph.doc import parse_json
+from cnnstudio.core.project import Project, dumps_project, parse_project
 from cnnstudio.gui.canvas.edits import copy_payload, paste, rename
 
 TYPES = ["Conv2d", "Conv1d", "ReLU", "BatchNorm2d", "Dropout2d", "Upsample"]

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from cnnstudio.core.commands import UndoStack
-from cnnstudio.core.notes import delete_notes, put_note
-from cnnstudio.core.project import ProjectError, dumps_project, load_project, parse_json, parse_project
+from cnnstudio.core.graph.commands import UndoStack
+from cnnstudio.core.project.notes import delete_notes, put_note
+from cnnstudio.core.graph.doc import parse_json
+from cnnstudio.core.project import ProjectError, dumps_project, load_project, parse_project
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_projects" / "lenet5.cnnproj"
 

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from cnnstudio.core import CATALOGUE, Graph, analyze
 from cnnstudio.core.blocks import BlockError
-from cnnstudio.core.commands import UndoStack
-from cnnstudio.core.compiler import CompileError, compile_graph
-from cnnstudio.core.fixes import fix_command
+from cnnstudio.core.graph.commands import UndoStack
+from cnnstudio.core.build.compiler import CompileError, compile_graph
+from cnnstudio.core.analysis.fixes import fix_command
 from cnnstudio.core.project import project_to_dict, Project
 
 SMALL_INT = {"out_channels": (1, 8), "groups": (1, 4), "stride": (1, 3), "ch1x1": (1, 4),

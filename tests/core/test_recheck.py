@@ -5,10 +5,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cnnstudio.core import CATALOGUE, analyze
-from cnnstudio.core.commands import (AddEdge, AddNode, MoveNodes, RemoveEdge, SetParams, UndoStack,
+from cnnstudio.core.graph.commands import (AddEdge, AddNode, MoveNodes, RemoveEdge, SetParams, UndoStack,
                                      insert_on_edge, new_node, remove_nodes)
-from cnnstudio.core.fixes import fix_command
-from cnnstudio.core.recheck import Checker
+from cnnstudio.core.analysis.fixes import fix_command
+from cnnstudio.core.analysis.recheck import Checker
 
 from .test_random_graphs import TYPES, param_value, random_graph
 

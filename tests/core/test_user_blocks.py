@@ -7,11 +7,11 @@ import pytest
 import torch
 
 from cnnstudio.core import Graph, ProjectError, analyze
-from cnnstudio.core.commands import UndoStack
-from cnnstudio.core.compiler import compile_graph
-from cnnstudio.core.export import to_pytorch_source
-from cnnstudio.core.fixes import fix_command
-from cnnstudio.core.make_block import MakeBlockError, candidates, inner_doc, make_block
+from cnnstudio.core.graph.commands import UndoStack
+from cnnstudio.core.build.compiler import compile_graph
+from cnnstudio.core.build.pytorch_source import to_pytorch_source
+from cnnstudio.core.analysis.fixes import fix_command
+from cnnstudio.core.analysis.make_block import MakeBlockError, candidates, inner_doc, make_block
 from cnnstudio.core.project import Project, dumps_project, parse_project
 
 
@@ -253,7 +253,7 @@ def test_nesting_is_bounded():
 
 
 def test_the_project_keeps_its_block_definitions_and_the_user_library_its_own(tmp_path):
-    from cnnstudio.core.userlib import load_library, save_to_library
+    from cnnstudio.core.project.userlib import load_library, save_to_library
     record = dict(nested_vgg().nodes["stage"].params)
     p = Project("x", nested_vgg(), blocks=[record])
     again = parse_project(json.loads(dumps_project(p)))  # (saved with every default filled in)
@@ -277,7 +277,8 @@ def test_grouping_a_network_with_weights_keeps_them_and_its_outputs(tmp_path):
     starts fresh and says so; a second copy of the block does not take the same weights."""
     from cnnstudio.core import save_project
     from cnnstudio.core.interop.export import model_with_weights
-    from cnnstudio.core.interop.weights import load_matching, save_weights
+    from cnnstudio.core.interop.weights import save_weights
+    from cnnstudio.core.project.weights import load_matching
     g = flat_vgg(2, 2)
     torch.manual_seed(1)
     before = compile_graph(g).eval()
@@ -332,8 +333,8 @@ def test_grouping_a_network_with_weights_keeps_them_and_its_outputs(tmp_path):
 def test_grouping_frozen_layers_keeps_them_frozen_counted_and_undoable():
     """Transfer learning, then Make block: frozen layers stay frozen inside (and after undo),
     the summary's trainable count is what PyTorch trains, and an all-frozen group is a frozen block."""
-    from cnnstudio.core.summary import summary_dict
-    from cnnstudio.core.transfer import freeze_before
+    from cnnstudio.core.analysis.summary import summary_dict
+    from cnnstudio.core.train.transfer import freeze_before
     g = flat_vgg(2, 2)
     freeze_before(g, "conv4").do(g)  # conv1..conv3 frozen; pools have no weights
     stack = UndoStack(g)
@@ -348,7 +349,7 @@ def test_grouping_frozen_layers_keeps_them_frozen_counted_and_undoable():
     assert t["trainable_params"] == sum(p.numel() for p in net.parameters() if p.requires_grad)
     assert t["frozen_params"] == (3 * 9 + 1) * 8 + 2 * (8 * 9 + 1) * 8  # conv1 (224), conv2 and conv3 (584 each)
     # My blocks keeps the block without its layers' frozen flags: a fresh copy elsewhere must learn
-    from cnnstudio.core.make_block import definition
+    from cnnstudio.core.analysis.make_block import definition
     kept = definition(g.nodes[mixed].params)
     assert '"frozen"' in json.dumps(g.nodes[mixed].params) and '"frozen"' not in json.dumps(kept)
     assert kept == json.loads(json.dumps(g.nodes[mixed].params).replace(', "frozen": true', ""))
@@ -358,7 +359,7 @@ def test_grouping_frozen_layers_keeps_them_frozen_counted_and_undoable():
 
 
 def test_the_filters_view_lists_every_conv_inside_user_blocks_copies_included():
-    from cnnstudio.core.inspect.filters import conv_layers
+    from cnnstudio.core.build.taps import conv_layers
     net = compile_graph(nested_vgg(n=2, m=2))  # Stage ×2 holding ConvRelu ×2
     layers = conv_layers(net)
     assert [c.label for c in layers] == [f"stage.{i}.convs.{j}.conv" for i in (0, 1) for j in (0, 1)]

@@ -11,7 +11,7 @@ import json
 from PySide6.QtCore import QPointF, Qt
 
 from cnnstudio.core import Graph, Project
-from cnnstudio.core.commands import SetParams
+from cnnstudio.core.graph.commands import SetParams
 from cnnstudio.gui import recovery
 from cnnstudio.gui.theme import ERROR
 

@@ -187,5 +187,5 @@ def test_canvas_editing_keyboard_and_docks(qtbot, make_window):
     h = item.height
     click_item(qtbot, win, item.expand_chip)
     assert item.expanded and item.height == h  # nothing to show until it has an input
-    s.push(__import__("cnnstudio.core.commands", fromlist=["AddEdge"]).AddEdge("input1", res))
+    s.push(__import__("cnnstudio.core.graph.commands", fromlist=["AddEdge"]).AddEdge("input1", res))
     assert item.height > BASE_HEIGHT and any("conv1: 3×3 conv 3→64" in t for t in item.inner)

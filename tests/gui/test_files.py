@@ -6,7 +6,7 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from cnnstudio.core import Graph, Project, save_project
-from cnnstudio.core.commands import SetParams
+from cnnstudio.core.graph.commands import SetParams
 from cnnstudio.core.project import project_to_dict
 from cnnstudio.gui import recovery
 

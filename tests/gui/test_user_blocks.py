@@ -9,7 +9,7 @@ from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QLineEdit, QPushButton, QToolButton
 
 from cnnstudio.core import Graph, analyze
-from cnnstudio.core.explain import explain
+from cnnstudio.core.analysis.explain import explain
 from cnnstudio.core.project import Project, load_project, save_project
 
 from .conftest import click_item, drop_mime, view_point

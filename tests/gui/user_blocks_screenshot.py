@@ -15,8 +15,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 def network():
     from cnnstudio.core import Graph
-    from cnnstudio.core.commands import UndoStack
-    from cnnstudio.core.make_block import make_block
+    from cnnstudio.core.graph.commands import UndoStack
+    from cnnstudio.core.analysis.make_block import make_block
     g = Graph()
     x = g.add("Input", id="input", shape=[3, 32, 32])
     conv = g.add("Conv2d", x, id="conv", out_channels=32, kernel_size=3, padding=1, activation="relu")

@@ -4,9 +4,10 @@ import pytest
 import torch
 
 from cnnstudio.core import Graph, analyze
-from cnnstudio.core.compiler import compile_graph
-from cnnstudio.core.inspect.features import activations, feature_mosaic
-from cnnstudio.core.inspect.filters import conv_layers, filter_mosaic, weight_histogram
+from cnnstudio.core.build.compiler import compile_graph
+from cnnstudio.core.build.taps import activations, conv_layers
+from cnnstudio.core.inspect.features import feature_mosaic
+from cnnstudio.core.inspect.filters import filter_mosaic, weight_histogram
 from cnnstudio.core.inspect.mosaic import tile_at, tile_origin
 from cnnstudio.core.inspect.receptive import receptive_field
 

@@ -3,7 +3,7 @@ import numpy as np
 import torch
 
 from cnnstudio.core import Graph
-from cnnstudio.core.compiler import compile_graph
+from cnnstudio.core.build.compiler import compile_graph
 from cnnstudio.core.inspect.confusion import cell_samples, confusion_matrix, most_confused, precision_recall
 from cnnstudio.core.inspect.gradcam import grad_cam
 from cnnstudio.core.inspect.neighbours import embed, hidden_node, nearest

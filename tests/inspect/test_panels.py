@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolButton
 from safetensors.torch import load_file
 
 from cnnstudio.core import load_project
-from cnnstudio.core.train.checkpoint import checkpoint_file
+from cnnstudio.core.train.pointer import checkpoint_file
 from cnnstudio.core.inspect.mosaic import tile_origin
 from cnnstudio.gui.inspect.docks import create_docks
 from cnnstudio.gui.session import Session
@@ -224,7 +224,7 @@ def test_panels_refresh_when_the_run_writes_new_weights(qtbot, small_run, tmp_pa
 
 def test_localization_runs_show_boxes_instead_of_classes(qtbot):
     from cnnstudio.core import Graph
-    from cnnstudio.core.compiler import compile_graph
+    from cnnstudio.core.build.compiler import compile_graph
     from cnnstudio.core.inspect.source import Inspection
 
     g = Graph()
@@ -256,7 +256,8 @@ SLOW_TRAINER = """
 import sys, time
 from pathlib import Path
 from cnnstudio.core import load_project
-from cnnstudio.core.train.engine import Trainer, default_callbacks
+from cnnstudio.core.train.callbacks import default_callbacks
+from cnnstudio.core.train.engine import Trainer
 class HoldAfterEpoch1:  # a real run, held after epoch 1 until the test has looked at it
     def on_epoch_end(self, ctx):
         t = time.time()

@@ -107,7 +107,7 @@ def test_deformable_unit_shows_where_its_taps_sample_and_multilabel_probabilitie
 
 def test_sampling_points_are_where_torchvision_reads():
     """A one-hot centre tap with whole-pixel offsets copies the input at the sampling point."""
-    from cnnstudio.core.compiler import compile_graph
+    from cnnstudio.core.build.compiler import compile_graph
     from cnnstudio.core.inspect.deform import sampling_points
     g = Graph()
     g.add("DeformConv2d", g.add("Input", shape=[1, 10, 10]), id="d", out_channels=1, kernel_size=3, padding=1,

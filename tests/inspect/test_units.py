@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from cnnstudio.core import Graph, analyze
-from cnnstudio.core.compiler import compile_graph
+from cnnstudio.core.build.compiler import compile_graph
 from cnnstudio.core.inspect.units import activation_maximisation, top_patches
 
 PLUS = np.array([[-1, 1, -1], [1, 1, 1], [-1, 1, -1]], np.float32)

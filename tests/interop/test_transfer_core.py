@@ -4,16 +4,17 @@ fresh while every other block keeps the project's weights."""
 import torch
 
 from cnnstudio.core import Graph, Project, analyze, save_project
-from cnnstudio.core.compiler import compile_graph
-from cnnstudio.core.fixes import fix_command
-from cnnstudio.core.summary import summary_dict, summary_text
+from cnnstudio.core.build.compiler import compile_graph
+from cnnstudio.core.analysis.fixes import fix_command
+from cnnstudio.core.analysis.summary import summary_dict, summary_text
 from cnnstudio.core.train.config import parse_config
 from cnnstudio.core.train.fit import fit_problems
 from cnnstudio.core.train.optim import make_optimizer, set_lr
 from cnnstudio.core.train.setup import param_groups
 from cnnstudio.core.train.head import find_head
-from cnnstudio.core.interop.weights import load_matching, save_weights
-from cnnstudio.core.transfer import freeze_before
+from cnnstudio.core.interop.weights import save_weights
+from cnnstudio.core.project.weights import load_matching
+from cnnstudio.core.train.transfer import freeze_before
 
 
 def net() -> Graph:

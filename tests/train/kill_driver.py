@@ -28,7 +28,7 @@ torch.set_num_threads(1)
 
 from cnnstudio.core import Graph, Project  # noqa: E402
 from cnnstudio.core.data import load_dataset  # noqa: E402
-from cnnstudio.core.train.checkpoint import has_checkpoint, read_pointer  # noqa: E402
+from cnnstudio.core.train.pointer import has_checkpoint, read_pointer  # noqa: E402
 from cnnstudio.core.train.engine import Trainer  # noqa: E402
 from cnnstudio.core.train.runs import load_run, read_metrics  # noqa: E402
 

@@ -9,7 +9,7 @@ import pytest
 
 from cnnstudio.cli import main
 from cnnstudio.core import load_project, save_project
-from cnnstudio.core.train.checkpoint import checkpoint_file
+from cnnstudio.core.train.pointer import checkpoint_file
 
 from .conftest import small_project
 

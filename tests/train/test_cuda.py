@@ -13,7 +13,7 @@ import torch
 
 from cnnstudio.core import Graph, Project, save_project
 from cnnstudio.core.data.base import build_dataset
-from cnnstudio.core.train.checkpoint import last_files
+from cnnstudio.core.train.pointer import last_files
 from cnnstudio.core.train.engine import Trainer
 
 from .conftest import small_project

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnnstudio.core.boxes import from_corners, to_corners
+from cnnstudio.core.data.boxes import from_corners, to_corners
 from cnnstudio.core.data import DATASETS, load_dataset, shape_for
 from cnnstudio.core.data.augment import augment_batch, check_augment
 from cnnstudio.core.data.base import DatasetError

@@ -15,7 +15,7 @@ import torch
 from cnnstudio.cli import main
 from cnnstudio.core import load_project
 from cnnstudio.core.train.engine import Trainer
-from cnnstudio.core.train.checkpoint import checkpoint_file
+from cnnstudio.core.train.pointer import checkpoint_file
 from cnnstudio.core.train.runs import load_weights, read_metrics
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="torchrun's process groups are POSIX here")

@@ -113,7 +113,7 @@ def test_pause_holds_the_run(qtbot, dock):
 
 
 def test_mismatched_head_is_shown_and_fixed_in_one_click(qtbot, session, dock):
-    from cnnstudio.core.commands import SetParams
+    from cnnstudio.core.graph.commands import SetParams
     head = [n for n in session.graph.nodes.values() if n.type == "Linear"][0]
     session.push(SetParams(session.graph, head.id, {"out_features": 10}))
     assert "gives 10 outputs" in dock.check_label.text() and "3 classes" in dock.check_label.text()

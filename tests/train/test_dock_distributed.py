@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from cnnstudio.core import load_project, save_project
-from cnnstudio.core.train.checkpoint import read_pointer
+from cnnstudio.core.train.pointer import read_pointer
 from cnnstudio.core.train.runs import read_metrics
 
 from .conftest import small_project

@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from cnnstudio.core.train.config import ConfigError, parse_config
-from cnnstudio.core.train.engine import Control, Trainer
+from cnnstudio.core.train.callbacks import Control
+from cnnstudio.core.train.engine import Trainer
 from cnnstudio.core.train.optim import Schedule
-from cnnstudio.core.train.checkpoint import last_files, read_pointer
+from cnnstudio.core.train.pointer import last_files, read_pointer
 from cnnstudio.core.train.runs import load_run, read_metrics
 
 from .conftest import small_project
@@ -194,7 +195,7 @@ def test_early_stopping_ends_the_run(tmp_path):
 
 
 def test_a_failing_epoch_timeline_never_costs_the_run(tmp_path, monkeypatch):
-    from cnnstudio.core.inspect import timeline
+    from cnnstudio.core.train import timeline
 
     def disk_full(*a, **k):
         raise OSError(errno.ENOSPC, "No space left on device")

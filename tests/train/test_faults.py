@@ -17,7 +17,7 @@ from safetensors.torch import save as st_save
 
 from cnnstudio.cli import main
 from cnnstudio.core import save_project
-from cnnstudio.core.train.checkpoint import epoch_dir, last_files, read_pointer
+from cnnstudio.core.train.pointer import epoch_dir, last_files, read_pointer
 from cnnstudio.core.train.engine import Trainer
 from cnnstudio.core.train.lock import lock_run
 from cnnstudio.core.train.runs import load_run, read_metrics

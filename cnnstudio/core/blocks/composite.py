@@ -4,6 +4,7 @@ Their inner layers are listed by `inner_layers` so the editor can expand them.
 """
 from __future__ import annotations
 
+from . import custom
 from .spec import BlockError, BlockSpec, Out, Param, need_spatial, register, set_params_fix
 
 
@@ -76,7 +77,7 @@ def _residual_explain(params, shapes, out: Out) -> list[str]:
 
 
 def _residual_build(params, shapes):
-    from ..modules import BasicBlock, Bottleneck
+    from .modules import BasicBlock, Bottleneck
     if params["kind"] == "basic":
         return BasicBlock(shapes[0][0], params["out_channels"], params["stride"])
     return Bottleneck(shapes[0][0], params["out_channels"], params["stride"], params["groups"],
@@ -145,7 +146,7 @@ def _inception_build(params, shapes):
     if params["kind"] == "torchvision":
         from torchvision.models.googlenet import Inception as TorchvisionInception
         return TorchvisionInception(shapes[0][0], *(params[k] for k in INCEPTION_KEYS))
-    from ..modules import Inception
+    from .modules import Inception
     return Inception(shapes[0][0], *(params[k] for k in INCEPTION_KEYS))
 
 
@@ -174,8 +175,7 @@ def inner_layers(node_type: str, params: dict, in_shape) -> list[str]:
         bn = " + BN" if params.get("kind") == "torchvision" else ""
         return [f"{n}: {k}×{k} conv {ci}→{co}{bn} + ReLU" for n, ci, co, k in inception_parts(params, c)]
     if node_type == "Custom":
-        from .custom import custom_inner_layers
-        return custom_inner_layers(params, in_shape)
+        return custom.inner_layers(params, in_shape)
     from .parts import PARTS
     if node_type in PARTS and in_shape and len(in_shape) == 3:
         return [p.text for p in PARTS[node_type](params, *in_shape)]

@@ -66,7 +66,7 @@ def _explain(params, shapes, out: Out) -> list[str]:
 
 
 def _build(params, shapes):
-    from ..modules import DeformConv
+    from .modules import DeformConv
     return DeformConv(shapes[0][0], params["out_channels"], pair(params["kernel_size"]),
                       stride=pair(params["stride"]), padding=pair(params["padding"]),
                       dilation=pair(params["dilation"]), groups=params["groups"],

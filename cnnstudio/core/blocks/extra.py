@@ -39,7 +39,7 @@ def _mul_infer(params, shapes) -> Out:
 
 
 def _mul_build(params, shapes):
-    from ..modules import Mul
+    from .modules import Mul
     return Mul()
 
 

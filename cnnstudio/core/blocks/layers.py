@@ -163,7 +163,7 @@ def _concat_infer(params, shapes) -> Out:
 
 def _merge_build(kind):
     def build(params, shapes):
-        from ..modules import Add, Concat
+        from .modules import Add, Concat
         return Add() if kind == "Add" else Concat()
     return build
 

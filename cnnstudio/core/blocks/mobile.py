@@ -43,7 +43,7 @@ def _cba_explain(params, shapes, out: Out) -> list[str]:
 
 
 def _cba_build(params, shapes):
-    from ..modules_zoo import ConvBNAct
+    from .modules_zoo import ConvBNAct
     p = params
     pad = p["padding"]
     return ConvBNAct(shapes[0][0], p["out_channels"], p["kernel_size"], p["stride"],
@@ -98,7 +98,7 @@ def _ir_check(p, c, h, w):
 
 
 def _ir_build(p, shapes):
-    from ..modules_zoo import InvertedResidual
+    from .modules_zoo import InvertedResidual
     return InvertedResidual(shapes[0][0], p["out_channels"], p["kernel_size"], p["stride"], p["expanded"],
                             p["activation"], p["se_channels"], p["se_activation"], p["se_gate"],
                             p["eps"], p["momentum"], p["drop_path"])
@@ -141,7 +141,7 @@ def _fused_parts(p, c, h, w) -> list[Part]:
 
 
 def _fused_build(p, shapes):
-    from ..modules_zoo import FusedMBConv
+    from .modules_zoo import FusedMBConv
     return FusedMBConv(shapes[0][0], p["out_channels"], p["kernel_size"], p["stride"], p["expanded"],
                        p["eps"], p["momentum"], p["drop_path"])
 

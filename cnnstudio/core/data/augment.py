@@ -13,7 +13,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ..boxes import from_corners, to_corners
+from .boxes import from_corners, to_corners
 
 KEYS = {"flip": bool, "rotation": float, "translation": float, "scale": float, "shear": float, "stretch": float}
 LIMITS = {"rotation": 180.0, "translation": 0.5, "scale": 0.9, "shear": 45.0, "stretch": 0.9}

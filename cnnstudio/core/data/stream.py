@@ -149,7 +149,7 @@ def default_workers() -> int:
 def load_image_folder_stream(spec: dict) -> Dataset:
     """An image folder as a streamed Dataset: the same classes, splits and normalisation as
     `builtin.load_image_folder`, without decoding more than a sample of it."""
-    from .builtin import _holdout
+    from .base import holdout
     root = spec.get("path")
     if not root:
         raise DatasetError('Image folder needs "path": the folder that holds one sub-folder per class.')
@@ -167,7 +167,7 @@ def load_image_folder_stream(spec: dict) -> Dataset:
     channels = 1 if spec.get("channels") == 1 else 3
     labels = torch.tensor([lab for _, lab in files], dtype=torch.long)
     seed = int(spec.get("split_seed", 0))
-    rest, test = _holdout(len(files), float(spec.get("test_fraction", 0.1)), seed)
+    rest, test = holdout(len(files), float(spec.get("test_fraction", 0.1)), seed)
     if spec.get("classes"):  # a subset of the classes, renumbered in the order given
         missing = [c for c in spec["classes"] if c not in classes]
         if missing:

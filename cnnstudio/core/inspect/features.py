@@ -7,25 +7,6 @@ from .filters import Mosaic
 from .mosaic import colorize, grid_shape, normalize, tile, to_uint8, upscale
 
 
-def activations(net, image) -> dict[str, np.ndarray]:
-    """{node id: output of that node for `image`} (C×H×W, C×L, C×D×H×W or N floats, batch removed).
-
-    `image` is one sample (tensor or array), already normalised as the net expects.
-    """
-    import torch
-
-    x = torch.as_tensor(np.asarray(image, dtype=np.float32))[None]
-    was_training = net.training
-    net.eval()
-    try:
-        with torch.no_grad():
-            device = next((p.device for p in net.parameters()), torch.device("cpu"))
-            outs = net(x.to(device), return_all=True)
-    finally:
-        net.train(was_training)
-    return {nid: t[0].detach().float().cpu().numpy() for nid, t in outs.items()}
-
-
 def feature_mosaic(fm: np.ndarray, max_maps: int = 64, scale: int | None = None, pad: int = 1,
                    cmap: str | None = "viridis", target: int = 48, depth: int | None = None) -> Mosaic:
     """One layer's output as one picture: C×H×W → a tile per channel, each normalised to its

@@ -10,13 +10,6 @@ from .mosaic import normalize, tile, to_uint8, upscale
 
 
 @dataclass
-class ConvLayer:
-    label: str  # node id, or "node.part" for a conv inside a composite block
-    node: str  # the graph node it belongs to
-    weight: np.ndarray  # K × C × kh × kw (K × C × k for 1-D, K × C × kd × kh × kw for 3-D), float32
-
-
-@dataclass
 class Mosaic:
     """One picture plus what is needed to map a click back to a tile."""
 
@@ -29,25 +22,6 @@ class Mosaic:
     count: int  # tiles drawn
     caption: str  # e.g. "64 of 120 filters"
     scale: int = 1
-
-
-def conv_layers(net, first_only: bool = False) -> list[ConvLayer]:
-    """Every convolution (1-D, 2-D, 3-D, deformable) in a CompiledNet (or just the first), in
-    graph order, weights as numpy. A deformable block's offset predictor is left out."""
-    by_module = {name: nid for nid, name in net.node_names.items()}
-    out = []
-    for name, mod in net.named_modules():
-        if type(mod).__name__ not in ("Conv1d", "Conv2d", "Conv3d", "DeformConv2d") or not name:
-            continue
-        if name.endswith(".offset"):
-            continue
-        top, _, rest = name.partition(".")
-        nid = by_module.get(top, top)
-        w = mod.weight.detach().float().cpu().numpy()
-        out.append(ConvLayer(nid if not rest else f"{nid}.{rest}", nid, w))
-        if first_only:
-            break
-    return out
 
 
 def filter_mosaic(weight: np.ndarray, rgb: bool | None = None, max_filters: int = 64,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..boxes import to_corners
+from ..data.boxes import to_corners
 
 
 @dataclass

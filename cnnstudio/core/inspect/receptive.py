@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..blocks.conv_nd import conv_pads
 from ..blocks.spec import ntuple
-from ..checks import Analysis
+from ..analysis import Analysis
 from ..graph import Graph
 
 Box = tuple  # image: (y0, y1, x0, x1); signal: (l0, l1); volume: (d0, d1, y0, y1, x0, x1); inclusive

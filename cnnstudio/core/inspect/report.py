@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from ..cost import human_count, totals
+from ..analysis.cost import human_count, totals
 from .confusion import confusion_matrix, precision_recall
 from .mosaic import as_rgb, cam_overlay, upscale
 
@@ -102,7 +102,8 @@ def curves_svg(metrics: list) -> str | None:
 
 
 def _filters(insp) -> str:
-    from .filters import conv_layers, filter_mosaic
+    from ..build.taps import conv_layers
+    from .filters import filter_mosaic
     layers = conv_layers(insp.net)
     if not layers:
         return '<p class="muted">This network has no convolution layer.</p>'
@@ -132,7 +133,8 @@ def _units(insp, layers, channels: int = 4) -> str:
 
 
 def _feature_maps(insp, index: int) -> str:
-    from .features import activations, feature_mosaic
+    from ..build.taps import activations
+    from .features import feature_mosaic
     acts = activations(insp.net, insp.images[index])
     disp = insp.to_display(insp.images[index:index + 1])[0]
     disp = upscale(disp, max(1, min(3, 384 // max(disp.shape[:2]))))

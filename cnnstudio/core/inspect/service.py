@@ -86,7 +86,8 @@ class InspectService:
     def _features(self, req) -> dict:
         """One layer's maps and their mosaic (node "*": every layer's, smaller); the sample's
         forward is kept for the next layer asked of the same sample (`key`)."""
-        from .features import activations, feature_mosaic
+        from ..build.taps import activations
+        from .features import feature_mosaic
         key = req.get("key")
         if key is None or key != self._acts_key:
             self._acts, self._acts_key = activations(self.inspection.net, self._input(req)), key
@@ -98,7 +99,8 @@ class InspectService:
         return {"maps": {node: {"acts": a, "mosaic": asdict(feature_mosaic(a, depth=req.get("depth")))}}}
 
     def _filters(self, req) -> dict:
-        from .filters import conv_layers, filter_mosaic, weight_histogram
+        from ..build.taps import conv_layers
+        from .filters import filter_mosaic, weight_histogram
         layer = next(l for l in conv_layers(self.inspection.net) if l.label == req["layer"])
         counts, edges = weight_histogram(layer.weight)
         w = layer.weight
@@ -141,7 +143,7 @@ class InspectService:
 def to_plain(insp: Inspection) -> dict:
     """An Inspection → plain data (no model): what every panel shows without asking again."""
     from ..project import Project, project_to_dict
-    from .filters import conv_layers
+    from ..build.taps import conv_layers
     p = insp.predictions
     return {
         "project": project_to_dict(Project(insp.name, insp.graph)),

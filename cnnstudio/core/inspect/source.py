@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checks import Analysis, analyze
+from ..analysis import Analysis, analyze
 from ..graph import Graph
 from .mosaic import resize_bilinear
 
@@ -55,7 +55,7 @@ class Inspection:
     def to_display(self, images) -> np.ndarray:
         """Net inputs (one sample or N) → uint8 N×H×W×C pictures: images as they are, a
         volume's middle depth slice, a signal as a line plot."""
-        from .mosaic import display_samples
+        from ..data.display import display_samples
         return display_samples(images, self.mean, self.std, len(self.shape))
 
     @property

@@ -3,6 +3,7 @@ TorchScript and ExportedProgram out. Imports torch: keep it off the GUI's start-
 from __future__ import annotations
 
 from .errors import InteropError
-from .importer import Imported, import_model, parse_shape, verify
+from .imported import Imported
+from .importer import import_model, parse_shape, verify
 
 __all__ = ["InteropError", "Imported", "import_model", "parse_shape", "verify"]

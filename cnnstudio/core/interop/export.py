@@ -9,8 +9,8 @@ from pathlib import Path
 
 import torch
 
-from ..checks import analyze
-from ..compiler import CompileError, compile_graph
+from ..analysis import analyze
+from ..build.compiler import CompileError, compile_graph
 from ..project import Project, dumps_project
 from .errors import InteropError
 
@@ -41,8 +41,11 @@ def model_with_weights(project: Project, project_path=None, run=None, checkpoint
                                f"{Path(run) / 'project.cnnproj'} instead.") from None
         source = f"the {checkpoint} checkpoint of {run}"
     elif project.weights and project_path is not None:
-        from .weights import load_matching
-        fresh = load_matching(net, project_path, project.weights)
+        from ..project.weights import WeightsError, load_matching
+        try:
+            fresh = load_matching(net, project_path, project.weights)
+        except WeightsError as e:
+            raise InteropError(str(e)) from None
         source = f"the project's weights ({project.weights})" + (
             f"; fresh initialisation for {', '.join(fresh)}" if fresh else "")
     else:
@@ -95,8 +98,8 @@ def _diff(a, b) -> float:
 
 
 def _pytorch(project: Project, net, out: Path, class_name: str) -> list[str]:
-    from ..export import to_pytorch_source
-    from ..files import atomic_write_text
+    from ..build.pytorch_source import to_pytorch_source
+    from ..project.atomic import atomic_write_text
     from .weights import save_weights
     weights = out.with_suffix(".safetensors")
     save_weights(net.state_dict(), weights)

@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import importlib
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from ..checks import analyze
-from ..graph import Graph
+from ..analysis import analyze
 from .errors import InteropError
-from .weights import load_into, map_weights, read_state_dict
-
-
-@dataclass
-class Imported:
-    name: str
-    graph: Graph
-    weights: dict  # compiled-model names → the source's tensors
-    source_params: int  # the source model's parameters that the graph holds
-    reference: object = None  # the source as a function of a batch, for checking the import
-    notes: list = field(default_factory=list)
+from .imported import Imported
+from ..project.weights import WeightsError, read_state_dict
+from .weights import load_into, map_weights
 
 
 def parse_shape(text: str) -> tuple[int, int, int]:
@@ -60,7 +50,11 @@ def import_model(source: str, weights: str = "none", input_shape=None, progress:
         raise InteropError(f"{source}: not a model source. Use torchvision:NAME (e.g. torchvision:resnet18), "
                            "a .onnx file, or package.module:factory for your own nn.Module.")
     if weights not in ("none", "pretrained"):
-        load_into(model, read_state_dict(weights), weights)
+        try:
+            sd = read_state_dict(weights)
+        except WeightsError as e:
+            raise InteropError(str(e)) from None
+        load_into(model, sd, weights)
     elif weights == "pretrained" and not source.startswith("torchvision:"):
         raise InteropError("--weights pretrained is for torchvision models; give a weights FILE instead.")
     return import_module(model.eval(), shape, name, notes=notes)
@@ -125,7 +119,7 @@ def save_imported(imported: Imported, out, with_weights: bool, dataset_id: str |
     """Write the project (and OUT.safetensors when `with_weights`), fitted to a dataset if
     given. → what was written, for the CLI and the window."""
     from ..project import Project, save_project
-    from ..transfer import fit_to_dataset
+    from ..train.transfer import fit_to_dataset
     from .weights import save_weights
 
     out = Path(out)

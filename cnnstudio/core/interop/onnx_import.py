@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..checks import analyze
+from ..analysis import analyze
 from .errors import InteropError
 from .export import GRAPH_KEY
 from .fx_import import _Builder, _fold
-from .importer import Imported
+from .imported import Imported
 from .weights import map_weights, meta_model
 
 ACTS = {"Relu": "ReLU", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "HardSwish": "Hardswish", "LeakyRelu": "LeakyReLU",

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import os
 
-from ..checks import Analysis, Problem
-from ..cost import human_bytes, training_memory
+from ..analysis import Analysis, Problem
+from ..analysis.cost import human_bytes, training_memory
 from ..data.registry import check_dataset_spec, shape_for
 
 # images per dataset (train + test), for the ones whose size is known without reading them

@@ -165,7 +165,7 @@ class Dist:
         import torch.distributed as dist
         import platform
 
-        from .setup import device_name
+        from .device import device_name
         names = [None] * self.world
         dist.all_gather_object(names, f"{platform.node() or '?'}: {device_name(device)}")
         return {"world_size": self.world, "backend": self.backend, "devices": names,
@@ -175,9 +175,8 @@ class Dist:
 def resume_state(trainer) -> dict:
     """Rank 0 reads the run's checkpoint (weights into its network: DDP then copies them to every
     rank); every rank gets the epoch, curves, optimizer, schedule and scaler state."""
-    from .checkpoint import load_checkpoint
+    from .checkpoint import load_checkpoint, read_info
     from .runs import damaged_metric_lines, truncate_metrics
-    from .setup import read_info
 
     def read():
         state = load_checkpoint(trainer)  # may refuse: before any file changes

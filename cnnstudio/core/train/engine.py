@@ -5,65 +5,27 @@ no per-sample Python — unless it is too big for memory, then it streams (data/
 the same order. Launched by torchrun, every rank runs this same loop on its shard of each
 global batch, with DistributedDataParallel (distributed.py); rank 0 alone writes the run.
 Progress goes to `report(dict)` (small plain dicts, at most `report_hz` a second); `control` is
-polled between batches for stop and pause. Callbacks are objects with any of: on_fit_start,
-on_epoch_start, on_batch_end, on_epoch_end, on_fit_end (ctx).
+polled between batches for stop and pause. Callbacks: see callbacks.py.
 """
 from __future__ import annotations
 
 import math
 import time
 import traceback
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
-from ..files import remove_orphans
+from ..project.atomic import remove_orphans
 from ..project import Project
 from . import setup
+from .callbacks import Context, Control, default_callbacks
 from .checkpoint import save_checkpoint
 from .distributed import Terminated, peer_lost, resume_state, write_rank_result
 from .errors import TrainError, kept_message, oom_message
 from .optim import Schedule, set_lr
 from .runs import DiskError, RunBusy, append_line, lock_run, write_json, write_text
-
-
-class Control:
-    """Stop/pause requests; the worker process backs these with multiprocessing Events."""
-
-    def __init__(self, stop=None, pause=None):
-        self._stop, self._pause = stop, pause
-
-    def stop_requested(self) -> bool:
-        return bool(self._stop and self._stop.is_set())
-
-    def pause_requested(self) -> bool:
-        return bool(self._pause and self._pause.is_set())
-
-
-@dataclass
-class Context:
-    """What callbacks see. Set `should_stop = True` to end the run after this epoch."""
-
-    trainer: "Trainer"
-    model: torch.nn.Module
-    dataset: object
-    run_dir: Path
-    optimizer: torch.optim.Optimizer
-    epoch: int = 0
-    batch: int = 0
-    loss: torch.Tensor | None = None
-    metrics: dict = field(default_factory=dict)  # the last finished epoch's row
-    history: list = field(default_factory=list)
-    should_stop: bool = False
-
-
-def default_callbacks() -> list:
-    try:
-        from ..inspect.timeline import TimelineCallback
-    except ImportError:
-        return []
-    return [TimelineCallback()]
 
 
 class Trainer:

@@ -38,7 +38,7 @@ def oom_message(trainer, torch) -> str:
 
 def kept_message(run_dir) -> str:
     """What survives a failed or stopped run: the last checkpoint if there is one — said only then."""
-    from .checkpoint import read_pointer
+    from .pointer import read_pointer
     try:
         pointer = read_pointer(run_dir) if run_dir is not None else None
     except (OSError, ValueError):
@@ -50,8 +50,8 @@ def kept_message(run_dir) -> str:
 
 def _bytes_per_image(trainer) -> int:
     try:
-        from ..checks import analyze
-        from ..cost import training_memory
+        from ..analysis import analyze
+        from ..analysis.cost import training_memory
         a = analyze(trainer.project.graph)
         prec = trainer.precision if trainer.precision in ("fp32", "bf16", "fp16") else "fp32"
         one = training_memory(a, 1, prec)["activations"]

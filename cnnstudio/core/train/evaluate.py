@@ -83,8 +83,8 @@ class EvaluateError(ValueError):
 def evaluate_runs(run_dirs, tta: str = "none", threshold: float = 0.5, which: str = "best") -> dict:
     """Each run on the test split (the validation split when there is none), with TTA, and
     with two or more runs their ensemble: the mean of their probabilities."""
-    from ..train.head import find_head
-    from ..checks import analyze
+    from .head import find_head
+    from ..analysis import analyze
     from .runs import load_run
 
     runs = []

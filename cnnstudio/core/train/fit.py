@@ -6,7 +6,7 @@ The editor shows these beside the graph's own checks; the Training dock and pre-
 from __future__ import annotations
 
 from ..blocks.spec import Fix
-from ..checks import Analysis, Problem
+from ..analysis import Analysis, Problem
 from ..data.registry import DATASETS, check_dataset_spec, classes_for, shape_for
 from ..graph import Graph
 from .head import find_head, head_problem, input_problem

@@ -88,7 +88,7 @@ class Objective:
 
 def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """IoU of matching rows of two N×4 (centre x, centre y, width, height) box tensors."""
-    from ..boxes import to_corners
+    from ..data.boxes import to_corners
     a, b = to_corners(a), to_corners(b)
     a = torch.stack([torch.minimum(a[:, 0], a[:, 2]), torch.minimum(a[:, 1], a[:, 3]),
                      torch.maximum(a[:, 0], a[:, 2]), torch.maximum(a[:, 1], a[:, 3])], 1)

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..files import atomic_write, atomic_write_text
+from ..project.atomic import atomic_write, atomic_write_text
 from ..project import Project, load_project
 from .lock import RunBusy, is_locked, lock_run  # noqa: F401 - the run folder's writer lock lives there
 
@@ -218,7 +218,7 @@ class Run:
     metrics: list = field(default_factory=list)
 
     def checkpoint(self, which: str = "best") -> Path:
-        from .checkpoint import checkpoint_file
+        from .pointer import checkpoint_file
         p = checkpoint_file(self.path, which)
         if p is None or not p.exists():
             raise FileNotFoundError(f"run {self.path.name} has no {which} checkpoint yet (no epoch finished).")
@@ -227,7 +227,7 @@ class Run:
     def model(self, which: str = "best", device="cpu"):
         """The compiled network with the checkpoint's weights, in eval mode (outputs as the graph
         defines them, final softmax/sigmoid included)."""
-        from ..compiler import compile_graph
+        from ..build.compiler import compile_graph
 
         net = compile_graph(self.project.graph)
         net.load_state_dict(load_weights(self.checkpoint(which), device))

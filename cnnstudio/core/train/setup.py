@@ -5,7 +5,6 @@ whose message says what to change.
 """
 from __future__ import annotations
 
-import json
 import os
 import platform
 import time
@@ -13,11 +12,12 @@ from pathlib import Path
 
 import torch
 
-from ..checks import analyze
-from ..compiler import compile_graph
+from ..analysis import analyze
+from ..build.compiler import compile_graph
 from ..project import Project, dumps_project
 from .config import ConfigError, TrainConfig, parse_config
 from .errors import TrainError
+from .device import device_name, pick_device, pick_precision
 from .head import input_problem
 from .objective import Objective, find_head, head_problem, resolve_task, strip_final_activation
 from .optim import make_optimizer  # noqa: F401 - re-exported for the engine
@@ -28,48 +28,6 @@ DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 def now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    kind = name.split(":")[0]
-    if kind == "cuda" and not torch.cuda.is_available():
-        raise TrainError('The device is set to "cuda" but no CUDA GPU is available here '
-                         f"(PyTorch {torch.__version__}, CUDA build: {torch.version.cuda or 'no'}). "
-                         'Choose "auto" or "cpu".', kind="device")
-    if kind == "cuda" and ":" in name and int(name.split(":")[1]) >= torch.cuda.device_count():
-        raise TrainError(f"There is no GPU {name}: this machine has {torch.cuda.device_count()}.", kind="device")
-    if kind == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise TrainError('The device is set to "mps" but Apple Metal is not available here. Choose "auto" or "cpu".',
-                         kind="device")
-    return torch.device(name)
-
-
-def pick_precision(cfg: TrainConfig, device: torch.device) -> tuple[str, str | None]:
-    """(precision used, note). Mixed precision is for CUDA; elsewhere fp32 is used and said."""
-    if device.type != "cuda":
-        note = None if cfg.precision in ("auto", "fp32") else (
-            f"{cfg.precision} mixed precision needs a CUDA GPU; trained in fp32 on {device.type}.")
-        return "fp32", note
-    if cfg.precision == "auto":
-        return ("bf16" if torch.cuda.is_bf16_supported() else "fp16"), None
-    if cfg.precision == "bf16" and not torch.cuda.is_bf16_supported():
-        return "fp16", "this GPU has no bf16: trained with fp16 autocast instead."
-    return cfg.precision, None
-
-
-def device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"{device} ({torch.cuda.get_device_name(device)})"
-    if device.type == "cpu":
-        n = torch.get_num_threads()
-        return f"cpu ({platform.processor() or platform.machine()}, {n} thread{'s' if n != 1 else ''})"
-    return str(device)
 
 
 def versions() -> dict:
@@ -189,13 +147,12 @@ def data_parallel_note(cfg, dist, device) -> str:
 def start_weights(net, project: Project, project_path, report, init_from=None) -> str:
     """Load the project's weights file (or `init_from`, a run's checkpoint); blocks whose shape
     changed since (a replaced head) start fresh. → a note for run.json."""
-    from ..interop import InteropError
-    from ..interop.weights import load_matching
+    from ..project.weights import WeightsError, load_matching
     if init_from:
         project_path, name = Path(init_from).resolve(), Path(init_from).name
         try:
             fresh = load_matching(net, project_path, name)
-        except InteropError as e:
+        except WeightsError as e:
             raise TrainError(str(e), kind="config") from None
         return f"started from {init_from}" + (f"; fresh weights for {', '.join(fresh[:6])}" if fresh else "")
     if project_path is None:
@@ -203,7 +160,7 @@ def start_weights(net, project: Project, project_path, report, init_from=None) -
                          "there is no folder to find it in: save the project beside the file.", kind="config")
     try:
         fresh = load_matching(net, project_path, project.weights)
-    except InteropError as e:
+    except WeightsError as e:
         raise TrainError(str(e), kind="config") from None
     text = f"started from the weights in {project.weights}"
     if fresh:
@@ -304,16 +261,3 @@ def write_project(trainer) -> None:
     write_text(Path(trainer.run_dir) / "project.cnnproj", dumps_project(trained))
 
 
-def read_info(run_dir) -> dict:
-    """run.json of a run to resume; a damaged one refuses the resume (and is left as it is)."""
-    path = Path(run_dir) / "run.json"
-    if not path.exists():
-        return {}
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as e:
-        info = e
-    if not isinstance(info, dict) or info.get("format") != RUN_FORMAT:
-        raise TrainError(f"Cannot resume {path.parent.name}: its run.json is damaged. It was left as it is; "
-                         "start a new run instead.", kind="checkpoint")
-    return info

@@ -37,7 +37,8 @@ def worker_main(job: dict, q, stop, pause) -> None:
         return
     try:
         from ..project import parse_project
-        from .engine import Control, Trainer
+        from .callbacks import Control
+        from .engine import Trainer
 
         project = parse_project(job["project"], source=job.get("project_path") or "project")
         if job.get("check") == "overfit":

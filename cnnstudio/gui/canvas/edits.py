@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 import re
 
-from ...core.commands import (AddEdge, AddNode, Command, Macro, MoveNodes, RemoveEdge, RemoveNode, insert_on_edge,
+from ...core.graph.commands import (AddEdge, AddNode, Command, Macro, MoveNodes, RemoveEdge, RemoveNode, insert_on_edge,
                               new_node, remove_nodes)
 from ...core.blocks.custom import form_params
-from ...core.graph import Graph, Node, _deep
-from ...core.make_block import from_key, node_id_for
+from ...core.graph.graph import Graph, Node, _deep
+from ...core.analysis.make_block import from_key, node_id_for
 from .layout import flow_step, layered_layout
 from .placement import free_offset, free_spot, push_down
 
@@ -156,7 +156,8 @@ def paste(graph: Graph, payload: str, offset=(40.0, 40.0), direction: str = "TB"
     """Copies of the blocks in `payload` with fresh ids, beside where they came from and on top
     of no block (`offset`: where to start looking). The payload passes the same checks as a
     project file; ProjectError says what is wrong with it."""
-    from ...core.project import FORMAT, ProjectError, parse_json, parse_project
+    from ...core.graph.doc import parse_json
+    from ...core.project import FORMAT, ProjectError, parse_project
     doc = parse_json(payload, "the clipboard")
     if not isinstance(doc, dict) or not isinstance(doc.get("nodes"), list):
         raise ProjectError("the clipboard holds no CNN Studio blocks.")

@@ -7,7 +7,7 @@ main path instead of crossing it. The direction is the project's `layout.directi
 """
 from __future__ import annotations
 
-from ...core.commands import Command, Macro, MoveNodes
+from ...core.graph.commands import Command, Macro, MoveNodes
 
 COLUMN = 240.0  # horizontal distance between nodes in a row
 ROW = 132.0  # vertical distance between rows

@@ -7,11 +7,11 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout
                                QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout)
 
 from ...core.blocks.custom import MAX_REPEAT, TYPE
-from ...core.commands import Macro
-from ...core.make_block import (MakeBlockError, boundary, candidates, definition, first_block, free_name,
+from ...core.graph.commands import Macro
+from ...core.analysis.make_block import (MakeBlockError, boundary, candidates, definition, first_block, free_name,
                                 inner_doc, keep_definition, make_block, suggest_name)
 from ...core.project import ProjectError
-from ...core.userlib import load_library, save_to_library
+from ...core.project.userlib import load_library, save_to_library
 from ..text import fmt_value
 from .placement import free_spot
 

@@ -7,7 +7,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen
 from PySide6.QtWidgets import QGraphicsItem, QInputDialog, QMenu
 
-from ...core.notes import SetNotes, delete_notes, new_note_id, notes_of, put_note
+from ...core.project.notes import SetNotes, delete_notes, new_note_id, notes_of, put_note
 
 NOTE_WIDTH = 200.0
 PAD = 8.0

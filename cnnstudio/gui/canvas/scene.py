@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QMenu
 from ...core.blocks import CATALOGUE, inner_layers
 from ...core.blocks.custom import TYPE as USER_TYPE
 from ...core.blocks.custom import label as user_label
-from ...core.commands import Macro, MoveNodes
+from ...core.graph.commands import Macro, MoveNodes
 from ..text import fmt_count, fmt_shape, key_params
 from ..theme import CanvasColors
 from . import edits

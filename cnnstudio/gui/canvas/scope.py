@@ -12,11 +12,12 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
-from ...core.blocks.custom import TYPE, effective_graph_doc, inner_graph, label, params_from_graph_doc
-from ...core.checks import analyze
+from ...core.analysis.user_blocks import inner_graph
+from ...core.blocks.custom import TYPE, effective_graph_doc, label, params_from_graph_doc
+from ...core.analysis import analyze
 from ...core.graph import Graph
-from ...core.project import graph_to_doc
-from ...core.recheck import Checker
+from ...core.graph.doc import graph_to_doc
+from ...core.analysis.recheck import Checker
 
 
 class Scope:

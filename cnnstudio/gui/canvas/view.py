@@ -6,8 +6,8 @@ from PySide6.QtCore import QEvent, QMimeData, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QGuiApplication, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsView, QMenu
 
-from ...core.commands import Macro
-from ...core.notes import delete_notes
+from ...core.graph.commands import Macro
+from ...core.project.notes import delete_notes
 from ...core.project import ProjectError
 from . import edits
 from .edits import MIME_BLOCK
@@ -149,8 +149,8 @@ class CanvasView(QGraphicsView):
     # --- transfer learning: freezing blocks from their context menu ---------------------------
     def node_menu(self, node_id: str) -> QMenu:
         """The right-click menu of a block (its actions push undoable commands)."""
-        from ...core.commands import SetFrozen
-        from ...core.transfer import freeze_before
+        from ...core.graph.commands import SetFrozen
+        from ...core.train.transfer import freeze_before
         graph = self.session.graph
         menu = QMenu(self)
         frozen = graph.nodes[node_id].frozen

@@ -139,7 +139,7 @@ class SampleDetail(QWidget):
 
     def _show_box(self, display, index, out, where) -> None:
         from ...core.inspect.mosaic import draw_box
-        from ...core.boxes import to_corners
+        from ...core.data.boxes import to_corners
         from ...core.inspect.predictions import box_iou
         h, w = display.shape[:2]
         scale = np.array([w - 1, h - 1, w - 1, h - 1])

@@ -65,7 +65,7 @@ class Gallery(QWidget):
             img = self.display[i]
             p = self.insp.predictions
             if p.boxes is not None:
-                from ...core.boxes import to_corners
+                from ...core.data.boxes import to_corners
                 from ...core.inspect.mosaic import draw_box
                 h, w = img.shape[:2]
                 scale = np.array([w - 1, h - 1, w - 1, h - 1])

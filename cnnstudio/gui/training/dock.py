@@ -15,13 +15,13 @@ from PySide6.QtWidgets import (QBoxLayout, QDockWidget, QHBoxLayout, QLabel, QPr
                                QSizePolicy, QVBoxLayout, QWidget)
 
 from ...core.blocks.spec import Fix
-from ...core.checks import Problem
+from ...core.analysis import Problem
 from ...core.project import project_to_dict
-from ...core.cost import human_duration
+from ...core.analysis.cost import human_duration
 from ...core.data import DATASETS
 from ...core.data.budget import choose
 from ...core.data.registry import check_dataset_spec
-from ...core.train.checkpoint import has_checkpoint
+from ...core.train.pointer import has_checkpoint
 from ...core.train.runs import list_runs, new_run_dir, read_metrics, runs_folder
 from .curves import CurvesView
 from .preview import DatasetPreview

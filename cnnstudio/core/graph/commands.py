@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .blocks import CATALOGUE
+from ..blocks import CATALOGUE
 from .graph import Edge, Graph, Node, _deep
 
 

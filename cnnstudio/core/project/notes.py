@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 
-from .commands import Command
+from ..graph.commands import Command
 
 MAX_TEXT = 10_000  # characters in one note
 MAX_NOTES = 1_000

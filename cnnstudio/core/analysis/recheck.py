@@ -12,7 +12,7 @@ when asked (`Analysis.receptive`).
 from __future__ import annotations
 
 from .checks import Analysis, Structure, add_sums, check_all, check_node
-from .graph import Graph
+from ..graph import Graph
 
 MERGE_CODES = ("add_mismatch", "concat_mismatch")
 

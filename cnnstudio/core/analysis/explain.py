@@ -1,10 +1,10 @@
 """The arithmetic behind a node's numbers, with its values filled in (for the Explain view)."""
 from __future__ import annotations
 
-from .blocks import CATALOGUE
-from .blocks.custom import display_type
+from ..blocks import CATALOGUE
+from ..blocks.custom import display_type
 from .checks import Analysis
-from .graph import Graph
+from ..graph import Graph
 
 
 def explain(graph: Graph, analysis: Analysis, node_id: str) -> list[str]:

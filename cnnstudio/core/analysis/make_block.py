@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import re
 
-from .blocks.custom import MAX_DEPTH, TYPE, depth, form_params, get_value
+from ..blocks.custom import MAX_DEPTH, TYPE, depth, form_params, get_value
 from .checks import analyze
-from .commands import AddEdge, AddNode, Command, Macro, RemoveNode
-from .graph import Graph, Node
-from .project import graph_to_doc
+from ..graph.commands import AddEdge, AddNode, Command, Macro, RemoveNode
+from ..graph import Graph, Node
+from ..graph.doc import ProjectError, check_custom, graph_to_doc, parse_json
 
 
 class MakeBlockError(ValueError):
@@ -187,7 +187,6 @@ def from_key(key: str) -> tuple[str, dict | None]:
     params are validated as a file's are (ProjectError)."""
     if not key.startswith(f"{TYPE}:"):
         return key, None
-    from .project import ProjectError, check_custom, parse_json
 
     def fail(where, what):
         raise ProjectError(f"the dropped block: {where}: {what}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch.nn as nn
 from torchvision.ops import SqueezeExcitation, StochasticDepth
 
-from .blocks.activations import build_activation
+from .activations import build_activation
 
 
 class ConvBNAct(nn.Sequential):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from .blocks.spec import Param
+from .spec import Param
 
 MAX_INT = 2 ** 63 - 1  # what a tensor size can hold; larger is never a real value
 

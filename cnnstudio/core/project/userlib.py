@@ -10,8 +10,8 @@ import json
 import os
 from pathlib import Path
 
-from .files import atomic_write_text
-from .project import ProjectError, check_custom, parse_json
+from .atomic import atomic_write_text
+from ..graph.doc import ProjectError, check_custom, parse_json
 
 FORMAT = "cnnstudio.blocks"
 VERSION = 1

@@ -12,7 +12,8 @@ def totals(a: Analysis, graph=None) -> dict:
     """Parameters as PyTorch counts them (sum of p.numel()); those of frozen blocks (given the
     graph), or frozen inside a user block, are not trainable; BatchNorm running statistics are
     state, counted apart."""
-    from .blocks.custom import TYPE, frozen_params
+    from ..blocks.custom import TYPE
+    from .user_blocks import frozen_params
     params = a.total("params")
     frozen = 0
     for n, node in (graph.nodes.items() if graph is not None else ()):

@@ -1,13 +1,13 @@
 """The textbook layer table as data, text and JSON (shared by the CLI and the editor)."""
 from __future__ import annotations
 
-from .blocks import CATALOGUE
-from .blocks.activations import BLOCK_ACTIVATION
-from .blocks.custom import display_type
-from .blocks.spec import prod
+from ..blocks import CATALOGUE
+from ..blocks.activations import BLOCK_ACTIVATION
+from ..blocks.custom import display_type
+from ..blocks.spec import prod
 from .checks import Analysis
 from .cost import human_bytes, human_count, totals, training_memory
-from .graph import Graph
+from ..graph import Graph
 
 
 def activation_of(graph: Graph, node_id: str) -> str:

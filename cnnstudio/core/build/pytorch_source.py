@@ -5,12 +5,13 @@ from __future__ import annotations
 import inspect
 import keyword
 
-from . import modules as modules_source
-from .blocks.activations import ACTIVATIONS
-from .blocks.spec import ntuple
-from .blocks.custom import TYPE as CUSTOM, passes
+from ..blocks import modules as modules_source
+from ..blocks.activations import ACTIVATIONS
+from ..blocks.spec import ntuple
+from ..analysis.user_blocks import passes
+from ..blocks.custom import TYPE as CUSTOM
 from .compiler import check_compilable, module_name
-from .graph import Graph
+from ..graph import Graph
 
 ACT_CALL = {"relu": "torch.relu({})", "sigmoid": "torch.sigmoid({})", "tanh": "torch.tanh({})",
             "leaky_relu": "F.leaky_relu({})", "elu": "F.elu({})", "gelu": "F.gelu({})",

@@ -9,7 +9,7 @@ import heapq
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .blocks import CATALOGUE
+from ..blocks import CATALOGUE
 
 Edge = tuple  # (source_id, target_id)
 

@@ -1,10 +1,10 @@
 """Turning a check's `Fix` (plain data) into an undoable command, for one-click repair."""
 from __future__ import annotations
 
-from .checks import Fix
-from .commands import (AddEdge, AddNode, Command, Macro, RemoveEdge, ReplaceNode, SetParams, insert_on_edge,
+from ..blocks.spec import Fix
+from ..graph.commands import (AddEdge, AddNode, Command, Macro, RemoveEdge, ReplaceNode, SetParams, insert_on_edge,
                        new_node, remove_nodes)
-from .graph import Graph
+from ..graph import Graph
 
 
 def fix_command(graph: Graph, node_id: str | None, fix: Fix) -> Command:

@@ -5,10 +5,12 @@ import keyword
 
 import torch.nn as nn
 
-from .blocks import CATALOGUE
-from .blocks.activations import build_activation
-from .checks import Analysis, Problem, analyze
-from .graph import Graph
+from ..blocks import CATALOGUE
+from ..analysis.user_blocks import passes
+from ..blocks.activations import build_activation
+from ..blocks.custom import provide
+from ..analysis import Analysis, Problem, analyze
+from ..graph import Graph
 
 
 class CompileError(ValueError):
@@ -120,3 +122,12 @@ def compile_graph(graph: Graph, analysis: Analysis | None = None) -> CompiledNet
                 p.requires_grad_(False)
     net.train(net.training)
     return net
+
+
+def _build_user_block(params, shapes):
+    """A user block: its inner graph compiled once per repeat, in a row."""
+    nets = [compile_graph(g, a) for _, g, a in passes(params, tuple(shapes[0]))]
+    return nets[0] if len(nets) == 1 else nn.Sequential(*nets)
+
+
+provide(build=_build_user_block)

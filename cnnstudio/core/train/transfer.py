@@ -2,10 +2,10 @@
 an imported network to a dataset (its image size and channels, a new head for its classes)."""
 from __future__ import annotations
 
-from .checks import analyze
-from .commands import SetFrozen, SetParams
-from .graph import Graph
-from .train.head import find_head
+from ..analysis import analyze
+from ..graph.commands import SetFrozen, SetParams
+from ..graph import Graph
+from .head import find_head
 
 
 def ancestors(graph: Graph, node_id: str) -> list[str]:
@@ -43,7 +43,7 @@ def fit_to_dataset(graph: Graph, dataset_id: str, freeze: bool = False) -> tuple
     section, what was changed, in words). The input keeps the network's channels (the dataset's
     images are converted) and takes the dataset's image size where the network accepts it,
     else the images are resized to the network's; the head gets one output per class."""
-    from .data.registry import DATASETS, classes_for, shape_for
+    from ..data.registry import DATASETS, classes_for, shape_for
     if dataset_id not in DATASETS:
         raise ValueError(f"unknown dataset {dataset_id!r}; `cnnstudio datasets` lists them.")
     spec = {"id": dataset_id}
