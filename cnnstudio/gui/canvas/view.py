@@ -1,28 +1,25 @@
-"""The canvas widget: zoom and pan, drops from the palette (and of project files), and the
-keyboard (Delete, Ctrl+C/V/D/A, arrows nudge, F fits)."""
+"""The canvas widget: zoom and pan, the right-click menus, the background grid and the
+empty-canvas hint; drops from the palette (and of project files) are in view_drops.py,
+the keyboard (Delete, Ctrl+C/V/D/A, arrows nudge, F fits) in view_keys.py."""
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QMimeData, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QGuiApplication, QPainter, QPen, QPixmap
+from PySide6.QtCore import QEvent, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsView, QMenu
 
-from ...core.graph.commands import Macro
-from ...core.project.notes import delete_notes
-from ...core.project import ProjectError
-from . import edits
-from .edits import MIME_BLOCK
 from .items import LOD_TEXT, NodeItem
-from .layout import set_direction
 from .make_block import add_block_actions
 from .minimap import Minimap
 from .notes import NoteItem
 from .overlay import CanvasOverlay
 from .scene import GraphScene
+from .view_drops import ViewDrops
+from .view_keys import ViewKeys
 
 GRID = 24.0
 
 
-class CanvasView(QGraphicsView):
+class CanvasView(ViewKeys, ViewDrops, QGraphicsView):
     files_dropped = Signal(list)  # local paths of dropped .cnnproj files
 
     def __init__(self, session, parent=None):
@@ -258,146 +255,6 @@ class CanvasView(QGraphicsView):
                          "Then drag from a block's bottom port to the next block's top port to wire them.")
         painter.restore()
 
-    # --- drops ------------------------------------------------------------------------------
-    def _accepts(self, mime: QMimeData) -> bool:
-        return mime.hasFormat(MIME_BLOCK) or any(u.toLocalFile().endswith(".cnnproj") for u in mime.urls())
-
-    def dragEnterEvent(self, e):
-        if self._accepts(e.mimeData()):
-            e.acceptProposedAction()
-        else:
-            e.ignore()
-
-    def dragMoveEvent(self, e):
-        if self._accepts(e.mimeData()):
-            e.acceptProposedAction()
-            if e.mimeData().hasFormat(MIME_BLOCK):  # show which wire a drop would split
-                self._hover_wire(self.graph_scene.wire_at(self.mapToScene(e.position().toPoint())))
-        else:
-            e.ignore()
-
-    def dragLeaveEvent(self, e):
-        self._hover_wire(None)
-        super().dragLeaveEvent(e)
-
-    def _hover_wire(self, wire) -> None:
-        old = getattr(self, "_hot_wire", None)
-        if old is not wire:
-            if old is not None and old.scene() is not None:
-                old.set_hot(False)
-            if wire is not None:
-                wire.set_hot(True)
-            self._hot_wire = wire
-
-    def dropEvent(self, e):
-        self._hover_wire(None)
-        mime = e.mimeData()
-        if mime.hasFormat(MIME_BLOCK):
-            type_ = bytes(mime.data(MIME_BLOCK)).decode()
-            self.graph_scene.drop_block(type_, self.mapToScene(e.position().toPoint()))
-            self.setFocus()
-            e.acceptProposedAction()
-            return
-        paths = [u.toLocalFile() for u in mime.urls() if u.toLocalFile().endswith(".cnnproj")]
-        if paths:
-            e.acceptProposedAction()
-            self.files_dropped.emit(paths)
-
-    # --- keyboard and clipboard -----------------------------------------------------------------
-    def keyPressEvent(self, e):
-        key, mods = e.key(), e.modifiers()
-        ctrl = bool(mods & Qt.ControlModifier)
-        step = 50.0 if mods & Qt.ShiftModifier else 10.0
-        arrows = {Qt.Key_Left: (-step, 0), Qt.Key_Right: (step, 0), Qt.Key_Up: (0, -step), Qt.Key_Down: (0, step)}
-        if key in (Qt.Key_Delete, Qt.Key_Backspace):
-            self.delete_selection()
-        elif ctrl and key == Qt.Key_C:
-            self.copy()
-        elif ctrl and key == Qt.Key_X:
-            self.copy()
-            self.delete_selection()
-        elif ctrl and key == Qt.Key_V:
-            self.paste()
-        elif ctrl and key == Qt.Key_D:
-            self.duplicate()
-        elif ctrl and key == Qt.Key_A:
-            self.session.select(list(self.session.graph.nodes))
-        elif key in arrows and not ctrl:
-            self.nudge(*arrows[key])
-        elif key == Qt.Key_F and not ctrl:
-            self.fit()
-        elif key == Qt.Key_Escape:
-            self.session.select([])
-            self.graph_scene.clearSelection()  # notes and wires too
-        else:
-            super().keyPressEvent(e)
-            return
-        e.accept()
-
-    def delete_selection(self) -> None:
-        notes = self.graph_scene.notes.selected()
-        c = edits.delete(self.session.graph, list(self.session.selection), self.graph_scene.selected_edges())
-        if notes:  # notes and blocks go in one undo step
-            gone = delete_notes(self.session.project, notes)
-            c = Macro(f"{c.label} and {gone.label.lower()}", [c, gone]) if c else gone
-        if c is not None:
-            self.session.push(c)
-
-    def copy(self) -> bool:
-        """Copies the selected blocks as JSON text (plain text: a QMimeData handed to the
-        clipboard from Python is freed twice at exit by PySide6, crashing the app)."""
-        if not self.session.selection:
-            return False
-        QGuiApplication.clipboard().setText(edits.copy_payload(self.session.graph, self.session.selection))
-        self._paste_count = 0
-        return True
-
-    def paste(self, payload: str | None = None) -> list[str]:
-        if payload is None:
-            payload = QGuiApplication.clipboard().text()
-            if not edits.is_payload(payload):
-                self.graph_scene.message.emit("The clipboard holds no CNN Studio blocks to paste.")
-                return []
-        self._paste_count += 1
-        d = 40.0 * self._paste_count
-        try:
-            c, ids = edits.paste(self.session.graph, payload, (d, d), self.graph_scene.direction)
-        except ProjectError as e:
-            self.graph_scene.message.emit(f"Nothing was pasted: {e}")
-            return []
-        if c is not None:
-            self.session.push(c)
-            self.session.select(ids)
-        return ids
-
-    def duplicate(self) -> list[str]:
-        if not self.session.selection:
-            return []
-        payload = edits.copy_payload(self.session.graph, self.session.selection)
-        c, ids = edits.paste(self.session.graph, payload, (40.0, 40.0), self.graph_scene.direction)
-        if c is not None:
-            c.label = f"Duplicate {len(ids)} block(s)"
-            self.session.push(c)
-            self.session.select(ids)
-        return ids
-
-    def nudge(self, dx: float, dy: float) -> None:
-        c = edits.nudge(self.session.graph, self.session.selection, dx, dy)
-        if c is not None:
-            self.session.push(c)
-
-    def arrange(self) -> None:
-        c = edits.auto_layout(self.session.graph, self.graph_scene.direction)
-        if c is not None:
-            self.session.push(c)
-        self.fit()
-
-    def set_direction(self, direction: str) -> None:
-        """Lay the network out top to bottom ("TB") or left to right ("LR"): one undo step."""
-        c = set_direction(self.session.project, direction)
-        if c is not None:
-            self.session.push(c)
-            self.fit()
 
     def center_on_node(self, node_id: str) -> None:
         item = self.graph_scene.nodes.get(node_id)

@@ -1,0 +1,197 @@
+"""The Training dock's run control: Start, Pause, Resume, Stop and the overfit check start
+or steer a worker process (core/train/worker.py); a QTimer polls its queue and the
+messages it sends move the progress bars, the curves and the message line.
+
+A mixin of TrainingDock (dock.py). No torch or matplotlib import happens when this module
+loads.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ...core.blocks.spec import Fix
+from ...core.analysis import Problem
+from ...core.project import project_to_dict
+from ...core.analysis.cost import human_duration
+from ...core.train.pointer import has_checkpoint
+from ...core.train.runs import new_run_dir, runs_folder
+
+
+class RunControl:
+    # --- run control ---------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.worker is not None and not self.worker.finished
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._store()
+        if not self.ready:
+            return
+        p = self.session.project
+        # the engine makes the run folder once the data is loaded: a failed start leaves none
+        run_dir = new_run_dir(runs_folder(self.session.path), p.name)
+        self._launch({"project": project_to_dict(p), "run_dir": str(run_dir), "resume": False,
+                      "nproc": self.form.nproc(),
+                      "project_path": str(self.session.path) if self.session.path else None})
+
+    def resume(self) -> None:
+        if self.running:
+            self.worker.resume()
+            self._say("Resumed.")
+            return
+        run_dir = self._resumable()
+        if run_dir is None:
+            self._say("There is no stopped run to resume: press Start.", error=True)
+            return
+        try:
+            doc = json.loads((run_dir / "project.cnnproj").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            self._say(f"Cannot resume {run_dir.name}: its project file cannot be read ({e}).", error=True)
+            return
+        self._launch({"project": doc, "run_dir": str(run_dir), "resume": True, "nproc": self.form.nproc(),
+                      "overrides": {"epochs": self.form.epochs.value()},
+                      "project_path": str(self.session.path) if self.session.path else None})
+
+    def check_overfit(self) -> None:
+        if self.running:
+            return
+        self._store()
+        self._launch({"project": project_to_dict(self.session.project), "run_dir": None, "check": "overfit",
+                      "overrides": {}}, note="Checking that the network can overfit one batch…")
+
+    def pause(self) -> None:
+        if self.running:
+            self.worker.pause()
+            self._say("Pausing after this batch…")
+
+    def stop(self) -> None:
+        if self.running:
+            self.worker.stop()
+            self._say("Stopping after this batch; the last finished epoch is kept.")
+
+    def _launch(self, job: dict, note: str = "Starting the training process…") -> None:
+        from ...core.train.worker import start_worker
+        from .curves import prepare
+
+        prepare()  # the curves' matplotlib loads while the worker starts, off the UI thread
+        if job.get("run_dir"):
+            self.run_dir = Path(job["run_dir"])
+            self.epoch_bar.setRange(0, self.form.epochs.value())
+            self.epoch_bar.setValue(0)
+            self.epoch_bar.setFormat("epoch %v / %m")
+            self.batch_bar.setValue(0)
+        self._say(note)
+        self.worker = start_worker(job)
+        self.paused = False
+        self.timer.start()
+        self._set_buttons()
+
+    def _resumable(self) -> Path | None:
+        candidates = []
+        if self.runs.current():
+            candidates.append(self.runs.current())
+        if self.run_dir:
+            candidates.append(self.run_dir)
+        for d in candidates:
+            info = d / "run.json"
+            if has_checkpoint(d) and info.exists():
+                try:
+                    status = json.loads(info.read_text(encoding="utf-8")).get("status")
+                except (OSError, ValueError):  # a damaged run.json: not resumable, not a crash
+                    continue
+                if status in ("stopped", "failed", "paused", "running", "finished"):
+                    return d
+        return None
+
+    # --- messages from the worker ----------------------------------------------------------------
+    def _poll(self) -> None:
+        if self.worker is None:
+            self.timer.stop()
+            return
+        for msg in self.worker.poll():
+            self.handle(msg)
+
+    def handle(self, msg: dict) -> None:
+        t = msg.get("type")
+        if t == "status":
+            self._say(msg["text"])
+        elif t == "started":
+            self.epoch_bar.setRange(0, msg["epochs"])
+            self.epoch_bar.setValue(msg["start_epoch"] - 1)
+            self.curves.set_epochs(msg["epochs"])
+            self.curves.set_history(msg.get("history", []))
+            info = msg.get("info", {})
+            notes = " ".join(info.get("notes", []))
+            data = (info.get("data_path") or {}).get("why", "")
+            where = (f"in {info['world_size']} processes, each on {info.get('device')}"
+                     if info.get("world_size", 1) > 1 else f"on {info.get('device')}")
+            self._say(f"Training {where}, {info.get('precision')}. {data} {notes}".strip())
+            if msg.get("run_dir"):
+                self.session.set_run(Path(msg["run_dir"]))  # the inspection panels follow it live
+        elif t == "batch":
+            self.batch_bar.setRange(0, msg["batches"])
+            self.batch_bar.setValue(msg["batch"])
+            self.epoch_bar.setValue(msg["epoch"] - 1)  # the bar fills with finished epochs...
+            self.epoch_bar.setFormat(f"epoch {msg['epoch']} / %m")  # ...and names the one in progress
+            self.speed_label.setText(f"epoch {msg['epoch']}/{msg['epochs']} · loss {msg['loss']:.4f} · "
+                                     f"{msg['images_per_s']:,.0f} images/s · lr {msg['lr']:.3g} · ETA {human_duration(msg['eta_s'])}")
+            self.curves.add_batch(msg)
+        elif t == "epoch":
+            self.epoch_bar.setValue(msg["epoch"])
+            self.epoch_bar.setFormat("epoch %v / %m")
+            self.curves.add_epoch(msg)
+            score = (f", validation accuracy {msg['val_accuracy']:.2%}" if "val_accuracy" in msg else
+                     f", validation IoU {msg['val_iou']:.3f}" if "val_iou" in msg else "")
+            self._say(f"Epoch {msg['epoch']}: validation loss {msg.get('val_loss', float('nan')):.4f}{score}.")
+        elif t == "paused":
+            self.paused = True
+            self._say(f"Paused in epoch {msg['epoch']}: press Resume to go on, or Stop.")
+        elif t == "resumed":
+            self.paused = False
+        elif t == "done" and msg.get("check"):
+            self.timer.stop()
+            good = msg["status"] == "checked" and msg.get("ok")
+            self._say(("✓ " if good else "⚠ ") + msg["message"], error=not good)
+            self.run_finished.emit(msg)
+        elif t == "done":
+            self.timer.stop()
+            ok = msg["status"] == "finished"
+            self.speed_label.setText(self.speed_label.text().split(" · ETA")[0])  # nothing is left to wait for
+            self.epoch_bar.setFormat("epoch %v / %m")
+            self._say(msg["message"], error=msg["status"] == "failed")
+            if msg.get("fix") and msg.get("kind") in ("head", "input"):
+                label = "Apply: " + ", ".join(f"{k} = {v}" for k, v in msg["fix"]["params"].items())
+                self.fix = Problem("warning", msg["message"], node=msg["fix"]["node"],
+                                   fix=Fix(label, "set_params", {"params": msg["fix"]["params"]}))
+                self.fix_button.setText(label)
+                self.fix_button.show()
+            run_dir = Path(msg["run_dir"]) if msg.get("run_dir") else None
+            if run_dir and (run_dir / "run.json").exists():
+                self.session.set_run(run_dir)
+            self.runs.refresh(select=run_dir)
+            self.run_finished.emit(msg)
+            if ok:
+                self.batch_bar.setValue(self.batch_bar.maximum())
+        self._set_buttons()
+
+    def _set_buttons(self) -> None:
+        running = self.running
+        ready = getattr(self, "ready", False)
+        self.start_button.setEnabled(not running and ready)
+        self.pause_button.setEnabled(running and not getattr(self, "paused", False))
+        self.stop_button.setEnabled(running)
+        self.overfit_button.setEnabled(not running and ready)
+        self.resume_button.setEnabled((running and getattr(self, "paused", False)) or
+                                      (not running and self._resumable() is not None))
+        self.form.setEnabled(not running)
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop a running training and wait for it (the window is closing). Hiding the dock
+        does not stop anything: training runs on while its panel is closed."""
+        if self.running:
+            self.worker.stop()  # the worker finishes its batch and keeps the last full epoch
+            self.worker.join(timeout)
+            self._poll()  # its last messages, "done" included: the dock is idle afterwards
