@@ -21,9 +21,11 @@ def read_state_dict(path) -> dict:
         from safetensors import SafetensorError
         from safetensors.torch import load_file
         try:
-            return load_file(str(path))
-        except (SafetensorError, OSError, ValueError) as e:
-            raise WeightsError(f"{path}: not a readable safetensors file ({e}).") from None
+            return _usable(path, load_file(str(path)))
+        except (SafetensorError, OSError, ValueError, TypeError) as e:
+            if isinstance(e, WeightsError):
+                raise
+            raise WeightsError(f"{path}: not a readable safetensors file ({_first(e)}).") from None
     try:
         sd = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - pickle refusals and damaged files alike
@@ -34,7 +36,34 @@ def read_state_dict(path) -> dict:
         sd = sd["state_dict"]
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
         raise WeightsError(f"{path}: holds no state dict (a mapping of names to tensors).")
+    return _usable(path, sd)
+
+
+def _first(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0][:200] if text else type(e).__name__
+
+
+def _usable(path: Path, sd: dict) -> dict:
+    """Refuse tensors a network cannot take: sparse or quantized layouts, meta tensors (no data),
+    complex or odd dtypes, NaN or infinity; the message names the first such tensor."""
+    for k, v in sd.items():
+        if v.layout != torch.strided:
+            why = f"is a sparse tensor ({v.layout}); save dense tensors (tensor.to_dense())"
+        elif v.is_meta:
+            why = "is a meta tensor: it has a shape but no data (no values were saved)"
+        elif v.is_quantized or v.is_complex() or v.dtype not in _DTYPES:
+            why = f"has the type {v.dtype}, which a network's weights do not have"
+        elif v.is_floating_point() and not bool(torch.isfinite(v).all()):
+            why = "holds NaN or infinity; use weights with finite values"
+        else:
+            continue
+        raise WeightsError(f"{path}: the tensor {k!r} {why}.")
     return sd
+
+
+_DTYPES = {torch.float32, torch.float16, torch.bfloat16, torch.float64, torch.int64, torch.int32, torch.int16,
+           torch.int8, torch.uint8, torch.bool}
 
 
 def project_weights_path(project_path, weights_name: str) -> Path:
