@@ -36,7 +36,14 @@ def model_with_weights(project: Project, project_path=None, run=None, checkpoint
         if not path.is_file():
             raise InteropError(f"--run {run}: it has no {checkpoint} checkpoint yet (no epoch finished).")
         try:
-            net.load_state_dict(load_weights(path), strict=True)
+            weights = load_weights(path)
+        except Exception as e:  # noqa: BLE001 - a truncated, empty or damaged file: one line
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
+            other = "last" if checkpoint == "best" else "best"
+            raise InteropError(f"--run {run}: its {checkpoint} checkpoint {path} is damaged ({first}). Try "
+                               f"--checkpoint {other}.") from None
+        try:
+            net.load_state_dict(weights, strict=True)
         except RuntimeError:
             raise InteropError(f"--run {run}: its checkpoint was trained with a different network; export "
                                f"{Path(run) / 'project.cnnproj'} instead.") from None

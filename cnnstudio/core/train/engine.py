@@ -350,8 +350,9 @@ class Trainer:
         result = {"type": "done", "status": status, "message": message, "run_dir": str(self.run_dir),
                   "kind": self.error_kind, "fix": getattr(self, "error_fix", None),
                   "epochs_done": len(getattr(self, "history", [])), "best": getattr(self, "best", None)}
+        owner = getattr(self, "_owns_info", False)
         if getattr(self, "_lock", None) is not None:
-            if getattr(self, "_owns_info", False):
+            if owner:
                 self.info.update(status=status, message=message, updated=setup.now())
                 try:
                     write_json(self.run_dir / "run.json", self.info)
@@ -360,6 +361,6 @@ class Trainer:
             self._lock.release()
             self._lock = None
         if getattr(self, "dist", None) is not None:
-            write_rank_result(result)
+            write_rank_result(result, owner)
             self.dist.close()
         return result
