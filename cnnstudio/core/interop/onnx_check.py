@@ -46,6 +46,11 @@ def validate(path) -> "onnx.ModelProto":
         raise InteropError(f"{path}: not a readable ONNX file ({_first_line(e)}).") from None
     g = model.graph
     _external(model, path, bad)
+    if any(t.data_location == onnx.TensorProto.EXTERNAL for t in g.initializer):
+        try:
+            onnx.load_external_data_for_model(model, str(path.parent))
+        except Exception as e:  # noqa: BLE001 - a short or unreadable data file
+            raise bad(f"its weights file beside it cannot be read: {_first_line(e)}") from None
     _metadata(model, bad)
     _structure(g, bad)
     _sizes(g, bad)
@@ -58,8 +63,6 @@ def validate(path) -> "onnx.ModelProto":
         onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
     except Exception as e:  # noqa: BLE001 - shape inference's own words, first line
         raise bad(_first_line(e)) from None
-    if any(t.data_location == onnx.TensorProto.EXTERNAL for t in g.initializer):
-        onnx.load_external_data_for_model(model, str(path.parent))
     return model
 
 

@@ -33,9 +33,10 @@ def runs_user_code(source: str) -> bool:
 
 def import_checked(source: str, weights: str = "none", shape=None, progress: bool = False,
                    timeout: float = TIMEOUT_S, cancel=None):
-    """→ (Imported, max |difference| against the source). User code runs in a child process."""
-    from .importer import import_model, verify
+    """→ (Imported, max |difference| against the source). User code runs in a child process (and
+    this process does not even import torch until the child has answered: Cancel is at once)."""
     if not runs_user_code(source):
+        from .importer import import_model, verify
         imported = import_model(source, weights, shape, progress=progress)
         return imported, verify(imported)
     folder = Path(tempfile.mkdtemp(prefix="cnnstudio-usercode-"))
