@@ -254,7 +254,7 @@ class Trainer:
         """Unreadable images: counted in run.json and listed in skipped_files.txt (every rank's)."""
         found = getattr(self.dataset.train, "skipped", None)  # streamed: found as batches are read
         if found is None:  # in memory: found while loading
-            found = {name: "unreadable" for name in self.dataset.spec.get("skipped_files", [])}
+            found = dict(self.dataset.spec.get("skipped_files") or {})
         found = self.dist.merge(found)
         if self.dist.lead and found and len(found) != self.info.get("skipped_files"):
             write_text(self.run_dir / "skipped_files.txt",
