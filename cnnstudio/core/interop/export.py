@@ -47,7 +47,9 @@ def model_with_weights(project: Project, project_path=None, run=None, checkpoint
         except RuntimeError:
             raise InteropError(f"--run {run}: its checkpoint was trained with a different network; export "
                                f"{Path(run) / 'project.cnnproj'} instead.") from None
-        source = f"the {checkpoint} checkpoint of {run}"
+        from ..train.pointer import pointer_or_recovered
+        note = pointer_or_recovered(run)[1]
+        source = f"the {checkpoint} checkpoint of {run}" + (f" ({note})" if note else "")
     elif project.weights and project_path is not None:
         from ..project.weights import WeightsError, load_matching
         try:

@@ -15,8 +15,10 @@ class WeightsError(ValueError):
 def read_state_dict(path) -> dict:
     """A safetensors file, or a torch file loaded with weights_only=True (no pickled code)."""
     path = Path(path)
-    if not path.is_file():
-        raise WeightsError(f"{path}: no such weights file.")
+    what = _not_a_file(path)
+    if what:
+        raise WeightsError(f"{path}: the weights file {what}." if what != "does not exist" else
+                           f"{path}: no such weights file.")
     if path.suffix == ".safetensors":
         from safetensors import SafetensorError
         from safetensors.torch import load_file
@@ -66,6 +68,21 @@ _DTYPES = {torch.float32, torch.float16, torch.bfloat16, torch.float64, torch.in
            torch.int8, torch.uint8, torch.bool}
 
 
+def _not_a_file(path: Path) -> str | None:
+    """How `path` fails to be a readable file, in words (None when it is one)."""
+    import errno
+    import stat
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "is a link to nothing" if path.is_symlink() else "does not exist"
+    except OSError as e:
+        return "is a symbolic link loop" if e.errno == errno.ELOOP else f"cannot be read ({e.strerror or e})"
+    if stat.S_ISDIR(mode):
+        return "is a folder"
+    return None if stat.S_ISREG(mode) else "is not a regular file (a FIFO, socket or device)"
+
+
 def project_weights_path(project_path, weights_name: str) -> Path:
     return Path(project_path).resolve().parent / weights_name
 
@@ -80,9 +97,11 @@ def load_matching(net: torch.nn.Module, project_path, weights_name: str) -> list
     turns `c1.weight` into `block.c1.weight`, or `block.0.c1.weight` in the first copy of a
     repeat), unless the network still has a block of that name or another layer took them."""
     path = project_weights_path(project_path, weights_name)
-    if not path.is_file():
-        raise WeightsError(f"The project names the weights file {weights_name}, but {path} does not exist. "
-                           "Put it beside the project, or remove \"weights\" from the project to start fresh.")
+    what = _not_a_file(path)
+    if what:
+        raise WeightsError(f"The project names the weights file {weights_name}, but {path} {what}. "
+                           "Put the weights file beside the project, or remove \"weights\" from the project to "
+                           "start fresh.")
     sd = read_state_dict(path)
     ours = net.state_dict()
     units = list(_units(net))

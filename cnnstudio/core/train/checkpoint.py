@@ -17,14 +17,14 @@ import shutil
 from pathlib import Path
 
 from .errors import TrainError
-from .pointer import FILES, POINTER, epoch_dir, last_files, read_pointer
+from .pointer import FILES, POINTER, epoch_dir, last_files, pointer_or_recovered
 from .runs import (RUN_FORMAT, DiskError, disk_message, finite, load_weights, optimizer_from_files, optimizer_to_files,
                    save_weights, weights_epoch, write_json)
 
 def save_checkpoint(trainer, epoch: int, best: bool) -> None:
     folder = Path(trainer.run_dir) / "checkpoints"
     try:
-        previous = read_pointer(trainer.run_dir) or {}
+        previous = pointer_or_recovered(trainer.run_dir)[0] or {}
     except ValueError:
         previous = {}
     d = epoch_dir(trainer.run_dir, epoch)
@@ -53,6 +53,9 @@ def load_checkpoint(trainer) -> dict:
     name = trainer.run_dir.name
     try:
         files = last_files(trainer.run_dir)
+        note = pointer_or_recovered(trainer.run_dir)[1]
+        if note:
+            trainer.report({"type": "status", "text": f"note: {note} to resume."})
     except ValueError as e:
         raise TrainError(f"Cannot resume {name}: {e}. Start a new run instead.", kind="checkpoint") from None
     if files is None:
