@@ -52,10 +52,13 @@ def save_checkpoint(trainer, epoch: int, best: bool) -> None:
 def load_checkpoint(trainer) -> dict:
     name = trainer.run_dir.name
     try:
+        pointer, note = pointer_or_recovered(trainer.run_dir)
+        if note:  # a refused resume changes no file: say which epoch is whole and how to take it
+            last = pointer["last"]
+            raise TrainError(f"Cannot resume {name}: {note.replace(' and is used', '')}. To resume from it, write "
+                             f'{{"last": {last}, "best": {last}}} into checkpoints/current.json (export, evaluate '
+                             "and report already use it).", kind="checkpoint")
         files = last_files(trainer.run_dir)
-        note = pointer_or_recovered(trainer.run_dir)[1]
-        if note:
-            trainer.report({"type": "status", "text": f"note: {note} to resume."})
     except ValueError as e:
         raise TrainError(f"Cannot resume {name}: {e}. Start a new run instead.", kind="checkpoint") from None
     if files is None:
