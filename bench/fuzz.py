@@ -30,13 +30,15 @@ def model_chunk(args) -> tuple[int, Counter, dict, Counter]:
     import os
     import tempfile
     import warnings
-    os.environ["CNNSTUDIO_CONFIG_DIR"] = tempfile.mkdtemp(prefix="fuzz-config-")  # the write record: not the user's
+    os.environ["CNNSTUDIO_CONFIG_DIR"] = tempfile.mkdtemp(prefix="fuzz-config-", dir="/dev/shm" if os.path.isdir(
+        "/dev/shm") else None)  # the write record: not the user's
     warnings.simplefilter("ignore")
     import torch
     torch.set_num_threads(1)
     from fuzz_models import Seeds, drive
     global _SEEDS
-    work = Path(tempfile.mkdtemp(prefix="fuzz-models-"))
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") else None  # fsync and rmtree are free in memory
+    work = Path(tempfile.mkdtemp(prefix="fuzz-models-", dir=shm))
     if "_SEEDS" not in globals():
         _SEEDS = Seeds(work / "seeds")
     rng = random.Random(seed)

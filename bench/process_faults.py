@@ -25,9 +25,9 @@ def _procs(text: str) -> list[tuple[int, int, str]]:
     return rows
 
 
-def _front(project: Path, run: Path, env: dict) -> subprocess.Popen:
+def _front(project: Path, run: Path, env: dict, epochs: int = 500) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "cnnstudio", "train", str(project), "--out", str(run),
-                             "--nproc", "2", "--epochs", "500", "--json"], env=env, cwd=str(project.parent),
+                             "--nproc", "2", "--epochs", str(epochs), "--json"], env=env, cwd=str(project.parent),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -49,10 +49,11 @@ def run_case(case: str, folder: Path) -> dict:
     run = folder / "run"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     t0 = time.perf_counter()
-    fronts = [_front(project, run, env)] + ([_front(project, run, env)] if case.startswith("two") else [])
-    if case.startswith("two"):
-        codes = [f.wait(300) for f in fronts]
-        errs = [f.stderr.read() for f in fronts]
+    two = case.startswith("two")
+    fronts = [_front(project, run, env, 3 if two else 500) for _ in range(2 if two else 1)]
+    if two:
+        outs = [f.communicate(timeout=300) for f in fronts]
+        codes, errs = [f.returncode for f in fronts], [e for _, e in outs]
         loser = errs[codes.index(max(codes))].strip().splitlines()[-1:] if max(codes) else ["(both finished?)"]
         how = f"exits {sorted(codes)}; the other: {loser[0][:90]}"
     else:
@@ -68,8 +69,8 @@ def run_case(case: str, folder: Path) -> dict:
             victim = max(ranks, key=lambda p: p[0])  # one of the two ranks
             os.kill(victim[0], signal.SIGKILL)
             assert len(agent) == 1
-        code = front.wait(300)
-        err = front.stderr.read().strip().splitlines()
+        _, err = front.communicate(timeout=300)  # read as it ends: a full pipe would stall it
+        code, err = front.returncode, err.strip().splitlines()
         how = f"front exit {code}" + (f": {err[-2][:90] if len(err) > 1 else ''}" if code not in (-9,) else "")
     left = _wait_gone(str(run))
     for pid, _, _ in left:  # leave the machine clean whatever happened

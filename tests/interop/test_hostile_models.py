@@ -1,8 +1,6 @@
 """Items 4, 6, 7, 10: user code that exits or hangs, hostile ONNX files and weights files."""
 from __future__ import annotations
 
-import json
-import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -78,7 +76,6 @@ def lenet_onnx(tmp_path_factory):
 
 
 def _mutate(model, how):
-    import onnx
     from onnx import helper
     g = model.graph
     conv = next(n for n in g.node if n.op_type == "Conv")

@@ -1,9 +1,7 @@
 """Items 8, 9, 11: image folders with loops and bombs when streamed; messages that mislead."""
 from __future__ import annotations
 
-import json
 import os
-import shutil
 
 import numpy as np
 import pytest

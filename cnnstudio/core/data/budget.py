@@ -10,9 +10,8 @@ Only image folders can stream: the built-in datasets are small enough for any de
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from .image_files import IMAGE_SUFFIXES, list_folder  # noqa: F401 - where callers found them
+from .image_files import list_folder
 BUDGET_FRACTION = 0.5
 
 

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from .base import Dataset, DatasetError, _as_size
-from .budget import list_folder
+from .image_files import list_folder
 
 STATS_IMAGES = 2048  # training images the normalisation's mean and std are measured on
 

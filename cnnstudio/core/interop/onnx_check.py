@@ -26,7 +26,7 @@ def _first_line(e: BaseException) -> str:
     return (text[0] if text else type(e).__name__)[:300]
 
 
-def validate(path) -> "onnx.ModelProto":
+def validate(path):
     import onnx
     path = Path(path)
     try:
