@@ -45,7 +45,11 @@ def model_chunk(args) -> tuple[int, Counter, dict, Counter]:
     found, example, outcomes = Counter(), {}, Counter()
     for i in range(n):
         target = targets[i % len(targets)]
-        outcome, sig = drive(_SEEDS, target, rng, work / "case")
+        try:
+            outcome, sig = drive(_SEEDS, target, rng, work / "case")
+        except Exception as e:  # noqa: BLE001 - the mutation itself failed (a bug of the fuzzer, not a crash)
+            outcomes[f"{target} fuzzer error {type(e).__name__}"] += 1
+            continue
         outcomes[f"{target} {outcome}"] += 1
         if sig:
             found[sig] += 1

@@ -76,11 +76,13 @@ def mutate_onnx(seeds: Seeds, rng: random.Random) -> bytes:
             t = rng.choice(list(g.initializer) or [None])
             if t is not None and t.dims:
                 t.dims[rng.randrange(len(t.dims))] = rng.choice([0, -1, 10 ** 12, 2 ** 40])
-            else:
-                g.input[0].type.tensor_type.shape.dim[rng.randrange(4)].dim_value = rng.choice([0, 10 ** 12])
+            elif g.input and g.input[0].type.tensor_type.shape.dim:
+                dims = g.input[0].type.tensor_type.shape.dim
+                dims[rng.randrange(len(dims))].dim_value = rng.choice([0, 10 ** 12])
         elif kind == 3 and len(nodes) > 1:  # reorder into a cycle / out of order
             i, j = rng.sample(range(len(nodes)), 2)
-            nodes[i].input[0] = nodes[j].output[0]
+            if nodes[i].input and nodes[j].output:
+                nodes[i].input[0] = nodes[j].output[0]
         elif kind == 4 and len(nodes) > 1:  # swap two nodes
             i, j = rng.sample(range(len(nodes)), 2)
             a, b = type(nodes[i])(), type(nodes[j])()
@@ -90,7 +92,7 @@ def mutate_onnx(seeds: Seeds, rng: random.Random) -> bytes:
             node.op_type = rng.choice(["FancyConv", "Gemm", "Conv", "Constant", "MaxPool", "Relu", "Reshape", ""])
         elif kind == 6 and g.initializer:  # drop a weight
             del g.initializer[rng.randrange(len(g.initializer))]
-        elif kind == 7:  # dangling output
+        elif kind == 7 and g.output and nodes[0].output:  # dangling output
             g.output[0].name = rng.choice(["nowhere", nodes[0].output[0], ""])
         elif kind == 8 and g.initializer:  # a weight of another rank
             t = rng.choice(list(g.initializer))

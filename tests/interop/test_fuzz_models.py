@@ -20,7 +20,7 @@ def seeds(tmp_path_factory):
 def test_hostile_model_files_never_crash_or_leave_files(seeds, tmp_path, target):
     rng = random.Random(19)
     outcomes = []
-    for _ in range(40):
+    for _ in range(20):
         outcome, sig = drive(seeds, target, rng, tmp_path / "case")
         assert sig is None, sig
         outcomes.append(outcome)

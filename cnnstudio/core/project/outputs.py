@@ -63,7 +63,7 @@ def check(paths, by: str, force: bool = False, protect=()) -> None:
             raise Refused(p, f"is {guarded[real]}: a command never writes over it", False)
         try:
             st = os.stat(p)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # nothing there to lose (the write says why it fails)
             continue
         except OSError as e:
             raise Refused(p, f"cannot be checked ({e.strerror or e})", False) from None
