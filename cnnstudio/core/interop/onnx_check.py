@@ -127,6 +127,12 @@ def _sizes(g, bad) -> None:
             n *= d
         if n > MAX_ELEMENTS:
             raise bad(f"tensor {t.name!r} has {n:,} elements")
+    from onnx import numpy_helper
+    for t in g.initializer:  # the data must fill the shape it claims, exactly
+        try:
+            numpy_helper.to_array(t)
+        except Exception as e:  # noqa: BLE001 - numpy's and onnx's words for a short or long buffer
+            raise bad(f"tensor {t.name!r} holds data that does not fit its shape {list(t.dims)} ({_first_line(e)})")
 
 
 def _attributes(g, bad) -> None:
