@@ -63,7 +63,20 @@ def validate(path):
         onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
     except Exception as e:  # noqa: BLE001 - shape inference's own words, first line
         raise bad(_first_line(e)) from None
+    _runtime_loads(path, bad)
     return model
+
+
+def _runtime_loads(path: Path, bad) -> None:
+    """Last: onnxruntime itself must accept the file (its checks go further than onnx's)."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return
+    try:
+        ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as e:  # noqa: BLE001 - onnxruntime's own words, first line
+        raise bad(f"onnxruntime cannot load it: {_first_line(e)}") from None
 
 
 def _external(model, path: Path, bad) -> None:
