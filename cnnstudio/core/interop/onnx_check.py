@@ -112,6 +112,11 @@ def _depth(text: str) -> int:
 def _structure(g, bad) -> None:
     """Every name read is produced first (the checker checks order, this says it in words), no
     name produced twice, and the outputs exist."""
+    names = [v.name for v in list(g.initializer) + list(g.input) + list(g.output)]
+    for n in g.node:
+        names += [n.name, n.op_type, *n.input, *n.output, *(a.name for a in n.attribute)]
+    if not all(isinstance(x, str) for x in names):  # protobuf gives bytes for names that are not UTF-8
+        raise bad("a name in it is not text (not UTF-8)")
     known = {i.name for i in g.initializer} | {i.name for i in g.input}
     for n in g.node:
         for x in n.input:
