@@ -3,6 +3,7 @@ moments of one run resumed after each kill; after every kill the checkpoint must
 no older than the running epoch, and the finished run must equal one never killed.
 
     python bench/faults.py [N_RANDOM] [--seed S]
+    python bench/faults.py --process      the process faults of --nproc 2 (bench/process_faults.py)
 
 (The suite runs the write points of one epoch's checkpoint and 20 random kills.)
 """
@@ -34,7 +35,11 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("n", type=int, nargs="?", default=200)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--process", action="store_true", help="kill the front process or a rank of --nproc 2, "
+                    "and start two trainings into one folder")
     args = ap.parse_args()
+    if args.process:
+        return process_faults()
     bad = 0
     with tempfile.TemporaryDirectory() as tmp:
         for mode, extra in (("points", ()), ("random", (args.n, args.seed))):
@@ -47,6 +52,18 @@ def main() -> int:
             for f in r["failures"][:20]:
                 print("   ", f)
     return 1 if bad else 0
+
+
+def process_faults() -> int:
+    sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+    from process_faults import CASES, run_case, table
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, case in enumerate(CASES):
+            rows.append(run_case(case, Path(tmp) / str(i)))
+            print(f"  {case}: {rows[-1]['how']}", flush=True)
+    print(table(rows))
+    return 1 if any(r["left"] or not r["resumed"] for r in rows) else 0
 
 
 if __name__ == "__main__":

@@ -42,5 +42,15 @@ def main(argv=None) -> int:
         sys.stdout, sys.stderr = out, err
 
 
+def console() -> int:
+    """The `cnnstudio` command as a process: main(), then a Ctrl-C that lands while Python shuts
+    down (torch's exit handlers run for a while) ends the process quietly instead of printing
+    an "Exception ignored in atexit callback" traceback."""
+    code = main()
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())

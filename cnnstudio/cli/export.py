@@ -24,6 +24,8 @@ def add_parser(sub) -> None:
     p.add_argument("--run", dest="run_dir", metavar="RUN", help="a run folder whose trained weights to export")
     p.add_argument("--checkpoint", choices=["best", "last"], default="best", help="which checkpoint of --run")
     p.add_argument("--class-name", default="Net", help="pytorch: name of the generated class (default Net)")
+    p.add_argument("--force", action="store_true", help="replace OUT (and OUT.safetensors) even when they are not "
+                   "an earlier export's own, unchanged output (never the project or its weights)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(run=run)
 
@@ -48,9 +50,12 @@ def run(args) -> int:
     from ..core.build.pytorch_source import ExportError
     from ..core.interop import InteropError
     from ..core.interop.export import export
+    from ..core.project.outputs import Refused
 
     try:
-        result = export(project, fmt, out, args.file, args.run_dir, args.checkpoint, args.class_name)
+        result = export(project, fmt, out, args.file, args.run_dir, args.checkpoint, args.class_name, args.force)
+    except Refused as e:
+        return _fail(e.cli())
     except CompileError as e:
         return _fail(f"cannot export {args.file}: {e}", 1)
     except (ExportError, InteropError) as e:

@@ -24,6 +24,10 @@ def add_parser(sub) -> None:
                    "channels, and a new head for its classes (transfer learning)")
     p.add_argument("--freeze", action="store_true", help="with --dataset: freeze every block before the head")
     p.add_argument("--list", action="store_true", help="list the torchvision models that import")
+    p.add_argument("--force", action="store_true", help="replace OUT.cnnproj / OUT.safetensors even when they "
+                   "are not an earlier import's own, unchanged output")
+    p.add_argument("--timeout", type=float, default=300, metavar="S", help="package.module:factory: end your code "
+                   "if building and tracing the model takes longer than S seconds (default 300)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(run=run)
 
@@ -43,26 +47,50 @@ def run(args) -> int:
         return _fail(f"{out}: the output must be a .cnnproj file.")
     if args.freeze and not args.dataset:
         return _fail("--freeze needs --dataset (the head to keep training is the dataset's).")
-    from ..core.interop import InteropError, import_model, parse_shape, verify
+    from ..core.interop import InteropError, parse_shape
+    from ..core.interop.usercode import import_checked
+    from ..core.project import outputs
 
-    try:
+    try:  # a refusal to write comes before minutes of importing
+        outputs.check(_targets(args, out), "import", args.force, _sources(args))
         shape = parse_shape(args.input_shape) if args.input_shape else None
-        imported = import_model(args.source, args.weights, shape, progress=sys.stderr.isatty())
-        diff = verify(imported)
+        imported, diff = import_checked(args.source, args.weights, shape, progress=sys.stderr.isatty(),
+                                        timeout=args.timeout)
+    except outputs.Refused as e:
+        return _fail(e.cli())
     except InteropError as e:
         return _fail(str(e))
     return _write(args, imported, diff, out)
+
+
+def _with_weights(args) -> bool:
+    return args.weights != "none" or args.source.endswith(".onnx")
+
+
+def _targets(args, out: Path) -> list:
+    return [out, out.with_suffix(".safetensors")] if _with_weights(args) else [out]
+
+
+def _sources(args) -> list:
+    """The files an import reads, which it never writes over."""
+    files = [(args.source, "the model being imported")] if args.source.endswith(".onnx") else []
+    if args.weights not in ("none", "pretrained"):
+        files.append((args.weights, "the weights file being imported"))
+    return files
 
 
 def _write(args, imported, diff, out: Path) -> int:
     from ..core import analyze
     from ..core.interop import InteropError
     from ..core.interop.importer import save_imported
+    from ..core.project import outputs
 
     graph = imported.graph
     try:
-        saved = save_imported(imported, out, args.weights != "none" or args.source.endswith(".onnx"),
-                              args.dataset, args.freeze)
+        saved = save_imported(imported, out, _with_weights(args), args.dataset, args.freeze, args.force,
+                              _sources(args))
+    except outputs.Refused as e:
+        return _fail(e.cli())
     except ValueError as e:
         return _fail(str(e))
     except (OSError, InteropError) as e:

@@ -19,12 +19,14 @@ def add_parser(subparsers) -> None:
     p.add_argument("--screenshot", type=Path, metavar="OUT.png",
                    help="render the window offscreen with the project loaded to OUT.png, then exit")
     p.add_argument("--size", default="1600x1000", metavar="WxH", help="window size for --screenshot")
+    p.add_argument("--force", action="store_true", help="--screenshot: replace OUT.png even when it is not an "
+                   "earlier screenshot's own, unchanged file")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     if args.screenshot:
-        return screenshot(args.file, args.screenshot, args.size)
+        return screenshot(args.file, args.screenshot, args.size, args.force)
     if not args.file.exists():
         print(f"cnnstudio open: {args.file}: no such file.", file=sys.stderr)
         return 2
@@ -128,12 +130,18 @@ def _drop_offscreen_noise() -> None:
     qInstallMessageHandler(handler)
 
 
-def screenshot(file: Path, out: Path, size: str = "1600x1000") -> int:
+def screenshot(file: Path, out: Path, size: str = "1600x1000", force: bool = False) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     try:
         w, h = (int(v) for v in size.lower().split("x"))
     except ValueError:
         print(f"cnnstudio open: --size must look like 1600x1000, not {size!r}.", file=sys.stderr)
+        return 2
+    from ..core.project import outputs
+    try:  # before a window is made: the answer is at once
+        outputs.check([out], "screenshot", force, [(file, "the project being shown")])
+    except outputs.Refused as e:
+        print(f"cnnstudio open: {e.cli()}", file=sys.stderr)
         return 2
     app = _app()
     _drop_offscreen_noise()
@@ -163,9 +171,17 @@ def screenshot(file: Path, out: Path, size: str = "1600x1000") -> int:
         if first:
             win.session.select([first])
         _settle(app)
+        image, fmt = win.grab(), (out.suffix[1:] or "png").upper()
+
+        def write(tmp):
+            if not image.save(tmp, fmt):
+                raise OSError(f"the image could not be saved as {fmt}")
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            ok, why = win.grab().save(str(out)), "the image could not be saved there"
+            outputs.write({out: write}, "screenshot", force, [(file, "the project being shown")])
+            ok, why = True, ""
+        except outputs.Refused as e:
+            ok, why = False, e.cli()
         except OSError as e:
             ok, why = False, e.strerror or str(e)
         win.docs.journal.remove()

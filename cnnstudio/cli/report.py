@@ -10,6 +10,8 @@ def add_parser(sub) -> None:
                                    "confusion matrix of a run, in one HTML file with the images embedded.")
     p.add_argument("run_dir", metavar="RUN", help="the run folder (it holds run.json)")
     p.add_argument("-o", "--output", help="HTML file to write (default: RUN/report.html)")
+    p.add_argument("--force", action="store_true", help="replace the HTML file even when it is not an earlier "
+                   "report's own, unchanged file")
     p.add_argument("--checkpoint", choices=("best", "last"), default=None,
                    help="which weights to report on (default: best, or last while training)")
     p.set_defaults(run=run)
@@ -29,8 +31,15 @@ def run(args) -> int:
         return 2
     from ..core.inspect.report import build_report
     from ..core.inspect.source import from_run
-    from ..core.project.atomic import atomic_write_text
+    from ..core.project import outputs
     import torch
+
+    guard = [(p, "a file of the run") for p in run_dir.glob("**/*") if p.name != "report.html"]
+    try:  # before minutes of work
+        outputs.check([out], "report", args.force, guard)
+    except outputs.Refused as e:
+        print(f"cnnstudio report: {e.cli()}", file=sys.stderr)
+        return 2
 
     from ..core.train.config import cpu_thread_count
     torch.set_num_threads(cpu_thread_count())  # like the trainer: tiny convs slowed 4× with more
@@ -44,7 +53,10 @@ def run(args) -> int:
         return 1
     text = build_report(insp)
     try:
-        atomic_write_text(out, text)
+        outputs.write({out: lambda tmp: Path(tmp).write_text(text, encoding="utf-8")}, "report", args.force, guard)
+    except outputs.Refused as e:
+        print(f"cnnstudio report: {e.cli()}", file=sys.stderr)
+        return 2
     except OSError as e:
         print(f"cnnstudio report: cannot write {out}: {e.strerror or e}. Choose another file with -o.", file=sys.stderr)
         return 2

@@ -124,6 +124,9 @@ def run(args) -> int:
     from ..core.project import project_to_dict
 
     rank = _rank()
+    if rank is not None:  # a rank our launcher started dies with torchrun's agent, even a killed one
+        from ..core.train.children import die_with_parent
+        die_with_parent()
     if args.nproc is not None and (args.nproc < 1 or rank is not None):
         print("cnnstudio train: " + ("--nproc must be 1 or more." if args.nproc < 1 else
               "--nproc starts the processes itself; under torchrun leave it out."), file=sys.stderr)
@@ -142,8 +145,7 @@ def run(args) -> int:
             if rank not in (None, 0) and not run_dir.exists():  # the run folder is on rank 0's machine
                 trained = project
             else:
-                print(f"cnnstudio train: {args.resume} is not a run folder that can resume ({e})", file=sys.stderr)
-                return 2
+                return _refuse(f"{args.resume} is not a run folder that can resume ({e})", rank)
         if project_to_dict(Project(graph=project.graph)) != project_to_dict(Project(graph=trained.graph)) and not rank:
             print(f"note: resuming {run_dir} with the network it was trained with; the network in "
                   f"{args.file} differs and is not used (start a new run to train it).", file=sys.stderr)
@@ -157,16 +159,13 @@ def run(args) -> int:
                   file=sys.stderr)
             return 2
         if run_dir.exists() and any(run_dir.iterdir()):
-            print(f"cnnstudio train: {run_dir} already exists and is not empty; choose a new folder or --resume it.",
-                  file=sys.stderr)
-            return 2
+            return _refuse(f"{run_dir} already exists and is not empty; choose a new folder or --resume it.", rank)
     else:
         from ..core.train.runs import new_run_dir, runs_folder
         run_dir = new_run_dir(runs_folder(Path(args.file)), project.name)
     problem = None if rank else _unwritable(run_dir)  # before loading any data
     if problem:
-        print(f"cnnstudio train: cannot create the run folder {run_dir}: {problem}.", file=sys.stderr)
-        return 2
+        return _refuse(f"cannot create the run folder {run_dir}: {problem}.", rank)
     if args.dataset:
         project.dataset = {**project.dataset, "id": args.dataset} if args.dataset == project.dataset.get("id") \
             else {"id": args.dataset}
@@ -208,8 +207,11 @@ def run(args) -> int:
         if not rank:
             print("\nStopping after this batch (Ctrl-C again to interrupt now)…", file=sys.stderr, flush=True)
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        if signal.getsignal(signal.SIGTERM) is on_ctrl_c:
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
 
     previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    previous_term = _term_like_ctrl_c(rank is None, on_ctrl_c)
     report, control = _progress_printer(args, stop), Control(stop=stop)
     if rank is not None:
         from ..core.train.distributed import LaunchControl, launch_dir, message_writer
@@ -226,6 +228,7 @@ def run(args) -> int:
         return 3
     finally:
         signal.signal(signal.SIGINT, previous)
+        _term_like_ctrl_c(rank is None, previous_term)
     if rank is not None and (rank or os.environ.get("CNNSTUDIO_LAUNCH_DIR")):
         return 0 if result["status"] == "finished" else EXIT_FOR_KIND.get(result.get("kind"), 3)
     return _finish(args, result, run_dir)
@@ -252,6 +255,7 @@ def _launch(args, run_dir: Path, resume: bool, overrides: dict) -> int:
         print("\nStopping every process after this batch (Ctrl-C again to end them now)…", file=sys.stderr, flush=True)
 
     previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    previous_term = _term_like_ctrl_c(True, on_ctrl_c)
     print(f"Starting {args.nproc} training processes with torchrun…", file=sys.stderr, flush=True)
     try:
         result = launch.run(_progress_printer(args), flags)
@@ -260,7 +264,27 @@ def _launch(args, run_dir: Path, resume: bool, overrides: dict) -> int:
         return 3
     finally:
         signal.signal(signal.SIGINT, previous)
+        _term_like_ctrl_c(True, previous_term)
     return _finish(args, result, run_dir)
+
+
+def _term_like_ctrl_c(front: bool, handler):
+    """SIGTERM (a service manager, `kill`) stops the front process like Ctrl-C: after the batch,
+    keeping the run. → the handler it replaces. Ranks keep their own (distributed.py)."""
+    if not front or os.name == "nt" or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, handler if handler is not None else signal.SIG_DFL)
+
+
+def _refuse(message: str, rank) -> int:
+    """A refusal before training: said once (rank 0), and told to the launcher so that its
+    summary gives this reason instead of "rank 0 failed"."""
+    if not rank:
+        print(f"cnnstudio train: {message}", file=sys.stderr)
+    if rank is not None:
+        from ..core.train.distributed import write_rank_result
+        write_rank_result({"type": "done", "status": "failed", "message": message, "kind": "config"})
+    return 2
 
 
 def _finish(args, result: dict, run_dir: Path) -> int:

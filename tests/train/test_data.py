@@ -59,7 +59,7 @@ def test_image_folder(tmp_path):
     (tmp_path / "blue" / "broken.png").write_bytes(b"not a png")
     ds = load_dataset({"id": "image_folder", "path": str(tmp_path), "image_size": 8, "val_fraction": 0.0})
     assert ds.classes == ["blue", "red"] and ds.shape == [3, 8, 8]
-    assert len(ds.train) + len(ds.test) == 12 and ds.spec["skipped_files"] == ["broken.png"]
+    assert len(ds.train) + len(ds.test) == 12 and list(ds.spec["skipped_files"]) == ["blue/broken.png"]
     red = ds.to_display(ds.train.images[ds.train.labels == 1])[..., 0]
     assert red.min() > 200
     with pytest.raises(DatasetError, match="at least 2"):

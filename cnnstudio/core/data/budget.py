@@ -10,9 +10,8 @@ Only image folders can stream: the built-in datasets are small enough for any de
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+from .image_files import list_folder
 BUDGET_FRACTION = 0.5
 
 
@@ -29,18 +28,6 @@ def free_host_bytes() -> int | None:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (AttributeError, ValueError, OSError):
         return None
-
-
-def list_folder(root) -> tuple[list[str], list[tuple[str, int]]]:
-    """(classes, [(relative path, class index)]) of an image folder, sorted, without opening a file."""
-    root = Path(os.path.expanduser(str(root)))
-    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
-    files = []
-    for k, c in enumerate(classes):
-        names = sorted(e.name for e in os.scandir(root / c)
-                       if e.is_file() and os.path.splitext(e.name)[1].lower() in IMAGE_SUFFIXES)
-        files.extend((f"{c}/{n}", k) for n in names)
-    return classes, files
 
 
 def _size(spec) -> tuple[int, int]:
@@ -76,7 +63,7 @@ def choose(spec: dict, free_bytes: int | None = None, where: str = "memory", cou
         try:
             count = len(list_folder(spec["path"])[1])
         except (OSError, KeyError):  # no folder yet: nothing to say (loading it will say what is wrong)
-            return {"path": "memory", "why": "", "bytes": None, "budget": budget}
+            return {"path": "stream" if mode is True else "memory", "why": "", "bytes": None, "budget": budget}
     h, w = _size(spec)
     need = count * (1 if spec.get("channels") == 1 else 3) * h * w * 4  # float32 tensors, as trained
     size = f"{count:,} images at {h}×{w} ≈ {human_bytes(need)}"

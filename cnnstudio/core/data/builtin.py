@@ -3,18 +3,17 @@ from __future__ import annotations
 
 import gzip
 import os
-import stat
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from .base import Dataset, DatasetError, _as_size, build_dataset, holdout
+from .image_files import IMAGE_SUFFIXES
 from .mnist5k import mnist5k_path
 from .shapes import SHAPE_CLASSES, generate_shapes
 
 DIGITS = [str(i) for i in range(10)]
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
 def load_mnist5k(spec: dict) -> Dataset:
@@ -54,22 +53,16 @@ def load_shapes(spec: dict) -> Dataset:
     return build_dataset("shapes", "Shapes", list(classes), (x[rest], y[rest]), (x[test], y[test]), spec, task=task)
 
 
-def _read_image(f: Path, mode: str, size) -> np.ndarray | None:
-    """One image as uint8 H×W(×C) at `size`, or None when it cannot be used: not a regular file
-    (a FIFO would block forever), not an image, or a decompression bomb (PIL's pixel limit)."""
-    import warnings
-
+def _read_image(f: Path, mode: str, size):
+    """One image as uint8 H×W(×C) at `size`, or the reason it cannot be used (image_files.py)."""
     from PIL import Image
+
+    from .image_files import open_image, reason
     try:
-        if not stat.S_ISREG(f.stat().st_mode):
-            return None
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(f) as im:
-                im = im.convert(mode).resize((size[1], size[0]), Image.BILINEAR)
-                return np.asarray(im, np.uint8)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        return None  # UnidentifiedImageError is an OSError; truncated or odd files raise the others
+        with open_image(f, Image.MAX_IMAGE_PIXELS) as im:
+            return np.asarray(im.convert(mode).resize((size[1], size[0]), Image.BILINEAR), np.uint8)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
+        return reason(e)  # UnidentifiedImageError is an OSError; truncated or odd files raise the others
 
 
 def load_image_folder(spec: dict) -> Dataset:
@@ -87,17 +80,16 @@ def load_image_folder(spec: dict) -> Dataset:
     size = _as_size(spec.get("image_size", 64), "image_size")
     channels = 1 if spec.get("channels") == 1 else 3
     mode = "L" if channels == 1 else "RGB"
-    images, labels, unreadable = [], [], []
-    for k, c in enumerate(classes):
-        for f in sorted((root / c).iterdir()):
-            if f.suffix.lower() not in IMAGE_SUFFIXES:
-                continue
-            a = _read_image(f, mode, size)
-            if a is None:
-                unreadable.append(f.name)
-                continue
-            images.append(a[None] if a.ndim == 2 else a.transpose(2, 0, 1))
-            labels.append(k)
+    from .image_files import list_folder
+    _, files, unreadable = list_folder(root)
+    images, labels = [], []
+    for name, k in files:
+        a = _read_image(root / name, mode, size)
+        if isinstance(a, str):
+            unreadable[name] = a
+            continue
+        images.append(a[None] if a.ndim == 2 else a.transpose(2, 0, 1))
+        labels.append(k)
     empty = [c for k, c in enumerate(classes) if k not in set(labels)]
     if empty:
         raise DatasetError(f"Image folder {root}: no readable images in {', '.join(empty)} "
@@ -108,7 +100,7 @@ def load_image_folder(spec: dict) -> Dataset:
     spec = {k: v for k, v in spec.items() if k != "channels"}
     ds = build_dataset("image_folder", f"Image folder ({root.name})", classes, (x[rest], y[rest]),
                        (x[test], y[test]), spec)
-    ds.spec["skipped_files"] = unreadable[:20]
+    ds.spec["skipped_files"] = dict(sorted(unreadable.items()))  # class/file → why
     return ds
 
 

@@ -18,17 +18,19 @@ import torch
 import torch.nn.functional as F
 
 from .base import Dataset, DatasetError, _as_size
-from .budget import list_folder
+from .image_files import list_folder
 
 STATS_IMAGES = 2048  # training images the normalisation's mean and std are measured on
 
 
-def decode(path, size: tuple[int, int], mode: str) -> np.ndarray:
+def decode(path, size: tuple[int, int], mode: str, max_pixels=None) -> np.ndarray:
     """One image file → uint8 C×H×W, as the in-memory image-folder loader reads it (a JPEG at least
     twice the size asked for is first decoded at a reduced scale, which is much faster; its
     pixels may then differ slightly from the in-memory path's)."""
     from PIL import Image
-    with Image.open(path) as im:
+
+    from .image_files import open_image
+    with open_image(path, max_pixels) as im:
         im.draft(mode, (size[1], size[0]))  # JPEG: decode at a reduced scale when much bigger
         a = np.array(im.convert(mode).resize((size[1], size[0]), Image.BILINEAR), np.uint8)
     return a[None] if a.ndim == 2 else np.ascontiguousarray(a.transpose(2, 0, 1))
@@ -38,16 +40,20 @@ class FolderImages(torch.utils.data.Dataset):
     """Index → (uint8 image, label, index); an unreadable file gives (None, reason, index)."""
 
     def __init__(self, root: Path, files: list[str], labels: list[int], size, mode: str):
+        from PIL import Image
         self.root, self.files, self.labels, self.size, self.mode = root, files, labels, size, mode
+        self.max_pixels = Image.MAX_IMAGE_PIXELS  # this process's limit, also in the loader's workers
 
     def __len__(self) -> int:
         return len(self.files)
 
     def __getitem__(self, i: int):
         try:
-            return torch.from_numpy(decode(self.root / self.files[i], self.size, self.mode)), self.labels[i], i
+            return (torch.from_numpy(decode(self.root / self.files[i], self.size, self.mode, self.max_pixels)),
+                    self.labels[i], i)
         except Exception as e:  # noqa: BLE001 - PIL raises many kinds for a damaged file: skip it, say why
-            return None, f"{e.__class__.__name__}: {str(e)[:120]}", i
+            from .image_files import reason
+            return None, reason(e), i
 
 
 class Normalise:
@@ -156,7 +162,7 @@ def load_image_folder_stream(spec: dict) -> Dataset:
     root = Path(os.path.expanduser(str(root)))
     if not root.is_dir():
         raise DatasetError(f"Image folder {root} does not exist. Choose a folder with one sub-folder per class.")
-    classes, files = list_folder(root)
+    classes, files, unlisted = list_folder(root)
     if len(classes) < 2:
         raise DatasetError(f"Image folder {root} has {len(classes)} class sub-folder(s); it needs at least 2 "
                            "(one sub-folder of images per class).")
@@ -184,7 +190,7 @@ def load_image_folder_stream(spec: dict) -> Dataset:
         raise DatasetError(f"Image folder {root} has only {len(perm)} training images: too few to train.")
     images = FolderImages(root, [f for f, _ in files], labels.tolist(), size, "L" if channels == 1 else "RGB")
     spec = {k: v for k, v in spec.items() if k != "channels"}
-    skipped: dict = {}
+    skipped: dict = dict(unlisted)  # loops, FIFOs: skipped before any batch
     workers = int(spec.get("workers") or default_workers())
     train, val = (StreamSplit(images, rest[p], spec, skipped, workers) for p in (perm[n_val:], perm[:n_val]))
     test = StreamSplit(images, test, spec, skipped, workers)

@@ -4,6 +4,7 @@ fresh initialisation (said so)."""
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from pathlib import Path
 
@@ -35,11 +36,20 @@ def model_with_weights(project: Project, project_path=None, run=None, checkpoint
         if not path.is_file():
             raise InteropError(f"--run {run}: it has no {checkpoint} checkpoint yet (no epoch finished).")
         try:
-            net.load_state_dict(load_weights(path), strict=True)
+            weights = load_weights(path)
+        except Exception as e:  # noqa: BLE001 - a truncated, empty or damaged file: one line
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
+            other = "last" if checkpoint == "best" else "best"
+            raise InteropError(f"--run {run}: its {checkpoint} checkpoint {path} is damaged ({first}). Try "
+                               f"--checkpoint {other}.") from None
+        try:
+            net.load_state_dict(weights, strict=True)
         except RuntimeError:
             raise InteropError(f"--run {run}: its checkpoint was trained with a different network; export "
                                f"{Path(run) / 'project.cnnproj'} instead.") from None
-        source = f"the {checkpoint} checkpoint of {run}"
+        from ..train.pointer import pointer_or_recovered
+        note = pointer_or_recovered(run)[1]
+        source = f"the {checkpoint} checkpoint of {run}" + (f" ({note})" if note else "")
     elif project.weights and project_path is not None:
         from ..project.weights import WeightsError, load_matching
         try:
@@ -57,59 +67,81 @@ def input_shape(project: Project) -> list:
     return list(next(n for n in project.graph.nodes.values() if n.type == "Input").params["shape"])
 
 
-def export(project: Project, fmt: str, out, project_path=None, run=None, checkpoint="best",
-           class_name: str = "Net") -> dict:
-    """Write `out` (and companions); → {"files", "weights_from", "check"...}."""
+def targets(fmt: str, out) -> list[Path]:
+    """The files an export to `out` writes."""
     out = Path(out)
+    return [out, out.with_suffix(".safetensors")] if fmt == "pytorch" else [out]
+
+
+def guarded(project: Project, project_path=None, run=None, checkpoint="best") -> list:
+    """What an export reads and so never writes over: (path, what it is)."""
+    from ..project.weights import project_weights_path
+    out = [(project_path, "the project being exported")]
+    if project_path and project.weights:
+        out.append((project_weights_path(project_path, project.weights), "the project's weights file"))
+    if run is not None:
+        out += [(p, "a file of the run being exported") for p in Path(run).glob("**/*.safetensors")]
+    return out
+
+
+def export(project: Project, fmt: str, out, project_path=None, run=None, checkpoint="best",
+           class_name: str = "Net", force: bool = False) -> dict:
+    """Write `out` (and companions) → {"files", "weights_from", "check"...}. Refuses (outputs.Refused)
+    before any work when a target is not this command's own earlier output, unless `force`."""
+    from ..project import outputs
+    if fmt not in FORMATS:
+        raise InteropError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}.")
+    out = Path(out)
+    files, protect = targets(fmt, out), guarded(project, project_path, run, checkpoint)
+    outputs.check(files, "export", force, protect)
     net, source = model_with_weights(project, project_path, run, checkpoint)
     shape = input_shape(project)
     x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(0))
-    result = {"format": fmt, "files": [str(out)], "weights_from": source}
-    tmp = out.with_name(f".tmp-{out.name}")  # same suffix: torch.export insists on .pt2
-    try:
-        if fmt == "pytorch":
-            result["files"] += _pytorch(project, net, out, class_name)
-            return result
-        if fmt == "onnx":
-            result["max_abs_difference"] = _onnx(project, net, x, tmp)
-        elif fmt == "torchscript":
-            with torch.no_grad(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                scripted = torch.jit.trace(net, x, check_trace=False)
-                torch.jit.save(scripted, str(tmp))
-                result["max_abs_difference"] = _diff(net(x), torch.jit.load(str(tmp))(x))
-        elif fmt == "exported-program":
-            batch = torch.export.Dim("batch", min=1)
-            with warnings.catch_warnings(), torch.no_grad():
-                warnings.simplefilter("ignore")
-                program = torch.export.export(net, (x,), dynamic_shapes={"x": {0: batch}})
-                torch.export.save(program, str(tmp))
-                result["max_abs_difference"] = _diff(net(x), torch.export.load(str(tmp)).module()(x))
-        else:
-            raise InteropError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}.")
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    result = {"format": fmt, "files": [str(f) for f in files], "weights_from": source}
+    if fmt == "pytorch":
+        writers = _pytorch(project, net, out, class_name)
+    else:
+        writers = {out: lambda tmp: result.__setitem__("max_abs_difference", _binary(fmt, project, net, x, tmp))}
+    outputs.write(writers, "export", force, protect)
     return result
+
+
+def _binary(fmt: str, project: Project, net, x, tmp: str) -> float:
+    """Write the ONNX / TorchScript / ExportedProgram file at `tmp`, read it back → max |difference|."""
+    if fmt == "onnx":
+        return _onnx(project, net, x, Path(tmp))
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if fmt == "torchscript":
+            torch.jit.save(torch.jit.trace(net, x, check_trace=False), tmp)
+            return _diff(net(x), torch.jit.load(tmp)(x))
+        program = torch.export.export(net, (x,), dynamic_shapes={"x": {0: torch.export.Dim("batch", min=1)}})
+        named = tmp + ".pt2"  # torch.export insists on the suffix
+        try:
+            torch.export.save(program, named)
+            os.replace(named, tmp)
+        finally:
+            Path(named).unlink(missing_ok=True)
+        return _diff(net(x), torch.export.load(tmp).module()(x))
 
 
 def _diff(a, b) -> float:
     return (a.detach() - b.detach()).abs().max().item()
 
 
-def _pytorch(project: Project, net, out: Path, class_name: str) -> list[str]:
+def _pytorch(project: Project, net, out: Path, class_name: str) -> dict:
+    """The source file and its weights, as writers for outputs.write (both land, or neither)."""
     from ..build.pytorch_source import to_pytorch_source
-    from ..project.atomic import atomic_write_text
-    from .weights import save_weights
+    from .weights import weights_bytes
     weights = out.with_suffix(".safetensors")
-    save_weights(net.state_dict(), weights)
-    source = to_pytorch_source(project.graph, class_name, project.name)
-    atomic_write_text(out, source + (
+    data = weights_bytes(net.state_dict())
+    source = to_pytorch_source(project.graph, class_name, project.name) + (
         "\n\n# Loading the weights (three lines):\n"
         f"#   from safetensors.torch import load_file\n"
         f"#   model = {class_name}()\n"
-        f"#   model.load_state_dict(load_file({weights.name!r})); model.eval()\n"))
-    return [str(weights)]
+        f"#   model.load_state_dict(load_file({weights.name!r})); model.eval()\n")
+    return {out: lambda tmp: Path(tmp).write_text(source, encoding="utf-8"),
+            weights: lambda tmp: Path(tmp).write_bytes(data)}
 
 
 def _onnx(project: Project, net, x, path: Path) -> float:

@@ -3,6 +3,7 @@ its weights (compiled-model names) and notes for the user."""
 from __future__ import annotations
 
 import importlib
+import math
 import sys
 from pathlib import Path
 
@@ -111,25 +112,44 @@ def verify(imported: Imported, shape=None, batch: int = 2, seed: int = 0) -> flo
     net.eval()
     x = torch.randn(batch, *shape, generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():
-        return (imported.reference(x) - net(x)).abs().max().item()
+        try:  # the source itself may not run (an ONNX file onnxruntime loads but cannot execute)
+            want = imported.reference(x)
+        except Exception as e:  # noqa: BLE001 - onnxruntime's or the model's own words, first line
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+            raise InteropError(f"The source model does not run on a batch of shape {list(x.shape)}, so the import "
+                               f"cannot be checked: {first}") from None
+        got = net(x)
+    diff = (want - got).abs().max().item()
+    if not math.isfinite(diff):
+        bad = [k for k, v in imported.weights.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+        why = (f"the weights {', '.join(bad[:3])} hold NaN or infinity: use weights with finite values" if bad else
+               "the source model's outputs on random inputs hold NaN or infinity")
+        raise InteropError(f"The import could not be checked against the source model ({why}).")
+    return diff
 
 
 def save_imported(imported: Imported, out, with_weights: bool, dataset_id: str | None = None,
-                  freeze: bool = False) -> dict:
+                  freeze: bool = False, force: bool = False, protect=()) -> dict:
     """Write the project (and OUT.safetensors when `with_weights`), fitted to a dataset if
-    given. → what was written, for the CLI and the window."""
-    from ..project import Project, save_project
+    given: both files or neither, and neither over a file `import` did not write (outputs.Refused)
+    unless `force`. → what was written, for the CLI and the window."""
+    from ..project import Project, dumps_project, outputs
     from ..train.transfer import fit_to_dataset
-    from .weights import save_weights
+    from .weights import weights_bytes
 
     out = Path(out)
+    weights = out.with_suffix(".safetensors")
+    files = [out, weights] if with_weights else [out]
+    outputs.check(files, "import", force, protect)
     dataset, changes = {}, []
     if dataset_id:
         dataset, changes = fit_to_dataset(imported.graph, dataset_id, freeze=freeze)
-    weights_name = None
-    out.parent.mkdir(parents=True, exist_ok=True)
+    weights_name = weights.name if with_weights else None
+    text = dumps_project(Project(name=imported.name, graph=imported.graph, dataset=dataset, weights=weights_name))
+    writers = {out: lambda tmp: Path(tmp).write_text(text, encoding="utf-8")}
     if with_weights:
-        weights_name = out.with_suffix(".safetensors").name
-        save_weights(imported.weights, out.with_suffix(".safetensors"))
-    save_project(Project(name=imported.name, graph=imported.graph, dataset=dataset, weights=weights_name), out)
+        data = weights_bytes(imported.weights)
+        writers = {weights: lambda tmp: Path(tmp).write_bytes(data), **writers}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    outputs.write(writers, "import", force, protect)
     return {"project": str(out), "weights": weights_name, "changes": changes}

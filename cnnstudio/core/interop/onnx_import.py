@@ -41,10 +41,8 @@ def import_onnx(path, input_shape=None) -> Imported:
     path = Path(path)
     if not path.is_file():
         raise InteropError(f"{path}: no such file.")
-    try:
-        model = onnx.load(str(path))
-    except Exception as e:  # noqa: BLE001 - any damaged file is one message
-        raise InteropError(f"{path}: not a readable ONNX file ({str(e).splitlines()[0] if str(e) else type(e).__name__}).") from None
+    from .onnx_check import validate
+    model = validate(path)  # checked whole before anything is built from it (issue 19)
     opset = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)
     if opset < 13:
         raise InteropError(f"{path.name} uses ONNX opset {opset}; CNN Studio reads opset 13 and later. Re-export it "

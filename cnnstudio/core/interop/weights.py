@@ -58,6 +58,16 @@ def map_weights(graph: Graph, sources: dict, modules: dict) -> dict:
 def save_weights(weights: dict, path) -> None:
     """Atomically write a safetensors file, readable like any saved file (as a run's are)."""
     from ..train.runs import save_weights as write
+    write(Path(path), _unshared(weights))
+
+
+def weights_bytes(weights: dict) -> bytes:
+    """A safetensors file's bytes (for a write staged with others)."""
+    from safetensors.torch import save
+    return save(_unshared(weights))
+
+
+def _unshared(weights: dict) -> dict:
     seen, tensors = set(), {}
     for k, v in weights.items():  # tensors an importer shares (equal constants in ONNX) are written apart
         v = v.detach().to("cpu").contiguous()
@@ -65,7 +75,7 @@ def save_weights(weights: dict, path) -> None:
             v = v.clone()
         seen.add(v.untyped_storage().data_ptr())
         tensors[k] = v
-    write(Path(path), tensors)
+    return tensors
 
 
 def adopt_run_weights(run_dir, project_path, checkpoint: str = "best") -> str:

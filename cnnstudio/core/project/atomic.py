@@ -33,25 +33,83 @@ def target(path) -> Path:
 def atomic_write(path, write: Callable[[str], None]) -> None:
     """`write(temp_path)` beside `path`, fsync, the old file's permissions (or the normal ones),
     then rename over `path`. Temp files left by a killed write are removed afterwards."""
-    path = target(path)
+    atomic_write_many({path: write})
+
+
+def atomic_write_many(writers: dict) -> None:
+    """Several files as one write (`writers`: path → write(temp_path)): every file is staged to a
+    temp file beside its target first; only when all are written are they renamed into place,
+    and if a rename fails, the ones renamed before it are put back. A failed call changes nothing."""
+    staged: list[tuple[Path, str]] = []
+    try:
+        for path, write in writers.items():
+            path = target(path)
+            staged.append((path, _stage(path, write)))
+        _commit(staged)
+    finally:
+        for _, tmp in staged:
+            Path(tmp).unlink(missing_ok=True)
+    for folder in dict.fromkeys(p.parent for p, _ in staged):
+        _fsync_dir(folder)  # the renames themselves survive a power cut
+    for path, _ in staged:
+        remove_orphans(path.parent, f".{path.name[:_TEMP_NAME]}.")
+
+
+def _stage(path: Path, write: Callable[[str], None]) -> str:
     try:
         mode = path.stat().st_mode & 0o7777
     except FileNotFoundError:
         mode = 0o666 & ~_umask()  # mkstemp makes files private; saved files are not
-    prefix = f".{path.name[:_TEMP_NAME]}."
-    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:_TEMP_NAME]}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         write(tmp)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)  # the rename itself survives a power cut
-    remove_orphans(path.parent, prefix)
+    return tmp
+
+
+def _commit(staged: list) -> None:
+    """Rename each temp file over its target, keeping a hard link to each old file until all are
+    in place, so that a failure part-way puts the old ones back."""
+    done: list[tuple[Path, str | None | bool]] = []  # (target, its old file's link | None: none kept | False: new)
+    try:
+        for i, (path, tmp) in enumerate(staged):
+            old = _keep(path) if i < len(staged) - 1 else None  # the last one is never put back
+            try:
+                os.replace(tmp, path)
+            except BaseException:
+                if old:
+                    Path(old).unlink(missing_ok=True)
+                raise
+            done.append((path, old))
+    except BaseException:
+        for path, old in reversed(done):
+            if old:
+                os.replace(old, path)
+            elif old is False:
+                path.unlink(missing_ok=True)
+        raise
+    finally:
+        for _, old in done:
+            if old and Path(old).exists():
+                Path(old).unlink(missing_ok=True)
+
+
+def _keep(path: Path):
+    """A hard link to the file at `path` (to put it back), False when there is none, None when it cannot be kept."""
+    if not path.exists():
+        return False
+    link = path.with_name(f".{path.name[:_TEMP_NAME]}.old-{os.getpid()}-{time.monotonic_ns()}.tmp")
+    try:
+        os.link(path, link)
+    except OSError:
+        return None
+    return str(link)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -15,15 +15,19 @@ class WeightsError(ValueError):
 def read_state_dict(path) -> dict:
     """A safetensors file, or a torch file loaded with weights_only=True (no pickled code)."""
     path = Path(path)
-    if not path.is_file():
-        raise WeightsError(f"{path}: no such weights file.")
+    what = _not_a_file(path)
+    if what:
+        raise WeightsError(f"{path}: the weights file {what}." if what != "does not exist" else
+                           f"{path}: no such weights file.")
     if path.suffix == ".safetensors":
         from safetensors import SafetensorError
         from safetensors.torch import load_file
         try:
-            return load_file(str(path))
-        except (SafetensorError, OSError, ValueError) as e:
-            raise WeightsError(f"{path}: not a readable safetensors file ({e}).") from None
+            return _usable(path, load_file(str(path)))
+        except (SafetensorError, OSError, ValueError, TypeError) as e:
+            if isinstance(e, WeightsError):
+                raise
+            raise WeightsError(f"{path}: not a readable safetensors file ({_first(e)}).") from None
     try:
         sd = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - pickle refusals and damaged files alike
@@ -34,7 +38,49 @@ def read_state_dict(path) -> dict:
         sd = sd["state_dict"]
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
         raise WeightsError(f"{path}: holds no state dict (a mapping of names to tensors).")
+    return _usable(path, sd)
+
+
+def _first(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0][:200] if text else type(e).__name__
+
+
+def _usable(path: Path, sd: dict) -> dict:
+    """Refuse tensors a network cannot take: sparse or quantized layouts, meta tensors (no data),
+    complex or odd dtypes, NaN or infinity; the message names the first such tensor."""
+    for k, v in sd.items():
+        if v.layout != torch.strided:
+            why = f"is a sparse tensor ({v.layout}); save dense tensors (tensor.to_dense())"
+        elif v.is_meta:
+            why = "is a meta tensor: it has a shape but no data (no values were saved)"
+        elif v.is_quantized or v.is_complex() or v.dtype not in _DTYPES:
+            why = f"has the type {v.dtype}, which a network's weights do not have"
+        elif v.is_floating_point() and not bool(torch.isfinite(v).all()):
+            why = "holds NaN or infinity; use weights with finite values"
+        else:
+            continue
+        raise WeightsError(f"{path}: the tensor {k!r} {why}.")
     return sd
+
+
+_DTYPES = {torch.float32, torch.float16, torch.bfloat16, torch.float64, torch.int64, torch.int32, torch.int16,
+           torch.int8, torch.uint8, torch.bool}
+
+
+def _not_a_file(path: Path) -> str | None:
+    """How `path` fails to be a readable file, in words (None when it is one)."""
+    import errno
+    import stat
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "is a link to nothing" if path.is_symlink() else "does not exist"
+    except OSError as e:
+        return "is a symbolic link loop" if e.errno == errno.ELOOP else f"cannot be read ({e.strerror or e})"
+    if stat.S_ISDIR(mode):
+        return "is a folder"
+    return None if stat.S_ISREG(mode) else "is not a regular file (a FIFO, socket or device)"
 
 
 def project_weights_path(project_path, weights_name: str) -> Path:
@@ -51,9 +97,11 @@ def load_matching(net: torch.nn.Module, project_path, weights_name: str) -> list
     turns `c1.weight` into `block.c1.weight`, or `block.0.c1.weight` in the first copy of a
     repeat), unless the network still has a block of that name or another layer took them."""
     path = project_weights_path(project_path, weights_name)
-    if not path.is_file():
-        raise WeightsError(f"The project names the weights file {weights_name}, but {path} does not exist. "
-                           "Put it beside the project, or remove \"weights\" from the project to start fresh.")
+    what = _not_a_file(path)
+    if what:
+        raise WeightsError(f"The project names the weights file {weights_name}, but {path} {what}. "
+                           "Put the weights file beside the project, or remove \"weights\" from the project to "
+                           "start fresh.")
     sd = read_state_dict(path)
     ours = net.state_dict()
     units = list(_units(net))

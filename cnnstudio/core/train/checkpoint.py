@@ -17,14 +17,14 @@ import shutil
 from pathlib import Path
 
 from .errors import TrainError
-from .pointer import FILES, POINTER, epoch_dir, last_files, read_pointer
+from .pointer import FILES, POINTER, epoch_dir, last_files, pointer_or_recovered
 from .runs import (RUN_FORMAT, DiskError, disk_message, finite, load_weights, optimizer_from_files, optimizer_to_files,
                    save_weights, weights_epoch, write_json)
 
 def save_checkpoint(trainer, epoch: int, best: bool) -> None:
     folder = Path(trainer.run_dir) / "checkpoints"
     try:
-        previous = read_pointer(trainer.run_dir) or {}
+        previous = pointer_or_recovered(trainer.run_dir)[0] or {}
     except ValueError:
         previous = {}
     d = epoch_dir(trainer.run_dir, epoch)
@@ -52,6 +52,12 @@ def save_checkpoint(trainer, epoch: int, best: bool) -> None:
 def load_checkpoint(trainer) -> dict:
     name = trainer.run_dir.name
     try:
+        pointer, note = pointer_or_recovered(trainer.run_dir)
+        if note:  # a refused resume changes no file: say which epoch is whole and how to take it
+            last = pointer["last"]
+            raise TrainError(f"Cannot resume {name}: {note.replace(' and is used', '')}. To resume from it, write "
+                             f'{{"last": {last}, "best": {last}}} into checkpoints/current.json (export, evaluate '
+                             "and report already use it).", kind="checkpoint")
         files = last_files(trainer.run_dir)
     except ValueError as e:
         raise TrainError(f"Cannot resume {name}: {e}. Start a new run instead.", kind="checkpoint") from None

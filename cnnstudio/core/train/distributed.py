@@ -261,11 +261,13 @@ def message_writer(folder: Path):
     return send
 
 
-def write_rank_result(result: dict) -> None:
+def write_rank_result(result: dict, owner: bool = False) -> None:
+    """How this rank ended, for the launcher; `owner`: this rank held the run folder (its lock and
+    run.json), so the launcher may record there how the whole launch ended."""
     folder = launch_dir()
     if folder is None or not in_torchrun():
         return
     rank = os.environ.get("RANK", "0")
     tmp = folder / f"rank{rank}.json.tmp"
-    tmp.write_text(json.dumps({"rank": int(rank), **result}, default=str), encoding="utf-8")
+    tmp.write_text(json.dumps({"rank": int(rank), **result, "owner": owner}, default=str), encoding="utf-8")
     os.replace(tmp, folder / f"rank{rank}.json")

@@ -113,6 +113,7 @@ class Trainer:
             state = resume_state(self)  # rank 0 reads the run folder; every rank gets the state
             self.start_epoch = state["epoch"] + 1
             self.best, self.es = state.get("best"), state.get("early_stopping", self.es)
+            self.kept_best = self.best
             self.history = state["history"]
             current = ("device", "precision", "versions", "world_size", "backend", "devices", "nodes", "data_path",
                        "notes")  # how this session trains, not how the first one did
@@ -209,6 +210,7 @@ class Trainer:
                 save_checkpoint(self, epoch, best=improved)
                 self.info.update(epochs_done=epoch, best=self.best, updated=setup.now())
                 write_json(self.run_dir / "run.json", self.info)
+            self.kept_best = self.best  # its checkpoint is on disk: the summary may name it
             ctx.metrics = row
             self._call("on_epoch_end", ctx)
             self.report({"type": "epoch", **row, "epochs": cfg.epochs, "skipped_files": self.info.get("skipped_files", 0)})
@@ -254,7 +256,7 @@ class Trainer:
         """Unreadable images: counted in run.json and listed in skipped_files.txt (every rank's)."""
         found = getattr(self.dataset.train, "skipped", None)  # streamed: found as batches are read
         if found is None:  # in memory: found while loading
-            found = {name: "unreadable" for name in self.dataset.spec.get("skipped_files", [])}
+            found = dict(self.dataset.spec.get("skipped_files") or {})
         found = self.dist.merge(found)
         if self.dist.lead and found and len(found) != self.info.get("skipped_files"):
             write_text(self.run_dir / "skipped_files.txt",
@@ -349,9 +351,10 @@ class Trainer:
                 pass
         result = {"type": "done", "status": status, "message": message, "run_dir": str(self.run_dir),
                   "kind": self.error_kind, "fix": getattr(self, "error_fix", None),
-                  "epochs_done": len(getattr(self, "history", [])), "best": getattr(self, "best", None)}
+                  "epochs_done": len(getattr(self, "history", [])), "best": getattr(self, "kept_best", None)}
+        owner = getattr(self, "_owns_info", False)
         if getattr(self, "_lock", None) is not None:
-            if getattr(self, "_owns_info", False):
+            if owner:
                 self.info.update(status=status, message=message, updated=setup.now())
                 try:
                     write_json(self.run_dir / "run.json", self.info)
@@ -360,6 +363,6 @@ class Trainer:
             self._lock.release()
             self._lock = None
         if getattr(self, "dist", None) is not None:
-            write_rank_result(result)
+            write_rank_result(result, owner)
             self.dist.close()
         return result

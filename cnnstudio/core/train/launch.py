@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -65,7 +64,8 @@ class Launch:
     def run(self, report, control) -> dict:
         """Blocks until every rank has ended. → a "done" message like the engine's."""
         self.folder = Path(tempfile.mkdtemp(prefix="cnnstudio-ddp-"))
-        env = dict(os.environ, CNNSTUDIO_LAUNCH_DIR=str(self.folder), PYTHONUNBUFFERED="1")
+        from .children import child_env
+        env = child_env(dict(os.environ, CNNSTUDIO_LAUNCH_DIR=str(self.folder), PYTHONUNBUFFERED="1"))
         env.setdefault("OMP_NUM_THREADS", "1")  # the engine sets its own; this silences torchrun's note
         env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[3])] +
                                             ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
@@ -93,15 +93,9 @@ class Launch:
 
     def kill(self) -> None:
         """End every rank now (a second Ctrl-C, or the window closing)."""
-        if self.proc is not None and self.proc.poll() is None:
-            try:
-                if os.name == "nt":
-                    self.proc.terminate()
-                else:
-                    os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(30)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
+        if self.proc is not None:
+            from .children import end_group
+            end_group(self.proc, grace_s=30)  # torchrun ends its ranks on SIGTERM, then exits
 
     # --- how it ended ---------------------------------------------------------------------
     def _result(self) -> dict:
@@ -147,29 +141,48 @@ class Launch:
                 "run_dir": str(self.run_dir), "fix": None}
 
     def _record(self, result: dict) -> dict:
-        """The run folder says how it ended, whatever rank 0 managed to write."""
+        """The run folder says how it ended, whatever rank 0 managed to write, but only when this
+        launch's rank 0 held the run (its lock) and nobody holds it now: a refused resume, or the
+        loser of two trainings into one folder, leaves the folder as it was."""
+        from .lock import RunBusy, lock_run
         from .runs import DiskError, read_metrics, write_json
-        info_path = self.run_dir / "run.json"
-        try:
-            info = json.loads(info_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        if not self._owned():
             return result
-        info.update(status=result["status"], message=result["message"])
-        if result.get("failed_rank") is not None:
-            info["failed_rank"] = result["failed_rank"]
-            try:
-                shutil.copy(self.folder / "launcher.log", self.run_dir / "launcher.log")
-                result["message"] += f" The processes' output is in {self.run_dir / 'launcher.log'}."
-                info["message"] = result["message"]
-            except OSError:
-                pass
         try:
-            write_json(info_path, info)
-        except DiskError:
-            pass
-        result.setdefault("epochs_done", len(read_metrics(self.run_dir)))
-        result.setdefault("best", info.get("best"))
+            lock = lock_run(self.run_dir)
+        except (RunBusy, OSError):
+            return result
+        try:
+            info_path = self.run_dir / "run.json"
+            try:
+                info = json.loads(info_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return result
+            info.update(status=result["status"], message=result["message"])
+            if result.get("failed_rank") is not None:
+                info["failed_rank"] = result["failed_rank"]
+                try:
+                    shutil.copy(self.folder / "launcher.log", self.run_dir / "launcher.log")
+                    result["message"] += f" The processes' output is in {self.run_dir / 'launcher.log'}."
+                    info["message"] = result["message"]
+                except OSError:
+                    pass
+            try:
+                write_json(info_path, info)
+            except DiskError:
+                pass
+            result.setdefault("epochs_done", len(read_metrics(self.run_dir)))
+            result.setdefault("best", info.get("best"))
+        finally:
+            lock.release()
         return result
+
+    def _owned(self) -> bool:
+        """Whether rank 0 of this launch held the run folder (it says so in rank0.json)."""
+        try:
+            return json.loads((self.folder / "rank0.json").read_text(encoding="utf-8")).get("owner") is True
+        except (OSError, ValueError, AttributeError):
+            return False
 
     def _log_tail(self) -> str:
         try:
@@ -205,6 +218,9 @@ def _write_atomic(path: Path, text: str) -> None:
 
 def _torchrun(folder: str, argv: list[str]) -> int:
     """The child: torchrun itself, with each failed rank's exit code written for the parent."""
+    from .children import PARENT_ENV, die_with_parent
+    die_with_parent()  # the front process gone (even by kill -9): SIGTERM, and torchrun ends the ranks
+    os.environ[PARENT_ENV] = str(os.getpid())  # each rank dies with us in turn (torchrun starts them in new sessions)
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.run import parse_args, run
     try:

@@ -29,9 +29,38 @@ def read_pointer(run_dir) -> dict | None:
     return {"last": doc["last"], "best": doc.get("best")}
 
 
+def whole_epochs(run_dir) -> list[int]:
+    """Epoch folders whose files are all there, newest first: what is left to use when the pointer
+    is damaged (state.json is written last, and names its own epoch)."""
+    found = []
+    for d in (Path(run_dir) / "checkpoints").glob("epoch-*"):
+        try:
+            n = int(d.name[len("epoch-"):])
+            state = json.loads((d / FILES["state"]).read_text(encoding="utf-8"))
+            whole = state.get("epoch") == n and all((d / FILES[k]).stat().st_size > 8 for k in ("weights", "optimizer"))
+        except (OSError, ValueError, AttributeError):
+            continue
+        if whole:
+            found.append(n)
+    return sorted(found, reverse=True)
+
+
+def pointer_or_recovered(run_dir) -> tuple[dict | None, str | None]:
+    """(the pointer, or one made from the newest whole epoch folder when current.json is damaged;
+    a sentence saying so, or None)."""
+    try:
+        return read_pointer(run_dir), None
+    except ValueError:
+        epochs = whole_epochs(run_dir)
+        if not epochs:
+            raise
+    return {"last": epochs[0], "best": epochs[0]}, (
+        f"checkpoints/{POINTER} is damaged; epoch-{epochs[0]}/ is the newest whole checkpoint and is used")
+
+
 def last_files(run_dir) -> dict | None:
     """Paths of the last checkpoint's files (either layout), or None when there is none."""
-    pointer = read_pointer(run_dir)
+    pointer, _ = pointer_or_recovered(run_dir)
     if pointer:
         d = epoch_dir(run_dir, pointer["last"])
         return {k: d / name for k, name in FILES.items()}
@@ -44,7 +73,7 @@ def last_files(run_dir) -> dict | None:
 def checkpoint_file(run_dir, which: str = "best") -> Path | None:
     """The weights file of the best (or last) epoch; best falls back to last. None if there is none."""
     try:
-        pointer = read_pointer(run_dir)
+        pointer, _ = pointer_or_recovered(run_dir)
     except ValueError:
         pointer = None
     folder = Path(run_dir) / "checkpoints"

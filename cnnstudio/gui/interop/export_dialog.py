@@ -13,9 +13,36 @@ FORMATS = [("ONNX (checked with onnxruntime)", "onnx", ".onnx"), ("TorchScript",
            ("PyTorch code + safetensors", "pytorch", ".py")]
 
 
-def run_export(project, fmt, out, project_path, run_dir, checkpoint) -> dict:
+def run_export(project, fmt, out, project_path, run_dir, checkpoint, force: bool = False) -> dict:
     from ...core.interop.export import export
-    return export(project, fmt, out, project_path, run_dir, checkpoint)
+    return export(project, fmt, out, project_path, run_dir, checkpoint, force=force)
+
+
+def may_write(parent, fmt: str, out: str, project_path, weights) -> bool | None:
+    """Whether to replace what is at `out` (and its weights file): False when nothing needs
+    replacing, True when the user confirmed it, None when it must not be written (said in a box)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from ...core.project import outputs
+    files = [Path(out)] + ([Path(out).with_suffix(".safetensors")] if fmt == "pytorch" else [])
+    protect = [(project_path, "the open project")]
+    if project_path and weights:
+        protect.append((Path(project_path).resolve().parent / weights, "the open project's weights file"))
+    refused = []
+    for f in files:
+        try:
+            outputs.check([f], "export", False, protect)
+        except outputs.Refused as e:
+            if not e.forceable:
+                QMessageBox.warning(parent, "Export", f"{e}. Choose another name.")
+                return None
+            refused.append(e)
+    if not refused:
+        return False
+    names = "\n".join(f"• {e}" for e in refused)
+    answer = QMessageBox.question(parent, "Replace files?", f"{names}\n\nReplace {'it' if len(refused) == 1 else 'them'}?",
+                                  QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
+    return True if answer == QMessageBox.Yes else None
 
 
 class ExportDialog(QDialog):
@@ -64,9 +91,13 @@ class ExportDialog(QDialog):
         from ...core import Project
         p = s.project  # a copy: the user may go on editing while the export runs
         project = Project(p.name, p.graph.copy(), dict(p.dataset), dict(p.training), dict(p.layout), p.weights)
+        force = may_write(self, fmt, out, s.path, p.weights)
+        if force is None:
+            self.status.setText("Nothing written: choose another file name.")
+            return
         self.export_button.setEnabled(False)
         self.status.setText(f"Exporting {fmt}…")
-        job = Job(lambda: run_export(project, fmt, out, s.path, run_dir, checkpoint), self)
+        job = Job(lambda: run_export(project, fmt, out, s.path, run_dir, checkpoint, force), self)
         job.done.connect(self._done)
         job.failed.connect(self._failed)
         self.jobs.append(job)

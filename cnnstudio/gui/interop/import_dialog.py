@@ -2,6 +2,7 @@
 sizes), an ONNX file or a Python factory, imported off the UI thread into a new project."""
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from PySide6.QtCore import QThread, Signal
@@ -11,7 +12,8 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
 
 
 class Job(QThread):
-    """Runs `fn()` in a thread (torch work: tracing, weights, writing); reports a value or a message."""
+    """Runs `fn()` in a thread (torch work: tracing, weights, writing); reports a value or a message.
+    `cancel` is set when the dialog closes: a job running the user's code ends its child process."""
 
     done = Signal(object)
     failed = Signal(str)
@@ -19,11 +21,12 @@ class Job(QThread):
     def __init__(self, fn, parent=None):
         super().__init__(parent)
         self.fn = fn
+        self.cancel = threading.Event()
 
     def run(self):
         try:
             self.done.emit(self.fn())
-        except Exception as e:  # noqa: BLE001 - every failure reaches the user as a line
+        except BaseException as e:  # noqa: BLE001 - even a SystemExit reaches the user as a line, not an abort
             self.failed.emit(str(e) or type(e).__name__)
 
 
@@ -32,11 +35,11 @@ def zoo_rows() -> list[dict]:
     return [{"name": n, **zoo.info(n)} for n in zoo.model_names()]
 
 
-def run_import(source: str, weights: str, shape, out: str, dataset: str | None, freeze: bool) -> dict:
-    from ...core.interop import import_model, verify
+def run_import(source: str, weights: str, shape, out: str, dataset: str | None, freeze: bool, cancel=None) -> dict:
+    """The import: a factory's code runs in a child process that `cancel` (an Event) ends."""
     from ...core.interop.importer import save_imported
-    imported = import_model(source, weights, shape, progress=False)
-    diff = verify(imported)
+    from ...core.interop.usercode import import_checked
+    imported, diff = import_checked(source, weights, shape, progress=False, cancel=cancel)
     saved = save_imported(imported, out, weights != "none" or source.endswith(".onnx"), dataset, freeze)
     return {**saved, "max_abs_difference": diff, "blocks": len(imported.graph.nodes), "notes": imported.notes}
 
@@ -184,10 +187,13 @@ class ImportDialog(QDialog):
         dataset, freeze = self.dataset.currentData(), self.freeze.currentIndex() == 1
         self.import_button.setEnabled(False)
         self.status.setText(f"Importing {source}…")
-        self._start(lambda: run_import(source, weights, shape, out, dataset, freeze), self._done, self._failed)
+        cancel = threading.Event()
+        self._start(lambda: run_import(source, weights, shape, out, dataset, freeze, cancel), self._done,
+                    self._failed, cancel)
 
-    def _start(self, fn, ok, bad) -> None:
+    def _start(self, fn, ok, bad, cancel=None) -> None:
         job = Job(fn, self)
+        job.cancel = cancel or job.cancel
         job.done.connect(ok)
         job.failed.connect(bad)
         self.jobs.append(job)
@@ -203,7 +209,9 @@ class ImportDialog(QDialog):
         self.import_button.setEnabled(True)
         self.status.setText(message)
 
-    def done(self, code):  # noqa: D401 - QDialog.done: wait for a running import before closing
+    def done(self, code):  # noqa: D401 - QDialog.done: cancel a running import, then wait for it
+        for job in self.jobs:
+            job.cancel.set()
         for job in self.jobs:
             job.wait()
         super().done(code)
