@@ -1,7 +1,7 @@
 """Help: the keyboard shortcuts, links to the docs, and a short tour shown on first start."""
 from __future__ import annotations
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout)
@@ -59,14 +59,22 @@ class ShortcutsDialog(QDialog):
         for row, (keys, what) in enumerate(SHORTCUTS):
             self.table.setItem(row, 0, QTableWidgetItem(keys))
             self.table.setItem(row, 1, QTableWidgetItem(what))
-        self.table.resizeColumnsToContents()
+        self.table.resizeColumnToContents(0)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.table.setWordWrap(True)  # a long "does" wraps onto a second line instead of ending in "…"
+        self.table.setTextElideMode(Qt.ElideNone)
+        self.table.horizontalHeader().sectionResized.connect(lambda *_: self.table.resizeRowsToContents())
         buttons = QDialogButtonBox(QDialogButtonBox.Close)
         buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
         lay.addWidget(self.table)
         lay.addWidget(buttons)
-        self.resize(620, 460)
+        self.resize(760, 520)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.table.resizeRowsToContents()
 
 
 class TourDialog(QDialog):

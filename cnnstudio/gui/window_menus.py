@@ -44,9 +44,6 @@ class WindowMenus:
                                        "A torchvision model, an ONNX file or your own PyTorch module")
         self.act_export = self._action("&Export…", self.export_model, None,
                                        "ONNX, TorchScript, ExportedProgram or PyTorch code, with weights")
-        self.act_adopt = self._action("Start from the &run's weights", self.adopt_run_weights, None,
-                                      "Transfer learning: the shown run's best weights become the project's "
-                                      "starting weights (e.g. fine-tune after training the head)")
         self.act_export_diagram = self._action("Export &diagram…", self.export_diagram,
                                                tip="The network as a PNG, SVG or PDF picture")
         self.act_report = self._action("&Report…", self.write_report,
@@ -99,7 +96,7 @@ class WindowMenus:
         self.recent_menu = QMenu("Open &recent", self)
         m.addMenu(self.recent_menu)
         m.addSeparator()
-        for a in (self.act_save, self.act_save_as, None, self.act_import, self.act_export, self.act_adopt, None,
+        for a in (self.act_save, self.act_save_as, None, self.act_import, self.act_export, None,
                   self.act_export_diagram, self.act_report, None, self.act_quit):
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("&Edit")

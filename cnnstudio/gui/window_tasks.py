@@ -1,5 +1,5 @@
 """What the editor window's menus do beyond editing the canvas and handling files:
-import and export a model, adopt a run's weights, add, rename or find a block, step
+import and export a model, add, rename or find a block, step
 inside a block of your own, export the diagram and write the run's report.
 
 A mixin of MainWindow (main_window.py).
@@ -25,22 +25,6 @@ class WindowTasks:
         self.import_dialog.imported.connect(self.docs.open_path)
         self.import_dialog.open()
         return self.import_dialog
-
-    def adopt_run_weights(self) -> str | None:
-        s = self.session
-        if s.run_dir is None or s.path is None:
-            self.statusBar().showMessage("Train (or open) a run of a saved project first.", 6000)
-            return None
-        from ..core.interop import InteropError
-        from ..core.interop.weights import adopt_run_weights
-        try:
-            name = adopt_run_weights(s.run_dir, s.path)
-        except (InteropError, OSError) as e:
-            self.statusBar().showMessage(str(e), 10000)
-            return None
-        s.set_weights(name)
-        self.statusBar().showMessage(f"The project now starts from {name} (the best weights of {s.run_dir.name}).", 8000)
-        return name
 
     def export_model(self):
         from .interop.export_dialog import ExportDialog

@@ -76,14 +76,20 @@ def test_import_freeze_and_export_from_the_window(qtbot, make_window, tmp_path):
     start = load_file(str(tmp_path / "shapes_resnet18.safetensors"))
     assert torch.equal(trained["layer3_0.conv1.weight"], start["layer3_0.conv1.weight"])  # frozen
     assert torch.equal(trained["conv1.1.running_mean"], start["conv1.1.running_mean"])  # BatchNorm in eval
-    # fine-tuning starts from what the head run learned
-    name = win.adopt_run_weights()
-    assert win.session.project.weights == name and (tmp_path / name).exists()
+    # fine-tuning starts from what the head run learned: chosen in the Training dock's transfer group
     head_run = win.session.run_dir
+    box = win.training.transfer
+    box.start_from.setCurrentIndex(box.start_from.findData(str(head_run)))
+    box.start_from.activated.emit(box.start_from.currentIndex())
+    name = win.session.project.weights
+    assert name == f"shapes_resnet18-{head_run.name}.safetensors" and (tmp_path / name).exists()
 
-    # unfreeze from a block's menu and fine-tune everything from the head run's weights
-    menu = win.canvas.node_menu("fc")
-    next(a for a in menu.actions() if a.text().startswith("Unfreeze all")).trigger()
+    # unfreeze every block there too, and fine-tune everything from the head run's weights
+    box.freeze.showPopup()
+    box.freeze.hidePopup()
+    box.freeze.setCurrentIndex(0)  # nothing: train every block
+    box.freeze.activated.emit(0)
+    assert not any(node.frozen for node in win.session.graph.nodes.values())
     qtbot.waitUntil(lambda: win.training.start_button.isEnabled(), timeout=10000)
     qtbot.mouseClick(win.training.start_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: not win.training.running and win.session.run_dir not in (None, head_run)

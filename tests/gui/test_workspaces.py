@@ -28,8 +28,9 @@ def test_three_workspaces_by_keyboard_and_by_the_bar(qtbot, make_window):
     qtbot.keyClick(win, Qt.Key_2, Qt.ControlModifier)  # Train: the dock has the whole window
     assert win.workspaces.current == "train" and visible(win) == {"TrainingDock"}
     assert not win.canvas.isVisible() and win.training.width() > 0.9 * win.width()
-    assert win.training.columns.direction() == win.training.columns.Direction.LeftToRight  # settings beside curves
-    assert win.training.curves.height() > 0.5 * win.height()
+    # no run yet: the settings take the width in columns, the run table below them, no empty curves
+    assert win.training.arrangement.mode == "setup" and not win.training.curves.isVisible()
+    assert win.training.settings_panel.width() > 0.9 * win.training.width() and win.training.form.columns >= 3
 
     qtbot.keyClick(win, Qt.Key_3, Qt.ControlModifier)  # Inspect: panels large, canvas small to pick a layer
     assert visible(win) >= {"inspect.features", "inspect.predictions"} and "PaletteDock" not in visible(win)

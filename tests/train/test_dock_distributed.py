@@ -110,3 +110,8 @@ def test_two_processes_from_the_window_a_rank_dies_then_resume(qtbot, tmp_path):
     assert [m["epoch"] for m in read_metrics(run_dir)] == list(range(1, kept + 2))
     assert [p.name for p in (tmp_path / "tiny.runs").iterdir()] == [run_dir.name]
     assert json.loads((run_dir / "run.json").read_text())["status"] == "finished"
+    # the window says the run used 2 processes: the status line and the run table
+    assert "(2 processes)" in dock.message.text()
+    table = dock.runs.experiments
+    column = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())].index("processes")
+    assert table.item(0, column).text() == "2"

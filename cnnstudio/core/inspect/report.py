@@ -119,14 +119,14 @@ def _filters(insp) -> str:
 
 def _units(insp, layers, channels: int = 4) -> str:
     """What the first units of the last plain conv layer look for (Zeiler & Fergus)."""
-    from .units import unit_picture
+    from .units import unit_pictures
     plain = [l for l in layers if l.label == l.node]
     if not plain or not len(insp.images):
         return ""
     layer = plain[-1]
     parts = [f"<h3>What the units of {html.escape(layer.node)} look for</h3>"]
-    for c in range(min(channels, layer.weight.shape[0])):
-        img, caption = unit_picture(insp, layer.node, c)
+    shown = list(range(min(channels, layer.weight.shape[0])))
+    for c, (img, caption) in zip(shown, unit_pictures(insp, layer.node, shown)):  # found together: one pass
         parts.append(f"<figure>{_img(img, f'{layer.node} channel {c}', min(img.shape[1], 900))}"
                      f"<figcaption>{html.escape(caption)}</figcaption></figure>")
     return "".join(parts)

@@ -26,13 +26,15 @@ def crop(sample: np.ndarray, box: tuple) -> np.ndarray:
     return sample[(slice(None),) + spans]
 
 
-def top_patches(net, graph, analysis, images, node: str, channel: int, k: int = 9,
-                batch_size: int = 256, between=None) -> list[Patch]:
+def top_patches(net, graph, analysis, images, node: str, channel, k: int = 9,
+                batch_size: int = 256, between=None) -> list:
     """The k samples whose strongest response of `channel` at `node` is highest (one patch per
     sample, as in Zeiler & Fergus), strongest first. `between()` runs before every batch (the
-    inspection worker answers quicker requests there)."""
+    inspection worker answers quicker requests there). `channel` a list: a list of such lists,
+    from one pass over the samples."""
     import torch
 
+    channels = list(channel) if isinstance(channel, (list, tuple)) else [channel]
     net.eval()
     best_val, best_pos = [], []
     for i in range(0, len(images), batch_size):
@@ -40,51 +42,62 @@ def top_patches(net, graph, analysis, images, node: str, channel: int, k: int = 
             between()  # outside no_grad: a Grad-CAM may be answered there
         with torch.no_grad():
             x = torch.as_tensor(np.asarray(images[i:i + batch_size], np.float32))
-            a = net(x, return_all=True)[node][:, channel].float()  # N×(spatial)
-            flat = a.reshape(len(x), -1)
-            v, where = flat.max(1)
+            a = net(x, return_all=True)[node][:, channels].float()  # N×channels×(spatial)
+            flat = a.reshape(len(x), len(channels), -1)
+            v, where = flat.max(2)
             best_val.append(v.numpy())
-            best_pos.append(np.stack(np.unravel_index(where.numpy(), a.shape[1:]), 1) if a.dim() > 1
-                            else np.zeros((len(x), 0), int))
+            best_pos.append(np.stack(np.unravel_index(where.numpy(), a.shape[2:]), 2) if a.dim() > 2
+                            else np.zeros((len(x), len(channels), 0), int))
     values, positions = np.concatenate(best_val), np.concatenate(best_pos)
-    out = []
-    for idx in np.argsort(-values, kind="stable")[:k]:
-        pos = tuple(int(p) for p in positions[idx])
-        box = receptive_field(graph, analysis, node, *pos)
-        out.append(Patch(int(idx), pos, float(values[idx]), box, crop(np.asarray(images[idx]), box)))
-    return out
+    found = []
+    for c in range(len(channels)):
+        out = []
+        for idx in np.argsort(-values[:, c], kind="stable")[:k]:
+            pos = tuple(int(p) for p in positions[idx, c])
+            box = receptive_field(graph, analysis, node, *pos)
+            out.append(Patch(int(idx), pos, float(values[idx, c]), box, crop(np.asarray(images[idx]), box)))
+        found.append(out)
+    return found if isinstance(channel, (list, tuple)) else found[0]
 
 
-def activation_maximisation(net, node: str, channel: int, shape, steps: int = 120, lr: float = 0.1,
+def activation_maximisation(net, node: str, channel, shape, steps: int = 120, lr: float = 0.1,
                             decay: float = 0.01, blur_every: int = 4, seed: int = 0, between=None) -> np.ndarray:
     """An input (normalised like the data, shape C×…) that makes the unit at the centre of
     `channel` at `node` respond strongly: gradient ascent from faint noise, with L2 decay
     and a light blur now and then, so it shows a pattern rather than noise. Only the input's
     gradient is taken (the weights are left as they are: `between()`, run every few steps, may
-    use the network meanwhile)."""
+    use the network meanwhile). `channel` a list: one input per channel (N×C×…), found together
+    in one batch (each input's loss depends on it alone: the network is in eval mode)."""
     import torch
-    import torch.nn.functional as F
 
+    channels = list(channel) if isinstance(channel, (list, tuple)) else [channel]
     net.eval()
     gen = torch.Generator().manual_seed(seed)
-    x = (0.01 * torch.randn(1, *shape, generator=gen)).requires_grad_(True)
-    opt = torch.optim.Adam([x], lr=lr)
+    x = (0.01 * torch.randn(1, *shape, generator=gen)).repeat(len(channels), *[1] * len(shape)).requires_grad_(True)
+    # Adam written out: torch.optim's first optimizer imports torch._dynamo (≈1.4 s of a report)
+    m, v, b1, b2, eps = torch.zeros_like(x), torch.zeros_like(x), 0.9, 0.999, 1e-8
+    rows = torch.arange(len(channels))
     for step in range(steps):
         if between is not None and step % 10 == 0:
             between()
-        a = net(x, return_all=True)[node][0, channel]
-        centre = a[tuple(s // 2 for s in a.shape)] if a.dim() else a
-        loss = -centre + decay * (x ** 2).sum()
-        x.grad, = torch.autograd.grad(loss, x)
-        opt.step()
-        if blur_every and step % blur_every == blur_every - 1:
-            with torch.no_grad():
-                x.copy_(_blur(x, F))
-    return x.detach()[0].numpy()
+        a = net(x, return_all=True)[node][rows, channels]  # N×(spatial)
+        centre = a[(slice(None), *(s // 2 for s in a.shape[1:]))]
+        loss = -centre.sum() + decay * (x ** 2).sum()
+        g, = torch.autograd.grad(loss, x)
+        with torch.no_grad():
+            m.mul_(b1).add_(g, alpha=1 - b1)
+            v.mul_(b2).addcmul_(g, g, value=1 - b2)
+            x.sub_(lr * (m / (1 - b1 ** (step + 1))) / ((v / (1 - b2 ** (step + 1))).sqrt() + eps))
+            if blur_every and step % blur_every == blur_every - 1:
+                x.copy_(_blur(x))
+    out = x.detach().numpy()
+    return out if isinstance(channel, (list, tuple)) else out[0]
 
 
-def _blur(x, F):
+def _blur(x):
     """A [1, 2, 1]/4 blur along every spatial axis, mixed in lightly."""
+    import torch.nn.functional as F
+
     out = x
     for axis in range(2, x.dim()):
         pad = [0, 0] * (x.dim() - 2)
@@ -95,15 +108,17 @@ def _blur(x, F):
     return 0.7 * x + 0.3 * out
 
 
-def unit_picture(insp, node: str, channel: int, k: int = 9, size: int = 56, between=None) -> tuple[np.ndarray, str]:
+def unit_picture(insp, node: str, channel: int, k: int = 9, size: int = 56, between=None,
+                 found=None) -> tuple[np.ndarray, str]:
     """(one picture: the top-k patches side by side, then the activation-maximisation image;
     a caption) for `channel` of `node` over the Inspection's test samples. With `between`, in
-    batches of 32, so it runs every few seconds at most."""
+    batches of 32, so it runs every few seconds at most. `found`: (patches, image) when already
+    found (see unit_pictures)."""
     from .mosaic import as_rgb, normalize, to_uint8, upscale
 
-    patches = top_patches(insp.net, insp.graph, insp.analysis, insp.images, node, channel, k,
-                          32 if between else 256, between)
-    am = activation_maximisation(insp.net, node, channel, insp.shape, between=between)
+    patches, am = found or (top_patches(insp.net, insp.graph, insp.analysis, insp.images, node, channel, k,
+                                        32 if between else 256, between),
+                            activation_maximisation(insp.net, node, channel, insp.shape, between=between))
     pictures = [as_rgb(insp.to_display(p.patch)[0]) for p in patches]
     if am.ndim == 3:  # an image: its own range, as the filters are shown
         am_pic = as_rgb(to_uint8(normalize(am.transpose(1, 2, 0) if am.shape[0] == 3 else am[0])))
@@ -125,3 +140,10 @@ def unit_picture(insp, node: str, channel: int, k: int = 9, size: int = 56, betw
                f"(strongest first, {', '.join(f'{p.value:.3g}' for p in patches[:3])}, …), each cropped to the "
                "unit's receptive field; last, an input made by gradient ascent to excite it.")
     return np.concatenate(row[:-1], 1), caption
+
+
+def unit_pictures(insp, node: str, channels: list[int], k: int = 9) -> list[tuple[np.ndarray, str]]:
+    """unit_picture for several channels of one layer, their patches and inputs found together."""
+    patches = top_patches(insp.net, insp.graph, insp.analysis, insp.images, node, channels, k)
+    ams = activation_maximisation(insp.net, node, channels, insp.shape)
+    return [unit_picture(insp, node, c, k, found=(p, am)) for c, p, am in zip(channels, patches, ams)]

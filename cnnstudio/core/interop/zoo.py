@@ -42,6 +42,20 @@ def info(name: str) -> dict:
             "accuracy": w.meta.get("_metrics", {}).get("ImageNet-1K", {}).get("acc@1")}
 
 
+class OfflineError(InteropError):
+    """The published weights cannot be fetched; `say(how)` tells what to do, `how` naming the way
+    to give a weights file where the user is (a flag, or the window's controls)."""
+
+    def __init__(self, name: str, url: str, reason):
+        self.name, self.url, self.reason = name, url, reason
+        super().__init__(self.say("import with --weights FILE"))
+
+    def say(self, how: str) -> str:
+        return (f"Cannot fetch torchvision's published weights for {self.name} ({self.url}): {self.reason}. "
+                "This machine seems offline. Download that file elsewhere and either put it in torch's cache "
+                f"folder ($TORCH_HOME/hub/checkpoints, default ~/.cache/torch/hub/checkpoints) or {how}.")
+
+
 def build(name: str, pretrained: bool = False, progress: bool = True):
     """The torchvision model, with its published weights when `pretrained` (downloaded once
     into torch's cache, TORCH_HOME). Offline without a cached copy: an InteropError."""
@@ -54,9 +68,4 @@ def build(name: str, pretrained: bool = False, progress: bool = True):
     try:
         return torchvision.models.get_model(name, weights=weights, progress=progress, **options)
     except (OSError, RuntimeError) as e:  # URLError is an OSError
-        reason = getattr(e, "reason", None) or e
-        raise InteropError(
-            f"Cannot fetch torchvision's published weights for {name} ({weights.url}): {reason}. "
-            "This machine seems offline. Download that file elsewhere and either put it in torch's cache "
-            "folder ($TORCH_HOME/hub/checkpoints, default ~/.cache/torch/hub/checkpoints) or import with "
-            "--weights FILE.") from None
+        raise OfflineError(name, weights.url, getattr(e, "reason", None) or e) from None

@@ -45,13 +45,14 @@ def snapshot(net, probe) -> dict:
         arrays["filters"] = _half(convs[0].weight)
         arrays["filters_node"] = np.array(convs[0].label)
     acts = activations(net, probe)
-    spatial = [n for n, a in acts.items() if a.ndim == 3][1:]  # skip the input itself
+    # maps of signals (C×L), images (C×H×W) and volumes (C×D×H×W), not flat vectors; not the input
+    spatial = [n for n, a in acts.items() if a.ndim in (2, 3, 4)][1:]
     if len(spatial) > MAX_LAYERS:
         spatial = [spatial[round(i)] for i in np.linspace(0, len(spatial) - 1, MAX_LAYERS)]
     for n in spatial:
         a = acts[n][:MAX_MAPS]
         step = max(1, -(-max(a.shape[1:]) // MAX_SIDE))
-        arrays["map:" + n] = _half(a[:, ::step, ::step])
+        arrays["map:" + n] = _half(a[(slice(None),) + (slice(None, None, step),) * (a.ndim - 1)])
     return arrays
 
 

@@ -18,9 +18,9 @@ this process launches N ranks through torchrun (launch.py) and forwards rank 0's
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import numbers
 import queue as queue_mod
+import threading
 
 
 def worker_main(job: dict, q, stop, pause) -> None:
@@ -131,20 +131,51 @@ def overfit_check(project, overrides, send, project_path=None) -> dict:
 
 
 class WorkerHandle:
-    """The window's side of one running training process."""
+    """The window's side of one running training process. With `background`, the process is
+    spawned on a thread of its own (spawning costs the caller 20–300 ms: two fork/execs and the
+    queue's semaphores); until it is up, poll() returns nothing and stop/pause are kept for it."""
 
-    def __init__(self, job: dict):
-        ctx = mp.get_context("spawn")  # never fork a process that has Qt and threads
-        self.queue = ctx.Queue()
-        self.stop_event, self.pause_event = ctx.Event(), ctx.Event()
-        self.process = ctx.Process(target=worker_main, args=(job, self.queue, self.stop_event, self.pause_event),
-                                   daemon=True, name="cnnstudio-train")
+    def __init__(self, job: dict, background: bool = False):
         self.job = job
         self.finished = False
-        self.process.start()
+        self.queue = self.process = None
+        self._lock = threading.Lock()
+        self._asked: dict[str, bool] = {}  # stop/pause asked before the process was up
+        self._failed: str | None = None
+        self.started = threading.Event()
+        if background:
+            threading.Thread(target=self._spawn, name="cnnstudio-spawn", daemon=True).start()
+        else:
+            self._spawn()
+
+    def _spawn(self) -> None:
+        try:
+            import multiprocessing  # here, on the spawning thread: its import costs the window ≈25 ms
+
+            ctx = multiprocessing.get_context("spawn")  # never fork a process that has Qt and threads
+            queue, stop, pause = ctx.Queue(), ctx.Event(), ctx.Event()
+            process = ctx.Process(target=worker_main, args=(self.job, queue, stop, pause), daemon=True,
+                                  name="cnnstudio-train")
+            with self._lock:
+                self.stop_event, self.pause_event = stop, pause
+                for event, name in ((stop, "stop"), (pause, "pause")):
+                    if self._asked.get(name):
+                        event.set()
+            process.start()
+            self.queue, self.process = queue, process
+        except Exception as e:  # noqa: BLE001 - out of processes or memory: one message, never a traceback
+            self._failed = f"Could not start the training process: {e.__class__.__name__}: {e}"
+        finally:
+            self.started.set()
 
     def poll(self, limit: int = 200) -> list[dict]:
         """Messages waiting now (never blocks). Adds a "done" if the process died without one."""
+        if not self.started.is_set() or self.finished:
+            return []
+        if self._failed:
+            self.finished = True
+            return [{"type": "done", "status": "failed", "run_dir": self.job.get("run_dir"),
+                     "check": self.job.get("check"), "message": self._failed}]
         out = []
         for _ in range(limit):
             try:
@@ -169,22 +200,35 @@ class WorkerHandle:
             self.finished = True
         return out
 
+    def _set(self, name: str, on: bool) -> None:
+        with self._lock:
+            event = getattr(self, f"{name}_event", None)
+            if event is None:
+                self._asked[name] = on
+            elif on:
+                event.set()
+            else:
+                event.clear()
+
     def stop(self) -> None:
-        self.pause_event.clear()
-        self.stop_event.set()
+        self._set("pause", False)
+        self._set("stop", True)
 
     def pause(self) -> None:
-        self.pause_event.set()
+        self._set("pause", True)
 
     def resume(self) -> None:
-        self.pause_event.clear()
+        self._set("pause", False)
 
     def join(self, timeout: float = 10.0) -> None:
+        self.started.wait(timeout)
+        if self.process is None:
+            return
         self.process.join(timeout)
         if self.process.is_alive():
             self.process.terminate()
             self.process.join(2)
 
 
-def start_worker(job: dict) -> WorkerHandle:
-    return WorkerHandle(job)
+def start_worker(job: dict, background: bool = False) -> WorkerHandle:
+    return WorkerHandle(job, background)

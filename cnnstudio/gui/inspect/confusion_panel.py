@@ -34,11 +34,17 @@ class MatrixView(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(480, 420)
 
+    def label_width(self) -> int:
+        """Room for the row labels: the longest class name (at most a third of the width)."""
+        fm = self.fontMetrics()
+        need = max((fm.horizontalAdvance(n) for n in self.names), default=0) + 28
+        return int(max(LABEL_W, min(need, self.width() / 3)))
+
     def geometry_(self):
-        k = len(self.names)
-        cell = max(min((self.width() - LABEL_W - STAT_W - 8) / max(k, 1),
+        k, label_w = len(self.names), self.label_width()
+        cell = max(min((self.width() - label_w - STAT_W - 8) / max(k, 1),
                        (self.height() - 2 * HEAD_H - 22 - 8) / max(k, 1)), 6)
-        return k, cell, LABEL_W, 2 * HEAD_H
+        return k, cell, label_w, 2 * HEAD_H
 
     def cell_at(self, pos):
         if self.cm is None:
@@ -72,9 +78,9 @@ class MatrixView(QWidget):
         p.restore()
         show_text = cell >= fm.horizontalAdvance("000") + 2
         for i in range(k):
-            name = fm.elidedText(self.names[i], Qt.TextElideMode.ElideRight, int(max(cell, LABEL_W - 22)))
+            name = fm.elidedText(self.names[i], Qt.TextElideMode.ElideRight, int(x0 - 24))  # whole, or "…"
             p.setPen(QColor("#333"))
-            p.drawText(QRectF(20, y0 + i * cell, LABEL_W - 24, cell), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name)
+            p.drawText(QRectF(20, y0 + i * cell, x0 - 24, cell), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name)
             if show_text:
                 p.drawText(QRectF(x0 + i * cell, HEAD_H, cell, HEAD_H), Qt.AlignmentFlag.AlignCenter,
                            fm.elidedText(self.names[i], Qt.TextElideMode.ElideRight, int(cell)))
@@ -89,7 +95,7 @@ class MatrixView(QWidget):
             p.drawText(QRectF(x0 + k * cell + 4, y0 + i * cell, STAT_W, cell), Qt.AlignmentFlag.AlignVCenter,
                        "—" if np.isnan(rec[i]) else f"{rec[i]:.0%}")
         y = y0 + k * cell + 2
-        p.drawText(QRectF(0, y, LABEL_W - 4, 20), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "precision")
+        p.drawText(QRectF(0, y, x0 - 4, 20), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "precision")
         for j in range(k):
             if show_text or j % max(1, k // 10) == 0:
                 p.drawText(QRectF(x0 + j * cell, y, cell, 20), Qt.AlignmentFlag.AlignCenter,

@@ -3,7 +3,9 @@ neighbours in the feature space of the last hidden layer."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QVBoxLayout, QWidget
+
+from ..flow import FlowLayout
 
 from .image_view import ImageView
 
@@ -33,7 +35,7 @@ class SampleDetail(QWidget):
         self.neighbours.clicked.connect(self._neighbour_clicked)
         self.nb_text = QLabel()
         self.nb_text.setWordWrap(True)
-        row = QHBoxLayout()
+        row = FlowLayout()  # wraps when the panel is narrow
         for w in (self.cam_box, self.cam_class, self.cam_layer):
             row.addWidget(w)
         lay = QVBoxLayout(self)

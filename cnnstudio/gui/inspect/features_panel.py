@@ -28,7 +28,8 @@ class FeatureMapsPanel(DropTarget, Panel):
         self.layer.currentIndexChanged.connect(self.refresh)
         self.depth = QSlider(Qt.Orientation.Horizontal)
         self.depth.setToolTip("Depth slice of a volume layer's maps")
-        self.depth.setMaximumWidth(160)
+        self.depth.setMinimumWidth(120)  # a track to drag along, not a bare handle
+        self.depth.setMaximumWidth(240)
         self.depth.valueChanged.connect(self.refresh)
         self.depth_label = QLabel("Depth")
         self.depth.setVisible(False)

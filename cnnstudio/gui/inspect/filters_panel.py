@@ -8,6 +8,9 @@ from .image_view import ImageView, ZoomArea
 from .widgets import Panel, zoom_buttons
 
 
+UNIT_HINT = "Click a filter to see the test patches that excite it most."
+
+
 class FiltersPanel(Panel):
     def __init__(self, state, parent=None):
         super().__init__(state, parent)
@@ -30,7 +33,7 @@ class FiltersPanel(Panel):
         self.body.addWidget(self.hist_label)
         self.unit_view = ImageView()
         self.unit_view.setMaximumHeight(80)
-        self.unit_caption = QLabel("Click a filter to see the test patches that excite it most.")
+        self.unit_caption = QLabel(UNIT_HINT)
         self.unit_caption.setWordWrap(True)
         self.body.addWidget(self.unit_view)
         self.body.addWidget(self.unit_caption)
@@ -65,7 +68,7 @@ class FiltersPanel(Panel):
             self._unit_asked = asked
             self.state.ask("unit", self._got_unit, **asked)
         else:
-            self.unit_caption.setText("Click a filter to see the test patches that excite it most.")
+            self.unit_caption.setText(UNIT_HINT)
 
     def follow_selection(self, ids: list) -> None:
         """Clicking a conv node on the canvas shows its kernels."""
@@ -90,6 +93,14 @@ class FiltersPanel(Panel):
         key = (self.state.version, i)
         if key == self._shown:
             return
+        layer = self._layers[i]
+        if layer["label"] != getattr(self, "_layer_shown", None):  # another layer: nothing of the last one's stays
+            self._layer_shown = layer["label"]
+            self.caption.setText(f"Computing the filters of {layer['label']} …")
+            if self._unit_asked is None or self._unit_asked["node"] != layer["node"]:
+                self._unit_asked = None
+                self.unit_view.set_image(None)
+                self.unit_caption.setText(UNIT_HINT)
         if not self.state.showing(self):
             self.stale = True  # asked for when the panel comes into view
             return
@@ -140,6 +151,8 @@ class FiltersPanel(Panel):
         self.state.ask("unit", self._got_unit, **self._unit_asked)
 
     def _got_unit(self, reply: dict) -> None:
+        if self._unit_asked is None:  # asked for a layer no longer shown
+            return
         self._unit_asked = None
         if "error" in reply:
             self.unit_caption.setText(reply["error"])

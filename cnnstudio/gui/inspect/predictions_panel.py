@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QPushButton, QScrollArea, QSplitter
 
 from .detail import SampleDetail
-from .gallery import MAX_CELLS, Gallery
+from .gallery import CELL_W, GAP, MAX_CELLS, Gallery
 from .image_view import DropTarget
 from .widgets import Panel
 
@@ -49,6 +49,8 @@ class PredictionsPanel(DropTarget, Panel):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.gallery)
+        # at least one whole card: a narrower column cut the labels and the "100%" column
+        scroll.setMinimumWidth(CELL_W + 2 * GAP + scroll.verticalScrollBar().sizeHint().width() + 2)
         self.detail = SampleDetail(state, self)
         split = QSplitter()
         split.addWidget(scroll)

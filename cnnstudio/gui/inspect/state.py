@@ -217,6 +217,8 @@ class InspectState(QObject):
     def source_text(self) -> str:
         """Which run and checkpoint the panels show, in words."""
         insp = self.inspection
+        if insp is None and self._loading is not None:  # the first load: not "No run shown" beside "Loading …"
+            return f"Run {self._loading.name} · loading …"
         if insp is None or insp.run_dir is None:
             return "No run shown" if insp is None else f"Showing {insp.name}"
         info, epochs = insp.info or {}, len(insp.metrics or [])

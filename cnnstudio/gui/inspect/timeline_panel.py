@@ -45,10 +45,14 @@ class TimelinePanel(Panel):
     def reload(self) -> None:
         from ...core.inspect.timeline import load_probe, timeline_epochs
         run_dir = self.state.run_dir
-        at_end = not self.epochs or self.slider.value() >= self.slider.maximum()  # follow new epochs
+        other_run, self._run = run_dir != getattr(self, "_run", None), run_dir
+        at_end = other_run or not self.epochs or self.slider.value() >= self.slider.maximum()  # follow new epochs
         self.epochs = timeline_epochs(run_dir) if run_dir else []
-        if not self.epochs:
+        if not self.epochs:  # nothing of another project's or run's timeline stays
             self.slider.setEnabled(False)
+            self.epoch_label.setText("")
+            self.layer.clear()
+            self.frame, self._frames = None, {}
             for v in (self.probe, self.filters.view, self.maps.view):
                 v.set_image(None, "")
             self._probe_of = None

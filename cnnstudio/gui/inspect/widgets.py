@@ -1,8 +1,9 @@
 """Small shared pieces of the inspection panels."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QToolButton, QVBoxLayout, QWidget
 
+from ..flow import FlowLayout
 from .image_view import ZoomArea
 
 
@@ -14,7 +15,7 @@ class Panel(QWidget):
         self.state = state
         self.source = QLabel(state.source_text())  # which run and checkpoint this panel shows
         self.source.setObjectName("hint")
-        self.controls = QHBoxLayout()
+        self.controls = FlowLayout()  # wraps when the panel is narrow
         self.body = QVBoxLayout()
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -38,6 +39,7 @@ class Panel(QWidget):
 
     def show_notice(self, text: str) -> None:
         """Loading and load errors, from the shared state."""
+        self.source.setText(self.state.source_text())
         if text.startswith(("Loading", "Waiting")):
             self.show_info(text)
         else:

@@ -62,6 +62,10 @@ class ExportDialog(QDialog):
         from ...core.train.runs import list_runs, runs_folder
         for run in list_runs(runs_folder(session.path)) if session.path else []:
             self.weights.addItem(f"run {run.label}", str(run.path))
+        if session.run_dir is not None:  # the run on screen (trained, or opened from elsewhere) by default
+            if self.weights.findData(str(session.run_dir)) < 0:
+                self.weights.addItem(f"run {session.run_dir.name} (shown)", str(session.run_dir))
+            self.weights.setCurrentIndex(self.weights.findData(str(session.run_dir)))
         self.checkpoint = QComboBox()
         self.checkpoint.addItems(["best", "last"])
         base = Path(session.path).with_suffix("") if session.path else Path.cwd() / "model"

@@ -31,15 +31,49 @@ class Job(QThread):
 
 
 def zoo_rows() -> list[dict]:
+    """torchvision's CNNs with their sizes, from a cache file named for the installed torchvision
+    (listing them imports torchvision and reads every model's metadata: ≈20 s)."""
+    import json
+    from importlib.metadata import PackageNotFoundError, version
+
+    from ...core.data.vision import data_root
+    from ...core.project.atomic import atomic_write_text
+    try:
+        cache = data_root().parent / f"torchvision-{version('torchvision')}-models.json"
+    except PackageNotFoundError:
+        cache = None
+    if cache is not None and cache.is_file():
+        try:
+            return json.loads(cache.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # damaged: listed again and rewritten
+            pass
     from ...core.interop import zoo
-    return [{"name": n, **zoo.info(n)} for n in zoo.model_names()]
+    rows = [{"name": n, **zoo.info(n)} for n in zoo.model_names()]
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(cache, json.dumps(rows))
+        except OSError:  # a read-only folder: listed again next time
+            pass
+    return rows
+
+
+def image_datasets() -> list:
+    """The datasets a 2-D image model can be fitted to (not signals or volumes)."""
+    from ...core.data.registry import DATASETS
+    return [d for d in DATASETS.values() if d.shape is None or len(d.shape) == 3]
 
 
 def run_import(source: str, weights: str, shape, out: str, dataset: str | None, freeze: bool, cancel=None) -> dict:
     """The import: a factory's code runs in a child process that `cancel` (an Event) ends."""
+    from ...core.interop import InteropError
     from ...core.interop.importer import save_imported
     from ...core.interop.usercode import import_checked
-    imported, diff = import_checked(source, weights, shape, progress=False, cancel=cancel)
+    from ...core.interop.zoo import OfflineError
+    try:
+        imported, diff = import_checked(source, weights, shape, progress=False, cancel=cancel)
+    except OfflineError as e:  # in the window's terms, not the command line's
+        raise InteropError(e.say("choose Weights: from a file… and Browse to it")) from None
     saved = save_imported(imported, out, weights != "none" or source.endswith(".onnx"), dataset, freeze)
     return {**saved, "max_abs_difference": diff, "blocks": len(imported.graph.nodes), "notes": imported.notes}
 
@@ -51,7 +85,10 @@ class ImportDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Import model")
         self.resize(640, 560)
-        self.folder = folder or str(Path.cwd())
+        # the project's folder, else the last one imported into, else home: never the program's working folder
+        self.settings = getattr(parent, "settings", None)
+        last = self.settings.value("import/folder", "") if self.settings is not None else ""
+        self.folder = folder or (last if last and Path(last).is_dir() else str(Path.home()))
         self.jobs: list[Job] = []
         lay = QVBoxLayout(self)
         self.tabs = QTabWidget()
@@ -93,18 +130,23 @@ class ImportDialog(QDialog):
         opts = QFormLayout()
         self.weights = QComboBox()
         self.weights.addItems(["none (fresh start)", "pretrained (torchvision, cached)", "from a file…"])
+        self.weights.activated.connect(lambda i: i == 2 and not self.weights_file.text() and self._browse_weights())
         self.weights_file = QLineEdit(placeholderText="weights.safetensors or a torch state dict")
+        browse_weights = QPushButton("Browse…")
+        browse_weights.clicked.connect(self._browse_weights)
+        weights_row = QHBoxLayout()
+        weights_row.addWidget(self.weights_file, 1)
+        weights_row.addWidget(browse_weights)
         self.shape = QLineEdit(placeholderText="the model's own, e.g. 3,224,224")
         self.dataset = QComboBox()
         self.dataset.addItem("keep the model as it is", None)
-        from ...core.data.registry import DATASETS
-        for key, d in DATASETS.items():
-            self.dataset.addItem(f"fit to {d.name} (new head)", key)
+        for d in image_datasets():
+            self.dataset.addItem(f"fit to {d.name} (new head)", d.id)
         self.freeze = QComboBox()
         self.freeze.addItems(["train every block", "freeze every block before the head"])
         self.output = QLineEdit()
         opts.addRow("Weights", self.weights)
-        opts.addRow("Weights file", self.weights_file)
+        opts.addRow("Weights file", weights_row)
         opts.addRow("Input shape C,H,W", self.shape)
         opts.addRow("Dataset", self.dataset)
         opts.addRow("Transfer learning", self.freeze)
@@ -144,6 +186,13 @@ class ImportDialog(QDialog):
         if path:
             self.onnx_path.setText(path)
             self._suggest_output()
+
+    def _browse_weights(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Weights file", self.folder,
+                                              "Weights (*.safetensors *.pth *.pt *.bin);;All files (*)")
+        if path:
+            self.weights_file.setText(path)
+            self.weights.setCurrentIndex(2)
 
     def _suggest_output(self) -> None:
         if self.output.isModified() and self.output.text():
@@ -201,6 +250,8 @@ class ImportDialog(QDialog):
 
     def _done(self, result: dict) -> None:
         self.import_button.setEnabled(True)
+        if self.settings is not None:
+            self.settings.setValue("import/folder", str(Path(result["project"]).parent))
         self.result = result
         self.imported.emit(result["project"])
         self.accept()

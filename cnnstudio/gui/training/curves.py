@@ -107,7 +107,7 @@ class CurvesView(QWidget):
             "val_loss": line(self.ax_loss, "o-", color="#ff7f0e", ms=3, label="validation"),
             "train_score": line(self.ax_acc, "o-", color="#1f77b4", ms=3, label="train"),
             "val_score": line(self.ax_acc, "o-", color="#ff7f0e", ms=3, label="validation"),
-            "lr": line(self.ax_lr, "-", color="#2ca02c"),
+            "lr": line(self.ax_lr, "o-", color="#2ca02c", ms=3),  # a marker: one epoch is one point
         }
         for i, color in enumerate(OVERLAY_COLORS):
             for key, ax in (("loss", self.ax_loss), ("score", self.ax_acc), ("lr", self.ax_lr)):

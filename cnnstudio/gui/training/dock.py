@@ -12,20 +12,23 @@ import copy
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QBoxLayout, QDockWidget, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
-                               QSizePolicy, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from ...core.blocks.spec import Fix
 from ...core.analysis import Problem
 from ...core.data import DATASETS
 from ...core.data.budget import choose
 from ...core.data.registry import check_dataset_spec
+from ...core.train.runs import runs_folder
+from .arrangement import Arrangement, FitArea, SettingsPanel
+from .columns import guard_wheel
 from .curves import CurvesView
 from .preview import DatasetPreview
 from .run_control import RunControl
 from .run_history import RunHistory
 from .runs_box import RunsBox
 from .settings_form import SettingsForm
+from .transfer import TransferBox
 
 POLL_MS = 50
 
@@ -77,45 +80,39 @@ class TrainingDock(RunControl, RunHistory, QDockWidget):
         self.runs.refused.connect(lambda text: self._say(text, error=True))
         self.runs.experiments.overlays_changed.connect(self.curves.set_overlays)
 
-        buttons = QHBoxLayout()
-        for b in (self.start_button, self.pause_button, self.resume_button, self.stop_button):
-            buttons.addWidget(b)
-        # run control and status on top, always visible; below, settings beside the curves when
-        # the dock is wide (docked at the bottom) and above them when it is tall (docked at a side)
-        top = QVBoxLayout()
-        top.addLayout(buttons)
-        for w in (self.epoch_bar, self.batch_bar, self.speed_label, self.message):
-            top.addWidget(w)
-        settings = QWidget()
-        sl = QVBoxLayout(settings)
-        sl.setContentsMargins(0, 0, 0, 0)
-        for w in (self.check_label, self.data_label, self.fix_button, self.overfit_button, self.form, self.preview):
-            sl.addWidget(w)
-        sl.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(settings)
-        scroll.setMinimumWidth(340)
-        # its preferred height must not count: the dock's word-wrapped labels make its scroll area
-        # size the panel by preferred heights, and this one alone pushed the run table's buttons
-        # below a 1280×800 window's edge; it takes what is left and scrolls itself
-        policy = scroll.sizePolicy()
-        policy.setVerticalPolicy(QSizePolicy.Ignored)
-        scroll.setSizePolicy(policy)
-        self.settings_scroll = scroll
-        left = QWidget()  # what to train and what was trained; the curves get a column of their own
-        ll = QVBoxLayout(left)
-        ll.setContentsMargins(0, 0, 0, 0)
-        ll.addWidget(scroll, 1)
-        ll.addWidget(self.runs)
-        self.columns = QBoxLayout(QBoxLayout.LeftToRight)
-        self.columns.addWidget(left, 2)
-        self.columns.addWidget(self.curves, 3)
-        body = QWidget()
-        lay = QVBoxLayout(body)
+        self.transfer = TransferBox(session, self.form.backbone_lr_factor, self._project_runs)
+        self.transfer.said.connect(self._say)
+        self.runs.refreshed.connect(self.transfer.refresh_runs)
+        self.form.add_group(self.transfer)
+        self.form.data_box.layout().addRow(self.data_label)  # in memory or streamed: the dataset's business
+        self.form.data_box.layout().addRow(self.preview)
+        self.wheel_guard = guard_wheel(self.form)
+
+        # run control and status on top, always in view; below them the settings, curves and
+        # runs, arranged by arrangement.py
+        top = QHBoxLayout()
+        for b in (self.start_button, self.pause_button, self.resume_button, self.stop_button, self.overfit_button):
+            top.addWidget(b)
+        for bar in (self.epoch_bar, self.batch_bar):
+            top.addWidget(bar, 1)
+        self.settings_panel = SettingsPanel(self.form, self._summary)
+        self.settings_panel.on_fold = lambda folded: self._fit_columns()
+        status = QHBoxLayout()  # the network's check, what is happening, how fast; the settings' fold
+        status.addWidget(self.check_label, 1)
+        status.addWidget(self.fix_button)
+        status.addWidget(self.message, 2)
+        status.addWidget(self.speed_label)
+        status.addWidget(self.settings_panel.fold)
+        self.body = QWidget()
+        self.arrangement = Arrangement(self.body, self.settings_panel, self.curves, self.runs)
+        main = QWidget()
+        lay = QVBoxLayout(main)
+        lay.setContentsMargins(6, 4, 6, 4)  # tight: every pixel of a 1280×800 screen goes to the settings
+        lay.setSpacing(4)
         lay.addLayout(top)
-        lay.addLayout(self.columns, 1)
-        self.setWidget(body)
+        lay.addLayout(status)
+        lay.addWidget(self.body, 1)
+        self.setWidget(FitArea(main))
 
         self.timer = QTimer(self, interval=POLL_MS, timeout=self._poll)
         self.form.changed.connect(self._store)
@@ -123,13 +120,16 @@ class TrainingDock(RunControl, RunHistory, QDockWidget):
         self.form.dataset_changed.connect(self._data_note)
         session.project_replaced.connect(self._load_project)
         session.analysis_changed.connect(self._follow_project)
-        session.path_changed.connect(lambda *_: self.runs.refresh())
+        session.path_changed.connect(self._path_changed)
         self._load_project()
 
     # --- project ↔ form ------------------------------------------------------------------------
     def _load_project(self) -> None:
         """A project was opened or created: its settings, its runs, nothing of the last one's."""
         p = self.session.project
+        self._path, self._unsaved_runs = self.session.path, []
+        self.runs.say_where(None if self._path else runs_folder(None))
+        self.settings_panel.set_folded(False)
         if not self.running:
             self.run_dir = None  # Resume must never continue another project's run
             self.runs.opened = []

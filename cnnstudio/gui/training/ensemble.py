@@ -30,8 +30,10 @@ class EnsemblePanel(QWidget):
         self.button.setToolTip("Each ticked run's test accuracy and, for two or more, their ensemble's "
                                "(class probabilities averaged), as `cnnstudio evaluate` does.")
         self.button.clicked.connect(self.evaluate)
-        self.result = QLabel("Tick runs in the table, then evaluate them alone or as an ensemble.")
+        self.result = QLabel()  # shown once there is something to say
         self.result.setWordWrap(True)
+        self.result.hide()
+        self.tta.setToolTip("Tick runs in the table, then evaluate them alone or as an ensemble.")
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.button)
@@ -41,13 +43,17 @@ class EnsemblePanel(QWidget):
         box.addLayout(row)
         box.addWidget(self.result)
 
+    def _tell(self, text: str) -> None:
+        self.result.setText(text)
+        self.result.setVisible(bool(text))
+
     def evaluate(self) -> None:
         runs = self._ticked()
         if not runs:
-            self.result.setText("Tick one or more runs in the table first.")
+            self._tell("Tick one or more runs in the table first.")
             return
         self.button.setEnabled(False)
-        self.result.setText(f"Evaluating {len(runs)} run(s) on the test split…")
+        self._tell(f"Evaluating {len(runs)} run(s) on the test split…")
         self._proc = proc = QProcess(self)
         proc.setProgram(sys.executable)
         proc.setArguments(["-m", "cnnstudio", "evaluate", *runs, "--tta", self.tta.currentData(), "--json"])
@@ -64,11 +70,11 @@ class EnsemblePanel(QWidget):
             result = None
         if result is None:
             message = err.splitlines()[-1] if err else "the evaluation stopped without a result"
-            self.result.setText(message.removeprefix("cnnstudio evaluate: "))
+            self._tell(message.removeprefix("cnnstudio evaluate: "))
             self.finished.emit({"error": message})
             return
         parts = [f"{r['run']} {_score(r)}" for r in result["runs"]]
         if "ensemble" in result:
             parts.append(f"ensemble of {result['ensemble']['runs']} runs {_score(result['ensemble'])}")
-        self.result.setText(f"{result['split']} split, {result['samples']} samples: " + " · ".join(parts))
+        self._tell(f"{result['split']} split, {result['samples']} samples: " + " · ".join(parts))
         self.finished.emit(result)

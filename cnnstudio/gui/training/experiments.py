@@ -9,7 +9,12 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 
 from ...core.train.runs import read_metrics
 
-COLUMNS = ("run", "status", "epochs", "dataset", "optimizer", "lr", "batch", "schedule", "best", "at epoch")
+COLUMNS = ("run", "status", "epochs", "dataset", "optimizer", "lr", "batch", "schedule", "processes", "started from",
+           "frozen", "backbone lr ×", "trial", "best", "at epoch")
+TIPS = {"processes": "data-parallel processes the run trained in (the last session's, if it was resumed)",
+        "started from": "the weights the run started from: another run's best, a weights file, or fresh",
+        "frozen": "blocks whose weights did not train", "backbone lr ×": "learning rate factor of every block "
+        "but the head", "trial": "the sweep trial that trained it (Experiments)"}
 PATH_ROLE = Qt.UserRole + 1
 MAX_OVERLAYS = 4
 
@@ -19,6 +24,17 @@ def _item(value) -> QTableWidgetItem:
     it = QTableWidgetItem()
     it.setData(Qt.DisplayRole, value)
     return it
+
+
+def started_from(run) -> str:
+    """The run whose best weights this one started from (their copy beside the project is
+    named <project>-<run>.safetensors), else the weights file, else "fresh"."""
+    weights = run.project.weights
+    if not weights:
+        return "fresh"
+    stem = Path(weights).name.removesuffix(".safetensors")
+    project = run.path.parent.name.removesuffix(".runs")
+    return stem[len(project) + 1:] if stem.startswith(project + "-") and len(stem) > len(project) + 1 else weights
 
 
 class _SortItem(QTableWidgetItem):
@@ -38,6 +54,9 @@ class ExperimentTable(QTableWidget):
     def __init__(self, parent=None):
         super().__init__(0, len(COLUMNS), parent)
         self.setHorizontalHeaderLabels(COLUMNS)
+        for c, name in enumerate(COLUMNS):
+            if name in TIPS:
+                self.horizontalHeaderItem(c).setToolTip(TIPS[name])
         self.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.setSelectionMode(QAbstractItemView.SingleSelection)
         self.verticalHeader().hide()
@@ -49,7 +68,7 @@ class ExperimentTable(QTableWidget):
         self.setTextElideMode(Qt.ElideMiddle)
         self.horizontalHeader().setStyleSheet("QHeaderView::section { padding: 4px 3px; }")  # ten columns
         self.setSortingEnabled(True)
-        self.setMinimumHeight(110)
+        self.setMinimumHeight(96)  # a header and three runs
         self.setMaximumHeight(200)  # the curves above get the room
         self.setToolTip("Tick runs to overlay their validation curves; double-click a run to show it.")
         self.itemChanged.connect(self._ticked)
@@ -77,15 +96,22 @@ class ExperimentTable(QTableWidget):
             name.setFlags((name.flags() | Qt.ItemIsUserCheckable) & ~Qt.ItemIsEditable)
             name.setCheckState(Qt.Checked if str(r.path) in ticked else Qt.Unchecked)
             value = best.get("value")
+            sweep = info.get("sweep") if isinstance(info.get("sweep"), dict) else {}
+            frozen = sum(1 for node in r.project.graph.nodes.values() if node.frozen)
+            factor = t.get("backbone_lr_factor", 1.0)
             cells = [name, _item(str(r.status)), _item(len(r.metrics)),
                      _item(str((info.get("dataset") or {}).get("name", ""))), _item(str(t.get("optimizer", ""))),
                      _SortItem(f"{t['lr']:g}" if isinstance(t.get("lr"), (int, float)) else ""),
                      _item(t.get("batch_size", "")), _item(str(t.get("schedule", ""))),
+                     _item(int(info.get("world_size") or 1)), _item(started_from(r)), _item(frozen),
+                     _SortItem(f"{factor:g}" if isinstance(factor, (int, float)) else ""),
+                     _item(sweep.get("trial", "") if isinstance(sweep.get("trial"), int) else ""),
                      _SortItem(f"{value:.2%}" if "accuracy" in str(best.get("metric")) and value is not None else
                                f"{value:.4g}" if value is not None else "—"),
                      _item(best.get("epoch", ""))]
             cells[5].setData(Qt.UserRole, t.get("lr"))
-            cells[8].setData(Qt.UserRole, value)
+            cells[11].setData(Qt.UserRole, factor)
+            cells[13].setData(Qt.UserRole, value)
             for col, it in enumerate(cells):
                 it.setFlags(it.flags() & ~Qt.ItemIsEditable)
                 self.setItem(row, col, it)

@@ -79,12 +79,16 @@ class RunControl:
         prepare()  # the curves' matplotlib loads while the worker starts, off the UI thread
         if job.get("run_dir"):
             self.run_dir = Path(job["run_dir"])
+            self.world = job.get("nproc", 1)
+            if self.session.path is None:
+                self._unsaved_runs.append(self.run_dir)
+            self.settings_panel.set_folded(True)  # the curves take the width while it trains
             self.epoch_bar.setRange(0, self.form.epochs.value())
             self.epoch_bar.setValue(0)
             self.epoch_bar.setFormat("epoch %v / %m")
             self.batch_bar.setValue(0)
         self._say(note)
-        self.worker = start_worker(job)
+        self.worker = start_worker(job, background=True)  # spawning stays off the UI thread
         self.paused = False
         self.timer.start()
         self._set_buttons()
@@ -99,10 +103,13 @@ class RunControl:
             info = d / "run.json"
             if has_checkpoint(d) and info.exists():
                 try:
-                    status = json.loads(info.read_text(encoding="utf-8")).get("status")
+                    run = json.loads(info.read_text(encoding="utf-8"))
                 except (OSError, ValueError):  # a damaged run.json: not resumable, not a crash
                     continue
-                if status in ("stopped", "failed", "paused", "running", "finished"):
+                if run.get("status") in ("stopped", "failed", "paused", "running"):
+                    return d
+                # a finished run goes on only to more epochs than it was trained for
+                if run.get("status") == "finished" and self.form.epochs.value() > int(run.get("epochs") or 0):
                     return d
         return None
 
@@ -129,8 +136,10 @@ class RunControl:
             where = (f"in {info['world_size']} processes, each on {info.get('device')}"
                      if info.get("world_size", 1) > 1 else f"on {info.get('device')}")
             self._say(f"Training {where}, {info.get('precision')}. {data} {notes}".strip())
+            self.world = info.get("world_size", 1)
             if msg.get("run_dir"):
                 self.session.set_run(Path(msg["run_dir"]))  # the inspection panels follow it live
+                self.runs.refresh(select=Path(msg["run_dir"]))  # in the table and "show" at once
         elif t == "batch":
             self.batch_bar.setRange(0, msg["batches"])
             self.batch_bar.setValue(msg["batch"])
@@ -161,7 +170,9 @@ class RunControl:
             ok = msg["status"] == "finished"
             self.speed_label.setText(self.speed_label.text().split(" · ETA")[0])  # nothing is left to wait for
             self.epoch_bar.setFormat("epoch %v / %m")
-            self._say(msg["message"], error=msg["status"] == "failed")
+            procs = (f" ({self.world} processes)" if getattr(self, "world", 1) > 1
+                     and msg["status"] in ("finished", "stopped") else "")
+            self._say(msg["message"] + procs, error=msg["status"] == "failed")
             if msg.get("fix") and msg.get("kind") in ("head", "input"):
                 label = "Apply: " + ", ".join(f"{k} = {v}" for k, v in msg["fix"]["params"].items())
                 self.fix = Problem("warning", msg["message"], node=msg["fix"]["node"],

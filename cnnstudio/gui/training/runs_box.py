@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QGroupBox, QPushButton
+from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton
 
 from ...core.train.runs import load_run
 from .ensemble import EnsemblePanel
@@ -14,6 +14,7 @@ from .experiments import ExperimentTable
 
 class RunsBox(QGroupBox):
     chosen = Signal()  # the user picked a run to show: read `current()`
+    refreshed = Signal()  # the list of runs was read again
     refused = Signal(str)  # a folder that is not a run, in words
 
     def __init__(self, project_runs, parent=None):
@@ -22,18 +23,29 @@ class RunsBox(QGroupBox):
         self._project_runs = project_runs
         self.opened: list[Path] = []  # runs opened from elsewhere (e.g. trained with --out)
         self.history = QComboBox()
+        # a run's label is long: it must not set the dock's width (the list shows it whole)
+        self.history.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.history.setMinimumContentsLength(24)
         self.history.activated.connect(lambda *_: self.chosen.emit())
         self.experiments = ExperimentTable()
         self.experiments.run_chosen.connect(self._choose_from_table)
         self.ensemble = EnsemblePanel(self.experiments.ticked)
+        self.where = QLabel()  # where an unsaved project's runs go
+        self.where.setWordWrap(True)
+        self.where.hide()
         open_run = QPushButton("Open run folder…")
         open_run.setToolTip("Inspect a run trained elsewhere, e.g. with cnnstudio train --out DIR")
         open_run.clicked.connect(self._choose_run)
+        show = QHBoxLayout()
+        show.addWidget(self.history, 1)
+        show.addWidget(open_run)
         rf = QFormLayout(self)
-        rf.addRow("show", self.history)
+        rf.setContentsMargins(6, 4, 6, 4)
+        rf.setVerticalSpacing(3)
+        rf.addRow("show", show)
         rf.addRow(self.experiments)
         rf.addRow(self.ensemble)
-        rf.addRow(open_run)
+        rf.addRow(self.where)
 
     def current(self) -> Path | None:
         d = self.history.currentData()
@@ -61,6 +73,15 @@ class RunsBox(QGroupBox):
                 except (OSError, ValueError):
                     pass
         self.experiments.set_runs(runs + opened)
+        self.ensemble.setVisible(bool(runs or opened))  # nothing to tick yet: no room taken
+        self.refreshed.emit()
+
+    def say_where(self, folder: Path | None) -> None:
+        """An unsaved project's runs go to `folder` (None: the project is saved, they go beside it)."""
+        self.where.setVisible(folder is not None)
+        if folder is not None:
+            self.where.setText(f"This project is not saved yet: its runs go to {folder}. Save it to keep them "
+                               "with the project.")
 
     def show_newest(self) -> bool:
         """Select the newest run; False when there is none."""

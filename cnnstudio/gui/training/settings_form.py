@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QWidget)
 
 from ...core.data import DATASETS, check_dataset_spec
 from ...core.data.medmnist import SUBSETS
 from ...core.train.launch import visible_gpus
+from .columns import ColumnGrid, compact
 
 SIZED = ("shapes", "image_folder", "multi_shapes", "volumes", "medmnist")  # datasets with an "image_size"
 DEFAULT_SIZE = {"image_folder": 64, "volumes": 16, "medmnist": 28}
@@ -69,12 +70,14 @@ def _combo(items, current):
     return w
 
 
-class SettingsForm(QWidget):
+class SettingsForm(ColumnGrid):
+    """The dataset and training settings, in groups laid out in columns (`add_group` adds more,
+    e.g. transfer learning)."""
     changed = Signal()  # any setting edited by the user
     dataset_changed = Signal()
 
     def __init__(self, parent=None):
-        super().__init__(parent)
+        super().__init__([], parent)
         d = TrainConfig()
         self._loading = False
         self.dataset = _combo([("(choose a dataset)", "")] +
@@ -138,13 +141,13 @@ class SettingsForm(QWidget):
         f.addRow("validation share", self.val_fraction)
         f.addRow("resize to", self.resize)
         f.addRow("channels", self.channels)
-        aug_row = QWidget()
-        grid = QFormLayout(aug_row)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.addRow(self.flip)
-        for k, label, *_ in AUG_FIELDS:
-            grid.addRow(label, self.aug[k])
-        f.addRow("augment", aug_row)
+
+        aug_box = QGroupBox("Augment (training images)")
+        grid = QGridLayout(aug_box)
+        grid.addWidget(self.flip, 0, 0, 1, 2)
+        for i, (k, label, *_) in enumerate(AUG_FIELDS, start=1):
+            grid.addWidget(QLabel(label), i // 2, 2 * (i % 2))
+            grid.addWidget(self.aug[k], i // 2, 2 * (i % 2) + 1)
 
         hyper = QGroupBox("Training")
         h = QFormLayout(hyper)
@@ -152,26 +155,32 @@ class SettingsForm(QWidget):
         h.addRow("batch size", self.batch_size)
         h.addRow("optimizer", self.optimizer)
         h.addRow("learning rate", self.lr)
-        h.addRow("backbone lr ×", self.backbone_lr_factor)
         mom = QWidget()
         ml = QHBoxLayout(mom)
         ml.setContentsMargins(0, 0, 0, 0)
         ml.addWidget(self.momentum)
         ml.addWidget(self.nesterov)
         h.addRow("momentum", mom)
-        h.addRow("weight decay (L2)", self.weight_decay)
-        h.addRow("L1 penalty", self.l1)
-        h.addRow("label smoothing", self.label_smoothing)
         h.addRow("schedule", self.schedule)
-        h.addRow("device", self.device)
-        h.addRow("processes", self.processes)
-        h.addRow("precision", self.precision)
         h.addRow(self.early)
 
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(data_box)
-        lay.addWidget(hyper)
+        reg = QGroupBox("Regularisation")
+        r = QFormLayout(reg)
+        r.addRow("weight decay (L2)", self.weight_decay)
+        r.addRow("L1 penalty", self.l1)
+        r.addRow("label smoothing", self.label_smoothing)
+
+        hardware = QGroupBox("Hardware")
+        hw = QFormLayout(hardware)
+        hw.addRow("device", self.device)
+        hw.addRow("processes", self.processes)
+        hw.addRow("precision", self.precision)
+        # the most used first: the grid fills its columns in this order
+        self.data_box = data_box
+        for box in (data_box, aug_box, hyper, reg, hardware):
+            compact(box)
+        self.set_groups([hyper, data_box, hardware, aug_box, reg])
+
         self._touched: set = set()  # widgets the user changed since load(): only those are written back
         for w in self._all():
             sig = next(s for cls, s in ((QSpinBox, "valueChanged"), (QDoubleSpinBox, "valueChanged"),
