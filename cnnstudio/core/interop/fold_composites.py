@@ -228,6 +228,6 @@ def _convnext(b: BuildGraph, nid, shapes) -> str | None:
         if dw is None or _one_in(b, dw_id) != x or any(b.only_next(n) != m for n, m in zip(chain, chain[1:] + [nid])):
             continue
         sources = b.sources[at] + [s for n in (dw_id, ln_id, fc1_id, fc2_id) for s in b.sources[n]]
-        return _done(b, chain + [nid], x, "ConvNeXtBlock", {"layer_scale": ls["init"], "drop_path": drop}, sources,
-                     shapes)
+        # layer_scale is where training starts γ (the default); the imported γ comes with the weights
+        return _done(b, chain + [nid], x, "ConvNeXtBlock", {"drop_path": drop}, sources, shapes)
     return None

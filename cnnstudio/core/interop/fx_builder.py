@@ -260,8 +260,7 @@ class FxBuilder(BuildGraph):
         c = shape[0] if shape else None
         if not isinstance(gamma, torch.Tensor) or gamma.numel() != c or not gamma.requires_grad:
             raise Unmapped(node, f"multiplying by the tensor `{attr}`")
-        first = gamma.detach().flatten()[0].item() if gamma.device.type != "meta" else 1e-6
-        return self.add("LayerScale", [x], node.name, {"init": first}, [attr])
+        return self.add("LayerScale", [x], node.name, {}, [attr])  # γ comes with the weights
 
     def channels_last(self, node, op, t, x):
         fn = op == "call_function"

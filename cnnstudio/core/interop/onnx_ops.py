@@ -166,7 +166,7 @@ class OnnxBuilder(BuildGraph):
             return self.node(node, "Softmax", [self.flowing(node)], {})
         if op == "Mul" and self._scale_of(node, channels_last=False) is not None:
             x, gamma = self._scale_of(node, channels_last=False)
-            return self.node(node, "LayerScale", [x], {"init": float(gamma.flatten()[0])}, gamma=gamma)
+            return self.node(node, "LayerScale", [x], {}, gamma=gamma)
         if op in ("Add", "Mul"):
             return self.node(node, op, [self.flowing(node, 0), self.flowing(node, 1)], {})
         if op == "Concat" and a.get("axis") in (1, -3):
@@ -332,7 +332,7 @@ class OnnxBuilder(BuildGraph):
                 return Tag(("cl", x, None))
         if op == "Mul" and self._scale_of(node, channels_last=True) is not None:
             _, gamma = self._scale_of(node, channels_last=True)
-            return Tag(("cl", self.node(node, "LayerScale", [x], {"init": float(gamma.flatten()[0])}, gamma=gamma), None))
+            return Tag(("cl", self.node(node, "LayerScale", [x], {}, gamma=gamma), None))
         if op in ACTS:
             return Tag(("cl", self.node(node, ACTS[op], [x], {}), None))
         if op == "Div" and abs((_num(self.const(node.input[1])) or 0) - math.sqrt(2)) < 1e-4:
