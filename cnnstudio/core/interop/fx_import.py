@@ -20,7 +20,7 @@ from torch.fx.passes.shape_prop import ShapeProp
 from .errors import InteropError
 from .fold import fold
 from .fx_builder import FxBuilder, Unmapped
-from .modules_map import blocks_for
+from .modules_like import blocks_for
 
 MAX_KEPT = 500  # PyTorch-module blocks one import may make before it gives up
 
@@ -56,8 +56,8 @@ class _Tracer(fx.Tracer):
 def _where(node: fx.Node) -> str:
     """'file.py, line 12: `code`' for the model's line that made this node."""
     st = node.stack_trace or ""
-    torch_dir = os.path.dirname(torch.__file__)
-    lines = [ln for ln in st.splitlines() if ln.strip().startswith("File ") and torch_dir not in ln]
+    skip = (os.path.dirname(torch.__file__), os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    lines = [ln for ln in st.splitlines() if ln.strip().startswith("File ") and not any(d in ln for d in skip)]
     if not lines:
         return ""
     last = lines[-1].strip()

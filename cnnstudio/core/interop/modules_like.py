@@ -10,8 +10,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..blocks.activations import ACTIVATIONS, build_activation
+from .modules_map import activation_name, block_for
 
 _SEEN: dict = {}  # (class, configuration) → the blocks, or None
+
+
+def blocks_for(m) -> list | None:
+    """[(block type, params), ...] for a module kept whole (the first block holds its tensors):
+    its own block (modules_map.py), or the blocks it behaves like."""
+    one = block_for(m)
+    return [one] if one is not None else behaves_like(m)
 
 
 def behaves_like(m) -> list | None:
@@ -32,7 +40,6 @@ def _config(m) -> str:
 
 
 def _candidate(m) -> list | None:  # noqa: C901 - one case per kind of layer
-    from .modules_map import activation_name, block_for
     if type(m).__name__ == "DropPath" and hasattr(m, "drop_prob"):
         p = float(m.drop_prob)
         if p and not getattr(m, "scale_by_keep", True):
@@ -48,7 +55,7 @@ def _candidate(m) -> list | None:  # noqa: C901 - one case per kind of layer
         return None
     for base in (nn.BatchNorm2d, nn.Conv2d, nn.Linear, nn.LayerNorm, nn.GroupNorm):
         if isinstance(m, base) and type(m) is not base:
-            return _subclass(m, base, acts[0] if acts else None, block_for)
+            return _subclass(m, base, acts[0] if acts else None)
     return None
 
 
@@ -75,7 +82,7 @@ def _activation_like(m) -> list | None:
     return None
 
 
-def _subclass(m, base, act, block_for) -> list | None:
+def _subclass(m, base, act) -> list | None:
     if base is nn.LayerNorm:
         return _layer_norm_2d(m)
     ref = base.__new__(base)

@@ -103,16 +103,6 @@ def block_for(m) -> tuple[str, dict] | None:
     return _torchvision(m)
 
 
-def blocks_for(m) -> list | None:
-    """[(block type, params), ...] for a module kept whole (the first block holds its tensors):
-    its own block, or the blocks it behaves like (modules_like.py)."""
-    one = block_for(m)
-    if one is not None:
-        return [one]
-    from .modules_like import behaves_like
-    return behaves_like(m)
-
-
 def _torchvision(m) -> tuple[str, dict] | None:  # noqa: C901 - one branch per torchvision class
     module = type(m).__module__
     if not module.startswith("torchvision."):
