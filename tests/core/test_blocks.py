@@ -137,6 +137,8 @@ CASES = [
     ("ChannelSlice", {"start": 1, "end": 4}, [6, 4, 4]),
     ("ChannelSlice", {"start": 0, "end": 3}, [5]),
     ("LayerScale", {"init": 0.5}, [4, 3, 3]),
+    ("LocalResponseNorm", {}, [8, 5, 5]),
+    ("LocalResponseNorm", {"size": 3, "alpha": 2e-4, "beta": 0.5, "k": 2.0}, [6, 4]),
     ("TorchModule", {"source": "torchvision:resnet18", "path": "layer2.0",
                      "class_name": "torchvision.models.resnet.BasicBlock"}, [64, 8, 8]),
     ("StochasticDepth", {"p": 0.2}, [3, 4, 4]),

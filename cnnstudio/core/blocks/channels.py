@@ -1,5 +1,6 @@
-"""Blocks that real code needs between layers: ChannelSlice (`x[:, a:b]`, `narrow`, `split`,
-`chunk`) and LayerScale (a learned per-channel factor, ConvNeXt's γ)."""
+"""Blocks that work across channels: ChannelSlice (`x[:, a:b]`, `narrow`, `split`, `chunk`),
+LayerScale (a learned per-channel factor, ConvNeXt's γ) and LocalResponseNorm (AlexNet's and
+GoogLeNet's NORM layers)."""
 from __future__ import annotations
 
 from .spec import BlockError, BlockSpec, Out, Param, prod, register, set_params_fix
@@ -48,3 +49,30 @@ register(BlockSpec(
     infer=_scale_infer, build=_scale_build,
     explain=lambda p, s, o: [f"parameters C = {o.params} (one γ per channel, starting at {p['init']})",
                              f"MACs: one multiply per element = {o.macs:,}"]))
+
+
+def _lrn_infer(params, shapes) -> Out:
+    s = tuple(shapes[0])
+    if len(s) < 2:
+        raise BlockError(f"LocalResponseNorm needs channels [C, ...] but gets the flat tensor [{s[0]}].",
+                         code="needs_spatial")
+    # per output element: the squares of `size` neighbouring channels summed, then one scale
+    return Out(shape=s, macs=(params["size"] + 1) * prod(s))
+
+
+def _lrn_build(params, shapes):
+    import torch.nn as nn
+    return nn.LocalResponseNorm(params["size"], params["alpha"], params["beta"], params["k"])
+
+
+register(BlockSpec(
+    type="LocalResponseNorm", category="Normalization",
+    help="Divides each value by (k + α/n·Σ x²)^β over n neighbouring channels (AlexNet, GoogLeNet).",
+    params=(Param("size", "int", 5, "Neighbouring channels n in the sum (the lectures' 5).", 1, 1024, key=True),
+            Param("alpha", "float", 1e-4, "Scale α of the sum of squares.", 0.0, 10.0),
+            Param("beta", "float", 0.75, "Exponent β.", 0.0, 10.0),
+            Param("k", "float", 1.0, "Added constant k (AlexNet's paper uses 2).", 0.0, 100.0)),
+    infer=_lrn_infer, build=_lrn_build,
+    explain=lambda p, s, o: [f"x / ({p['k']} + {p['alpha']}/{p['size']}·Σ x²)^{p['beta']} over {p['size']} "
+                             "neighbouring channels; no parameters",
+                             f"MACs: {p['size']} squares summed + 1 scale per element = {o.macs:,}"]))

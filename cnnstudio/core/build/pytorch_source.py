@@ -65,6 +65,8 @@ def _constructor(type_: str, p: dict, in_shape) -> str | None:
         return f"nn.LeakyReLU(negative_slope={p['negative_slope']!r})"
     if type_ == "ELU":
         return f"nn.ELU(alpha={p['alpha']!r})"
+    if type_ == "LocalResponseNorm":
+        return f"nn.LocalResponseNorm({p['size']}, alpha={p['alpha']!r}, beta={p['beta']!r}, k={p['k']!r})"
     if type_ == "Softmax":
         return "nn.Softmax(dim=1)"
     if type_ in ("ReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Flatten", "ReLU6", "Hardswish", "Hardsigmoid"):
