@@ -79,3 +79,23 @@ def test_without_its_package_the_block_says_what_to_install(oddnets, capsys):
     assert done.returncode == 1, out
     assert "needs the Python package 'oddnets'" in out and "pip install oddnets" in out and "shift" in out
     assert "Traceback" not in out
+
+
+def test_a_project_naming_pythons_own_functions_runs_nothing(tmp_path):
+    """A hostile file: `os:abort` as a module source is refused when checked and when compiled."""
+    from cnnstudio.core import analyze
+    from cnnstudio.core.project import parse_project
+    from cnnstudio.core.build.compiler import CompileError, compile_graph
+    doc = {"format": "cnnstudio.project", "version": 1, "name": "x", "graph": {"nodes": [
+        {"id": "in", "type": "Input", "params": {"shape": [3, 8, 8]}},
+        {"id": "m", "type": "TorchModule", "params": {"source": "os:abort", "path": "", "class_name": "x.Y"}}],
+        "edges": [["in", "m"]]}}
+    graph = parse_project(doc).graph
+    errors = analyze(graph).errors
+    assert [e.node for e in errors] == ["m"] and "import it again" in errors[0].message
+    doc["graph"]["nodes"][1]["params"]["io"] = [{"in": [[3, 8, 8]], "out": [3, 8, 8], "params": 0, "buffers": 0,
+                                                 "macs": 0}]
+    graph = parse_project(doc).graph
+    assert analyze(graph).ok
+    with pytest.raises(CompileError, match="not a package of models"):
+        compile_graph(graph)

@@ -86,14 +86,20 @@ def build_source(source: str):
 
 
 def _call_factory(module_name: str, attr: str):
+    """Your own factory, as `cnnstudio import` or compiling calls it; never one of Python's or torch's
+    own functions (a project file naming `os:abort` must not be able to run it)."""
+    import sys
+    if package_of(module_name) in sys.stdlib_module_names or package_of(module_name) in ("torch", "cnnstudio"):
+        raise SourceError(f"{module_name} is not a package of models: a factory must be your own function or "
+                          "class returning an nn.Module.")
     try:
         module = importlib.import_module(module_name)
     except ImportError as e:
         raise SourceError(f"cannot import the Python module {module_name!r} ({e}). Run from the folder that holds "
                           "it, or add it to PYTHONPATH.") from None
     factory = getattr(module, attr, None)
-    if not callable(factory):
-        raise SourceError(f"{module_name} has no function or class {attr!r}.")
+    if not callable(factory) or getattr(factory, "__module__", None) != module_name:
+        raise SourceError(f"{module_name} has no function or class {attr!r} of its own.")
     return factory()
 
 
@@ -150,6 +156,9 @@ def _infer(params, shapes) -> Out:
     for rec in p["io"]:
         if isinstance(rec, dict) and rec.get("in") == key:
             return _out(rec)
+    if not p["source"].startswith(("timm:", "torchvision:")):  # checking a file never runs the user's code
+        raise BlockError(f"{where} was measured at {', '.join(str(r.get('in')) for r in p['io']) or 'no size'}; "
+                         f"import it again at this input size ({key[0]}) to check it here.", code="torch_module")
     memo = (p["source"], p["path"], str(key))
     if memo not in _MEASURED:
         try:
