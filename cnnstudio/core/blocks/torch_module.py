@@ -98,8 +98,8 @@ def _call_factory(module_name: str, attr: str):
         raise SourceError(f"cannot import the Python module {module_name!r} ({e}). Run from the folder that holds "
                           "it, or add it to PYTHONPATH.") from None
     factory = getattr(module, attr, None)
-    if not callable(factory) or getattr(factory, "__module__", None) != module_name:
-        raise SourceError(f"{module_name} has no function or class {attr!r} of its own.")
+    if not callable(factory) or (getattr(factory, "__module__", None) or "").split(".")[0] != package_of(module_name):
+        raise SourceError(f"{module_name} has no function or class {attr!r} of its own package's.")
     return factory()
 
 
