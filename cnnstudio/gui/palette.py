@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (QDockWidget, QLabel, QLineEdit, QMenu, QTreeWidge
                                QWidget)
 
 from ..core.blocks import CATALOGUE, CATEGORIES
-from ..core.blocks.custom import TYPE as USER_TYPE
 from ..core.blocks.custom import label
 from ..core.analysis.make_block import block_key, forget_definition
 from ..core.project import ProjectError
@@ -79,7 +78,7 @@ class PaletteDock(QDockWidget):
 
     def _populate(self) -> None:
         for cat in CATEGORIES:
-            specs = [s for s in CATALOGUE.values() if s.category == cat and s.type != USER_TYPE]
+            specs = [s for s in CATALOGUE.values() if s.category == cat and s.palette]
             if not specs:
                 continue
             folder = QTreeWidgetItem(self.tree, [cat])

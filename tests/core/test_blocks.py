@@ -134,6 +134,13 @@ CASES = [
     ("GroupNorm", {"num_groups": 3}, [6, 4, 4]),
     ("GroupNorm", {"num_groups": 2, "affine": False}, [4, 3, 3]),
     ("ChannelShuffle", {"groups": 3}, [6, 4, 4]),
+    ("ChannelSlice", {"start": 1, "end": 4}, [6, 4, 4]),
+    ("ChannelSlice", {"start": 0, "end": 3}, [5]),
+    ("LayerScale", {"init": 0.5}, [4, 3, 3]),
+    ("LocalResponseNorm", {}, [8, 5, 5]),
+    ("LocalResponseNorm", {"size": 3, "alpha": 2e-4, "beta": 0.5, "k": 2.0}, [6, 4]),
+    ("TorchModule", {"source": "torchvision:resnet18", "path": "layer2.0",
+                     "class_name": "torchvision.models.resnet.BasicBlock"}, [64, 8, 8]),
     ("StochasticDepth", {"p": 0.2}, [3, 4, 4]),
     ("ConvBNAct", {}, [3, 8, 8]),
     ("ConvBNAct", {"out_channels": 8, "kernel_size": [1, 3], "stride": 2, "padding": [0, 1], "groups": 2,
@@ -175,7 +182,7 @@ def torch_macs(type_, params, module, x, y):
             m(inp)
         return f.get_total_flops() // 2 // inp.shape[0]
 
-    if type_ in ("Conv1d", "Conv3d", "ConvTranspose2d", "Linear", "Conv2d"):
+    if type_ in ("Conv1d", "Conv3d", "ConvTranspose2d", "Linear", "Conv2d", "TorchModule"):
         return counted(module, x)
     if type_ == "DeformConv2d":
         c = module.conv

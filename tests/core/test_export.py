@@ -27,7 +27,7 @@ def every_kind_of_block() -> Graph:
     c = g.add("Concat", s, g.add("AvgPool2d", g.add("Conv2d", x, out_channels=2, stride=2, padding=1),
                                  kernel_size=3, stride=1, padding=1, ceil_mode=True))
     c = g.add("Dropout2d", g.add("ELU", c, alpha=0.5))
-    c = g.add("MaxPool2d", c, kernel_size=3, stride=2, padding=1)
+    c = g.add("MaxPool2d", g.add("LocalResponseNorm", c, size=3, k=2.0), kernel_size=3, stride=2, padding=1)
     f = g.add("Flatten", g.add("AdaptiveAvgPool2d", c, output_size=[2, 1]))
     f = g.add("Linear", g.add("Dropout", f), out_features=12, activation="silu")
     for t in ("ReLU", "Tanh", "Sigmoid", "SiLU", "GELU", "LeakyReLU"):

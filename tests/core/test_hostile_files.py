@@ -156,9 +156,12 @@ def test_a_dataset_id_that_is_a_list_is_a_problem_not_a_crash():
     assert project_to_dict(p)["dataset"] == {"id": ["mnist5k"]}  # kept as it was, shown as a problem
 
 
-def test_a_block_the_source_exporter_cannot_write_is_refused_not_written_as_something_else():
-    """Found by bench/fuzz.py: a block without PyTorch source code was exported as a Concat."""
+def test_a_block_the_source_exporter_cannot_write_is_refused_not_written_as_something_else(monkeypatch):
+    """Found by bench/fuzz.py: a block without PyTorch source code was exported as a Concat.
+    Every block has code now; one that lost it must still be refused by name."""
+    from cnnstudio.core.build import pytorch_classes
     from cnnstudio.core.build.pytorch_source import ExportError
+    monkeypatch.setattr(pytorch_classes, "composite_constructor", lambda *a: None)
     graph = parse_project(chain(("in", "Input", {"shape": [4, 8, 8]}), ("fire", "FireBlock", {}))).graph
     assert analyze(graph).ok
     with pytest.raises(ExportError, match="FireBlock"):

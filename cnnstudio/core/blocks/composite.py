@@ -144,8 +144,8 @@ def _inception_explain(params, shapes, out: Out) -> list[str]:
 
 def _inception_build(params, shapes):
     if params["kind"] == "torchvision":
-        from torchvision.models.googlenet import Inception as TorchvisionInception
-        return TorchvisionInception(shapes[0][0], *(params[k] for k in INCEPTION_KEYS))
+        from .modules_tv import GoogLeNetInception
+        return GoogLeNetInception(shapes[0][0], *(params[k] for k in INCEPTION_KEYS))
     from .modules import Inception
     return Inception(shapes[0][0], *(params[k] for k in INCEPTION_KEYS))
 

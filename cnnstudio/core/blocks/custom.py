@@ -168,4 +168,4 @@ register(BlockSpec(
     params=(Param("repeat", "int", 1, "How many copies run in a row (each with its own weights).",
                   1, MAX_REPEAT, key=True),),
     infer=lambda p, s: _above("infer")(p, s), build=lambda p, s: _above("build")(p, s),
-    explain=lambda p, s, out: _above("explain")(p, s, out)))
+    explain=lambda p, s, out: _above("explain")(p, s, out), structure=STRUCTURE, palette=False))

@@ -58,7 +58,7 @@ def _ln2d_infer(params, shapes) -> Out:
 
 
 def _ln2d_build(params, shapes):
-    from torchvision.models.convnext import LayerNorm2d
+    from .modules_tv import LayerNorm2d
     return LayerNorm2d(shapes[0][0], eps=params["eps"])
 
 
@@ -133,7 +133,7 @@ def _sd_infer(params, shapes) -> Out:
 
 
 def _sd_build(params, shapes):
-    from torchvision.ops import StochasticDepth
+    from .modules_tv import StochasticDepth
     return StochasticDepth(params["p"], params["mode"])
 
 

@@ -188,8 +188,8 @@ def _shuffle_check(p, c, h, w):
 
 
 def _shuffle_build(p, shapes):
-    from torchvision.models.shufflenetv2 import InvertedResidual
-    return InvertedResidual(shapes[0][0], p["out_channels"], p["stride"])
+    from .modules_tv import ShuffleUnit
+    return ShuffleUnit(shapes[0][0], p["out_channels"], p["stride"])
 
 
 composite(

@@ -113,3 +113,23 @@ class DeformConv(nn.Module):
     def forward(self, x):
         offset, mask = self.offsets_and_mask(x)
         return self.conv(x, offset, mask)
+
+
+class ChannelSlice(nn.Module):
+    def __init__(self, start: int, end: int):
+        super().__init__()
+        self.start, self.end = start, end
+
+    def forward(self, x):
+        return x[:, self.start:self.end]
+
+
+class LayerScale(nn.Module):
+    """x · γ, one learned γ per channel ([C, 1, 1] for images, as torchvision's ConvNeXt)."""
+
+    def __init__(self, channels: int, dims: int = 2, init: float = 1e-6):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.full((channels,) + (1,) * dims, float(init)))
+
+    def forward(self, x):
+        return x * self.gamma

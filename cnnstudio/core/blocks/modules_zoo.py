@@ -3,7 +3,7 @@ registered in the same order as torchvision's, so imported weights map one to on
 from __future__ import annotations
 
 import torch.nn as nn
-from torchvision.ops import SqueezeExcitation, StochasticDepth
+from .modules_tv import SqueezeExcitation, StochasticDepth
 
 from .activations import build_activation
 
@@ -35,7 +35,7 @@ class InvertedResidual(nn.Module):
         layers.append(ConvBNAct(expanded, expanded, k, stride, groups=expanded, act=act, **norm))
         if se:
             layers.append(SqueezeExcitation(expanded, se, activation=lambda: build_activation(se_act),
-                                            scale_activation=lambda: build_activation(se_gate)))
+                                            gate=lambda: build_activation(se_gate)))
         layers.append(ConvBNAct(expanded, cout, 1, act="none", **norm))
         self.block = nn.Sequential(*layers)
         self.residual = stride == 1 and cin == cout

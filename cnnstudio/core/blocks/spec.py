@@ -87,6 +87,8 @@ class BlockSpec:
     explain: Callable[[dict, list, Out], list[str]] | None = None
     activation_param: bool = False  # has an `activation` param applied after the layer
     dims: int | None = None  # spatial dimensions it works on (1, 2, 3); None: any shape
+    structure: tuple = ()  # keys a node's params hold besides the Params (a user block's inner graph, ...)
+    palette: bool = True  # offered in the palette (False: blocks only an importer or Make block makes)
 
     def param(self, name: str) -> Param:
         for p in self.params:

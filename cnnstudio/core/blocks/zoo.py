@@ -1,7 +1,8 @@
 """Composites of the classic model zoo: DenseNet's dense block and transition, SqueezeNet's
 fire module, RegNet's bottleneck, ConvNeXt's block and Inception-v3's five modules.
 
-Their torch modules are torchvision's own, so imported weights load unchanged."""
+Their torch modules (modules_tv.py) hold torchvision's tensors under torchvision's names, so
+imported weights load unchanged."""
 from __future__ import annotations
 
 from .parts import Part, composite, conv, conv_out, linear, norm, squeeze_excitation
@@ -22,8 +23,8 @@ def _dense_parts(p, c, h, w) -> list[Part]:
 
 
 def _dense_build(p, shapes):
-    from torchvision.models.densenet import _DenseBlock
-    return _DenseBlock(p["num_layers"], shapes[0][0], p["bn_size"], p["growth_rate"], p["drop_rate"])
+    from .modules_tv import DenseBlock
+    return DenseBlock(p["num_layers"], shapes[0][0], p["bn_size"], p["growth_rate"], p["drop_rate"])
 
 
 composite(
@@ -45,8 +46,8 @@ def _transition_check(p, c, h, w):
 
 
 def _transition_build(p, shapes):
-    from torchvision.models.densenet import _Transition
-    return _Transition(shapes[0][0], p["out_channels"])
+    from .modules_tv import DenseTransition
+    return DenseTransition(shapes[0][0], p["out_channels"])
 
 
 composite(
@@ -62,7 +63,7 @@ composite(
 # --- SqueezeNet fire module ---------------------------------------------------------------
 
 def _fire_build(p, shapes):
-    from torchvision.models.squeezenet import Fire
+    from .modules_tv import Fire
     return Fire(shapes[0][0], p["squeeze"], p["expand1x1"], p["expand3x3"])
 
 
@@ -103,14 +104,8 @@ def _regnet_check(p, c, h, w):
 
 
 def _regnet_build(p, shapes):
-    from functools import partial
-
-    import torch.nn as nn
-    from torchvision.models.regnet import ResBottleneckBlock
-    c = shapes[0][0]
-    se = p["se_ratio"] if int(round(p["se_ratio"] * c)) >= 1 else None  # under one channel: no SE (as counted)
-    return ResBottleneckBlock(c, p["out_channels"], p["stride"], partial(nn.BatchNorm2d, eps=1e-5, momentum=0.1),
-                              nn.ReLU, p["group_width"], 1.0, se)
+    from .modules_tv import RegNetBlock
+    return RegNetBlock(shapes[0][0], p["out_channels"], p["stride"], p["group_width"], p["se_ratio"])
 
 
 composite(
@@ -137,7 +132,7 @@ def _cnblock_parts(p, c, h, w) -> list[Part]:
 
 
 def _cnblock_build(p, shapes):
-    from torchvision.models.convnext import CNBlock
+    from .modules_tv import CNBlock
     return CNBlock(shapes[0][0], p["layer_scale"], p["drop_path"])
 
 
@@ -195,10 +190,8 @@ def _v3_check(p, c, h, w):
 
 
 def _v3_build(p, shapes):
-    from torchvision.models import inception
-    c, v = shapes[0][0], p["variant"]
-    cls = getattr(inception, f"Inception{v}")
-    return cls(c, p["channels"]) if v in "AC" else cls(c)
+    from .modules_tv import InceptionV3
+    return InceptionV3(shapes[0][0], p["variant"], p["channels"])
 
 
 composite(

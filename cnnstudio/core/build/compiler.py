@@ -5,7 +5,7 @@ import keyword
 
 import torch.nn as nn
 
-from ..blocks import CATALOGUE
+from ..blocks import CATALOGUE, BlockError
 from ..analysis.user_blocks import passes
 from ..blocks.activations import build_activation
 from ..blocks.custom import provide
@@ -112,7 +112,11 @@ def compile_graph(graph: Graph, analysis: Analysis | None = None) -> CompiledNet
         node = graph.nodes[nid]
         spec = CATALOGUE[node.type]
         info = analysis.info[nid]
-        net.add_module(names[nid], spec.build(node.params, info.in_shapes or []))
+        try:
+            module = spec.build(node.params, info.in_shapes or [])
+        except BlockError as e:  # a block that cannot be built here (a PyTorch-module block's package): its message
+            raise CompileError([Problem("error", f"{nid}: {e.message}", node=nid, code=e.code)]) from None
+        net.add_module(names[nid], module)
         act = node.params.get("activation", "none") if spec.activation_param else "none"
         if act != "none":
             net.activations[names[nid]] = build_activation(act)

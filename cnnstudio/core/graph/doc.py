@@ -10,7 +10,7 @@ import difflib
 import json
 
 from ..blocks import CATALOGUE
-from ..blocks.custom import MAX_DEPTH, STRUCTURE, exposed_param, form_params, full_params
+from ..blocks.custom import MAX_DEPTH, exposed_param, form_params, full_params
 from ..blocks.params import short_repr, type_error
 from .graph import Graph, Node
 
@@ -130,7 +130,7 @@ def parse_graph(doc: dict, fail, depth: int = 0) -> Graph:
         params = n.get("params", {})
         if not isinstance(params, dict):
             fail(f"{where}.params", "must be an object of name: value.")
-        names = [p.name for p in spec.params] + (list(STRUCTURE) if type_ == "Custom" else [])
+        names = [p.name for p in spec.params] + list(spec.structure)
         for key in params:
             if key not in names:
                 close = difflib.get_close_matches(key, names, n=1)

@@ -2,7 +2,6 @@
 its weights (compiled-model names) and notes for the user."""
 from __future__ import annotations
 
-import importlib
 import math
 import sys
 from pathlib import Path
@@ -42,6 +41,9 @@ def import_model(source: str, weights: str = "none", input_shape=None, progress:
         if name in zoo.BUILD_OPTIONS:
             notes.append(f"{name}: the training-only auxiliary classifiers are left out; inputs are used as given "
                          "(torchvision's transform_input step is not part of the network).")
+    elif source.startswith("timm:"):
+        model, name = _factory(source), source.split(":", 1)[1]
+        shape, notes = input_shape or _timm_size(model), []
     elif ":" in source and not Path(source).exists():
         model, name = _factory(source), source
         if input_shape is None:
@@ -49,7 +51,8 @@ def import_model(source: str, weights: str = "none", input_shape=None, progress:
         shape, notes = input_shape, []
     else:
         raise InteropError(f"{source}: not a model source. Use torchvision:NAME (e.g. torchvision:resnet18), "
-                           "a .onnx file, or package.module:factory for your own nn.Module.")
+                           "timm:NAME (e.g. timm:resnet50), a .onnx file, or package.module:factory for your own "
+                           "nn.Module.")
     if weights not in ("none", "pretrained"):
         try:
             sd = read_state_dict(weights)
@@ -58,20 +61,23 @@ def import_model(source: str, weights: str = "none", input_shape=None, progress:
         load_into(model, sd, weights)
     elif weights == "pretrained" and not source.startswith("torchvision:"):
         raise InteropError("--weights pretrained is for torchvision models; give a weights FILE instead.")
-    return import_module(model.eval(), shape, name, notes=notes)
+    return import_module(model.eval(), shape, name, notes=notes, source=source)
 
 
-def import_module(model, shape, name: str, notes=()) -> Imported:
+def import_module(model, shape, name: str, notes=(), source: str | None = None) -> Imported:
+    """`source` (timm:NAME, package.module:factory) builds the model again: with it, modules
+    without blocks are kept whole as PyTorch-module blocks instead of refused."""
     from .fx_import import module_to_graph
-    graph, sources, source_params = module_to_graph(model, shape, name)
+    graph, sources, source_params, more = module_to_graph(model, shape, name, source)
     analysis = analyze(graph)
     if not analysis.ok:
         problems = "; ".join(f"{p.node}: {p.message}" for p in analysis.errors[:3])
-        raise InteropError(f"Cannot import {name} at input size {list(shape)}: {problems}. "
-                           "Try a larger --input-shape.")
+        small = any(p.code in ("spatial_too_small", "kernel_too_large") for p in analysis.errors)
+        raise InteropError(f"Cannot import {name} at input size {list(shape)}: {problems}."
+                           + (" Try a larger --input-shape." if small else ""))
     modules = dict(model.named_modules())
     weights = map_weights(graph, sources, modules)
-    return Imported(name, graph, weights, source_params, _torch_reference(model), list(notes))
+    return Imported(name, graph, weights, source_params, _torch_reference(model), list(notes) + more)
 
 
 def _torch_reference(model):
@@ -81,25 +87,21 @@ def _torch_reference(model):
     return run
 
 
+def _timm_size(model) -> tuple:
+    size = tuple(getattr(model, "pretrained_cfg", {}).get("input_size", (3, 224, 224)))
+    return size if len(size) == 3 else (3, 224, 224)
+
+
 def _factory(spec: str):
-    mod_name, _, attr = spec.partition(":")
+    """The model a source names: timm:NAME, or package.module:factory from the installed packages
+    or the current folder (like `python -m`)."""
+    from ..blocks.torch_module import SourceError, build_source
     if "" not in sys.path and "." not in sys.path:
-        sys.path.insert(0, "")  # the current folder, like `python -m`
+        sys.path.insert(0, "")
     try:
-        module = importlib.import_module(mod_name)
-    except ImportError as e:
-        raise InteropError(f"{spec}: cannot import the Python module {mod_name!r} ({e}). Run from the folder "
-                           "that holds it, or add it to PYTHONPATH.") from None
-    factory = getattr(module, attr, None)
-    if not callable(factory):
-        raise InteropError(f"{spec}: {mod_name} has no function or class {attr!r}.")
-    try:
-        model = factory()
-    except Exception as e:  # noqa: BLE001 - the user's code failing is a message
-        raise InteropError(f"{spec}: calling {attr}() failed: {type(e).__name__}: {e}") from None
-    if not isinstance(model, torch.nn.Module):
-        raise InteropError(f"{spec}: {attr}() returned {type(model).__name__}, not a torch nn.Module.")
-    return model
+        return build_source(spec)
+    except SourceError as e:
+        raise InteropError(f"{spec}: {e}") from None
 
 
 def verify(imported: Imported, shape=None, batch: int = 2, seed: int = 0) -> float:

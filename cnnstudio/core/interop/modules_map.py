@@ -87,6 +87,8 @@ def _plain(m) -> tuple[str, dict] | None:
         return "Identity", {}
     if t is nn.GroupNorm:
         return "GroupNorm", {"num_groups": m.num_groups, "eps": m.eps, "affine": m.affine}
+    if t is nn.LocalResponseNorm:
+        return "LocalResponseNorm", {"size": m.size, "alpha": m.alpha, "beta": m.beta, "k": float(m.k)}
     if t is nn.ChannelShuffle:
         return "ChannelShuffle", {"groups": m.groups}
     return None

@@ -8,7 +8,6 @@ an operator without a block is refused by name.
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -17,22 +16,10 @@ import torch
 from ..analysis import analyze
 from .errors import InteropError
 from .export import GRAPH_KEY
-from .fx_import import _Builder, _fold
+from .fold import fold
+from .onnx_ops import OnnxBuilder
 from .imported import Imported
 from .weights import map_weights, meta_model
-
-ACTS = {"Relu": "ReLU", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "HardSwish": "Hardswish", "LeakyRelu": "LeakyReLU",
-        "Elu": "ELU"}
-
-
-class _Tensors:
-    """Stands in for a torch module: its tensors, in torch's order."""
-
-    def __init__(self, **tensors):
-        self.tensors = OrderedDict((k, v) for k, v in tensors.items() if v is not None)
-
-    def state_dict(self):
-        return self.tensors
 
 
 def import_onnx(path, input_shape=None) -> Imported:
@@ -68,7 +55,7 @@ def import_onnx(path, input_shape=None) -> Imported:
         ours = _from_metadata(meta[GRAPH_KEY], init, path.stem, reference)
         if ours is not None:
             return ours
-    return _from_operators(g, init, shape, path.stem, reference)
+    return _from_operators(model, init, shape, path.stem, reference)
 
 
 def _onnx_reference(path, input_name, batch):
@@ -103,125 +90,41 @@ def _from_metadata(text: str, init: dict, name: str, reference) -> Imported | No
     return Imported(name, graph, weights, total, reference, ["read the CNN Studio project stored in the file"])
 
 
-def _attrs(node) -> dict:
-    from onnx import helper
-    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+def _shapes(model, input_name, shape) -> dict:
+    """Every tensor's shape for a batch of one at the given input size (ONNX shape inference)."""
+    import onnx
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    dims = m.graph.input[[i.name for i in m.graph.input].index(input_name)].type.tensor_type.shape.dim
+    for d, v in zip(dims, (1, *shape)):
+        d.ClearField("dim_param")
+        d.dim_value = v
+    try:
+        m = onnx.shape_inference.infer_shapes(m, data_prop=True)
+    except Exception:  # noqa: BLE001 - without shapes, the shape-dependent patterns are refused by name
+        return {}
+    out = {}
+    for vi in list(m.graph.value_info) + list(m.graph.input) + list(m.graph.output):
+        d = [x.dim_value if x.HasField("dim_value") else None for x in vi.type.tensor_type.shape.dim]
+        if d and None not in d:
+            out[vi.name] = d
+    return out
 
 
-def _from_operators(g, init: dict, shape, name: str, reference) -> Imported:  # noqa: C901 - one branch per op
-    b = _Builder({}, {}, shape, name)
+def _from_operators(model, init: dict, shape, name: str, reference) -> Imported:
+    g = model.graph
     first = next(i.name for i in g.input if i.name not in init)
-    env = {first: b.add("Input", [], "input", {"shape": list(shape)})}
-    modules = {}
-
-    def refuse(node, what):
-        return InteropError(f"Cannot import {name}: {what} (ONNX node {node.name or node.output[0]!r}) has no CNN "
-                            "Studio block. Export the model without it, or with standard layers.")
-
-    def flowing(node, i=0):
-        x = node.input[i]
-        if x not in env:
-            raise refuse(node, f"the {node.op_type} operator on a constant tensor")
-        return env[x]
-
-    def add(node, type_, ins, params, **tensors):
-        key = node.name or node.output[0]
-        if tensors:
-            modules[key] = _Tensors(**tensors)
-        return b.add(type_, ins, key.strip("/").replace("/", "_") or type_.lower(), params, [key] if tensors else [])
-
-    def pads(node, a, k):
-        p = list(a.get("pads", [0] * 2 * k))
-        if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET") or p[:k] != p[k:]:
-            raise refuse(node, f"asymmetric or automatic padding {p}")
-        return p[0] if p[0] == p[1] else p[:k]
-
-    def size(v):
-        v = list(v)
-        return v[0] if len(set(v)) == 1 else v
-
-    for node in g.node:
-        op, a = node.op_type, _attrs(node)
-        if op in ("Identity", "Dropout", "Constant") and (node.input[0] in env if node.input else False):
-            env[node.output[0]] = env[node.input[0]]
-            continue
-        if op in ("Identity", "Constant"):
-            continue
-        if op == "Conv":
-            w = init.get(node.input[1])
-            if w is None or w.dim() != 4:
-                raise refuse(node, "a Conv whose weights are not a constant 2-D kernel")
-            bias = init.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
-            p = {"out_channels": w.shape[0], "kernel_size": size(w.shape[2:]), "stride": size(a.get("strides", [1, 1])),
-                 "padding": pads(node, a, 2), "dilation": size(a.get("dilations", [1, 1])), "groups": a.get("group", 1),
-                 "bias": bias is not None}
-            nid = add(node, "Conv2d", [flowing(node)], p, weight=w, bias=bias)
-        elif op == "BatchNormalization":
-            t = [init.get(x) for x in node.input[1:5]]
-            if any(v is None for v in t):
-                raise refuse(node, "a BatchNormalization with non-constant statistics")
-            nid = add(node, "BatchNorm2d", [flowing(node)], {"eps": a.get("epsilon", 1e-5),
-                      "momentum": round(1 - a.get("momentum", 0.9), 6)}, weight=t[0], bias=t[1], running_mean=t[2],
-                      running_var=t[3], num_batches_tracked=torch.zeros((), dtype=torch.long))
-        elif op in ACTS:
-            p = {"negative_slope": a.get("alpha", 0.01)} if op == "LeakyRelu" else {"alpha": a.get("alpha", 1.0)} if op == "Elu" else {}
-            nid = add(node, ACTS[op], [flowing(node)], p)
-        elif op == "HardSigmoid" and abs(a.get("alpha", 0.2) - 1 / 6) < 1e-6 and a.get("beta", 0.5) == 0.5:
-            nid = add(node, "Hardsigmoid", [flowing(node)], {})
-        elif op == "Clip" and len(node.input) == 3 and all(x in init for x in node.input[1:]) \
-                and float(init[node.input[1]]) == 0 and float(init[node.input[2]]) == 6:
-            nid = add(node, "ReLU6", [flowing(node)], {})
-        elif op == "Softmax" and a.get("axis", -1) in (1, -1):
-            nid = add(node, "Softmax", [flowing(node)], {})
-        elif op in ("Add", "Mul"):
-            nid = add(node, op, [flowing(node, 0), flowing(node, 1)], {})
-        elif op == "Concat" and a.get("axis") == 1:
-            nid = add(node, "Concat", [flowing(node, i) for i in range(len(node.input))], {})
-        elif op in ("MaxPool", "AveragePool"):
-            if op == "AveragePool" and not a.get("count_include_pad", 0) and any(a.get("pads", [0])):
-                raise refuse(node, "average pooling that leaves the padding out of the average")
-            k = a["kernel_shape"]
-            nid = add(node, "MaxPool2d" if op == "MaxPool" else "AvgPool2d", [flowing(node)],
-                      {"kernel_size": size(k), "stride": size(a.get("strides", [1, 1])), "padding": pads(node, a, 2),
-                       "ceil_mode": bool(a.get("ceil_mode", 0))})
-        elif op == "GlobalAveragePool":
-            nid = add(node, "AdaptiveAvgPool2d", [flowing(node)], {"output_size": 1})
-        elif op == "ReduceMean" and _spatial_axes(node, a, init):
-            nid = add(node, "AdaptiveAvgPool2d", [flowing(node)], {"output_size": 1})
-            if not a.get("keepdims", 1):
-                nid = b.add("Flatten", [nid], nid + "_flat", {})
-        elif op == "Flatten" and a.get("axis", 1) == 1 or op == "Reshape" and _is_flatten(init.get(node.input[1])):
-            nid = add(node, "Flatten", [flowing(node)], {})
-        elif op == "Gemm" and a.get("transB") == 1 and not a.get("transA") and a.get("alpha", 1.0) == 1.0:
-            w = init.get(node.input[1])
-            bias = init.get(node.input[2]) if len(node.input) > 2 else None
-            nid = add(node, "Linear", [flowing(node)], {"out_features": w.shape[0], "bias": bias is not None},
-                      weight=w, bias=bias)
-        else:
-            raise refuse(node, f"the ONNX operator {op}")
-        env[node.output[0]] = nid
-    b.output = env.get(g.output[0].name)
-    b.modules = modules
-    _fold(b)
+    b = OnnxBuilder(g, init, _shapes(model, first, shape), shape, name)
+    b.run()
+    notes = ["mapped operator by operator"] + fold(b)
+    if b.restored:
+        notes.append(f"restored {b.restored} BatchNorm layer(s) the exporter had folded into the convolutions "
+                     "(scale 1, shift = the conv's bias), so the composite blocks train like the original")
     graph = b.graph()
     analysis = analyze(graph)
     if not analysis.ok:
         problems = "; ".join(f"{p.node}: {p.message}" for p in analysis.errors[:3])
         raise InteropError(f"Cannot import {name}: {problems}")
-    weights = map_weights(graph, b.sources, modules)
+    weights = map_weights(graph, b.sources, b.modules)
     total = sum(v.numel() for k, v in weights.items() if not k.endswith(("running_mean", "running_var", "num_batches_tracked")))
-    return Imported(name, graph, weights, total, reference, ["mapped operator by operator"])
-
-
-def _is_flatten(target) -> bool:
-    """A reshape to [batch, features] (-1 or 0 for either, or a fixed batch size as exporters
-    write after global pooling). The import is checked against onnxruntime afterwards."""
-    return target is not None and target.dim() == 1 and len(target) == 2
-
-
-def _spatial_axes(node, a, init) -> bool:
-    """ReduceMean over height and width (axes an attribute before opset 18, an input since)."""
-    axes = a.get("axes")
-    if axes is None and len(node.input) > 1 and node.input[1] in init:
-        axes = [int(v) for v in init[node.input[1]].flatten()]
-    return axes is not None and sorted(int(v) % 4 for v in axes) == [2, 3]
+    return Imported(name, graph, weights, total, reference, notes)

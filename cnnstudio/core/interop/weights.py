@@ -35,10 +35,12 @@ def meta_model(graph: Graph):
 
 
 def map_weights(graph: Graph, sources: dict, modules: dict) -> dict:
-    """The compiled graph's state dict filled with the source modules' tensors.
+    """The compiled graph's state dict filled with the source's tensors.
 
-    Each node's module registers the same tensors, in the same order, as the source modules
-    it came from (see modules_map.py); names may differ, shapes may not."""
+    Each node's module registers the same tensors, in the same order, as the sources it came
+    from (modules, or single tensors `module.name`; see modules_map.py and fold*.py); names
+    may differ, and a tensor may be laid out differently with as many numbers (a Linear's
+    weight for a 1×1 conv's, ConvNeXt's γ of [C] for [C, 1, 1])."""
     net = meta_model(graph)
     ours = list(net.state_dict().items())
     by_node: dict[str, list] = {}
@@ -46,13 +48,22 @@ def map_weights(graph: Graph, sources: dict, modules: dict) -> dict:
         by_node[nid] = [(k, v) for k, v in ours if k.startswith(name + ".")]
     out = {}
     for nid, names in sources.items():
-        theirs = [(f"{n}.{k}", t) for n in names for k, t in modules[n].state_dict().items()]
+        theirs = [t for n in names for t in _tensors_of(modules, n)]
         mine = by_node.get(nid, [])
-        if len(mine) != len(theirs) or any(a[1].shape != b[1].shape for a, b in zip(mine, theirs)):
+        if len(mine) != len(theirs) or any(a[1].shape != b[1].shape and a[1].numel() != b[1].numel()
+                                           for a, b in zip(mine, theirs)):
             raise InteropError(f"internal: the weights of {', '.join(names)} do not line up with block {nid} "
                                f"({len(theirs)} tensors for {len(mine)}). Please report this model.")
-        out.update((k, t) for (k, _), (_, t) in zip(mine, theirs))
+        out.update((k, t if t.shape == m.shape else t.reshape(m.shape)) for (k, m), (_, t) in zip(mine, theirs))
     return out
+
+
+def _tensors_of(modules: dict, name: str) -> list:
+    """[(name, tensor)] of a source: a module's whole state dict, or one tensor attribute."""
+    if name in modules:
+        return [(f"{name}.{k}", t) for k, t in modules[name].state_dict().items()]
+    owner, _, attr = name.rpartition(".")
+    return [(name, getattr(modules[owner], attr).detach())]
 
 
 def save_weights(weights: dict, path) -> None:

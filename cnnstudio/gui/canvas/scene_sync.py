@@ -10,6 +10,8 @@ from __future__ import annotations
 from ...core.blocks import CATALOGUE, inner_layers
 from ...core.blocks.custom import TYPE as USER_TYPE
 from ...core.blocks.custom import label as user_label
+from ...core.blocks.torch_module import TYPE as TORCH_MODULE
+from ...core.blocks.torch_module import short_class
 from ..text import fmt_count, fmt_shape, key_params
 from .edits import place_missing
 from .items import LOD_TEXT, NodeItem
@@ -203,6 +205,8 @@ class SceneSync:
         item.key, item.params_ref = key, node.params
         if node.type == USER_TYPE:
             item.title = user_label(node.params)
+        elif node.type == TORCH_MODULE:  # a PyTorch-module block shows what it holds: "timm.SelectiveKernel"
+            item.title = short_class(node.params)
         errors = [p for p in problems if p.severity == "error"]
         state = "error" if errors else ("warning" if problems else None)
         shape = fmt_shape(info.shape) if info and info.shape else ("error" if errors else "?")
