@@ -6,7 +6,8 @@
 2. The median pruner against no pruning on the same grid with more epochs: epochs trained in
    all, and the best trial's accuracy beside each.
 3. `cnnstudio sweep --parallel 1` against a plain Optuna script that trains the same trials
-   through the same engine in one process (both timed from process start to exit).
+   through the same engine in one process, its study in an SQLite file too (both timed from
+   process start to exit).
 
 Usage: python bench/sweep.py [--images 1200] [--epochs 3] [--prune-epochs 6] [--only parallel,prune,overhead]
 """
@@ -34,7 +35,8 @@ torch.set_num_threads(1)
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 project, runs = load_project(sys.argv[2]), sys.argv[3]
 grid = {"c1.out_channels": [4, 8, 12, 16], "lr": [0.003, 0.01, 0.03, 0.1]}
-study = optuna.create_study(direction="maximize", sampler=optuna.samplers.GridSampler(grid, seed=0))
+study = optuna.create_study(direction="maximize", sampler=optuna.samplers.GridSampler(grid, seed=0),
+                            storage=f"sqlite:///{runs}.db")  # saved, as a study that can resume is
 def objective(trial):
     params = {k: trial.suggest_categorical(k, v) for k, v in grid.items()}
     t = Trainer(apply_params(project, params), f"{runs}/{trial.number}", overrides={"cpu_threads": 1, "epochs": int(sys.argv[4])})

@@ -59,7 +59,7 @@ def scatter(rows: list[dict], cost: str = "params") -> tuple[str, list[tuple]]:
         body.append(f'<polyline points="{line}" fill="none" stroke="{FRONT}" stroke-width="2"/>')
     on_front = {p[2] for p in front}
     hits = []
-    for a, c, n in pts:
+    for a, c, n in sorted(pts, key=lambda p: p[2] in on_front):  # the front's dots on top of any twin
         x, y = px(c), py(a)
         hits.append((n, x, y))
         color = FRONT if n in on_front else STATE_COLORS["complete"]

@@ -58,7 +58,7 @@ class ExperimentsDock(QDockWidget):
 
         self.study = QComboBox()
         self.study.setObjectName("study_choice")
-        self.study.currentTextChanged.connect(lambda _: self.refresh(force=True))
+        self.study.currentTextChanged.connect(self._study_changed)
         self.status = QLabel("No experiment yet: vary a setting (right-click a block's parameter), then Run sweep.")
         self.status.setWordWrap(True)
         self.table = TrialTable()
@@ -161,6 +161,20 @@ class ExperimentsDock(QDockWidget):
                                f"{spec['low']} … {spec['high']}" + (" (log)" if d.log else "")))
         self._update_buttons()
 
+    def _study_changed(self, _name) -> None:
+        if self.settings and {d.name: d.to_doc() for d in self.dims} == self.settings["space"]:
+            self._clear_space()  # it showed the last study's space: show the new one's
+        self.refresh(force=True)
+
+    def _adopt(self, settings: dict) -> None:
+        from ...core.sweep.space import parse_space_doc
+        for dim in parse_space_doc(settings["space"]):
+            self.add_dim(dim)
+        self.trials.setValue(settings["trials"])
+        self.sampler.setCurrentText(settings["sampler"])
+        self.objective.setCurrentText(",".join(settings["objectives"]))
+        self.epochs.setValue(settings.get("epochs") or 0)
+
     def _clear_space(self) -> None:
         self.dims = []
         self.space.clear()
@@ -171,6 +185,11 @@ class ExperimentsDock(QDockWidget):
         args = ["-m", "cnnstudio", "sweep", str(self.session.path), "--trials", str(self.trials.value()),
                 "--parallel", str(self.parallel.value()), "--sampler", self.sampler.currentText(),
                 "--objective", self.objective.currentText()]
+        study = self.settings and self.settings["study"]
+        if study and {d.name: d.to_doc() for d in self.dims} != self.settings["space"]:
+            study = f"{self.session.project.name} {len(self.study_names()) + 1}"  # another space: a new study
+        if study:
+            args += ["--study", study]
         if self.epochs.value():
             args += ["--epochs", str(self.epochs.value())]
         for d in self.dims:
@@ -233,7 +252,7 @@ class ExperimentsDock(QDockWidget):
             from ...core.sweep.reader import StudyReader
             self.reader = StudyReader(f"sqlite:///{db.absolute()}")
         names = self.reader.studies()
-        if names != [self.study.itemText(i) for i in range(self.study.count())]:
+        if names != self.study_names():
             current = self.study.currentText()
             self.study.blockSignals(True)
             self.study.clear()
@@ -247,6 +266,8 @@ class ExperimentsDock(QDockWidget):
         if got is None:
             return
         self.settings, self.rows, summary = got
+        if not self.dims:  # start from the study's own space: Run sweep then adds to it
+            self._adopt(self.settings)
         if self.process is None:
             self.status.setText(summary)
         self.table.show_rows(self.rows, list(self.settings["space"]), self.settings["objectives"])
@@ -292,6 +313,9 @@ class ExperimentsDock(QDockWidget):
             return
         self.session.stack.push(command)
         self.status.setText(f"Opened trial {row['trial']}: {params_text(row['params'])} (Undo goes back).")
+
+    def study_names(self) -> list[str]:
+        return [self.study.itemText(i) for i in range(self.study.count())]
 
     def _update_buttons(self) -> None:
         running = self.process is not None

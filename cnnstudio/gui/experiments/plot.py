@@ -8,6 +8,7 @@ from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 HIT_PX = 10
+MAX_SCALE = 1.6  # a big dock shows the picture larger, but not its text huge
 
 
 class SvgPlot(QWidget):
@@ -30,7 +31,7 @@ class SvgPlot(QWidget):
         size = self.renderer.defaultSize()
         if size.isEmpty():
             return QRectF(self.rect())
-        k = min(self.width() / size.width(), self.height() / size.height())
+        k = min(self.width() / size.width(), self.height() / size.height(), MAX_SCALE)
         w, h = size.width() * k, size.height() * k
         return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
 
