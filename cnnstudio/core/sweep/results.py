@@ -70,9 +70,11 @@ def importances(study, settings: dict) -> dict:
 
 
 def summary(table: list[dict]) -> str:
-    n = {s: sum(r["state"] == s for r in table if not r["rerun"]) for s in ("complete", "pruned", "failed", "running")}
+    n = {s: sum(r["state"] == s for r in table if not r["rerun"])
+         for s in ("complete", "pruned", "failed", "running", "waiting")}
     text = f"{sum(n.values())} trials: {n['complete']} complete, {n['pruned']} pruned, {n['failed']} failed"
-    return text + (f", {n['running']} running" if n["running"] else "")
+    return text + (f", {n['running']} running" if n["running"] else "") + \
+        (f", {n['waiting']} to run again on resume" if n["waiting"] else "")
 
 
 def params_text(params: dict) -> str:
