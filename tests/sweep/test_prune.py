@@ -32,3 +32,18 @@ def test_a_clearly_worse_trial_is_pruned_after_its_first_epoch(tmp_path):
     run = json.loads((tmp_path / "tiny.runs").glob(f"*trial2/run.json").__next__().read_text())
     assert run["status"] == "finished" and run["epochs_done"] == 1 and run["sweep"]["pruned_at"] == 1
     assert run["message"].startswith("Pruned after epoch 1")
+
+
+def test_a_trial_that_fails_is_recorded_with_its_reason_and_the_study_goes_on(tmp_path):
+    path = tmp_path / "tiny.cnnproj"
+    save_project(tiny_project(epochs=2, momentum=0.99), path)
+    url, name, _ = new_study(path, [parse_vary("lr=100,0.05"), parse_vary("c1.activation=none,relu")],
+                             sampler="random", trials=2, prune="none")
+    study, _, _ = st.load(st.open_storage(url), name)
+    study.enqueue_trial({"lr": 100, "c1.activation": "none"})  # a linear net at lr 100: the loss goes NaN
+    study.enqueue_trial({"lr": 0.05, "c1.activation": "relu"})
+    done = []
+    loop(url, name, WorkerControl(threading.Event(), watch_parent=False),
+         lambda m: done.append(m) if m["type"] == "done" else None)
+    assert [d["state"] for d in done] == ["failed", "complete"]
+    assert "NaN" in done[0]["reason"] and "lower the learning rate" in done[0]["reason"]
