@@ -30,7 +30,7 @@ def set_params_fix(label: str, **params) -> Fix:
 class BlockError(Exception):
     """A problem with one block's configuration or inputs, in the user's terms.
 
-    `fix` is an optional `Fix` (see checks.py) that resolves it in one click.
+    `fix` is an optional `Fix` (see analysis/problems.py) that resolves it in one click.
     """
 
     def __init__(self, message: str, fix=None, code: str = "block"):

@@ -17,7 +17,7 @@ Edge = tuple  # (source_id, target_id)
 @dataclass
 class Node:
     """A block. `params` is replaced on every change, never mutated in place: the checks
-    memoize their result per params object (see checks.py)."""
+    memoize their result per params object (see analysis/checks.py)."""
 
     id: str
     type: str

@@ -1,4 +1,4 @@
-"""Notes on the canvas (core/notes.py): a sticky note the user adds from the canvas's menu,
+"""Notes on the canvas (core/project/notes.py): a sticky note the user adds from the canvas's menu,
 edits with a double-click, drags and deletes. Like the blocks, an item only shows what the
 scene tells it; the scene turns gestures on it into undoable commands."""
 from __future__ import annotations
