@@ -13,7 +13,7 @@ class StudyReader:
 
     def _open(self):
         if self.storage is None:
-            self.storage = open_storage(self.url)
+            self.storage = open_storage(self.url, create=False)
         return self.storage
 
     def studies(self) -> list[str]:

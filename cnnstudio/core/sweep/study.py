@@ -7,6 +7,7 @@ import fcntl
 import os
 import socket
 import warnings
+import zlib
 from pathlib import Path
 
 from .space import Dim, SweepError, parse_space_doc
@@ -23,17 +24,20 @@ def default_url(project_path) -> str:
     return f"sqlite:///{runs_folder(Path(project_path)).absolute() / 'sweeps.db'}"
 
 
-def open_storage(url: str):
+def open_storage(url: str, create: bool = True):
+    """The study storage at `url`; `create=False` for a reader (the window), which never makes the
+    tables a sweep starting at the same moment is making."""
     import optuna
     from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used with Study.optimize")
     kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
-    if url.startswith("sqlite:///"):
+    if url.startswith("sqlite:///") and create:
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     try:
-        storage = RDBStorage(url, engine_kwargs=kwargs, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
+        storage = RDBStorage(url, engine_kwargs=kwargs, skip_table_creation=not create,
+                             heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
                              heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
                                  max_retry=3, inherit_intermediate_values=True))
     except Exception as e:  # noqa: BLE001 - any driver's error: one line, before any trial
@@ -75,6 +79,14 @@ def sampler(name: str, dims: list[Dim], seed=None):
             "nsga2": optuna.samplers.NSGAIISampler}[name](seed=seed)
 
 
+def worker_seed(seed):
+    """The study's seed made this worker's own: every worker seeded alike would propose the
+    same parameters as the others (a grid is safe either way: it skips running points)."""
+    if seed is None:
+        return None
+    return zlib.crc32(f"{seed}:{socket.gethostname()}:{os.getpid()}".encode()) & 0x7FFFFFFF
+
+
 def pruner(name: str):
     import optuna
     return {"median": lambda: optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0),
@@ -97,7 +109,7 @@ def load(storage, name: str):
     if not isinstance(settings, dict):
         raise SweepError(f"study {name!r} was not made by cnnstudio sweep: it has no settings to join.")
     dims = parse_space_doc(settings["space"], f"study {name}")
-    study.sampler = sampler(settings["sampler"], dims, settings.get("seed"))
+    study.sampler = sampler(settings["sampler"], dims, worker_seed(settings.get("seed")))
     study.pruner = pruner(settings["prune"] if len(settings["objectives"]) == 1 else "none")
     return study, settings, dims
 

@@ -245,6 +245,15 @@ class ExperimentsDock(QDockWidget):
     def refresh(self, force: bool = False) -> None:
         if not force and not self.isVisible():
             return
+        try:
+            self._read()
+        except Exception as e:  # noqa: BLE001 - a study being made or a busy database: read it again soon
+            if self.reader is not None:
+                self.reader.close()
+            self.reader = None
+            self.status.setText(f"Could not read the experiments yet ({str(e).splitlines()[0][:120]}); trying again.")
+
+    def _read(self) -> None:
         db = self._db()
         if db is None or not db.is_file():
             return
@@ -275,7 +284,7 @@ class ExperimentsDock(QDockWidget):
         self._update_buttons()
 
     def _draw(self) -> None:
-        if self.settings is None:
+        if self.settings is None or self.reader is None:
             return
         from ...core.sweep import plots
         page = self.tabs.currentIndex()

@@ -45,7 +45,8 @@ class TrialTable(QTableWidget):
             return
         self.shown = key
         chosen = self.chosen_trial()
-        head = ["trial", "state", *names, *objectives, "params", "epochs", "note"]
+        size = "params" not in objectives  # the network's size, unless it is an objective already
+        head = ["trial", "state", *names, *objectives, *(["params"] if size else []), "epochs", "note"]
         self.setSortingEnabled(False)
         self.setColumnCount(len(head))
         self.setHorizontalHeaderLabels(head)
@@ -55,9 +56,10 @@ class TrialTable(QTableWidget):
             cells += [_item(short(r["params"][n]) if n in r["params"] else "", _num(r["params"].get(n))) for n in names]
             for o in objectives:
                 v = r["values"].get(o)
-                cells.append(_item("" if v is None else f"{v:.1%}" if o == "accuracy" else f"{v:,.4g}", v))
-            cells += [_item(f"{r['n_params']:,}" if r["n_params"] is not None else "", r["n_params"]),
-                      _item(str(r["epochs"] or ""), r["epochs"]), _item(r["reason"] or "")]
+                cells.append(_item(objective_text(o, v), v))
+            if size:
+                cells.append(_item(f"{r['n_params']:,}" if r["n_params"] is not None else "", r["n_params"]))
+            cells += [_item(str(r["epochs"] or ""), r["epochs"]), _item(r["reason"] or "")]
             cells[0].setData(TRIAL_ROLE, r["trial"])
             for j, c in enumerate(cells):
                 self.setItem(i, j, c)
@@ -75,6 +77,12 @@ class TrialTable(QTableWidget):
                 self.selectRow(i)
                 self.scrollToItem(self.item(i, 0))
                 return
+
+
+def objective_text(objective: str, v) -> str:
+    if v is None:
+        return ""
+    return {"accuracy": f"{v:.1%}", "latency": f"{v:.3g} ms"}.get(objective, f"{v:,.0f}")
 
 
 def _num(v):
