@@ -23,7 +23,9 @@ def add_parser(sub) -> None:
     p.add_argument("--vary", action="append", default=[], metavar="NAME=SPEC", help="a setting to vary (repeatable)")
     p.add_argument("--space", metavar="SPACE.json", help='a JSON space: {"NAME": [choices] | {"low": .., "high": .., "log": true}}')
     p.add_argument("--trials", type=int, metavar="N", help="trials in the study (default for a grid: every combination)")
-    p.add_argument("--parallel", type=int, default=1, metavar="K", help="trials at once on this machine (each one process, one thread)")
+    p.add_argument("--parallel", type=int, default=1, metavar="K", help="trials at once on this machine (each one process, one thread, unless --nproc)")
+    p.add_argument("--nproc", type=int, metavar="N", help="each trial data-parallel in N processes, as `cnnstudio "
+                   "train --nproc N` (kept with the study: --join workers use it too)")
     p.add_argument("--sampler", choices=("grid", "random", "tpe", "nsga2"), help="default: tpe, nsga2 for several objectives")
     p.add_argument("--objective", default="accuracy", metavar="LIST",
                    help="accuracy, optionally with costs to minimise: accuracy,params | macs | latency")
@@ -47,6 +49,8 @@ def run(args) -> int:
     from ..core.sweep.space import SweepError
     if args.parallel < 1:
         return _fail("--parallel must be 1 or more.")
+    if args.nproc is not None and args.nproc < 1:
+        return _fail("--nproc must be 1 or more.")
     try:
         url, name = _join(args) if args.join else _new(args)
     except SweepError as e:
@@ -63,7 +67,7 @@ def _new(args) -> tuple[str, str]:
     url, name, notes = new_study(args.project, dims, trials=args.trials, sampler=args.sampler,
                                  objectives=[o.strip() for o in args.objective.split(",") if o.strip()],
                                  prune=args.prune, epochs=args.epochs, seed=args.seed, storage=args.storage,
-                                 name=args.study)
+                                 name=args.study, nproc=args.nproc or 1)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     return url, name
@@ -72,8 +76,9 @@ def _new(args) -> tuple[str, str]:
 def _join(args) -> tuple[str, str]:
     from ..core.sweep import study as st
     from ..core.sweep.space import SweepError
-    if args.project or args.vary or args.space:
-        raise SweepError("--join takes the study's own project and space: leave PROJECT, --vary and --space out.")
+    if args.project or args.vary or args.space or args.nproc:
+        raise SweepError("--join takes the study's own project, space and --nproc: leave PROJECT, --vary, --space "
+                         "and --nproc out.")
     if not args.study:
         raise SweepError("--join URL needs --study NAME (the study to help).")
     st.load(st.open_storage(args.join), args.study)  # it exists and is a cnnstudio study
@@ -86,7 +91,8 @@ def _run_workers(args, url: str, name: str) -> int:
     from ..core.sweep.runner import messages, start_workers
     study, settings, _ = st.load(st.open_storage(url), name)
     left = settings["trials"] - st.tally(study)["done"]
-    print(f"Study {name}: {settings['trials']} trials ({settings['sampler']}, {left} to go), {args.parallel} at a time; "
+    print(f"Study {name}: {settings['trials']} trials ({settings['sampler']}, {left} to go), {args.parallel} at a time"
+          f"{' of ' + str(settings.get('nproc', 1)) + ' processes each' if settings.get('nproc', 1) > 1 else ''}; "
           f"storage {st.safe_url(url)}", file=sys.stderr, flush=True)
     procs, q, stop = start_workers(url, name, args.parallel, _runs_here(settings) if args.join else None)
     interrupted, errors = [False], []

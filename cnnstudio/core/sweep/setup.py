@@ -11,7 +11,7 @@ from .space import Dim, SweepError
 
 def new_study(project_path, dims: list[Dim], *, trials: int | None = None, sampler: str | None = None,
               objectives=("accuracy",), prune: str = "median", epochs: int | None = None, seed: int | None = None,
-              storage: str | None = None, name: str | None = None) -> tuple[str, str, list[str]]:
+              storage: str | None = None, name: str | None = None, nproc: int = 1) -> tuple[str, str, list[str]]:
     """Check the space against the project and make the study (or find it again, to resume it).
     → (storage URL, study name, notes for the user). Raises SweepError with one clear line."""
     from ..project import ProjectError, load_project, project_to_dict
@@ -38,6 +38,10 @@ def new_study(project_path, dims: list[Dim], *, trials: int | None = None, sampl
         raise SweepError("--trials N is needed (1 or more) unless the search is a grid.")
     if epochs is not None and epochs < 1:
         raise SweepError("--epochs must be 1 or more.")
+    if nproc < 1:
+        raise SweepError("--nproc must be 1 or more.")
+    if nproc > 1 and "latency" in objectives:
+        raise SweepError("the latency objective is measured in the trial's own process: leave --nproc out for it.")
     if prune != "none" and len(objectives) > 1:
         notes.append("pruning needs a single objective; the trials of this study all run to the end.")
     name = name or project.name
@@ -45,6 +49,6 @@ def new_study(project_path, dims: list[Dim], *, trials: int | None = None, sampl
     settings = {"study": name, "project": project_to_dict(project), "project_path": str(Path(project_path).absolute()),
                 "runs": str(runs_folder(Path(project_path)).absolute()), "space": {d.name: d.to_doc() for d in dims},
                 "trials": trials, "objectives": objectives, "sampler": sampler, "prune": prune, "epochs": epochs,
-                "seed": seed}
+                "seed": seed, "nproc": nproc}
     st.create(st.open_storage(url), name, settings)
     return url, name, notes

@@ -128,8 +128,9 @@ def create(storage, name: str, settings: dict):
     if differ:
         raise SweepError(f"study {name!r} already exists with another {', '.join(differ)}; give a new --study "
                          "name, or the same settings to resume it.")
-    if old.get("trials") != settings["trials"]:
-        study.set_user_attr(ATTR, {**old, "trials": settings["trials"]})
+    changed = {k: settings[k] for k in ("trials", "nproc") if old.get(k, 1) != settings[k]}
+    if changed:  # a resume may ask for more trials, or run them in another number of processes
+        study.set_user_attr(ATTR, {**old, **changed})
 
 
 # --- counting trials ------------------------------------------------------------------------

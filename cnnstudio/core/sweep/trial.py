@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from .apply import apply_params
+from .launched import TrialEnded, record_sweep, train_launched
 
 INVALID_KINDS = ("network", "head", "input")  # the engine's reasons that mean "this combination cannot be a network"
 
@@ -109,12 +110,16 @@ def run_trial(study, trial, project, dims, settings, runs: Path, control, send) 
         msg["run"] = str(run_dir)
         send({"type": "started", **msg, "resumed": resume})
         record = {"study": settings["study"], "trial": trial.number, "params": params}
-        cb = SweepCallback(trial, record, settings["prune"] != "none" and len(settings["objectives"]) == 1,
-                           lambda row: send({"type": "epoch", "trial": trial.number, "epochs_total": epochs, **row}))
+        prune = settings["prune"] != "none" and len(settings["objectives"]) == 1
+        on_epoch = lambda row: send({"type": "epoch", "trial": trial.number, "epochs_total": epochs, **row})  # noqa: E731
+        epochs = settings.get("epochs") or candidate.training.get("epochs", 10)
+        if settings.get("nproc", 1) > 1:
+            return _run_launched(study, trial, msg, candidate, run_dir, resume, settings, record, prune, control,
+                                 on_epoch, costs)
+        cb = SweepCallback(trial, record, prune, on_epoch)
         overrides = {"cpu_threads": 1, "report_hz": 0.2}
         if settings.get("epochs"):
             overrides["epochs"] = settings["epochs"]
-        epochs = settings.get("epochs") or candidate.training.get("epochs", 10)
         path = settings.get("project_path")
         trainer = Trainer(candidate, run_dir, overrides=overrides, resume=resume,
                           callbacks=default_callbacks() + [cb], control=control,
@@ -138,12 +143,48 @@ def run_trial(study, trial, project, dims, settings, runs: Path, control, send) 
             costs["latency"] = latency_ms(trainer)
             trial.set_user_attr("latency", costs["latency"])
         return _tell(study, trial, msg, "complete", values=[costs[o] for o in settings["objectives"]])
+    except TrialEnded:
+        _tell(study, trial, msg, "interrupted", reason="interrupted: its worker was ended")
+        raise
     except BaseException:
         if trial.number is not None:
             _tell(study, trial, msg, "failed", reason="the worker stopped")
         raise
     finally:
         beat.stop()
+
+
+def _run_launched(study, trial, msg, candidate, run_dir, resume, settings, record, prune, control, on_epoch, costs):
+    """The trial in settings["nproc"] processes (launched.py); told to Optuna as run_trial tells its own."""
+    from ..train.runs import read_metrics
+    pruned_at = []
+
+    def epoch(row):  # what SweepCallback does in process, from rank 0's message
+        on_epoch(row)
+        value = score(row)
+        if prune and value is not None:
+            trial.report(value, row["epoch"])
+            if trial.should_prune():
+                pruned_at.append(row["epoch"])
+        return bool(pruned_at)
+    t0 = time.perf_counter()
+    result = train_launched(candidate, run_dir, resume, settings, control, epoch)
+    pruned_at = pruned_at[0] if pruned_at else None
+    record_sweep(run_dir, {**record, **({"pruned_at": pruned_at} if pruned_at is not None else {})})
+    msg.update(epochs=result.get("epochs_done", 0), seconds=round(time.perf_counter() - t0, 2))
+    trial.set_user_attr("epochs", msg["epochs"])
+    if pruned_at is not None and not control.stop_requested():
+        return _tell(study, trial, msg, "pruned", reason=f"pruned at epoch {pruned_at}")
+    if result["status"] == "stopped":
+        return _tell(study, trial, msg, "interrupted", reason=result["message"])
+    if result["status"] != "finished":
+        state = "pruned" if result.get("kind") in INVALID_KINDS else "failed"
+        return _tell(study, trial, msg, state, reason=("invalid: " if state == "pruned" else "") + result["message"])
+    best = max((score(r) for r in read_metrics(run_dir) if score(r) is not None), default=None)
+    if best is None and "accuracy" in settings["objectives"]:
+        return _tell(study, trial, msg, "failed", reason="no validation accuracy: the dataset has no validation split")
+    costs["accuracy"], costs["latency"] = best, None  # --nproc refuses the latency objective (setup.py)
+    return _tell(study, trial, msg, "complete", values=[costs[o] for o in settings["objectives"]])
 
 
 def latency_ms(trainer, repeats: int = 20) -> float:
