@@ -12,7 +12,7 @@ import sys
 from .output import EscapingStream, quiet_broken_pipe
 
 # one module in this package per subcommand, named like it, in --help order
-SUBCOMMANDS = ("summary", "open", "train", "datasets", "report", "import_", "export", "evaluate")
+SUBCOMMANDS = ("summary", "open", "train", "sweep", "datasets", "report", "import_", "export", "evaluate")
 
 
 def build_parser() -> argparse.ArgumentParser:

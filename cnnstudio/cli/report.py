@@ -1,4 +1,6 @@
-"""`cnnstudio report RUN [-o report.html]`: a self-contained HTML report of a training run."""
+"""`cnnstudio report RUN [-o report.html]`: a self-contained HTML report of a training run.
+`cnnstudio report PROJECT --study NAME` (or `--storage URL --study NAME`): an experiment's report,
+the table and plots the Experiments view shows."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +10,10 @@ def add_parser(sub) -> None:
     p = sub.add_parser("report", help="write a self-contained HTML report of a training run",
                        description="Architecture, curves, filters, feature maps, sample predictions and the "
                                    "confusion matrix of a run, in one HTML file with the images embedded.")
-    p.add_argument("run_dir", metavar="RUN", help="the run folder (it holds run.json)")
+    p.add_argument("run_dir", metavar="RUN", nargs="?", help="the run folder (it holds run.json); with --study, "
+                   "the project whose experiment to report")
+    p.add_argument("--study", metavar="NAME", help="report this experiment (`cnnstudio sweep`) instead of a run")
+    p.add_argument("--storage", metavar="URL", help="the experiment's storage (default: the project's sweeps.db)")
     p.add_argument("-o", "--output", help="HTML file to write (default: RUN/report.html)")
     p.add_argument("--force", action="store_true", help="replace the HTML file even when it is not an earlier "
                    "report's own, unchanged file")
@@ -20,6 +25,11 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     import sys
 
+    if args.study or args.storage:
+        return _study(args)
+    if not args.run_dir:
+        print("cnnstudio report: give a run folder (or PROJECT --study NAME for an experiment).", file=sys.stderr)
+        return 2
     run_dir = Path(args.run_dir)
     out = Path(args.output) if args.output else run_dir / "report.html"
     if not (run_dir / "run.json").is_file():
@@ -60,5 +70,37 @@ def run(args) -> int:
     except OSError as e:
         print(f"cnnstudio report: cannot write {out}: {e.strerror or e}. Choose another file with -o.", file=sys.stderr)
         return 2
+    print(f"wrote {out} ({len(text.encode()) / 1024:.0f} KB)")
+    return 0
+
+
+def _study(args) -> int:
+    import sys
+
+    from ..core.project.atomic import atomic_write_text
+    from ..core.sweep import study as st
+    from ..core.sweep.report import build_study_report
+    from ..core.sweep.space import SweepError
+
+    def fail(text: str) -> int:
+        print(f"cnnstudio report: {text}", file=sys.stderr)
+        return 2
+    if not args.study or not (args.storage or args.run_dir):
+        return fail("an experiment's report needs --study NAME and the project (or --storage URL).")
+    url = args.storage or st.default_url(args.run_dir)
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
+        return fail(f"{args.run_dir} has no experiments yet (no {url[len('sqlite:///'):]}); run `cnnstudio sweep` first.")
+    try:
+        study, settings, _ = st.load(st.open_storage(url), args.study)
+    except SweepError as e:
+        return fail(str(e))
+    out = Path(args.output) if args.output else Path(settings["runs"]) / f"{settings['study']}-experiment.html"
+    if out.is_dir():
+        return fail(f"{out} is a folder; give a file name such as {out / 'experiment.html'}.")
+    text = build_study_report(study, settings)
+    try:
+        atomic_write_text(out, text)
+    except OSError as e:
+        return fail(f"cannot write {out}: {e.strerror or e}. Choose another file with -o.")
     print(f"wrote {out} ({len(text.encode()) / 1024:.0f} KB)")
     return 0

@@ -14,11 +14,12 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QScrollArea
 from .canvas.view import CanvasView
 from .canvas.scope import Breadcrumb
 from .documents import Documents, open_settings
+from .experiments.dock import ExperimentsDock
 from .inspect.docks import create_docks
 from .palette import PaletteDock
 from .problems import HistoryDock, ProblemsDock
 from .properties import PropertiesDock
-from .session import Session
+from .session import Session, SetSettings
 from .summary import SummaryDock
 from .theme import icon
 from .training.dock import TrainingDock
@@ -61,6 +62,10 @@ class MainWindow(WindowMenus, WindowTasks, QMainWindow):
             _scrollable(dock)
         for dock in (self.palette, self.properties, self.history, self.problems, self.summary, *self.hosted):
             self.addDockWidget(Qt.RightDockWidgetArea, dock)  # each workspace arranges them
+        self.experiments = ExperimentsDock(self.session, self, settings_command=SetSettings)  # beside Training
+        self.addDockWidget(Qt.RightDockWidgetArea, self.experiments)
+        self.experiments.hide()
+        self.properties.vary_requested.connect(self.experiments.vary)
         self.workspaces = Workspaces(self, self.settings)
         self.workspaces.changed.connect(lambda _: QTimer.singleShot(0, self._hide_stale_tab_bars))
         self._build_actions()

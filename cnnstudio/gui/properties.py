@@ -5,8 +5,9 @@ under the field they concern, with their quick fix.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QDockWidget, QFormLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QDockWidget, QFormLayout, QLabel, QMenu, QPushButton, QScrollArea, QVBoxLayout,
+                               QWidget)
 
 from ..core.blocks import CATALOGUE
 from ..core.blocks.custom import TYPE as USER_TYPE
@@ -19,6 +20,8 @@ from .theme import category_icon
 
 
 class PropertiesDock(QDockWidget):
+    vary_requested = Signal(str, object, object)  # node id, Param, its value: "Vary in an experiment…"
+
     def __init__(self, session, parent=None):
         super().__init__("Properties", parent)
         self.setObjectName("PropertiesDock")
@@ -132,6 +135,9 @@ class PropertiesDock(QDockWidget):
                 label.setText(f"{label.text()}<br><span style='color:gray'>= {block}'s {shared[p.name]}</span>")
                 label.setToolTip(f"{p.help}\n\nThe block {block} sets it with its own parameter "
                                  f"{shared[p.name]}: a change here changes that, and every layer it sets.")
+            if scope is None:  # a block of the project itself: a sweep names it block.param
+                label.setContextMenuPolicy(Qt.CustomContextMenu)
+                label.customContextMenuRequested.connect(lambda at, p=p, w=label: self._param_menu(p, w.mapToGlobal(at)))
             form.addRow(label, holder)
             self.editors[p.name] = ed
             self.field_errors[p.name] = err
@@ -182,6 +188,15 @@ class PropertiesDock(QDockWidget):
                 b.clicked.connect(lambda _=False, p=p: self.session.apply_fix(p))
                 self.problem_box.addWidget(b)
         self._shown = self.problem_box.count()
+
+    def _param_menu(self, param, at) -> None:
+        node = self.session.graph.nodes.get(self.node_id)
+        if node is None:
+            return
+        self.param_menu = QMenu(self)
+        act = self.param_menu.addAction("Vary in an experiment…")
+        act.triggered.connect(lambda: self.vary_requested.emit(node.id, param, get_value(node.type, node.params, param.name)))
+        self.param_menu.popup(at)
 
     # --- applying edits --------------------------------------------------------------------
     def commit(self, name: str) -> None:

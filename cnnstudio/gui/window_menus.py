@@ -111,7 +111,8 @@ class WindowMenus:
         for a in self.act_workspaces:
             self.view_menu.addAction(a)
         self.view_menu.addSeparator()
-        for dock in [self.palette, self.properties, self.problems, self.summary, self.history] + self.hosted:
+        for dock in [self.palette, self.properties, self.problems, self.summary, self.history, *self.hosted,
+                     self.experiments]:
             self.view_menu.addAction(dock.toggleViewAction())
         self.view_menu.addSeparator()
         self.view_menu.addAction(self.act_reset_layout)

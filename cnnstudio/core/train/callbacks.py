@@ -27,7 +27,8 @@ class Control:
 
 @dataclass
 class Context:
-    """What callbacks see. Set `should_stop = True` to end the run after this epoch."""
+    """What callbacks see. Set `should_stop = True` to end the run after this epoch (and
+    `stop_reason` to say why in the run's message)."""
 
     trainer: object  # the Trainer running
     model: torch.nn.Module
@@ -40,6 +41,7 @@ class Context:
     metrics: dict = field(default_factory=dict)  # the last finished epoch's row
     history: list = field(default_factory=list)
     should_stop: bool = False
+    stop_reason: str = ""
 
 
 def default_callbacks() -> list:

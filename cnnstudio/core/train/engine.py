@@ -215,7 +215,8 @@ class Trainer:
             self._call("on_epoch_end", ctx)
             self.report({"type": "epoch", **row, "epochs": cfg.epochs, "skipped_files": self.info.get("skipped_files", 0)})
             if self.dist.agree(self._early_stop(row) or ctx.should_stop)[0]:
-                return "finished", f"Stopped early after epoch {epoch}: validation loss stopped improving."
+                return "finished", (ctx.should_stop and ctx.stop_reason) or \
+                    f"Stopped early after epoch {epoch}: validation loss stopped improving."
         return "finished", f"Trained {cfg.epochs} epoch(s)."
 
     def _step(self, x, y):

@@ -1,0 +1,54 @@
+"""Making a study from a project and a space: everything checked before any trial runs."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from . import study as st
+from .apply import check_space
+from .space import Dim, SweepError
+
+
+def new_study(project_path, dims: list[Dim], *, trials: int | None = None, sampler: str | None = None,
+              objectives=("accuracy",), prune: str = "median", epochs: int | None = None, seed: int | None = None,
+              storage: str | None = None, name: str | None = None, nproc: int = 1) -> tuple[str, str, list[str]]:
+    """Check the space against the project and make the study (or find it again, to resume it).
+    → (storage URL, study name, notes for the user). Raises SweepError with one clear line."""
+    from ..project import ProjectError, load_project, project_to_dict
+    from ..train.runs import runs_folder
+    try:
+        project = load_project(project_path)
+    except ProjectError as e:
+        raise SweepError(str(e)) from None
+    if not dims:
+        raise SweepError("nothing to vary: give --vary NAME=SPEC (e.g. --vary lr=1e-4:1e-1:log) or --space FILE.")
+    check_space(project, dims)
+    objectives = list(objectives)
+    if not objectives or any(o not in st.OBJECTIVES for o in objectives) or len(set(objectives)) != len(objectives):
+        raise SweepError(f"objective {','.join(objectives)}: choose from {', '.join(st.OBJECTIVES)}, each once "
+                         "(e.g. accuracy,params).")
+    sampler = sampler or ("nsga2" if len(objectives) > 1 else "tpe")
+    notes = []
+    if sampler == "grid":
+        size = math.prod(len(d.grid()) for d in dims)
+        if trials and trials > size:
+            notes.append(f"the grid has {size} combinations; running {size} trials, not {trials}.")
+        trials = min(trials or size, size)
+    if not trials or trials < 1:
+        raise SweepError("--trials N is needed (1 or more) unless the search is a grid.")
+    if epochs is not None and epochs < 1:
+        raise SweepError("--epochs must be 1 or more.")
+    if nproc < 1:
+        raise SweepError("--nproc must be 1 or more.")
+    if nproc > 1 and "latency" in objectives:
+        raise SweepError("the latency objective is measured in the trial's own process: leave --nproc out for it.")
+    if prune != "none" and len(objectives) > 1:
+        notes.append("pruning needs a single objective; the trials of this study all run to the end.")
+    name = name or project.name
+    url = storage or st.default_url(project_path)
+    settings = {"study": name, "project": project_to_dict(project), "project_path": str(Path(project_path).absolute()),
+                "runs": str(runs_folder(Path(project_path)).absolute()), "space": {d.name: d.to_doc() for d in dims},
+                "trials": trials, "objectives": objectives, "sampler": sampler, "prune": prune, "epochs": epochs,
+                "seed": seed, "nproc": nproc}
+    st.create(st.open_storage(url), name, settings)
+    return url, name, notes

@@ -1,0 +1,335 @@
+"""The Experiments dock: what to vary, a sweep started from the window (`cnnstudio sweep` in its
+own process, so torch stays out of the window), and the study's trials read live from its
+storage: the table, accuracy against cost with the Pareto front (click a dot: its run),
+parallel coordinates, the parameters' importances, and a trial opened as the project."""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QProcess, Qt, QTimer
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QFormLayout, QHBoxLayout, QLabel, QListWidget, QPushButton,
+                               QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+
+from ...core.sweep.results import params_text
+from .plot import SvgPlot
+from .trial_table import TrialTable
+from .vary import VaryDialog, suggest_spec
+
+POLL_MS = 1000
+
+
+class ExperimentsDock(QDockWidget):
+    def __init__(self, session, parent=None, settings_command=None):
+        super().__init__("Experiments", parent)
+        self.setObjectName("ExperimentsDock")
+        self.session = session
+        self.settings_command = settings_command  # the window's undoable dataset/training change
+        self.dims: list = []  # what the next sweep varies
+        self.process: QProcess | None = None
+        self.reader = None  # core/sweep/reader.StudyReader, made when a study exists
+        self.rows: list[dict] = []
+        self.settings: dict | None = None
+
+        self.space = QListWidget()
+        self.space.setObjectName("vary_list")
+        add, clear = QPushButton("Vary…"), QPushButton("Clear")
+        add.setToolTip("Add a block parameter (block.param) or a training setting to vary")
+        add.clicked.connect(lambda: self.vary())
+        clear.clicked.connect(self._clear_space)
+        self.trials, self.parallel = QSpinBox(), QSpinBox()
+        self.trials.setRange(1, 10000)
+        self.trials.setValue(16)
+        self.parallel.setRange(1, max(1, os.cpu_count() or 1))
+        self.parallel.setValue(max(1, (os.cpu_count() or 2) // 2))
+        self.epochs = QSpinBox()
+        self.epochs.setRange(0, 100000)
+        self.epochs.setSpecialValueText("as the project")  # 0: the project's own epochs
+        self.sampler, self.objective = QComboBox(), QComboBox()
+        self.sampler.addItems(["tpe", "random", "grid", "nsga2"])
+        self.objective.addItems(["accuracy", "accuracy,params", "accuracy,macs", "accuracy,latency"])
+        self.run_button, self.stop_button = QPushButton("Run sweep"), QPushButton("Stop")
+        self.run_button.setObjectName("run_sweep")
+        self.run_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        self.stop_button.setEnabled(False)
+
+        self.study = QComboBox()
+        self.study.setObjectName("study_choice")
+        self.study.currentTextChanged.connect(self._study_changed)
+        self.status = QLabel("No experiment yet: vary a setting (right-click a block's parameter), then Run sweep.")
+        self.status.setWordWrap(True)
+        self.table = TrialTable()
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.scatter, self.parallel_plot, self.importance = SvgPlot(), SvgPlot(), SvgPlot()
+        self.scatter.trial_clicked.connect(self.show_trial)
+        self.cost = QComboBox()
+        self.cost.addItems(["params", "macs", "latency"])
+        self.cost.currentTextChanged.connect(lambda _: self._draw())
+        self.tabs = QTabWidget()
+        scatter_page = QWidget()
+        sl = QVBoxLayout(scatter_page)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("cost:"))
+        row.addWidget(self.cost)
+        row.addStretch(1)
+        sl.addLayout(row)
+        sl.addWidget(self.scatter)
+        for page, title in ((self.table, "Trials"), (scatter_page, "Accuracy vs cost"),
+                            (self.parallel_plot, "Parallel coordinates"), (self.importance, "Importances")):
+            self.tabs.addTab(page, title)
+        self.tabs.currentChanged.connect(lambda _: self._draw())
+        self.open_button = QPushButton("Open this trial as a project")
+        self.open_button.setObjectName("open_trial")
+        self.open_button.setToolTip("Set the project's blocks and settings to this trial's values (one undo step)")
+        self.open_button.clicked.connect(self.open_trial)
+        self.run_link = QPushButton("Show its run")
+        self.run_link.clicked.connect(lambda: self.show_trial(self.table.chosen_trial()))
+
+        setup = QWidget()  # left: what the next sweep varies and how it runs
+        left = QVBoxLayout(setup)
+        left.setContentsMargins(0, 0, 0, 0)
+        buttons = QHBoxLayout()
+        buttons.addWidget(add)
+        buttons.addWidget(clear)
+        left.addWidget(QLabel("Vary:"))
+        left.addWidget(self.space, 1)
+        left.addLayout(buttons)
+        form = QFormLayout()
+        form.addRow("Trials", self.trials)
+        form.addRow("At once", self.parallel)
+        form.addRow("Epochs", self.epochs)
+        form.addRow("Search", self.sampler)
+        form.addRow("Objective", self.objective)
+        left.addLayout(form)
+        go = QHBoxLayout()
+        go.addWidget(self.run_button)
+        go.addWidget(self.stop_button)
+        left.addLayout(go)
+        setup.setMaximumWidth(300)
+        results = QWidget()  # right: the study's trials and pictures
+        right = QVBoxLayout(results)
+        right.setContentsMargins(0, 0, 0, 0)
+        pick = QHBoxLayout()
+        pick.addWidget(QLabel("Study:"))
+        pick.addWidget(self.study, 1)
+        right.addLayout(pick)
+        right.addWidget(self.status)
+        right.addWidget(self.tabs, 1)
+        act = QHBoxLayout()
+        act.addWidget(self.open_button)
+        act.addWidget(self.run_link)
+        act.addStretch(1)
+        right.addLayout(act)
+        body = QWidget()
+        lay = QHBoxLayout(body)
+        lay.addWidget(setup)
+        lay.addWidget(results, 1)
+        self.setWidget(body)
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start(POLL_MS)
+        session.path_changed.connect(lambda _: self._forget())
+        session.project_replaced.connect(self._forget)
+        self._update_buttons()
+
+    # --- what to vary ----------------------------------------------------------------------
+    def vary(self, node_id: str | None = None, param=None, value=None) -> None:
+        """Right-click → "Vary in an experiment…" (or the Vary… button: any setting)."""
+        name = f"{node_id}.{param.name}" if node_id and param is not None else ""
+        dialog = VaryDialog(self.session.project, name, suggest_spec(param, value) if name else "", self)
+        self.reveal()
+        if dialog.exec():
+            self.add_dim(dialog.dim)
+
+    def reveal(self) -> None:
+        """Show the view as a tab beside the Training dock, in front."""
+        window, training = self.parent(), getattr(self.parent(), "training", None)
+        if not self.isVisible() and training is not None and training.isVisible() and not training.isFloating():
+            window.tabifyDockWidget(training, self)
+        self.show()
+        self.raise_()
+
+    def add_dim(self, dim) -> None:
+        self.dims = [d for d in self.dims if d.name != dim.name] + [dim]
+        self.space.clear()
+        for d in self.dims:
+            spec = d.to_doc()
+            self.space.addItem(f"{d.name} ∈ " + ("{" + ", ".join(map(str, spec)) + "}" if isinstance(spec, list) else
+                               f"{spec['low']} … {spec['high']}" + (" (log)" if d.log else "")))
+        self._update_buttons()
+
+    def _study_changed(self, _name) -> None:
+        if self.settings and {d.name: d.to_doc() for d in self.dims} == self.settings["space"]:
+            self._clear_space()  # it showed the last study's space: show the new one's
+        self.refresh(force=True)
+
+    def _adopt(self, settings: dict) -> None:
+        from ...core.sweep.space import parse_space_doc
+        for dim in parse_space_doc(settings["space"]):
+            self.add_dim(dim)
+        self.trials.setValue(settings["trials"])
+        self.sampler.setCurrentText(settings["sampler"])
+        self.objective.setCurrentText(",".join(settings["objectives"]))
+        self.epochs.setValue(settings.get("epochs") or 0)
+
+    def _clear_space(self) -> None:
+        self.dims = []
+        self.space.clear()
+        self._update_buttons()
+
+    # --- running a sweep -------------------------------------------------------------------
+    def command(self) -> list[str]:
+        args = ["-m", "cnnstudio", "sweep", str(self.session.path), "--trials", str(self.trials.value()),
+                "--parallel", str(self.parallel.value()), "--sampler", self.sampler.currentText(),
+                "--objective", self.objective.currentText()]
+        study = self.settings and self.settings["study"]
+        if study and {d.name: d.to_doc() for d in self.dims} != self.settings["space"]:
+            study = f"{self.session.project.name} {len(self.study_names()) + 1}"  # another space: a new study
+        if study:
+            args += ["--study", study]
+        if self.epochs.value():
+            args += ["--epochs", str(self.epochs.value())]
+        for d in self.dims:
+            spec = d.to_doc()
+            args += ["--vary", f"{d.name}=" + (",".join(str(v).lower() if isinstance(v, bool) else str(v) for v in spec)
+                                              if isinstance(spec, list) else
+                                              f"{spec['low']}:{spec['high']}" + (":log" if d.log else ""))]
+        return args
+
+    def start(self) -> None:
+        if self.session.path is None or self.session.dirty:
+            self.status.setText("Save the project first: a sweep trains the project file as it is on disk.")
+            return
+        self.process = QProcess(self)
+        self.process.setProcessChannelMode(QProcess.SeparateChannels)
+        self.process.readyReadStandardError.connect(self._stderr)
+        self.process.finished.connect(self._finished)
+        self.process.start(sys.executable, self.command())
+        self.status.setText("Starting the sweep…")
+        self._update_buttons()
+
+    def stop(self) -> None:
+        """Like Ctrl-C: each running trial stops after its batch and is rerun when the study resumes."""
+        if self.process is not None and self.process.state() != QProcess.NotRunning:
+            os.kill(self.process.processId(), signal.SIGINT)
+
+    def _stderr(self) -> None:
+        text = bytes(self.process.readAllStandardError()).decode(errors="replace").strip().splitlines()
+        if text:
+            self.status.setText(text[-1])
+
+    def _finished(self, code, _status) -> None:
+        self._stderr()
+        self.process = None
+        self.refresh(force=True)
+        self._update_buttons()
+
+    # --- reading the study -----------------------------------------------------------------
+    def _db(self) -> Path | None:
+        from ...core.train.runs import runs_folder
+        return runs_folder(self.session.path) / "sweeps.db" if self.session.path else None
+
+    def _forget(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
+        self.reader, self.rows, self.settings = None, [], None
+        self.study.blockSignals(True)
+        self.study.clear()
+        self.study.blockSignals(False)
+        self.table.setRowCount(0)
+        self.table.shown = None
+
+    def refresh(self, force: bool = False) -> None:
+        if not force and not self.isVisible():
+            return
+        try:
+            self._read()
+        except Exception as e:  # noqa: BLE001 - a study being made or a busy database: read it again soon
+            if self.reader is not None:
+                self.reader.close()
+            self.reader = None
+            self.status.setText(f"Could not read the experiments yet ({str(e).splitlines()[0][:120]}); trying again.")
+
+    def _read(self) -> None:
+        db = self._db()
+        if db is None or not db.is_file():
+            return
+        if self.reader is None:
+            from ...core.sweep.reader import StudyReader
+            self.reader = StudyReader(f"sqlite:///{db.absolute()}")
+        names = self.reader.studies()
+        if names != self.study_names():
+            current = self.study.currentText()
+            self.study.blockSignals(True)
+            self.study.clear()
+            self.study.addItems(names)
+            self.study.setCurrentText(current if current in names else (names[-1] if names else ""))
+            self.study.blockSignals(False)
+        name = self.study.currentText()
+        if not name:
+            return
+        got = self.reader.read(name)
+        if got is None:
+            return
+        self.settings, self.rows, summary = got
+        if not self.dims:  # start from the study's own space: Run sweep then adds to it
+            self._adopt(self.settings)
+        if self.process is None:
+            self.status.setText(summary)
+        self.table.show_rows(self.rows, list(self.settings["space"]), self.settings["objectives"])
+        self._draw()
+        self._update_buttons()
+
+    def _draw(self) -> None:
+        if self.settings is None or self.reader is None:
+            return
+        from ...core.sweep import plots
+        page = self.tabs.currentIndex()
+        if page == 1:
+            self.scatter.show_svg(*plots.scatter(self.rows, self.cost.currentText()))
+        elif page == 2:
+            self.parallel_plot.show_svg(plots.parallel(self.rows, list(self.settings["space"])))
+        elif page == 3:
+            self.importance.show_svg(plots.importance_bars(self.reader.importances(self.study.currentText())))
+
+    # --- a trial ---------------------------------------------------------------------------
+    def _row(self, trial):
+        return next((r for r in self.rows if r["trial"] == trial), None)
+
+    def show_trial(self, trial) -> None:
+        """Select it in the table and show its run in the training and inspection panels."""
+        row = self._row(trial)
+        if row is None:
+            return
+        self.table.select_trial(trial)
+        if row["run"] and Path(row["run"]).is_dir():
+            self.session.set_run(Path(row["run"]))
+
+    def open_trial(self) -> None:
+        from .open_trial import trial_command
+        row = self._row(self.table.chosen_trial())
+        if row is None:
+            return
+        if self.session.scope is not None:
+            self.session.leave()
+        command = trial_command(self.session.project, row["trial"], self.settings["study"], row["params"],
+                                self.settings_command)
+        if command is None:
+            self.status.setText(f"The project already has trial {row['trial']}'s values.")
+            return
+        self.session.stack.push(command)
+        self.status.setText(f"Opened trial {row['trial']}: {params_text(row['params'])} (Undo goes back).")
+
+    def study_names(self) -> list[str]:
+        return [self.study.itemText(i) for i in range(self.study.count())]
+
+    def _update_buttons(self) -> None:
+        running = self.process is not None
+        self.run_button.setEnabled(bool(self.dims) and not running)
+        self.stop_button.setEnabled(running)
+        chosen = self._row(self.table.chosen_trial())
+        self.open_button.setEnabled(chosen is not None)
+        self.run_link.setEnabled(bool(chosen and chosen["run"]))

@@ -1,0 +1,66 @@
+"""The Experiments view, driven as a person does: right-click a block's parameter → "Vary in an
+experiment…", Run sweep, watch the trials arrive, click a dot on the accuracy-vs-cost plot to
+see its run, and open a trial as the project (one undo step)."""
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QLabel
+
+from cnnstudio.core import load_project
+
+from ..gui.conftest import config_dir, make_window  # noqa: F401 - the window fixtures
+from .conftest import ROOT
+
+
+def _answer_vary_dialog(spec: str) -> None:
+    """Type `spec` into the dialog the menu opens, and press OK."""
+    def answer():
+        from cnnstudio.gui.experiments.vary import VaryDialog
+        dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, VaryDialog) and w.isVisible())
+        dialog.spec.setText(spec)
+        dialog.accept()
+    QTimer.singleShot(200, answer)
+
+
+def test_vary_run_watch_and_open_a_trial(qtbot, make_window, project_file, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the sweep the window starts imports this copy
+    win = make_window()
+    win.docs.open_path(project_file)
+    win.session.select(["c1"])
+    label = win.properties.findChild(QLabel, "label_out_channels")
+    label.customContextMenuRequested.emit(QPoint(2, 2))  # right-click the parameter's name
+    menu = win.properties.param_menu
+    assert [a.text() for a in menu.actions()] == ["Vary in an experiment…"]
+    _answer_vary_dialog("2,6")
+    menu.actions()[0].trigger()
+    view = win.experiments
+    assert view.isVisible() and view.space.item(0).text() == "c1.out_channels ∈ {2, 6}"
+    view.sampler.setCurrentText("grid")
+    view.parallel.setValue(1)
+    view.epochs.setValue(10)
+    view.timer.setInterval(100)  # poll the study often, to catch the trial while it runs
+    qtbot.mouseClick(view.run_button, Qt.LeftButton)
+    assert view.process is not None and not view.run_button.isEnabled()
+    # while it runs, the table shows the trial in progress (read live from the study)
+    qtbot.waitUntil(lambda: any(view.table.item(i, 1).text() == "running" for i in range(view.table.rowCount())),
+                    timeout=60_000)
+    assert view.process is not None and view.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: view.process is None, timeout=120_000)
+    qtbot.waitUntil(lambda: view.table.rowCount() == 2, timeout=5000)
+    states = {view.table.item(i, 1).text() for i in range(2)}
+    assert states == {"complete"} and "2 trials: 2 complete" in view.status.text()
+
+    view.tabs.setCurrentIndex(1)  # accuracy against parameters: click a dot, see its run
+    trial = view.rows[0]["trial"]
+    x, y = view.scatter.point_of(trial)
+    qtbot.mouseClick(view.scatter, Qt.LeftButton, pos=QPoint(round(x), round(y)))
+    assert str(win.session.run_dir) == view.rows[0]["run"]
+
+    wide = next(r for r in view.rows if r["params"]["c1.out_channels"] == 6)
+    view.table.select_trial(wide["trial"])
+    qtbot.mouseClick(view.open_button, Qt.LeftButton)
+    assert win.session.project.graph.nodes["c1"].params["out_channels"] == 6
+    assert win.session.stack.commands[-1].label == f"Open trial {wide['trial']} of tiny"
+    win.session.undo()  # one step back to the project as it was
+    assert win.session.project.graph.nodes["c1"].params["out_channels"] == 4
+    assert load_project(project_file).graph.nodes["c1"].params["out_channels"] == 4
