@@ -14,6 +14,7 @@ from ..analysis import analyze
 from ..build.compiler import CompileError, compile_graph
 from ..project import Project, dumps_project
 from .errors import InteropError
+from .onnx_check import ort_session
 
 FORMATS = ("pytorch", "onnx", "torchscript", "exported-program")
 SUFFIX = {"pytorch": ".py", "onnx": ".onnx", "torchscript": ".pt", "exported-program": ".pt2"}
@@ -148,7 +149,6 @@ def _onnx(project: Project, net, x, path: Path) -> float:
     """ONNX with a dynamic batch axis, BatchNorm kept as it is (so the file imports back as
     designed; runtimes fuse it themselves), checked with onnxruntime."""
     import onnx
-    import onnxruntime as ort
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(net, (x,), str(path), input_names=["input"], output_names=["output"],
@@ -159,7 +159,7 @@ def _onnx(project: Project, net, x, path: Path) -> float:
     entry = model.metadata_props.add()
     entry.key, entry.value = GRAPH_KEY, json.dumps(doc["graph"])
     onnx.save(model, str(path))
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    session = ort_session(path)
     x3 = torch.randn(3, *x.shape[1:], generator=torch.Generator().manual_seed(1))  # another batch size
     got = session.run(None, {"input": x3.numpy()})[0]
     with torch.no_grad():

@@ -67,14 +67,23 @@ def validate(path):
     return model
 
 
+def ort_session(path):
+    """An onnxruntime session on the CPU that keeps its own error log quiet: a file it cannot
+    load or run is reported by our caller, in one line."""
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.log_severity_level = 4  # fatal only
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 def _runtime_loads(path: Path, bad) -> None:
     """Last: onnxruntime itself must accept the file (its checks go further than onnx's)."""
     try:
-        import onnxruntime as ort
+        import onnxruntime  # noqa: F401
     except ImportError:
         return
     try:
-        ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        ort_session(path)
     except Exception as e:  # noqa: BLE001 - onnxruntime's own words, first line
         raise bad(f"onnxruntime cannot load it: {_first_line(e)}") from None
 

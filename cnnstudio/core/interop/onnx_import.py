@@ -60,8 +60,8 @@ def import_onnx(path, input_shape=None) -> Imported:
 
 def _onnx_reference(path, input_name, batch):
     """The file run by onnxruntime; a file exported for a fixed batch size runs in pieces."""
-    import onnxruntime as ort
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    from .onnx_check import ort_session
+    session = ort_session(path)
 
     def run(x):
         step = batch or len(x)
