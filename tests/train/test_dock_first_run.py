@@ -9,14 +9,15 @@ from PySide6.QtWidgets import QMessageBox
 
 from cnnstudio.core.train.runs import runs_folder
 
-from .conftest import small_project
+from .conftest import SMALL_SHAPES, small_project
 
 
 def test_first_run_of_an_unsaved_project(qtbot, tmp_path, monkeypatch):
     from cnnstudio.gui.session import Session
     from cnnstudio.gui.training.dock import TrainingDock
     s = Session()
-    s.set_project(small_project(training={"epochs": 1}), None)
+    # an epoch long enough (≈1 s) to be seen while it trains, on a fast machine too
+    s.set_project(small_project({**SMALL_SHAPES, "image_size": 32, "count": 6000}, {"epochs": 1}, size=32), None)
     dock = TrainingDock(s)
     qtbot.addWidget(dock)
     dock.resize(1250, 680)
@@ -24,10 +25,18 @@ def test_first_run_of_an_unsaved_project(qtbot, tmp_path, monkeypatch):
     assert dock.runs.where.isVisible() and str(runs_folder(None)) in dock.runs.where.text()
 
     qtbot.mouseClick(dock.start_button, Qt.LeftButton)
-    qtbot.waitUntil(lambda: dock.runs.experiments.rowCount() == 1, timeout=60000)
-    assert dock.running  # listed while it trains, and "show" names it
-    assert dock.runs.current() == dock.run_dir and dock.run_dir.parent == runs_folder(None)
-    assert dock.settings_panel.folded and not dock.form.processes.isEnabled()
+    running_when_listed = []
+
+    def listed():
+        if dock.runs.experiments.rowCount() == 1:
+            running_when_listed.append((dock.running, dock.runs.current() == dock.run_dir,
+                                        dock.settings_panel.folded, dock.form.processes.isEnabled()))
+            return True
+        return False
+    qtbot.waitUntil(listed, timeout=60000)
+    # listed while it trains, "show" names it, the settings folded away and processes locked
+    assert running_when_listed == [(True, True, True, False)]
+    assert dock.run_dir.parent == runs_folder(None)
     qtbot.waitUntil(lambda: not dock.running, timeout=60000)
     assert "Trained 1 epoch" in dock.message.text()
     qtbot.waitUntil(lambda: dock.curves.canvas is not None and len(dock.curves.lines["lr"].get_xdata()) == 1,
