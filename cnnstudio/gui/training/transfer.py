@@ -10,6 +10,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel
 
 from ...core.graph.commands import Macro, SetFrozen
+from ...core.train.transfer import ancestors
 
 FRESH, PROJECT, CUSTOM = "", "project", "custom"
 
@@ -196,13 +197,8 @@ def weighted_blocks(graph, analysis) -> list[str]:
 
 
 def weighted_ancestors(graph, weighted, node_id) -> list[str]:
-    seen, stack = set(), list(graph.inputs_of(node_id))
-    while stack:
-        n = stack.pop()
-        if n not in seen:
-            seen.add(n)
-            stack.extend(graph.inputs_of(n))
-    return [n for n in weighted if n in seen]
+    feeding = set(ancestors(graph, node_id))
+    return [n for n in weighted if n in feeding]
 
 
 def frozen_before(graph, weighted, frozen: set, tries: int = 5) -> str | None:
