@@ -213,3 +213,26 @@ def test_double_clicking_a_block_title_renames_it_and_the_body_still_expands(qtb
     assert s.selection == ["stem"] and scene.nodes["stem"].isSelected() and s.analysis.ok
     win.act_undo.trigger()
     assert res in s.graph.nodes and "stem" not in s.graph.nodes
+
+
+def test_the_free_spot_index_finds_exactly_the_blocks_a_new_one_would_touch():
+    """free_spot and paste ask a grid of cells instead of every block: at any place (cells'
+    edges and negative coordinates included) it answers what comparing with each block does."""
+    import random
+
+    from cnnstudio.core import Graph
+    from cnnstudio.gui.canvas.placement import _hits, _rect, _Taken
+    rng = random.Random(7)
+    g = Graph()
+    for _ in range(300):
+        g.nodes[g.add("ReLU")].pos = (rng.uniform(-3000, 3000), rng.uniform(-3000, 3000))
+    g.nodes[g.add("ReLU")].pos = (232.0, 88.0)  # on the edges of a cell
+    taken = _Taken(g)
+    probes = [(rng.uniform(-3100, 3100), rng.uniform(-3100, 3100)) for _ in range(3000)]
+    probes += [(232.0 + dx, 88.0 + dy) for dx in (-232.0, -231.9, 0.0, 231.9, 232.0) for dy in (-88.0, -87.9, 0.0, 87.9, 88.0)]
+    found = 0
+    for x, y in probes:
+        brute = any(_hits(_rect((x, y)), _rect(n.pos)) for n in g.nodes.values())
+        assert taken.hits(x, y) == brute, (x, y)
+        found += brute
+    assert 100 < found < len(probes) - 100  # both answers were asked for

@@ -6,6 +6,7 @@ underscore methods here are the primitive steps those commands use.
 from __future__ import annotations
 
 import heapq
+from collections import ChainMap
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -189,6 +190,11 @@ class Graph:
         g._ids = {k: [n, list(freed)] for k, (n, freed) in self._ids.items()}
         return g
 
+    def names(self) -> "Names":
+        """A scratch pad for handing out several new ids at once (a paste): ids put in its
+        `nodes` count as taken; the graph is neither copied nor changed."""
+        return Names(self)
+
     # --- primitive steps (commands only) ----------------------------------------------
     # Removing returns where the item was; passing that back on re-insertion restores the
     # exact order. Undo re-inserts in reverse, so those places are valid again by then.
@@ -244,6 +250,16 @@ class Graph:
     def _move(self, node_id: str, pos) -> None:
         self.nodes[node_id].pos = None if pos is None else (float(pos[0]), float(pos[1]))
         self.emit("moved", node=node_id)
+
+
+class Names:
+    """See Graph.names: the graph's blocks plus those added here, and new_id over both."""
+
+    def __init__(self, g: Graph):
+        self.nodes = ChainMap({}, g.nodes)
+        self._ids = {k: [n, list(freed)] for k, (n, freed) in g._ids.items()}
+
+    new_id = Graph.new_id
 
 
 def _index(d: dict, key) -> int:
