@@ -198,9 +198,8 @@ def one_size(kind: str, n: int, profile: bool = False) -> dict:
     s = win.session
     scene = win.canvas.graph_scene
 
-    def settle():  # texts of blocks out of view are updated in batches after an edit
-        while scene._later:
-            app.processEvents()
+    def settle():  # no work left pending (texts out of view are written when next drawn)
+        app.processEvents()
         app.processEvents()
 
     mem0 = rss_mb()

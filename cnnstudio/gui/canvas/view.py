@@ -55,6 +55,7 @@ class CanvasView(ViewKeys, ViewDrops, QGraphicsView):
 
     def paintEvent(self, e):
         self.graph_scene.overview.set_active(self.zoom < LOD_TEXT)  # before the items are drawn
+        self.graph_scene.refresh_in_view()
         super().paintEvent(e)
 
     def _grow_scene_rect(self) -> None:
