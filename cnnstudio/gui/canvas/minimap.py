@@ -78,3 +78,7 @@ class Minimap(QGraphicsView):
 
     def wheelEvent(self, e):
         e.ignore()
+
+    def leaveEvent(self, e):  # shown by the Map button's peek: back to a free corner, or away
+        super().leaveEvent(e)
+        QTimer.singleShot(0, self.view.place_corner)
