@@ -25,6 +25,7 @@ class Checker:
         self._rewired: set = set()
         self._placed: set[str] = set()  # blocks added, removed or moved
         self._restructured = False
+        self._appended: dict | None = {}  # blocks added at the end, wired only among themselves (None: not only that)
         self._unsubscribe = graph.subscribe(self._on_event)
         self._full(Structure(graph, *graph.topological_order()))
 
@@ -40,10 +41,17 @@ class Checker:
             self._touched.update(e.edge)
             self._rewired.add(e.edge)
             self._restructured = True
+            if kind == "edge_removed" or self._appended is None or not (e.edge[0] in self._appended
+                                                                         and e.edge[1] in self._appended):
+                self._appended = None
         elif kind in ("node_added", "node_removed"):
             self._dirty.add(e.node)
             self._placed.add(e.node)
             self._restructured = True
+            if kind == "node_removed" or self._appended is None or next(reversed(self.graph.nodes)) != e.node:
+                self._appended = None
+            else:
+                self._appended[e.node] = None
         elif kind == "moved":
             self._touched.add(e.node)
             self._placed.add(e.node)
@@ -57,8 +65,8 @@ class Checker:
         before = self._s.pinned()
         s = self._s
         if self._restructured:
-            self._restructured = False
-            s = Structure(g, *g.topological_order())
+            self._restructured, appended, self._appended = False, self._appended, {}
+            s = (appended and self._extended(list(appended))) or Structure(g, *g.topological_order())
             if s.stuck or not s.has_input or self._s.root is not None:
                 return self._full(s)
             # a merge's error names its deepest input by order, which may have changed
@@ -108,6 +116,29 @@ class Checker:
         a.changed, a.rewired, a.placed = touched, rewired, placed
         self._s, self.analysis = s, a
         return a
+
+    def _extended(self, new: list[str]) -> Structure | None:
+        """The structure after blocks were added at the end of the graph, wired only among
+        themselves (a paste, a palette drop): what a whole pass gives, from the last one and a
+        walk of the new blocks alone. None where that does not hold, where there was no Input or
+        loop-free order before, or where they bring an Input (the whole pass names a second one)."""
+        g, old = self.graph, self._s
+        keys = reversed(g.nodes)
+        if old.stuck or not old.has_input or [next(keys) for _ in new][::-1] != new:
+            return None  # (an undo or redo in between put some back elsewhere)
+        order, stuck = g.topological_order(among=new)
+        if stuck or any(g.nodes[n].type == "Input" for n in new):
+            return None
+        s = Structure.__new__(Structure)
+        s.__dict__.update(old.__dict__)  # head (no loop, the one Input), root and has_input stay
+        s.order, s._rank = old.order + order, None
+        depth, ins = dict(old.depth), g._in
+        for n in order:  # as Structure does it
+            src = ins.get(n)
+            depth[n] = 1 + max(depth[x] for x in src) if src else 0
+        s.depth = depth
+        s.sinks = old.sinks + [n for n in order if not g._out.get(n)]
+        return s
 
     def _full(self, s: Structure) -> Analysis:
         a, self._found = check_all(self.graph, s)

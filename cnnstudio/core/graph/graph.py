@@ -151,10 +151,12 @@ class Graph:
             if ids and node_id[k] != "0" and int(node_id[k:]) < ids[0]:
                 heapq.heappush(ids[1], int(node_id[k:]))
 
-    def topological_order(self) -> tuple[list[str], set[str]]:
-        """(order, nodes on or behind a cycle). Ties keep insertion order. Linear time."""
+    def topological_order(self, among=None) -> tuple[list[str], set[str]]:
+        """(order, nodes on or behind a cycle). Ties keep insertion order. Linear time.
+        `among`: only these nodes (in insertion order, fed by none outside them), ordered as the
+        whole graph's order lists them when they were added last: after all the others."""
         ins, outs = self._in, self._out
-        indeg = {n: len(ins.get(n, ())) for n in self.nodes}
+        indeg = {n: len(ins.get(n, ())) for n in (self.nodes if among is None else among)}
         ready = [n for n, d in indeg.items() if d == 0]
         ready.reverse()
         order = []
@@ -167,7 +169,7 @@ class Graph:
                     indeg[t] -= 1
                     if indeg[t] == 0:
                         ready.append(t)
-        stuck = set(self.nodes).difference(order) if len(order) < len(self.nodes) else set()
+        stuck = set(indeg).difference(order) if len(order) < len(indeg) else set()
         return order, stuck
 
     def add(self, type_: str, *inputs: str, id: str | None = None, **params) -> str:
