@@ -75,10 +75,10 @@ def test_zoom_buttons_show_the_percentage_and_ctrl_f_finds_a_block(qtbot, make_w
     win = make_window()
     win.docs.open_path(SAMPLES / "resnet18.cnnproj")
     overlay, vp = win.canvas.overlay, win.canvas.viewport()
-    win.resize(1300, 850)  # in the viewport's bottom-right corner, whatever its size
+    win.resize(1300, 850)  # in the bar below the drawing area, at its right end, whatever its size
     def in_corner():
         g, v = overlay.geometry(), vp.geometry()
-        return v.right() - 16 < g.right() < v.right() and v.bottom() - 16 < g.bottom() < v.bottom()
+        return v.right() - 16 < g.right() <= v.right() and 0 <= g.top() - v.bottom() < 16
     qtbot.waitUntil(in_corner)
     assert overlay.isVisible() and overlay.percent.text() == f"{round(win.canvas.zoom * 100)} %"
     qtbot.mouseClick(overlay.zoom_in, Qt.LeftButton)

@@ -4,7 +4,8 @@ downstream of them are checked again, and only while their results keep changing
 A `Checker` listens to its graph's events and gives, on `update()`, exactly what
 `analyze(graph)` would give (a property test holds it to that), plus which nodes and wires
 changed, so views touch only those. Wiring changes redo the linear structure pass (order,
-loops, depths); a parameter edit does not even that. With a loop or without an Input the
+loops, depths), except blocks added at the end and wired among themselves (a paste, a drop),
+which extend it; a parameter edit does not even that. With a loop or without an Input the
 whole graph is checked: those are short-lived states of small edits. Receptive fields are not
 kept here: most edits change them for everything downstream, so the analysis works them out
 when asked (`Analysis.receptive`).
