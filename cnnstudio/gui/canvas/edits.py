@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 import re
 
-from ...core.graph.commands import (AddEdge, AddNode, Command, Macro, MoveNodes, RemoveEdge, RemoveNode, insert_on_edge,
-                              new_node, remove_nodes)
+from ...core.graph.commands import (AddEdge, AddNode, Command, Macro, MoveNodes, MoveWires, RemoveEdge, RemoveNode,
+                                    insert_on_edge, new_node, remove_nodes)
 from ...core.blocks.custom import form_params
 from ...core.graph.graph import Graph, Node, _deep
 from ...core.analysis.make_block import from_key, node_id_for
@@ -87,18 +87,9 @@ def rename(graph: Graph, old: str, new: str) -> tuple[Command | None, str]:
                       "(at most 64).")
     if new in graph.nodes:
         return None, f"Another block is already called {new}."
-    scratch, steps = graph.copy(), []
-
-    def run(command):
-        command.do(scratch)
-        steps.append(command)
     node = graph.nodes[old]
-    run(AddNode(Node(new, node.type, _deep(node.params), node.pos)))
-    for edge in [e for e in graph.edges if old in e]:
-        place = scratch.place_of(edge)
-        run(RemoveEdge(scratch, *edge))
-        run(AddEdge(*(new if n == old else n for n in edge), place))
-    run(RemoveNode(scratch, old))
+    steps = [AddNode(Node(new, node.type, _deep(node.params), node.pos, frozen=node.frozen)), MoveWires(old, new),
+             RemoveNode(graph, old)]
     return Rename(old, new, steps, [p.name for p in form_params(node.type, node.params)]), ""
 
 
