@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 
 from cnnstudio.gui.canvas.items import WIDTH
+from cnnstudio.gui.canvas.minimap import LEAVE_MS
 
 from .conftest import drop_block, view_point
 
@@ -129,17 +130,24 @@ def test_the_minimap_shows_the_whole_network_and_moves_the_view(qtbot, make_wind
     win = make_window()
     win.docs.open_path(SAMPLES / "resnet18.cnnproj")
     view, mini = win.canvas, win.canvas.minimap
-    view.set_zoom(3.0)  # close up: only a few blocks in view
+    view.set_zoom(3.0)  # close up: only a few blocks in view, every corner taken (the map keeps off them)
+    assert not mini.isVisible()
+    qtbot.mouseMove(view.overlay.map_button)  # the pointer resting on Map shows it
     qtbot.waitUntil(lambda: mini.isVisible() and mini.mapFromScene(
         win.canvas.graph_scene.itemsBoundingRect()).boundingRect().width() <= mini.viewport().width())
     fc = win.canvas.graph_scene.nodes["fc"]
     assert not view.viewport().rect().contains(view.mapFromScene(fc.sceneBoundingRect().center()))
-    qtbot.mouseClick(mini.viewport(), Qt.LeftButton, pos=mini.mapFromScene(fc.sceneBoundingRect().center()))
+    at = mini.mapFromScene(fc.sceneBoundingRect().center())
+    qtbot.mouseMove(mini.viewport(), at)  # across the gap from the button: the map waits for the pointer
+    qtbot.wait(LEAVE_MS + 200)  # longer than the map waits
+    assert mini.isVisible()
+    qtbot.mouseClick(mini.viewport(), Qt.LeftButton, pos=at)
     assert view.viewport().rect().contains(view.mapFromScene(fc.sceneBoundingRect().center()))
     assert mini.in_view().contains(fc.sceneBoundingRect().center())
     view.fit()  # the whole network in view: no minimap over its blocks
     assert not mini.isVisible()
     view.set_zoom(2.0)
+    view.centerOn(fc.sceneBoundingRect().center() + QPointF(0, 700))  # past the end: room for it
     assert mini.isVisible()
     win.docs.open_path(SAMPLES / "lenet5.cnnproj")
     assert not mini.isVisible()

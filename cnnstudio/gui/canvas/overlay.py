@@ -27,10 +27,9 @@ class MapButton(QToolButton):
         super().enterEvent(e)
         self.view.place_corner(peek=True)
 
-    def leaveEvent(self, e):
+    def leaveEvent(self, e):  # time to reach the map above: it goes only if the pointer is on neither
         super().leaveEvent(e)
-        if not self.view.minimap.underMouse():
-            self.view.place_corner()
+        self.view.minimap.leave_soon()
 
 
 class CanvasOverlay(QFrame):

@@ -150,9 +150,11 @@ class CanvasView(ViewKeys, ViewDrops, QGraphicsView):
         self.overlay.place()
         vp, mini = self.viewport(), self.minimap
         small = vp.width() < 520 or vp.height() < 380  # a narrow canvas (Inspect) keeps its room
-        if peek or mini.underMouse():
+        if small or not self.session.graph.nodes or self._all_in_view():
+            spot = None  # nothing out of view to find
+        elif peek or mini.underMouse():
             spot = self._corners()[0]
-        elif small or not self.overlay.map_button.isChecked() or not self.session.graph.nodes or self._all_in_view():
+        elif not self.overlay.map_button.isChecked():
             spot = None
         else:
             spot = next((c for c in self._corners() if not self._covers(c)), None)
