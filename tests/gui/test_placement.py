@@ -130,7 +130,9 @@ def test_the_minimap_shows_the_whole_network_and_moves_the_view(qtbot, make_wind
     win = make_window()
     win.docs.open_path(SAMPLES / "resnet18.cnnproj")
     view, mini = win.canvas, win.canvas.minimap
+    qtbot.mouseMove(view.viewport(), view.viewport().rect().center())
     view.set_zoom(3.0)  # close up: only a few blocks in view, every corner taken (the map keeps off them)
+    view.centerOn(win.canvas.graph_scene.nodes["layer2_1"])
     assert not mini.isVisible()
     qtbot.mouseMove(view.overlay.map_button)  # the pointer resting on Map shows it
     qtbot.waitUntil(lambda: mini.isVisible() and mini.mapFromScene(
