@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QGraphicsView, QMenu
+from PySide6.QtWidgets import QGraphicsView, QMenu, QWidget
 
 from .items import LOD_TEXT, NodeItem
 from .make_block import add_block_actions
@@ -157,7 +157,7 @@ class CanvasView(ViewKeys, ViewDrops, QGraphicsView):
         elif not self.overlay.map_button.isChecked():
             spot = None
         else:
-            spot = next((c for c in self._corners() if not self._covers(c)), None)
+            spot = next((c for c in self._corners() if not self._covers(c) and not self._taken(c)), None)
         if spot is not None:
             mini.move(spot.topLeft() + vp.geometry().topLeft())
             mini.raise_()
@@ -167,6 +167,14 @@ class CanvasView(ViewKeys, ViewDrops, QGraphicsView):
         """The minimap's four places, in viewport coordinates (8 px in from the edges)."""
         w, h, vw, vh, m = self.minimap.width(), self.minimap.height(), self.viewport().width(), self.viewport().height(), 8
         return [QRect(x, y, w, h) for x, y in ((vw - w - m, vh - h - m), (m, vh - h - m), (vw - w - m, m), (m, m))]
+
+    def _taken(self, rect: QRect) -> bool:
+        """Whether another widget floats there (inside a block of your own: the breadcrumb)."""
+        vp = self.viewport()
+        at = rect.translated(vp.geometry().topLeft())
+        floating = [w for w in self.findChildren(QWidget, options=Qt.FindDirectChildrenOnly)
+                    if w.isVisible() and w is not self.minimap and w is not vp and vp.geometry().contains(w.geometry())]
+        return any(w.geometry().intersects(at) for w in floating)
 
     def _covers(self, rect: QRect) -> bool:
         """Whether a block or a wire's label lies (partly) under this part of the viewport."""
