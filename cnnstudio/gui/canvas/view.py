@@ -147,9 +147,10 @@ class CanvasView(ViewKeys, ViewDrops, QGraphicsView):
         covers no block and no wire label (bottom right, bottom left, top right, top left), only
         when part of the network is out of view and not on a narrow canvas. With no corner free
         it waits, unless `peek` (the pointer on the bar's Map button) shows it bottom right."""
-        self.overlay.place()
         vp, mini = self.viewport(), self.minimap
         small = vp.width() < 520 or vp.height() < 380  # a narrow canvas (Inspect) keeps its room
+        self.overlay.map_button.setVisible(not small)
+        self.overlay.place()
         if small or not self.session.graph.nodes or self._all_in_view():
             spot = None  # nothing out of view to find
         elif peek or mini.underMouse():
