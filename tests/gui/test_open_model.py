@@ -131,3 +131,27 @@ def test_a_bad_dropped_file_is_one_message_and_the_project_stays(qtbot, make_win
     assert "not a readable torch.export program" in seen[0] and "Traceback" not in seen[0]
     assert win.session.project is before and win.session.path == path and not win.isWindowModified()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.pt2", "config"]
+
+
+def test_a_dropped_weights_file_asks_which_model_it_belongs_to(qtbot, make_window, tmp_path):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QInputDialog
+    win = make_window()
+    win.docs.open_path(ROOT / "sample_projects" / "lenet5.cnnproj")
+    before = win.session.project
+    weights = tmp_path / "resnet18-f37072fd.safetensors"
+    weights.write_bytes(b"{}")
+    asked = []
+
+    def answer():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QInputDialog):
+            QTimer.singleShot(10, answer)
+            return
+        asked.append((box.labelText(), box.textValue()))
+        box.reject()  # the user changes their mind
+    QTimer.singleShot(0, answer)
+    drop_file(win, weights)
+    qtbot.waitUntil(lambda: bool(asked), timeout=10000)
+    assert "holds weights only" in asked[0][0] and asked[0][1] == "torchvision:resnet18"
+    assert win.session.project is before and win.docs.opener.job is None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 MODEL_FILES = (".onnx", ".pt2")  # files that hold a network and its weights
 WEIGHTS_FILES = (".safetensors", ".pth", ".pt", ".bin")  # weights alone: the model must be named too
-DROPPABLE = (".cnnproj", *MODEL_FILES, ".safetensors")  # what the window accepts from a file manager
+DROPPABLE = (".cnnproj", *MODEL_FILES, ".safetensors", ".pth")  # what the window accepts from a file manager
 
 
 def kind(source) -> str:
