@@ -68,11 +68,19 @@ def test_cli_opens_an_onnx_file_and_a_torchvision_name_without_an_output(tmp_pat
     assert r.returncode == 0, r.stderr
     assert shows_blocks(out)
 
+
+
+def test_cli_refuses_a_bad_model_file_in_one_line(tmp_path, capsys, monkeypatch):
+    from cnnstudio.cli import main
+    monkeypatch.setenv("CNNSTUDIO_CONFIG_DIR", str(tmp_path / "cfg"))
     (tmp_path / "bad.onnx").write_bytes(b"not a model")
-    r = run_cli("open", str(tmp_path / "bad.onnx"), "--screenshot", str(tmp_path / "bad.png"), cfg=tmp_path / "cfg")
-    assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert r.stderr.count("\n") == 1 and "not a readable ONNX file" in r.stderr
-    assert not (tmp_path / "bad.png").exists()
+    assert main(["open", str(tmp_path / "bad.onnx"), "--screenshot", str(tmp_path / "bad.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a readable ONNX file" in err and "Traceback" not in err
+    (tmp_path / "w.safetensors").write_bytes(b"{}")
+    assert main(["open", str(tmp_path / "w.safetensors")]) == 2
+    assert "holds weights only" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.onnx", "w.safetensors"]  # nothing written
 
 
 def drop_file(win, path: Path) -> None:
