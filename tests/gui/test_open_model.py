@@ -52,7 +52,7 @@ def shows_blocks(png: Path) -> bool:
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_cli_opens_an_onnx_file_and_a_torchvision_name_without_an_output(tmp_path):
+def test_cli_opens_an_onnx_file_without_an_output(tmp_path):
     model = tmp_path / "net.onnx"
     write_onnx(model)
     out = tmp_path / "onnx.png"
@@ -62,11 +62,15 @@ def test_cli_opens_an_onnx_file_and_a_torchvision_name_without_an_output(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cfg", "net.onnx", "onnx.png"]  # no project written
     assert not list((tmp_path / "cfg").glob("recovery/journal-*"))
 
-    out = tmp_path / "tv.png"
-    r = run_cli("open", "torchvision:resnet18", "--input-shape", "3,64,64", "--screenshot", str(out),
-                "--size", "1280x800", cfg=tmp_path / "cfg")
-    assert r.returncode == 0, r.stderr
-    assert shows_blocks(out)
+
+def test_open_a_torchvision_name_as_the_command_does_in_the_window(qtbot, make_window):
+    win = make_window()
+    win.docs.open_any("torchvision:resnet18", shape=(3, 64, 64))  # what `cnnstudio open torchvision:resnet18` runs
+    wait_opened(qtbot, win, "torchvision:resnet18")
+    types = [n.type for n in win.session.graph.nodes.values()]
+    assert len(types) == 14 and types.count("ResidualBlock") == 8  # torchvision's ResNet-18, folded
+    assert win.session.path is None and win.docs.pending_weights is None  # fresh weights: nothing to keep
+    assert "imported from torchvision:resnet18, not saved" in win.windowTitle()
 
 
 
