@@ -95,7 +95,7 @@ register(BlockSpec(
 
 MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 MODE_FOR = {1: "linear", 2: "bilinear", 3: "trilinear"}
-TAPS = {"nearest": 0, "linear": 2, "bilinear": 4, "bicubic": 16, "trilinear": 8}  # MACs per output value
+TAPS = {"nearest": 1, "linear": 2, "bilinear": 4, "bicubic": 16, "trilinear": 8}  # MACs per output value
 
 
 def _upsample_infer(params, shapes) -> Out:
