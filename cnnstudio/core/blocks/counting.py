@@ -34,8 +34,12 @@ def _layer_norm(x, shape, weight=None, *args, out_shape=None, **kwargs):
     return 2 * prod(x) * (5 if weight is not None else 4)
 
 
-def _group_norm(x, weight=None, *args, out_shape=None, **kwargs):
+def _group_norm(x, weight=None, *args, out_shape=None, **kwargs):  # native_group_norm(x, weight, ...)
     return 2 * prod(x) * (5 if weight is not None else 4)
+
+
+def _group_norm_op(x, groups, weight=None, *args, out_shape=None, **kwargs):  # group_norm(x, groups, weight, ...)
+    return _group_norm(x, weight)
 
 
 def _taps(n):
@@ -50,16 +54,22 @@ def convention_mapping() -> dict:
     mapping = {op: _per_window for op in (
         aten.max_pool1d, aten.max_pool2d, aten.max_pool3d, aten.max_pool2d_with_indices,
         aten.max_pool3d_with_indices, aten.avg_pool1d, aten.avg_pool2d, aten.avg_pool3d)}
-    mapping.update({op: _per_input for op in (aten.mean, aten._adaptive_avg_pool2d, aten._adaptive_avg_pool3d,
-                                              aten.adaptive_avg_pool1d)})
+    mapping.update({op: _per_input for op in (aten.mean, aten.adaptive_avg_pool1d, aten.adaptive_avg_pool2d,
+                                              aten._adaptive_avg_pool2d, aten.adaptive_avg_pool3d,
+                                              aten._adaptive_avg_pool3d)})
     mapping.update({op: _per_output for op in (aten.add, aten.add_, aten.mul, aten.mul_)})
-    mapping.update({aten.native_batch_norm: _batch_norm, aten._native_batch_norm_legit_no_training:
-                    lambda x, w, b, m, v, *a, out_shape=None, **k: _batch_norm(x, w, b, m, v, False),
-                    aten.native_layer_norm: _layer_norm, aten.native_group_norm: _group_norm})
+    mapping.update({aten.batch_norm: _batch_norm, aten.native_batch_norm: _batch_norm,
+                    aten.layer_norm: _layer_norm, aten.native_layer_norm: _layer_norm,
+                    aten.group_norm: _group_norm_op, aten.native_group_norm: _group_norm})
     for op, n in (("upsample_nearest1d", 1), ("upsample_nearest2d", 1), ("upsample_nearest3d", 1),
                   ("upsample_linear1d", 2), ("upsample_bilinear2d", 4), ("upsample_bicubic2d", 16),
                   ("upsample_trilinear3d", 8)):
         mapping[getattr(aten, op)] = _taps(n)
+    # FlopCounterMode breaks an op into smaller ones unless the op itself (not only its packet)
+    # has a formula: every overload gets one, so batch_norm or upsample_*.vec count as one layer
+    for packet, formula in list(mapping.items()):
+        for name in packet.overloads():
+            mapping[getattr(packet, name)] = formula
     return mapping
 
 

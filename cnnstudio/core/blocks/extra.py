@@ -65,7 +65,8 @@ def _ln2d_build(params, shapes):
 register(BlockSpec(
     type="LayerNorm2d", category="Normalization",
     help="Normalizes the C channels of each pixel, then scales and shifts them (ConvNeXt).",
-    params=(Param("eps", "float", 1e-6, "Added to the variance for numerical stability (> 0).", 1e-12, 1.0),),
+    params=(Param("eps", "float", 1e-5, "Added to the variance for numerical stability (> 0; ConvNeXt's 1e-6).",
+                  1e-12, 1.0),),
     infer=_ln2d_infer, build=_ln2d_build, dims=2,
     explain=lambda p, s, o: [f"parameters 2·C = 2·{s[0][0]} = {o.params} (γ and β); no running statistics",
                              "works the same in training and evaluation, for any batch size"]))
