@@ -183,8 +183,8 @@ def _v3_parts(p, c, h, w) -> list[Part]:
              for name, cin, cout, k, down in _v3_convs(p, c)]
     # the pooling branch: a 3×3 window per output value (docs/costs.md)
     if p["variant"] in "BD":
-        return parts + [Part("branch_pool: 3×3 max pooling, stride 2", macs=9 * c * small[0] * small[1])]
-    return parts[:-1] + [Part("branch_pool: 3×3 average pooling, padding 1", macs=9 * c * h * w), parts[-1]]
+        return parts + [Part("pool: 3×3 max pooling, stride 2", macs=9 * c * small[0] * small[1])]
+    return parts[:-1] + [Part("pool: 3×3 average pooling, padding 1", macs=9 * c * h * w), parts[-1]]
 
 
 def _v3_check(p, c, h, w):
