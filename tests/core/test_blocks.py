@@ -137,6 +137,9 @@ CASES = [
     ("ChannelSlice", {"start": 1, "end": 4}, [6, 4, 4]),
     ("ChannelSlice", {"start": 0, "end": 3}, [5]),
     ("LayerScale", {"init": 0.5}, [4, 3, 3]),
+    # MaxUnpool2d: the shape is its MaxPool2d's input (graph_for pools it first, then unpools)
+    ("MaxUnpool2d", {}, [4, 8, 8]),
+    ("MaxUnpool2d", {"kernel_size": 3, "stride": 2, "padding": 1, "output_size": [9, 7]}, [2, 9, 7]),
     ("LocalResponseNorm", {}, [8, 5, 5]),
     ("LocalResponseNorm", {"size": 3, "alpha": 2e-4, "beta": 0.5, "k": 2.0}, [6, 4]),
     ("TorchModule", {"source": "torchvision:resnet18", "path": "layer2.0",
@@ -172,6 +175,12 @@ def graph_for(type_, params, in_shape):
     g = Graph()
     if type_ == "Input":
         g.add("Input", id="block", **params)
+        return g
+    if type_ == "MaxUnpool2d":  # values through a 1×1 conv, indices from the MaxPool2d they mirror
+        window = {k: v for k, v in params.items() if k != "output_size"}
+        pool = g.add("MaxPool2d", g.add("Input", id="input", shape=in_shape), id="pool", **window)
+        g.add(type_, g.add("Conv2d", pool, id="values", out_channels=in_shape[0], kernel_size=1), pool,
+              id="block", **params)
         return g
     shapes = in_shape if isinstance(in_shape[0], list) else [in_shape]
     first = shapes[0]

@@ -12,6 +12,7 @@ when asked (`Analysis.receptive`).
 from __future__ import annotations
 
 from .checks import Analysis, Structure, add_sums, check_all, check_node
+from ..blocks import CATALOGUE
 from ..graph import Graph
 
 MERGE_CODES = ("add_mismatch", "concat_mismatch")
@@ -35,6 +36,8 @@ class Checker:
         kind = e.kind
         if kind == "params_changed":
             self._dirty.add(e.node)
+            # a block that checks the blocks feeding it (an unpool its pool) is checked again too
+            self._dirty.update(t for t in self.graph._out.get(e.node, ()) if CATALOGUE[self.graph.nodes[t].type].sources)
         elif kind in ("edge_added", "edge_removed"):
             self._dirty.add(e.edge[1])
             self._touched.update(e.edge)

@@ -89,6 +89,9 @@ class BlockSpec:
     dims: int | None = None  # spatial dimensions it works on (1, 2, 3); None: any shape
     structure: tuple = ()  # keys a node's params hold besides the Params (a user block's inner graph, ...)
     palette: bool = True  # offered in the palette (False: blocks only an importer or Make block makes)
+    # checks that need the blocks feeding it, not just their shapes (an unpool's MaxPool2d):
+    # sources(params, [{"id", "type", "params", "in_shapes"} per input], its Out) raises BlockError
+    sources: Callable[[dict, list, Out], None] | None = None
 
     def param(self, name: str) -> Param:
         for p in self.params:
