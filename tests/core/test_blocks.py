@@ -220,7 +220,10 @@ def test_block_matches_pytorch(type_, params, in_shape):
     assert torch.isfinite(outs["block"]).all()
     # MACs: what docs/costs.md's fvcore code counts for the torch module, one sample
     if type_ != "Input":
-        assert info.out.macs == cnnstudio_macs(module, tuple(outs[s][:1] for s in g.inputs_of("block")))
+        inputs = tuple(outs[s][:1] for s in g.inputs_of("block"))
+        if type_ == "MaxUnpool2d":  # its second input is where the pool's maxima were (any will do here)
+            inputs = (inputs[0], torch.zeros_like(inputs[0], dtype=torch.long))
+        assert info.out.macs == cnnstudio_macs(module, inputs)
     # the whole model's total equals the summed formulas
     assert sum(p.numel() for p in model.parameters()) == analysis.total("params")
 
