@@ -220,3 +220,12 @@ def _prod(s) -> int:
 
 
 prod = _prod
+
+
+def norm_macs(elements: int, affine: bool, batch_stats: bool) -> int:
+    """MACs of a normalisation in evaluation (docs/costs.md, fvcore's rule): with running
+    statistics a scale and a shift per element (one without affine); computing the statistics
+    (LayerNorm, GroupNorm, BatchNorm without running statistics) 4 per element, 5 with affine."""
+    if batch_stats:
+        return (5 if affine else 4) * elements
+    return (2 if affine else 1) * elements

@@ -39,7 +39,8 @@ def zoo_rows() -> list[dict]:
     from ...core.data.vision import data_root
     from ...core.project.atomic import atomic_write_text
     try:
-        cache = data_root().parent / f"torchvision-{version('torchvision')}-models.json"
+        # "-2": parameters as the import gives them (an older list counted Inception-v3's aux head)
+        cache = data_root().parent / f"torchvision-{version('torchvision')}-models-2.json"
     except PackageNotFoundError:
         cache = None
     if cache is not None and cache.is_file():
