@@ -11,7 +11,6 @@ import torchvision
 from cnnstudio.core import CATALOGUE, Graph, analyze
 from cnnstudio.core.blocks.torch_module import measure
 from cnnstudio.core.project import dumps_project, parse_project
-from cnnstudio.core.project.userlib import load_library
 
 from .costs_reference import cnnstudio_macs
 
@@ -123,41 +122,23 @@ def test_a_deformable_conv_left_at_its_defaults_is_torchvisions():
     assert built.padding == torchvision.ops.DeformConv2d(3, 16, 3).padding == (0, 0)
 
 
-def v1_nodes():
-    """Blocks a version-1 file could leave at the defaults that have changed since."""
+def omitted_nodes():
+    """Blocks whose file leaves out the values whose defaults used to differ from PyTorch's."""
     return [{"id": "in", "type": "Input", "params": {"shape": [3, 8, 8]}},
             {"id": "d", "type": "DeformConv2d", "params": {"out_channels": 4}},
             {"id": "up", "type": "ConvTranspose2d"},
             {"id": "ln", "type": "LayerNorm2d", "params": {}}]
 
 
-def test_a_version_1_file_keeps_its_meaning_and_is_saved_with_every_value():
+def test_a_file_that_leaves_a_value_out_gets_pytorchs_default_and_is_saved_with_every_value():
     edges = [["in", "d"], ["d", "up"], ["up", "ln"]]
-    inner = {"name": "Old", "graph": {"nodes": v1_nodes(), "edges": edges}}
-    doc = {"format": "cnnstudio.project", "version": 1, "name": "old",
-           "graph": {"nodes": v1_nodes() + [{"id": "u", "type": "Custom", "params": inner}], "edges": edges + [["in", "u"]]},
-           "blocks": [inner]}
-    before = json.dumps(doc)
-    project = parse_project(doc)
-    assert json.dumps(doc) == before  # the caller's document is left as it was
-    p = project.graph.nodes
-    assert (p["d"].params["padding"], p["up"].params["stride"], p["ln"].params["eps"]) == (1, 2, 1e-6)
-    assert analyze(project.graph).info["up"].shape == (16, 16, 16)  # 8×8 doubled, as it was
-    for nodes in (p["u"].params["graph"]["nodes"], project.blocks[0]["graph"]["nodes"]):
-        kept = {n["id"]: n["params"] for n in nodes}
-        assert (kept["d"]["padding"], kept["up"]["stride"], kept["ln"]["eps"]) == (1, 2, 1e-6)
-    saved = json.loads(dumps_project(project))
-    assert saved["version"] == 2
-    again = parse_project(saved).graph.nodes
-    assert (again["d"].params["padding"], again["up"].params["stride"]) == (1, 2)
-    # the same blocks in a version-2 file are PyTorch's defaults
-    new = parse_project({**doc, "version": 2, "blocks": []}).graph.nodes
-    assert (new["d"].params["padding"], new["up"].params["stride"], new["ln"].params["eps"]) == (0, 1, 1e-5)
-
-
-def test_a_version_1_block_library_keeps_its_meaning(tmp_path):
-    path = tmp_path / "blocks.json"
-    record = {"name": "Old", "graph": {"nodes": v1_nodes()[:2], "edges": [["in", "d"]]}}
-    path.write_text(json.dumps({"format": "cnnstudio.blocks", "version": 1, "blocks": [record]}))
-    (block,) = load_library(path)
-    assert {n["id"]: n["params"] for n in block["graph"]["nodes"]}["d"]["padding"] == 1
+    doc = {"format": "cnnstudio.project", "version": 1, "name": "hand-written",
+           "graph": {"nodes": omitted_nodes(), "edges": edges}}
+    p = parse_project(doc).graph.nodes
+    assert (p["d"].params["padding"], p["up"].params["stride"], p["ln"].params["eps"]) == (0, 1, 1e-5)
+    import torch.nn as nn
+    assert nn.ConvTranspose2d(4, 16, 2).stride == (p["up"].params["stride"],) * 2
+    saved = json.loads(dumps_project(parse_project(doc)))
+    assert saved["version"] == 1
+    kept = {n["id"]: n["params"] for n in saved["graph"]["nodes"]}
+    assert (kept["d"]["padding"], kept["up"]["stride"], kept["ln"]["eps"]) == (0, 1, 1e-5)  # written out

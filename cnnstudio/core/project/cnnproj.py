@@ -13,11 +13,10 @@ from .atomic import atomic_write_text
 from ..graph.doc import ProjectError, node_doc, parse_graph, check_custom, parse_json
 from ..graph import Graph
 from .notes import check_notes
-from .upgrade import upgraded_block, upgraded_graph
 from ..blocks.params import short_repr
 
 FORMAT = "cnnstudio.project"
-VERSION = 2  # 2: DeformConv2d, ConvTranspose2d and LayerNorm2d defaults as PyTorch's (upgrade.py)
+VERSION = 1
 SUFFIX = ".cnnproj"
 MAX_COORD = 1e9  # canvas coordinates; beyond this a view cannot place or draw a block
 _KNOWN = ("format", "version", "name", "graph", "dataset", "training", "layout", "weights", "blocks")
@@ -74,7 +73,7 @@ def parse_project(doc, source: str = "project") -> Project:
         if not isinstance(value, dict):
             fail(key, f"must be an object {{...}}, not {type(value).__name__}.")
         sections[key] = value
-    graph_doc = upgraded_graph(doc.get("graph"), version)
+    graph_doc = doc.get("graph")
     if not isinstance(graph_doc, dict):
         fail("graph", "missing, or not an object with nodes and edges.")
     graph = parse_graph(graph_doc, fail)
@@ -102,7 +101,7 @@ def parse_project(doc, source: str = "project") -> Project:
     blocks = doc.get("blocks", [])
     if not isinstance(blocks, list):
         fail("blocks", "must be a list of user blocks.")
-    blocks = [check_custom(upgraded_block(b, version), f"blocks[{i}]", fail, 0) for i, b in enumerate(blocks)]
+    blocks = [check_custom(b, f"blocks[{i}]", fail, 0) for i, b in enumerate(blocks)]
     extra = {k: v for k, v in doc.items() if k not in _KNOWN}
     return Project(name, graph, sections["dataset"], sections["training"], layout, weights, extra, blocks)
 

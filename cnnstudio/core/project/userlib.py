@@ -1,6 +1,6 @@
 """The user library: blocks of the user's own, kept across projects in the config folder.
 
-`blocks.json` there holds `{"format": "cnnstudio.blocks", "version": 2, "blocks": [...]}`,
+`blocks.json` there holds `{"format": "cnnstudio.blocks", "version": 1, "blocks": [...]}`,
 each record a user block's params as a project's "blocks" list holds them (name, graph,
 expose, values, repeat). Read like a project file: JSON only, every record validated.
 """
@@ -12,10 +12,9 @@ from pathlib import Path
 
 from .atomic import atomic_write_text
 from ..graph.doc import ProjectError, check_custom, parse_json
-from .upgrade import upgraded_block
 
 FORMAT = "cnnstudio.blocks"
-VERSION = 2  # as the project format's (upgrade.py)
+VERSION = 1
 
 
 def config_dir() -> Path:
@@ -44,13 +43,7 @@ def load_library(path: Path | None = None) -> list[dict]:
         raise ProjectError(f"{path}: {where}: {what}" if where else f"{path}: {what}")
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("blocks"), list):
         fail("", f'not a CNN Studio block library (expected "format": "{FORMAT}" and a "blocks" list).')
-    version = doc.get("version", 1)
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        fail("version", "must be a whole number ≥ 1.")
-    if version > VERSION:
-        fail("version", f"the file was saved by a newer CNN Studio (version {version}); this version reads up "
-             f"to {VERSION}. Update CNN Studio.")
-    return [check_custom(upgraded_block(b, version), f"blocks[{i}]", fail, 0) for i, b in enumerate(doc["blocks"])]
+    return [check_custom(b, f"blocks[{i}]", fail, 0) for i, b in enumerate(doc["blocks"])]
 
 
 def save_to_library(record: dict, path: Path | None = None) -> None:
