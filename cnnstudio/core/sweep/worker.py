@@ -42,12 +42,13 @@ def loop(url, name, control, send, runs_here=None) -> None:
     from ..project import parse_project
 
     from . import study as st
-    from .trial import run_trial
+    from .trial import DatasetCache, run_trial
     torch.set_num_threads(1)
     storage = st.open_storage(url)
     study, settings, dims = st.load(storage, name)
     project = parse_project(settings["project"], f"study {name}")
     runs = Path(runs_here or settings["runs"])
+    data = DatasetCache()
     while not control.stop_requested():
         st.fail_dead_local(study)
         fail_stale_trials(study)
@@ -59,4 +60,4 @@ def loop(url, name, control, send, runs_here=None) -> None:
                 return
             time.sleep(POLL_S)  # the last trials run elsewhere: rerun one if its worker dies
             continue
-        send(run_trial(study, trial, project, dims, settings, runs, control, send))
+        send(run_trial(study, trial, project, dims, settings, runs, control, send, data))
