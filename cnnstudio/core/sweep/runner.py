@@ -29,8 +29,8 @@ def start_workers(url: str, name: str, k: int, runs_here: str | None = None):
         # it shares with this process) nor this process's last one at exit (1–2 s of CPU).
         gc.freeze()
     ctx = mp.get_context("fork" if fork else "spawn")
-    q, stop = ctx.Queue(), ctx.Event()
-    procs = [ctx.Process(target=main, args=(url, name, q, stop, runs_here), daemon=False) for _ in range(k)]
+    q, stop, wake = ctx.Queue(), ctx.Event(), ctx.Event()
+    procs = [ctx.Process(target=main, args=(url, name, q, stop, runs_here, wake), daemon=False) for _ in range(k)]
     for p in procs:
         p.start()
     return procs, q, stop
