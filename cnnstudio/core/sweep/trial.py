@@ -83,6 +83,7 @@ class DatasetCache:
 
     def get(self, project):
         if self.dataset is None or self._key(project) != self.key:
+            self.key, self.dataset = None, None  # let it go before the trial loads its own
             return None
         return replace(self.dataset, spec=dict(self.dataset.spec))  # a trial's own copy: the engine sets its task
 
