@@ -17,7 +17,6 @@ Usage: python bench/sweep.py [--images 1200] [--epochs 3] [--prune-epochs 6] [--
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import resource

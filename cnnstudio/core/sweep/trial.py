@@ -107,8 +107,6 @@ def suggest(trial, dims) -> dict:
 
 def run_trial(study, trial, project, dims, settings, runs: Path, control, send, data: DatasetCache | None = None) -> dict:
     """Train `trial` and tell Optuna how it went. → the finished-trial message."""
-    from optuna.trial import TrialState
-
     from ..analysis import analyze
     from ..train.callbacks import default_callbacks
     from ..train.engine import Trainer

@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QProcess, Qt, QTimer
+from PySide6.QtCore import QProcess, QTimer
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFormLayout, QHBoxLayout, QLabel, QListWidget, QPushButton,
                                QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
