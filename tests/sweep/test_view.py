@@ -72,3 +72,22 @@ def test_vary_run_watch_and_open_a_trial(qtbot, make_window, project_file, monke
     win.session.undo()  # one step back to the project as it was
     assert win.session.project.graph.nodes["c1"].params["out_channels"] == 4
     assert load_project(project_file).graph.nodes["c1"].params["out_channels"] == 4
+
+
+def test_processes_per_trial_come_from_the_study_and_go_to_the_sweep(qtbot, make_window, project_file):  # noqa: F811
+    from cnnstudio.core.sweep.setup import new_study
+    from cnnstudio.core.sweep.space import parse_vary
+    new_study(project_file, [parse_vary("lr=0.01,0.1")], sampler="grid", nproc=2)  # a study run with --nproc 2
+    win = make_window()
+    win.docs.open_path(project_file)
+    view = win.experiments
+    view.reveal()
+    qtbot.waitUntil(lambda: view.settings is not None, timeout=30_000)  # the view read the study
+    assert view.nproc.value() == 2 and view.space.item(0).text() == "lr ∈ {0.01, 0.1}"
+    command = view.command()
+    assert command[command.index("--nproc") + 1] == "2" and command[command.index("--parallel") + 1] == str(view.parallel.value())
+    for typed, expect in (("1", None), ("3", "3")):  # one process each is the sweep's default: left out
+        view.nproc.lineEdit().selectAll()
+        qtbot.keyClicks(view.nproc, typed)
+        command = view.command()
+        assert (command[command.index("--nproc") + 1] if "--nproc" in command else None) == expect

@@ -60,3 +60,22 @@ def test_two_join_workers_over_postgresql(project_file, tmp_path):
         study, settings, _ = st.load(st.open_storage(url), "over-postgres")
         assert [r["state"] for r in rows(study, settings)] == ["complete"] * 4
     assert Counter(r["sweep"]["trial"] for r in run_jsons(tmp_path / "tiny.runs")) == Counter(range(4))
+
+
+def test_seeded_grid_workers_share_one_order(project_file, monkeypatch):
+    """A seeded grid shuffled alike in every worker: trials asked in turn by two workers (each
+    opens the study as `cnnstudio sweep --parallel 2` does) cover the grid once, no point twice."""
+    from cnnstudio.core.sweep.trial import suggest
+    url, name, _ = new_study(project_file, [parse_vary("c1.out_channels=2,3,4"), parse_vary("lr=0.01,0.1,1")],
+                             sampler="grid", seed=7, prune="none", epochs=1)
+    workers = []
+    for pid in (1001, 1002):  # the worker's seed is made from its process id
+        monkeypatch.setattr(os, "getpid", lambda pid=pid: pid)
+        workers.append(st.load(st.open_storage(url), name))
+    points = []
+    for n in range(9):
+        study, _, dims = workers[n % 2]
+        trial = study.ask()
+        points.append(tuple(suggest(trial, dims).values()))
+        study.tell(trial, [0.5])
+    assert sorted(points) == [(c, lr) for c in (2, 3, 4) for lr in (0.01, 0.1, 1)]

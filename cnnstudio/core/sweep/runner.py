@@ -4,6 +4,7 @@ which pulls in torch._dynamo): each worker then starts in well under a second in
 importing all of it again. Elsewhere they are spawned."""
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import queue as queues
 import sys
@@ -23,9 +24,13 @@ def start_workers(url: str, name: str, k: int, runs_here: str | None = None):
     fork = sys.platform == "linux" and threading.active_count() == 1
     if fork:
         warm_up()
+        # What is loaded now (torch, its compiler's sympy) lives as long as the process: frozen,
+        # no later collection walks it, neither a worker's (which would also write to the pages
+        # it shares with this process) nor this process's last one at exit (1–2 s of CPU).
+        gc.freeze()
     ctx = mp.get_context("fork" if fork else "spawn")
-    q, stop = ctx.Queue(), ctx.Event()
-    procs = [ctx.Process(target=main, args=(url, name, q, stop, runs_here), daemon=False) for _ in range(k)]
+    q, stop, wake = ctx.Queue(), ctx.Event(), ctx.Event()
+    procs = [ctx.Process(target=main, args=(url, name, q, stop, runs_here, wake), daemon=False) for _ in range(k)]
     for p in procs:
         p.start()
     return procs, q, stop

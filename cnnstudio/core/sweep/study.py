@@ -79,11 +79,13 @@ def sampler(name: str, dims: list[Dim], seed=None):
             "nsga2": optuna.samplers.NSGAIISampler}[name](seed=seed)
 
 
-def worker_seed(seed):
+def worker_seed(seed, sampler_name: str):
     """The study's seed made this worker's own: every worker seeded alike would propose the
-    same parameters as the others (a grid is safe either way: it skips running points)."""
-    if seed is None:
-        return None
+    same parameters as the others. Not a grid's: its seed shuffles the grid, and trial number n
+    is point n of that order, so every worker must shuffle it alike (else two workers run one
+    point twice and miss another)."""
+    if seed is None or sampler_name == "grid":
+        return seed
     return zlib.crc32(f"{seed}:{socket.gethostname()}:{os.getpid()}".encode()) & 0x7FFFFFFF
 
 
@@ -109,7 +111,7 @@ def load(storage, name: str):
     if not isinstance(settings, dict):
         raise SweepError(f"study {name!r} was not made by cnnstudio sweep: it has no settings to join.")
     dims = parse_space_doc(settings["space"], f"study {name}")
-    study.sampler = sampler(settings["sampler"], dims, worker_seed(settings.get("seed")))
+    study.sampler = sampler(settings["sampler"], dims, worker_seed(settings.get("seed"), settings["sampler"]))
     study.pruner = pruner(settings["prune"] if len(settings["objectives"]) == 1 else "none")
     return study, settings, dims
 

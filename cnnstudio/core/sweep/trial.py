@@ -2,10 +2,12 @@
 through the engine; pruning and the run's sweep record happen in a callback."""
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from .apply import apply_params
@@ -67,6 +69,30 @@ class Heartbeat:
         self._stop.set()
 
 
+class DatasetCache:
+    """The dataset a worker's last trial trained on, kept: the next trial with the same data
+    settings (a sweep over the network or the optimiser) starts on it instead of loading or
+    generating it again (Shapes, 1,200 images: 15 % of a three-epoch trial's time)."""
+
+    def __init__(self):
+        self.key, self.dataset = None, None
+
+    @staticmethod
+    def _key(project) -> str:
+        return json.dumps([project.dataset, project.training.get("device")], sort_keys=True, default=str)
+
+    def get(self, project):
+        if self.dataset is None or self._key(project) != self.key:
+            self.key, self.dataset = None, None  # let it go before the trial loads its own
+            return None
+        return replace(self.dataset, spec=dict(self.dataset.spec))  # a trial's own copy: the engine sets its task
+
+    def keep(self, project, trainer) -> None:
+        dataset = getattr(trainer, "dataset", None)
+        if dataset is not None and (trainer.info.get("data_path") or {}).get("path") == "memory":  # not streamed
+            self.key, self.dataset = self._key(project), dataset
+
+
 def suggest(trial, dims) -> dict:
     out = {}
     for d in dims:
@@ -79,10 +105,8 @@ def suggest(trial, dims) -> dict:
     return out
 
 
-def run_trial(study, trial, project, dims, settings, runs: Path, control, send) -> dict:
+def run_trial(study, trial, project, dims, settings, runs: Path, control, send, data: DatasetCache | None = None) -> dict:
     """Train `trial` and tell Optuna how it went. → the finished-trial message."""
-    from optuna.trial import TrialState
-
     from ..analysis import analyze
     from ..train.callbacks import default_callbacks
     from ..train.engine import Trainer
@@ -123,9 +147,12 @@ def run_trial(study, trial, project, dims, settings, runs: Path, control, send) 
         path = settings.get("project_path")
         trainer = Trainer(candidate, run_dir, overrides=overrides, resume=resume,
                           callbacks=default_callbacks() + [cb], control=control,
-                          project_path=path if path and Path(path).is_file() else None)
+                          project_path=path if path and Path(path).is_file() else None,
+                          dataset=data.get(candidate) if data else None)
         t0 = time.perf_counter()
         result = trainer.run()
+        if data:
+            data.keep(candidate, trainer)
         msg.update(epochs=result["epochs_done"], seconds=round(time.perf_counter() - t0, 2))
         trial.set_user_attr("epochs", result["epochs_done"])
         if result["status"] == "stopped":

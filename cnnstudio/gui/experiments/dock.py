@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QProcess, Qt, QTimer
+from PySide6.QtCore import QProcess, QTimer
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFormLayout, QHBoxLayout, QLabel, QListWidget, QPushButton,
                                QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
@@ -44,6 +44,11 @@ class ExperimentsDock(QDockWidget):
         self.trials.setValue(16)
         self.parallel.setRange(1, max(1, os.cpu_count() or 1))
         self.parallel.setValue(max(1, (os.cpu_count() or 2) // 2))
+        self.nproc = QSpinBox()
+        self.nproc.setObjectName("sweep_nproc")
+        self.nproc.setRange(1, 256)
+        self.nproc.setToolTip("Each trial data-parallel in this many processes (as `cnnstudio train --nproc N`); "
+                              "with \"At once\": that many times as many processes in all")
         self.epochs = QSpinBox()
         self.epochs.setRange(0, 100000)
         self.epochs.setSpecialValueText("as the project")  # 0: the project's own epochs
@@ -100,6 +105,7 @@ class ExperimentsDock(QDockWidget):
         form = QFormLayout()
         form.addRow("Trials", self.trials)
         form.addRow("At once", self.parallel)
+        form.addRow("Processes each", self.nproc)
         form.addRow("Epochs", self.epochs)
         form.addRow("Search", self.sampler)
         form.addRow("Objective", self.objective)
@@ -174,6 +180,7 @@ class ExperimentsDock(QDockWidget):
         self.sampler.setCurrentText(settings["sampler"])
         self.objective.setCurrentText(",".join(settings["objectives"]))
         self.epochs.setValue(settings.get("epochs") or 0)
+        self.nproc.setValue(settings.get("nproc", 1))
 
     def _clear_space(self) -> None:
         self.dims = []
@@ -192,6 +199,8 @@ class ExperimentsDock(QDockWidget):
             args += ["--study", study]
         if self.epochs.value():
             args += ["--epochs", str(self.epochs.value())]
+        if self.nproc.value() > 1:  # left out: one process each (a resumed study too)
+            args += ["--nproc", str(self.nproc.value())]
         for d in self.dims:
             spec = d.to_doc()
             args += ["--vary", f"{d.name}=" + (",".join(str(v).lower() if isinstance(v, bool) else str(v) for v in spec)
