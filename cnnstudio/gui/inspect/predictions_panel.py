@@ -88,6 +88,9 @@ class PredictionsPanel(DropTarget, Panel):
             insp.threshold = insp.predictions.threshold = value  # "right" and the metrics depend on it
             self.refresh()
             self.detail.refresh()
+            for panel in self.state.panels:  # the per-class table shows the same threshold's figures
+                if panel is not self and hasattr(panel, "threshold_changed"):
+                    panel.threshold_changed()
 
     def catch_up(self) -> None:
         if self.detail.stale:
@@ -103,8 +106,13 @@ class PredictionsPanel(DropTarget, Panel):
         p = insp.predictions
         idx = select(p, self.cls.currentData(), self.mistakes.isChecked(), self.sort.currentData())
         self.gallery.set_indices(idx)
-        what = ("IoU ≥ 0.5" if p.boxes is not None else
-                f"all classes right at threshold {p.threshold:g}" if p.targets is not None else "accuracy")
         shown = f"showing the first {MAX_CELLS} of {len(idx)}" if len(idx) > MAX_CELLS else f"{len(idx)} shown"
-        self.show_info(f"{len(p.conf)} test samples, {what} {p.accuracy:.1%}; {shown}. "
+        if p.targets is not None:  # multi-label: the metrics every view names the same way
+            from ...core.train.metrics import definition_lines, summary_text
+            score = f"at threshold {p.threshold:g}: {summary_text(insp.multilabel_metrics())}"
+            self.status.setToolTip("\n".join(definition_lines(p.threshold)))
+        else:
+            score = f"IoU ≥ 0.5 {p.accuracy:.1%}" if p.boxes is not None else f"accuracy {p.accuracy:.1%}"
+            self.status.setToolTip("")
+        self.show_info(f"{len(p.conf)} test samples, {score}; {shown}. "
                        "Click one to see it with Grad-CAM and its neighbours.")

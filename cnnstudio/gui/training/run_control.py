@@ -152,8 +152,8 @@ class RunControl:
             self.epoch_bar.setValue(msg["epoch"])
             self.epoch_bar.setFormat("epoch %v / %m")
             self.curves.add_epoch(msg)
-            score = (f", validation accuracy {msg['val_accuracy']:.2%}" if "val_accuracy" in msg else
-                     f", validation IoU {msg['val_iou']:.3f}" if "val_iou" in msg else "")
+            from ...core.train.metrics import epoch_scores
+            score = "".join(f", {text}" for text in epoch_scores(msg))
             self._say(f"Epoch {msg['epoch']}: validation loss {msg.get('val_loss', float('nan')):.4f}{score}.")
         elif t == "paused":
             self.paused = True
