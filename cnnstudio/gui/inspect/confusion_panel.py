@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QScrollArea, QSizePolicy, QSplitter, QStackedWidge
 from .class_table import CLASS_ROLE, ClassMetricsTable
 
 from .gallery import Gallery
-from .widgets import Panel
+from .widgets import Panel, definitions_tip
 
 LABEL_W, HEAD_H, STAT_W = 70, 22, 52
 
@@ -157,10 +157,10 @@ class ConfusionPanel(Panel):
         self.table.set_metrics(insp.multilabel_metrics() if multi else None)
         self.top.setMaximumHeight(self.table.maximumHeight())  # the table's rows, or no limit for the matrix
         if multi:
-            from ...core.train.metrics import definition_lines, summary_text
+            from ...core.train.metrics import summary_text
             self.matrix.set_matrix(None, [])
             self.gallery.set_indices([])
-            self.status.setToolTip("\n".join(definition_lines(p.threshold)))
+            self.status.setToolTip(definitions_tip(p.threshold))
             self.show_info(f"{len(p.conf)} test samples, at threshold {p.threshold:g}: "
                            f"{summary_text(insp.multilabel_metrics())}. Each class is its own yes/no, so there is "
                            "no confusion matrix: click a class to see the samples it got wrong.")

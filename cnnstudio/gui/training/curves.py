@@ -46,6 +46,7 @@ class CurvesView(QWidget):
         self.running: list[tuple[float, float]] = []  # (fractional epoch, running train loss)
         self.compare: list[tuple[str, list[dict]]] = []  # other runs overlaid: (label, rows)
         self.epochs = 0  # planned epochs: fixes the x axis for the whole run
+        self.task = ""  # the running run's task: its score's name before the first epoch (multi-label: mAP)
         self.canvas = None
         self.draw_count = 0  # updates shown (blits and full draws)
         self.full_draws = 0
@@ -181,7 +182,8 @@ class CurvesView(QWidget):
     def _set_data(self) -> None:
         rows, L = self.rows, self.lines
         from ...core.train.metrics import score_key
-        self.score = score_key(rows + [r for _, other in self.compare for r in other]) or "val_accuracy"
+        from ...core.train.metrics import headline
+        self.score = score_key(rows + [r for _, other in self.compare for r in other]) or f"val_{headline(self.task)}"
         ep = [r["epoch"] for r in rows]
         L["running"].set_data([p[0] for p in self.running], [p[1] for p in self.running])
         L["train_loss"].set_data(ep, _col(rows, "train_loss"))
@@ -232,7 +234,7 @@ def _axis_label(key: str) -> str:
 def _definition(key: str) -> str:
     from ...core.train.metrics import DEFINITIONS
     what = key.partition("_")[2]
-    return f"{_axis_label(key)}: {DEFINITIONS[what]}" if what in DEFINITIONS else ""
+    return f"<p><b>{_axis_label(key)}</b>: {DEFINITIONS[what]}</p>" if what in DEFINITIONS else ""  # rich text wraps
 
 
 def _col(rows: list[dict], key: str) -> list[float]:

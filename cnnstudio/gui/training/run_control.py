@@ -129,8 +129,9 @@ class RunControl:
             self.epoch_bar.setRange(0, msg["epochs"])
             self.epoch_bar.setValue(msg["start_epoch"] - 1)
             self.curves.set_epochs(msg["epochs"])
-            self.curves.set_history(msg.get("history", []))
             info = msg.get("info", {})
+            self.curves.task = str(info.get("task", ""))  # names the score axis before the first epoch
+            self.curves.set_history(msg.get("history", []))
             notes = " ".join(info.get("notes", []))
             data = (info.get("data_path") or {}).get("why", "")
             where = (f"in {info['world_size']} processes, each on {info.get('device')}"
