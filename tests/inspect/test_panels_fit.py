@@ -58,6 +58,9 @@ def test_inspect_workspace_at_1280x800(qtbot, small_run, tmp_path, monkeypatch):
     filters = panels["filters"]
     docks["filters"].raise_()
     qtbot.waitUntil(lambda: filters.caption.text().startswith("c1"), timeout=LOAD_MS)
+    # its long caption wraps: the panel stays as wide as its dock (the layer box and zoom buttons in view)
+    qtbot.waitUntil(lambda: filters.caption.text().startswith("c1: "), timeout=LOAD_MS)
+    assert filters.minimumSizeHint().width() <= docks["filters"].widget().viewport().width()
     filters.unit_caption.setText("c1 channel 2: the 9 test patches …")  # as after a click on a c1 filter
     filters.layer.setCurrentIndex(filters.layer.findText("c3"))
     assert "c3" in filters.caption.text() and "c1" not in filters.caption.text()

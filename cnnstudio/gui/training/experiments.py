@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
+from ...core.train.metrics import fmt
 from ...core.train.runs import read_metrics
 
 COLUMNS = ("run", "status", "epochs", "dataset", "optimizer", "lr", "batch", "schedule", "processes", "started from",
@@ -112,12 +113,11 @@ class ExperimentTable(QTableWidget):
             cells = [name, _item(str(r.status)), _item(len(r.metrics)),
                      _item(str((info.get("dataset") or {}).get("name", ""))), _item(str(t.get("optimizer", ""))),
                      _SortItem(f"{t['lr']:g}" if isinstance(t.get("lr"), (int, float)) else ""),
-                     _item(t.get("batch_size", "")), _item(str(t.get("schedule", ""))),
+                     _item(t.get("batch_size", "")), _item({"none": "constant"}.get(str(t.get("schedule", "")), str(t.get("schedule", "")))),  # as the form says
                      _item(int(info.get("world_size") or 1)), _item(started_from(r)), _item(frozen),
                      _SortItem(f"{factor:g}" if isinstance(factor, (int, float)) else ""),
                      _item(sweep.get("trial", "") if isinstance(sweep.get("trial"), int) else ""),
-                     _SortItem(f"{value:.2%}" if str(best.get("metric")).endswith(("accuracy", "mAP")) and value is not None else
-                               f"{value:.4g}" if value is not None else "—"),
+                     _SortItem(fmt(str(best.get("metric")), value) if value is not None else "—"),
                      _item(best.get("epoch", ""))]
             cells[5].setData(Qt.UserRole, t.get("lr"))
             cells[11].setData(Qt.UserRole, factor)
