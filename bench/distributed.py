@@ -49,12 +49,20 @@ def run(file: Path, out: Path, variant: str) -> tuple[float, float]:
         if variant == "--nproc 2":
             cmd += ["--nproc", "2"]
     t = time.perf_counter()
-    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    # Every variant in a session of its own, as torchrun starts each rank: with the kernel's
+    # autogroup scheduling a new session gets its own CPU share, so a variant run in the bench's
+    # session would compete with everything else on the machine while the ranks would not.
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                       start_new_session=True)
     wall = time.perf_counter() - t
     if r.returncode != 0:
         raise SystemExit(f"{variant} failed:\n{r.stderr[-2000:]}")
     rates = [json.loads(line)["images_per_s"] for line in (out / "metrics.jsonl").read_text().splitlines()]
     return statistics.median(rates[1:] or rates), wall
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
 
 
 def main():
@@ -65,6 +73,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
     from cnnstudio.core import save_project
+    load0 = _load()
     variants = ["1 process", "torchrun, 1 process", "--nproc 2"]
     best = {v: (0.0, 0.0) for v in variants}
     with tempfile.TemporaryDirectory(prefix="cnnstudio-bench-ddp-") as d:
@@ -76,7 +85,7 @@ def main():
                 if rate > best[v][0]:
                     best[v] = (rate, wall)
     print(f"Shapes 32×32, {args.images:,} images, global batch {args.batch_size}, {args.epochs} epochs, "
-          f"{os.cpu_count()} cores")
+          f"{os.cpu_count()} cores, load average before/after {load0} / {_load()}")
     base = best["1 process"][0]
     for v in variants:
         rate, wall = best[v]

@@ -11,10 +11,10 @@ from pathlib import Path
 def add_parser(sub) -> None:
     p = sub.add_parser("import", help="import a torchvision, ONNX or PyTorch model as a project",
                        description="Import a network as a CNN Studio project. SOURCE is torchvision:NAME "
-                       "(e.g. torchvision:resnet18), a .onnx file, or package.module:factory (a function "
+                       "(e.g. torchvision:resnet18), timm:NAME, a .onnx file, a .pt2 torch.export program, or package.module:factory (a function "
                        "returning your nn.Module, traced with torch.fx). Weights go to OUT.safetensors beside "
                        "the project. Exit 0 imported, 2 bad input or a model that cannot be mapped.")
-    p.add_argument("source", nargs="?", help="torchvision:NAME, FILE.onnx or package.module:factory")
+    p.add_argument("source", nargs="?", help="torchvision:NAME, timm:NAME, FILE.onnx, FILE.pt2 or package.module:factory")
     p.add_argument("-o", "--output", metavar="OUT.cnnproj", help="the project to write")
     p.add_argument("--weights", default="none", metavar="none|pretrained|FILE",
                    help="none: a fresh start (default); pretrained: torchvision's published weights "
@@ -64,7 +64,8 @@ def run(args) -> int:
 
 
 def _with_weights(args) -> bool:
-    return args.weights != "none" or args.source.endswith(".onnx")
+    from ..core.interop.open_model import carries_weights
+    return carries_weights(args.source, args.weights)
 
 
 def _targets(args, out: Path) -> list:
@@ -73,7 +74,7 @@ def _targets(args, out: Path) -> list:
 
 def _sources(args) -> list:
     """The files an import reads, which it never writes over."""
-    files = [(args.source, "the model being imported")] if args.source.endswith(".onnx") else []
+    files = [(args.source, "the model being imported")] if args.source.endswith((".onnx", ".pt2")) else []
     if args.weights not in ("none", "pretrained"):
         files.append((args.weights, "the weights file being imported"))
     return files

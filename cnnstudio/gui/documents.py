@@ -52,6 +52,9 @@ class Documents(QObject):
         self.journal_failed.connect(self._journal_failed)
         session.analysis_changed.connect(self._edited)
         session.dirty_changed.connect(lambda _: self._edited())  # settings edits too
+        # an opened model (gui/interop/open_model.py): its weights, written beside it on the first save
+        self.pending_weights, self.imported_from, self.opener = None, None, None
+        session.project_replaced.connect(self._forget_import)
 
     # --- dialogs ---------------------------------------------------------------------------
     def error(self, title: str, text: str) -> None:
@@ -111,6 +114,22 @@ class Documents(QObject):
             return True
         return self.open_path(dlg.choice, as_template=True, confirmed=True)
 
+    def open_any(self, source, weights: str = "none", shape=None) -> bool:
+        """A project opens at once; a model (an .onnx or .pt2 file, torchvision:NAME, a weights file
+        and the model it belongs to) is imported in the background as an unsaved project."""
+        from ..core.project.sources import kind
+        if kind(source) in ("project", "unknown"):
+            return self.open_path(source)
+        if self.opener is None:
+            from .interop.open_model import ModelOpener
+            self.opener = ModelOpener(self.window)
+        if weights != "none" or shape is not None:
+            return self.opener.open(str(source), weights, shape)
+        return self.opener.open_file(str(source))
+
+    def _forget_import(self) -> None:
+        self.pending_weights = self.imported_from = None
+
     def open_dialog(self) -> bool:
         start = str(self.session.path.parent) if self.session.path else str(Path.cwd())
         path, _ = QFileDialog.getOpenFileName(self.window, "Open project", start,
@@ -162,7 +181,10 @@ class Documents(QObject):
 
     def _write(self, path: Path) -> bool:
         try:
-            save_project(self.session.project, path)
+            if self.pending_weights is None:
+                save_project(self.session.project, path)
+            else:
+                self._write_with_weights(path)
         except OSError as e:
             self.error(f"Could not save “{path.name}”",
                        f"{e.strerror or e} ({path}).\n\nYour work is still open and nothing was "
@@ -173,6 +195,24 @@ class Documents(QObject):
         self._timer.stop()
         self._add_recent(path)
         return True
+
+    def _write_with_weights(self, path: Path) -> None:
+        """An opened model's first save: the project and its weights beside it, both or neither."""
+        from ..core.interop.open_model import weights_name
+        from ..core.interop.weights import weights_bytes
+        from ..core.project import dumps_project
+        from ..core.project.atomic import atomic_write_many
+        project, before = self.session.project, self.session.project.weights
+        project.weights = weights_name(path)
+        data = weights_bytes(self.pending_weights)
+        try:
+            text = dumps_project(project)
+            atomic_write_many({path.with_name(project.weights): lambda tmp: Path(tmp).write_bytes(data),
+                               path: lambda tmp: Path(tmp).write_text(text, encoding="utf-8")})
+        except BaseException:
+            project.weights = before
+            raise
+        self.pending_weights = self.imported_from = None
 
     # --- recent files ------------------------------------------------------------------------
     def recent(self) -> list[str]:

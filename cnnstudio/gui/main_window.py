@@ -11,6 +11,7 @@ from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QScrollArea, QTabBar
 
+from ..core.project.sources import droppable
 from .canvas.view import CanvasView
 from .canvas.scope import Breadcrumb
 from .documents import Documents, open_settings
@@ -71,7 +72,7 @@ class MainWindow(WindowMenus, WindowTasks, QMainWindow):
         self._build_actions()
         self.palette.block_activated.connect(self.add_block_at_centre)
         self.problems.node_activated.connect(self.canvas.center_on_node)
-        self.canvas.files_dropped.connect(lambda paths: self.docs.open_path(paths[0]))
+        self.canvas.files_dropped.connect(lambda paths: self.docs.open_any(paths[0]))
         self.canvas.graph_scene.message.connect(lambda m: self.statusBar().showMessage(m, 6000))
         self.canvas.graph_scene.rename_requested.connect(self.rename_block)
         self.breadcrumb = Breadcrumb(self.canvas)
@@ -95,7 +96,8 @@ class MainWindow(WindowMenus, WindowTasks, QMainWindow):
     # --- title and status -------------------------------------------------------------------
     def _update_title(self) -> None:
         s = self.session
-        where = f" — {s.path.name}" if s.path else ""
+        imported = self.docs.imported_from
+        where = f" — {s.path.name}" if s.path else (f" — imported from {imported}, not saved" if imported else "")
         self.setWindowTitle(f"{s.project.name}[*]{where} — CNN Studio")
         self.setWindowModified(s.dirty)
 
@@ -186,17 +188,20 @@ class MainWindow(WindowMenus, WindowTasks, QMainWindow):
             e.ignore()
             return
         training.shutdown()
+        if self.docs.opener is not None:  # a model still being imported: its thread ends first
+            self.docs.opener.shutdown()
         self.hosted[1].inspect_state.shutdown()  # ends the inspection process
         self.docs.journal.remove()
         self.save_layout()
         e.accept()
 
     def dragEnterEvent(self, e):
-        if any(u.toLocalFile().endswith(".cnnproj") for u in e.mimeData().urls()):
+        if any(droppable(u.toLocalFile()) for u in e.mimeData().urls()):
             e.acceptProposedAction()
 
     def dropEvent(self, e):
-        paths = [u.toLocalFile() for u in e.mimeData().urls() if u.toLocalFile().endswith(".cnnproj")]
+        """A project opens; a model file (.onnx, .pt2, .safetensors) opens as an unsaved import."""
+        paths = [u.toLocalFile() for u in e.mimeData().urls() if droppable(u.toLocalFile())]
         if paths:
             e.acceptProposedAction()
-            self.docs.open_path(paths[0])
+            self.docs.open_any(paths[0])

@@ -1,12 +1,12 @@
 """Every block × representative parameters: builds, runs forward, and PyTorch agrees with
-the formulas on output shape, trainable parameters and non-trainable state."""
-import math
-
+the formulas on output shape, trainable parameters, non-trainable state and MACs (docs/costs.md)."""
 import pytest
 import torch
 
 from cnnstudio.core import CATALOGUE, Graph, analyze
 from cnnstudio.core.build.compiler import compile_graph
+
+from .costs_reference import cnnstudio_macs
 
 # (block type, params, input shape[s]); merges get several inputs
 CASES = [
@@ -137,6 +137,9 @@ CASES = [
     ("ChannelSlice", {"start": 1, "end": 4}, [6, 4, 4]),
     ("ChannelSlice", {"start": 0, "end": 3}, [5]),
     ("LayerScale", {"init": 0.5}, [4, 3, 3]),
+    # MaxUnpool2d: the shape is its MaxPool2d's input (graph_for pools it first, then unpools)
+    ("MaxUnpool2d", {}, [4, 8, 8]),
+    ("MaxUnpool2d", {"kernel_size": 3, "stride": 2, "padding": 1, "output_size": [9, 7]}, [2, 9, 7]),
     ("LocalResponseNorm", {}, [8, 5, 5]),
     ("LocalResponseNorm", {"size": 3, "alpha": 2e-4, "beta": 0.5, "k": 2.0}, [6, 4]),
     ("TorchModule", {"source": "torchvision:resnet18", "path": "layer2.0",
@@ -167,43 +170,17 @@ CASES = [
     ("InceptionV3Block", {"variant": "E"}, [16, 3, 3]),
 ]
 
-TAPS = {"nearest": 0, "linear": 2, "bilinear": 4, "bicubic": 16, "trilinear": 8}
-
-
-def torch_macs(type_, params, module, x, y):
-    """MACs as PyTorch does them: counted by torch's FlopCounterMode (2 FLOPs per MAC) where
-    torch counts the op (convolutions, transposed ones, linear layers); for the deformable
-    op, which torch cannot count, the MACs of a plain Conv2d with the same filters; for
-    pooling, norm and resampling, per-element work over the real output tensor."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    def counted(m, inp):
-        with FlopCounterMode(display=False) as f:
-            m(inp)
-        return f.get_total_flops() // 2 // inp.shape[0]
-
-    if type_ in ("Conv1d", "Conv3d", "ConvTranspose2d", "Linear", "Conv2d", "TorchModule"):
-        return counted(module, x)
-    if type_ == "DeformConv2d":
-        c = module.conv
-        plain = torch.nn.Conv2d(c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding, c.dilation, c.groups)
-        return counted(module.offset, x) + counted(plain, x)
-    per_sample = y[0].numel()
-    if type_.startswith(("MaxPool", "AvgPool")):
-        return per_sample * math.prod(module.kernel_size if isinstance(module.kernel_size, tuple)
-                                      else (module.kernel_size,))
-    if type_.startswith("BatchNorm"):
-        return 2 * per_sample
-    if type_ == "Upsample":
-        return per_sample * TAPS[module.mode]
-    return None  # adaptive pooling, composites, activations, merges: no single rule to compare
-
-
 def graph_for(type_, params, in_shape):
     """Input(s) → the block under test; merges get one Input and shape-adapting branches."""
     g = Graph()
     if type_ == "Input":
         g.add("Input", id="block", **params)
+        return g
+    if type_ == "MaxUnpool2d":  # values through a 1×1 conv, indices from the MaxPool2d they mirror
+        window = {k: v for k, v in params.items() if k != "output_size"}
+        pool = g.add("MaxPool2d", g.add("Input", id="input", shape=in_shape), id="pool", **window)
+        g.add(type_, g.add("Conv2d", pool, id="values", out_channels=in_shape[0], kernel_size=1), pool,
+              id="block", **params)
         return g
     shapes = in_shape if isinstance(in_shape[0], list) else [in_shape]
     first = shapes[0]
@@ -241,12 +218,12 @@ def test_block_matches_pytorch(type_, params, in_shape):
     float_buffers = sum(b.numel() for b in module.buffers() if b.dtype.is_floating_point)
     assert float_buffers == info.out.buffers
     assert torch.isfinite(outs["block"]).all()
-    sources = g.inputs_of("block")
-    if len(sources) == 1:
-        with torch.no_grad():
-            macs = torch_macs(type_, params, module, outs[sources[0]], outs["block"])
-        if macs is not None:
-            assert info.out.macs == macs
+    # MACs: what docs/costs.md's fvcore code counts for the torch module, one sample
+    if type_ != "Input":
+        inputs = tuple(outs[s][:1] for s in g.inputs_of("block"))
+        if type_ == "MaxUnpool2d":  # its second input is where the pool's maxima were (any will do here)
+            inputs = (inputs[0], torch.zeros_like(inputs[0], dtype=torch.long))
+        assert info.out.macs == cnnstudio_macs(module, inputs)
     # the whole model's total equals the summed formulas
     assert sum(p.numel() for p in model.parameters()) == analysis.total("params")
 

@@ -121,7 +121,7 @@ def test_conv_transpose_explains_its_size_and_rejects_too_much_output_padding():
 
 
 def test_deformable_conv_owns_a_zero_initialised_offset_predictor():
-    g = chain([4, 9, 9], ("DeformConv2d", {"out_channels": 6, "kernel_size": 3, "offset_groups": 2,
+    g = chain([4, 9, 9], ("DeformConv2d", {"out_channels": 6, "kernel_size": 3, "padding": 1, "offset_groups": 2,
                                            "modulated": True}))
     a = analyze(g)
     net = compile_graph(g, a).eval()

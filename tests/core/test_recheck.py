@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cnnstudio.core import CATALOGUE, analyze
-from cnnstudio.core.graph.commands import (AddEdge, AddNode, MoveNodes, RemoveEdge, SetParams, UndoStack,
+from cnnstudio.core.graph.commands import (AddEdge, AddNode, Macro, MoveNodes, RemoveEdge, SetParams, UndoStack,
                                      insert_on_edge, new_node, remove_nodes)
 from cnnstudio.core.analysis.fixes import fix_command
 from cnnstudio.core.analysis.recheck import Checker
@@ -59,7 +59,7 @@ def edit(draw, g):
     """One random edit as a command (or "undo"/"redo"), valid for the graph as it is now."""
     ids = list(g.nodes)
     kind = draw(st.sampled_from(["params", "params", "params", "input", "add", "connect", "disconnect",
-                                 "delete", "insert", "fix", "move", "undo", "undo", "redo"]))
+                                 "delete", "insert", "fix", "move", "undo", "undo", "redo", "paste"]))
     if kind in ("undo", "redo"):
         return kind
     if kind == "move" and ids:
@@ -77,6 +77,18 @@ def edit(draw, g):
         if params:
             p = draw(st.sampled_from(params))
             return SetParams(g, nid, {p.name: draw(param_value(p))})
+    if kind == "paste":  # new blocks at the end, wired among themselves (and perhaps one wire in)
+        names, steps = g.names(), []
+        for type_ in draw(st.lists(st.sampled_from(TYPES), min_size=1, max_size=4)):
+            node = new_node(names, type_)
+            names.nodes[node.id] = node
+            steps.append(AddNode(node))
+        new = [c.node.id for c in steps]
+        wires = draw(st.lists(st.tuples(st.sampled_from(new), st.sampled_from(new)), max_size=5, unique=True))
+        steps += [AddEdge(a, b) for a, b in wires if a != b]
+        if ids and draw(st.booleans()):
+            steps.append(AddEdge(draw(st.sampled_from(ids)), new[0]))
+        return Macro("Paste", steps)
     if kind == "add" or not ids:
         type_ = draw(st.sampled_from(TYPES))
         return AddNode(new_node(g, type_))

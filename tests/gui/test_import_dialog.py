@@ -21,7 +21,7 @@ ROWS = [{"name": "resnet18", "params": 11689512, "input_size": 224, "weights": "
 @pytest.fixture
 def cached_models():
     """The model list as a first listing leaves it (a cache named for the installed torchvision)."""
-    cache = data_root().parent / f"torchvision-{version('torchvision')}-models.json"
+    cache = data_root().parent / f"torchvision-{version('torchvision')}-models-2.json"
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(ROWS))
     yield cache

@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 
 from cnnstudio.gui.canvas.items import WIDTH
+from cnnstudio.gui.canvas.minimap import LEAVE_MS
 
 from .conftest import drop_block, view_point
 
@@ -75,10 +76,10 @@ def test_zoom_buttons_show_the_percentage_and_ctrl_f_finds_a_block(qtbot, make_w
     win = make_window()
     win.docs.open_path(SAMPLES / "resnet18.cnnproj")
     overlay, vp = win.canvas.overlay, win.canvas.viewport()
-    win.resize(1300, 850)  # in the viewport's bottom-right corner, whatever its size
+    win.resize(1300, 850)  # in the bar below the drawing area, at its right end, whatever its size
     def in_corner():
         g, v = overlay.geometry(), vp.geometry()
-        return v.right() - 16 < g.right() < v.right() and v.bottom() - 16 < g.bottom() < v.bottom()
+        return v.right() - 16 < g.right() <= v.right() and 0 <= g.top() - v.bottom() < 16
     qtbot.waitUntil(in_corner)
     assert overlay.isVisible() and overlay.percent.text() == f"{round(win.canvas.zoom * 100)} %"
     qtbot.mouseClick(overlay.zoom_in, Qt.LeftButton)
@@ -129,17 +130,26 @@ def test_the_minimap_shows_the_whole_network_and_moves_the_view(qtbot, make_wind
     win = make_window()
     win.docs.open_path(SAMPLES / "resnet18.cnnproj")
     view, mini = win.canvas, win.canvas.minimap
-    view.set_zoom(3.0)  # close up: only a few blocks in view
+    qtbot.mouseMove(view.viewport(), view.viewport().rect().center())
+    view.set_zoom(3.0)  # close up: only a few blocks in view, every corner taken (the map keeps off them)
+    view.centerOn(win.canvas.graph_scene.nodes["layer2_1"])
+    assert not mini.isVisible()
+    qtbot.mouseMove(view.overlay.map_button)  # the pointer resting on Map shows it
     qtbot.waitUntil(lambda: mini.isVisible() and mini.mapFromScene(
         win.canvas.graph_scene.itemsBoundingRect()).boundingRect().width() <= mini.viewport().width())
     fc = win.canvas.graph_scene.nodes["fc"]
     assert not view.viewport().rect().contains(view.mapFromScene(fc.sceneBoundingRect().center()))
-    qtbot.mouseClick(mini.viewport(), Qt.LeftButton, pos=mini.mapFromScene(fc.sceneBoundingRect().center()))
+    at = mini.mapFromScene(fc.sceneBoundingRect().center())
+    qtbot.mouseMove(mini.viewport(), at)  # across the gap from the button: the map waits for the pointer
+    qtbot.wait(LEAVE_MS + 200)  # longer than the map waits
+    assert mini.isVisible()
+    qtbot.mouseClick(mini.viewport(), Qt.LeftButton, pos=at)
     assert view.viewport().rect().contains(view.mapFromScene(fc.sceneBoundingRect().center()))
     assert mini.in_view().contains(fc.sceneBoundingRect().center())
     view.fit()  # the whole network in view: no minimap over its blocks
     assert not mini.isVisible()
     view.set_zoom(2.0)
+    view.centerOn(fc.sceneBoundingRect().center() + QPointF(0, 700))  # past the end: room for it
     assert mini.isVisible()
     win.docs.open_path(SAMPLES / "lenet5.cnnproj")
     assert not mini.isVisible()
@@ -213,3 +223,50 @@ def test_double_clicking_a_block_title_renames_it_and_the_body_still_expands(qtb
     assert s.selection == ["stem"] and scene.nodes["stem"].isSelected() and s.analysis.ok
     win.act_undo.trigger()
     assert res in s.graph.nodes and "stem" not in s.graph.nodes
+
+
+def test_the_free_spot_index_finds_exactly_the_blocks_a_new_one_would_touch():
+    """free_spot and paste ask a grid of cells instead of every block: at any place (cells'
+    edges and negative coordinates included) it answers what comparing with each block does."""
+    import random
+
+    from cnnstudio.core import Graph
+    from cnnstudio.gui.canvas.placement import _hits, _rect, _Taken
+    rng = random.Random(7)
+    g = Graph()
+    for _ in range(300):
+        g.nodes[g.add("ReLU")].pos = (rng.uniform(-3000, 3000), rng.uniform(-3000, 3000))
+    g.nodes[g.add("ReLU")].pos = (232.0, 88.0)  # on the edges of a cell
+    taken = _Taken(g)
+    probes = [(rng.uniform(-3100, 3100), rng.uniform(-3100, 3100)) for _ in range(3000)]
+    probes += [(232.0 + dx, 88.0 + dy) for dx in (-232.0, -231.9, 0.0, 231.9, 232.0) for dy in (-88.0, -87.9, 0.0, 87.9, 88.0)]
+    found = 0
+    for x, y in probes:
+        brute = any(_hits(_rect((x, y)), _rect(n.pos)) for n in g.nodes.values())
+        assert taken.hits(x, y) == brute, (x, y)
+        found += brute
+    assert 100 < found < len(probes) - 100  # both answers were asked for
+
+
+def test_a_rename_keeps_every_wire_in_its_place_and_undoes_exactly():
+    """A Concat's inputs are its channel order: renamed, it keeps them (and its outputs) in the
+    same order, every wire keeps its place in the file's list, and undo gives back the graph."""
+    from cnnstudio.core import Graph, analyze
+    from cnnstudio.core.graph.commands import UndoStack
+    from cnnstudio.gui.canvas.edits import rename
+    g = Graph()
+    x = g.add("Input", shape=[3, 8, 8])
+    a, b = g.add("Conv2d", x, out_channels=2), g.add("Conv2d", x, out_channels=5)
+    cat = g.add("Concat", a, b)
+    heads = [g.add("ReLU", cat), g.add("Flatten", cat)]
+    g.nodes[cat].frozen = True
+    before = (list(g.edges), g.inputs_of(cat), g.outputs_of(cat), analyze(g).info[heads[0]].shape)
+    stack = UndoStack(g)
+    command, why = rename(g, cat, "merge")
+    stack.push(command)
+    assert cat not in g.nodes and g.nodes["merge"].frozen
+    assert g.inputs_of("merge") == [a, b] and g.outputs_of("merge") == heads
+    assert list(g.edges) == [tuple("merge" if n == cat else n for n in e) for e in before[0]]
+    assert analyze(g).info[heads[0]].shape == before[3]
+    stack.undo()
+    assert (list(g.edges), g.inputs_of(cat), g.outputs_of(cat)) == before[:3] and "merge" not in g.nodes

@@ -1,5 +1,6 @@
 """Every convolutional classification model in torchvision imports exactly: the same parameter
-total (the block formulas and the compiled module alike) and the same outputs (eval, fp32); and
+total (the block formulas, the compiled module and `import --list` alike), the same MACs as
+docs/costs.md's fvcore code counts, and the same outputs (eval, fp32); and
 its PyTorch code export (`export --format pytorch`) reloads with the same outputs.
 
 The models are built with torch's initialisers switched off and given random values directly
@@ -19,6 +20,8 @@ from cnnstudio.core.interop import zoo
 from cnnstudio.core.interop.importer import import_module
 from cnnstudio.core.build.pytorch_source import to_pytorch_source
 from cnnstudio.core.interop.weights import meta_model
+
+from ..core.costs_reference import cnnstudio_macs
 
 CONV_MODELS = zoo.model_names()
 # the smallest input each family accepts, to keep the forward passes cheap
@@ -68,6 +71,7 @@ def test_torchvision_model_imports_exactly(name):
     assert analysis.ok
     assert imported.source_params == total
     assert analysis.total("params") == total  # the block formulas count what PyTorch has
+    assert zoo.info(name)["params"] == total  # what `import --list` shows is what the import gives
     net = meta_model(imported.graph)
     net.load_state_dict(imported.weights, strict=True, assign=True)
     assert sum(p.numel() for p in net.parameters()) == total
@@ -76,6 +80,8 @@ def test_torchvision_model_imports_exactly(name):
         expected, got = model(x), net.eval()(x)
     assert torch.isfinite(expected).all() and expected.abs().max() > 1e-3
     assert (expected - got).abs().max().item() <= 1e-5
+    # MACs: the figure docs/costs.md's fvcore code gives for torchvision's own model
+    assert analysis.total("macs") == cnnstudio_macs(model, x)
     # every block out as code: the generated file needs only torch and takes the weights as they are
     namespace = {}
     exec(compile(to_pytorch_source(imported.graph), f"{name}.py", "exec"), namespace)  # noqa: S102

@@ -1,5 +1,5 @@
 """Every sample added for the lectures (ZFNet, GoogLeNet, ResNet-50, 1-D, 3-D, deformable,
-multi-label, encoder–decoder) trains one epoch headless on CPU on its own dataset. To keep the
+multi-label, encoder–decoder, SegNet) trains one epoch headless on CPU on its own dataset. To keep the
 suite fast the datasets are cut to a few dozen samples, and the three 224-px networks train at
 64×64 (their adaptive pooling and inferred Linear sizes allow any input size)."""
 import math
@@ -13,7 +13,8 @@ from cnnstudio.core.train.runs import read_metrics
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_projects"
 SMALL = {"zfnet": 40, "googlenet": 24, "resnet50": 24, "signal_classifier": 96, "volume_classifier": 48,
-         "deformable_net": 48, "multilabel_net": 48, "encoder_decoder": 48}
+         "deformable_net": 48, "multilabel_net": 48, "encoder_decoder": 48,
+         "segnet": 48}
 
 
 @pytest.mark.parametrize("stem", list(SMALL))

@@ -213,6 +213,12 @@ def check_node(graph: Graph, nid: str, info: dict, s: Structure) -> tuple[NodeIn
         return NodeInfo(shapes), [out]
     if isinstance(out, BlockError):
         return NodeInfo(shapes), [pin(out, graph, nid, list(src), shapes, s)]
+    if spec.sources is not None:  # checked each time: the blocks feeding it may change, not their shapes
+        try:
+            spec.sources(node.params, [{"id": x, "type": graph.nodes[x].type, "params": graph.nodes[x].params,
+                                        "in_shapes": info[x].in_shapes} for x in src], out)
+        except BlockError as e:
+            return NodeInfo(shapes, out), [pin(e, graph, nid, list(src), shapes, s)]
     return NodeInfo(shapes, out), [Problem("warning", message, node=nid, fix=fix, code="warning")
                                    for message, fix in out.warnings] if out.warnings else ()
 

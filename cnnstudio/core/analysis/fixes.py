@@ -24,6 +24,9 @@ def fix_command(graph: Graph, node_id: str | None, fix: Fix) -> Command:
         return c
     if fix.action == "replace_node":
         return replace_node(graph, node_id, a["type"], a.get("params"), fix.label)
+    if fix.action == "swap_inputs":  # a two-input block's wires in the other order: the first goes last
+        first = graph.inputs_of(node_id)[0]
+        return Macro(fix.label, [RemoveEdge(graph, first, node_id), AddEdge(first, node_id)])
     if fix.action == "add_input":
         node = new_node(graph, "Input", a.get("params"), pos=_above(graph, node_id))
         return Macro(fix.label, [AddNode(node), AddEdge(node.id, node_id)])

@@ -110,6 +110,16 @@ def count_ok(want: int, src: list, nid: str, type_: str, err) -> bool:
                     node=nid, fix=Fix(f"Remove {src[-1]} → {nid}", "remove_edge", {"edge": [src[-1], nid]}),
                     code="extra_inputs"))
         return False
+    if want > 1 and n < want:  # a block with named inputs in order (MaxUnpool2d: values, then its pool)
+        err(Problem("error", f"{nid} ({type_}) takes {want} inputs, in order, but {n} "
+                    f"{'is' if n == 1 else 'are'} connected. Connect {want - n} more.", node=nid,
+                    code="missing_input"))
+        return False
+    if want > 1 and n > want:
+        err(Problem("error", f"{nid} ({type_}) takes {want} inputs but {n} are connected ({', '.join(src)}).",
+                    node=nid, fix=Fix(f"Remove {src[-1]} → {nid}", "remove_edge", {"edge": [src[-1], nid]}),
+                    code="extra_inputs"))
+        return False
     if want == -1 and n < 2:
         err(Problem("error", f"{nid} ({type_}) merges two or more inputs but has {n}. "
                     "Connect another branch to it.", node=nid, code="missing_input"))

@@ -227,8 +227,8 @@ for _type, _help in (("MaxPool2d", "Keeps the largest value in each window."),
 def adaptive_infer(params, shapes) -> Out:
     c, h, w = need_spatial("AdaptiveAvgPool2d", shapes, params)
     oh, ow = pair(params["output_size"])
-    # each output cell averages about (H/oh)·(W/ow) inputs
-    return Out(shape=(c, oh, ow), macs=c * max(h, oh) * max(w, ow),
+    # one per input element (docs/costs.md, fvcore's rule), whatever the output size
+    return Out(shape=(c, oh, ow), macs=c * h * w,
                rf_kernel=max(-(-h // oh), -(-w // ow)), rf_stride=max(h // oh, w // ow, 1))
 
 

@@ -7,7 +7,7 @@ from math import gcd
 
 from .activations import ACTIVATION_PARAM
 from .conv import window_formula, window_out
-from .spec import (BlockError, BlockSpec, Out, Param, fmt_n, need_rank, ntuple, prod, register,
+from .spec import (BlockError, BlockSpec, Out, Param, fmt_n, need_rank, norm_macs, ntuple, prod, register,
                    set_params_fix)
 
 AXES = {1: ("length",), 3: ("depth", "height", "width")}
@@ -237,8 +237,8 @@ def _adaptive_infer(type_, nd):
     def infer(params, shapes) -> Out:
         c, *size = need_rank(type_, shapes, nd, params)
         out = ntuple(params["output_size"], nd)
-        # each output cell averages about n/o inputs along each dimension
-        return Out(shape=(c, *out), macs=c * prod(max(n, o) for n, o in zip(size, out)),
+        # one per input element (docs/costs.md), whatever the output size
+        return Out(shape=(c, *out), macs=c * prod(size),
                    rf_kernel=max(-(-n // o) for n, o in zip(size, out)),
                    rf_stride=max(max(n // o for n, o in zip(size, out)), 1))
     return infer
@@ -273,7 +273,8 @@ def _bn_infer(type_, nd):
         s = tuple(shapes[0]) if nd == 1 and len(shapes[0]) == 1 else need_rank(type_, shapes, nd, params)
         c = s[0]
         return Out(shape=s, params=2 * c if params["affine"] else 0,
-                   buffers=2 * c if params["track_running_stats"] else 0, macs=2 * prod(s))
+                   buffers=2 * c if params["track_running_stats"] else 0,
+                   macs=norm_macs(prod(s), params["affine"], not params["track_running_stats"]))
     return infer
 
 

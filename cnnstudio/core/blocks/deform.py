@@ -82,7 +82,7 @@ register(BlockSpec(
         Param("out_channels", "int", 16, "Number of filters K (output channels).", 1, 65536, key=True),
         Param("kernel_size", default=3, help="Filter size F (int or [h, w]).", key=True, **SIZE),
         Param("stride", default=1, help="Step S between filter positions.", **SIZE),
-        Param("padding", "size", 1, "Zero border P added on each side.", 0, 4096),
+        Param("padding", "size", 0, "Zero border P added on each side (1 keeps the size of a 3×3 window).", 0, 4096),
         Param("dilation", default=1, help="Spacing between the taps before they move.", **SIZE),
         Param("groups", "int", 1, "Split channels into independent groups.", 1, 65536),
         Param("offset_groups", "int", 1, "Channel groups with their own offsets.", 1, 65536),

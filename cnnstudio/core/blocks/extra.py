@@ -2,7 +2,7 @@
 and StochasticDepth."""
 from __future__ import annotations
 
-from .spec import BlockError, BlockSpec, Out, Param, need_spatial, prod, register, set_params_fix
+from .spec import BlockError, BlockSpec, Out, Param, need_spatial, norm_macs, prod, register, set_params_fix
 
 
 def _same_shape(params, shapes) -> Out:
@@ -54,7 +54,7 @@ register(BlockSpec(
 
 def _ln2d_infer(params, shapes) -> Out:
     c, h, w = need_spatial("LayerNorm2d", shapes)
-    return Out(shape=(c, h, w), params=2 * c, macs=4 * c * h * w)
+    return Out(shape=(c, h, w), params=2 * c, macs=norm_macs(c * h * w, True, True))
 
 
 def _ln2d_build(params, shapes):
@@ -65,7 +65,8 @@ def _ln2d_build(params, shapes):
 register(BlockSpec(
     type="LayerNorm2d", category="Normalization",
     help="Normalizes the C channels of each pixel, then scales and shifts them (ConvNeXt).",
-    params=(Param("eps", "float", 1e-6, "Added to the variance for numerical stability (> 0).", 1e-12, 1.0),),
+    params=(Param("eps", "float", 1e-5, "Added to the variance for numerical stability (> 0; ConvNeXt's 1e-6).",
+                  1e-12, 1.0),),
     infer=_ln2d_infer, build=_ln2d_build, dims=2,
     explain=lambda p, s, o: [f"parameters 2·C = 2·{s[0][0]} = {o.params} (γ and β); no running statistics",
                              "works the same in training and evaluation, for any batch size"]))
@@ -80,7 +81,8 @@ def _gn_infer(params, shapes) -> Out:
         fit = max(d for d in range(1, g + 1) if c % d == 0)
         raise BlockError(f"GroupNorm: the {c} channels cannot be split into {g} groups.",
                          fix=set_params_fix(f"Set num_groups to {fit}", num_groups=fit), code="groups")
-    return Out(shape=(c, h, w), params=2 * c if params["affine"] else 0, macs=4 * c * h * w)
+    return Out(shape=(c, h, w), params=2 * c if params["affine"] else 0,
+               macs=norm_macs(c * h * w, params["affine"], True))
 
 
 def _gn_build(params, shapes):

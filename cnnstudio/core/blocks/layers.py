@@ -1,7 +1,8 @@
 """Input, normalization, regularization, reshaping and fully connected blocks."""
 from __future__ import annotations
 
-from .spec import BlockError, BlockSpec, Out, Param, fmt_shape, need_flat, need_spatial, prod, register
+from .spec import (BlockError, BlockSpec, Out, Param, fmt_shape, need_flat, need_spatial, norm_macs, prod,
+                   register)
 from .activations import ACTIVATION_PARAM
 
 
@@ -35,7 +36,7 @@ def _bn_infer(params, shapes) -> Out:
     c, h, w = need_spatial("BatchNorm2d", shapes, params)
     n = 2 * c if params["affine"] else 0
     return Out(shape=(c, h, w), params=n, buffers=2 * c if params["track_running_stats"] else 0,
-               macs=2 * c * h * w)
+               macs=norm_macs(c * h * w, params["affine"], not params["track_running_stats"]))
 
 
 def _bn_build(params, shapes):

@@ -133,3 +133,20 @@ class LayerScale(nn.Module):
 
     def forward(self, x):
         return x * self.gamma
+
+
+class MaxUnpool(nn.MaxUnpool2d):
+    """nn.MaxUnpool2d that restores a fixed size (its MaxPool2d's input) when given one, as
+    forward's `output_size` does: an odd-sized map pooled by 2 comes back at its own size."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, output_size=None):
+        super().__init__(kernel_size, stride, padding)
+        self.output_size = output_size
+
+    def forward(self, x, indices):
+        # the size worked out here and the aten op called directly: F.max_unpool2d's own size
+        # check fails under torch.jit.trace (it compares traced sizes as tensors)
+        k, s, p = self.kernel_size, self.stride, self.padding
+        size = self.output_size or [(x.shape[-2] - 1) * s[0] - 2 * p[0] + k[0],
+                                    (x.shape[-1] - 1) * s[1] - 2 * p[1] + k[1]]
+        return torch.ops.aten.max_unpool2d(x, indices, size)

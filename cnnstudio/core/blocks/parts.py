@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .spec import BlockSpec, Out, need_spatial, pair, register
+from .spec import BlockSpec, Out, need_spatial, norm_macs, pair, register
 
 # block type → parts(params, c, h, w): the inner layers, for expanding a node on the canvas
 PARTS: dict[str, Callable] = {}
@@ -41,14 +41,16 @@ def conv(name, cin, cout, k, hw, stride=1, groups=1, bias=False, norm=True, act=
     if norm:
         part.params += 2 * cout
         part.buffers += 2 * cout
-        part.macs += 2 * cout * pixels
+        part.macs += norm_macs(cout * pixels, True, False)
         part.inner += cout * pixels
     return part
 
 
 def norm(name, c, hw, running=True, kind="BN") -> Part:
+    """BatchNorm with running statistics, or (running False) a LayerNorm computing its own."""
     pixels = hw[0] * hw[1]
-    return Part(f"{name}: {kind} over {c} channels", 2 * c, 2 * c if running else 0, 2 * c * pixels, c * pixels)
+    return Part(f"{name}: {kind} over {c} channels", 2 * c, 2 * c if running else 0,
+                norm_macs(c * pixels, True, not running), c * pixels)
 
 
 def linear(name, n_in, n_out, pixels=1, bias=True) -> Part:

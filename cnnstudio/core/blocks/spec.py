@@ -89,6 +89,9 @@ class BlockSpec:
     dims: int | None = None  # spatial dimensions it works on (1, 2, 3); None: any shape
     structure: tuple = ()  # keys a node's params hold besides the Params (a user block's inner graph, ...)
     palette: bool = True  # offered in the palette (False: blocks only an importer or Make block makes)
+    # checks that need the blocks feeding it, not just their shapes (an unpool's MaxPool2d):
+    # sources(params, [{"id", "type", "params", "in_shapes"} per input], its Out) raises BlockError
+    sources: Callable[[dict, list, Out], None] | None = None
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -217,3 +220,12 @@ def _prod(s) -> int:
 
 
 prod = _prod
+
+
+def norm_macs(elements: int, affine: bool, batch_stats: bool) -> int:
+    """MACs of a normalisation in evaluation (docs/costs.md, fvcore's rule): with running
+    statistics a scale and a shift per element (one without affine); computing the statistics
+    (LayerNorm, GroupNorm, BatchNorm without running statistics) 4 per element, 5 with affine."""
+    if batch_stats:
+        return (5 if affine else 4) * elements
+    return (2 if affine else 1) * elements

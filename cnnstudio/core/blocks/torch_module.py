@@ -10,8 +10,8 @@ Compiling calls the source's factory again (`timm:NAME`, `torchvision:NAME` or
 `package.module:factory`, imported from the installed packages, never from the project's
 folder) and copies the submodule; its weights are the node's in the project's weights file.
 `io` holds what the import measured, so checks need no torch; another input shape is measured
-on the meta device once per process. MACs count convolutions and matrix products
-(torch.utils.flop_counter), not element-wise operations (docs/macs.md).
+on the meta device once per process. MACs follow docs/costs.md like every block's, measured
+with torch.utils.flop_counter (counting.py).
 """
 from __future__ import annotations
 
@@ -130,10 +130,11 @@ def measure(module, in_shapes) -> dict:
     import copy
 
     import torch
-    from torch.utils.flop_counter import FlopCounterMode
+
+    from .counting import counter as macs_counter
     m = copy.deepcopy(module).to("meta").eval()
     xs = [torch.zeros(1, *s, device="meta") for s in in_shapes]
-    counter = FlopCounterMode(display=False)
+    counter = macs_counter()
     with counter, torch.no_grad():
         y = m(*xs)
     if not isinstance(y, torch.Tensor):
@@ -192,8 +193,8 @@ def _explain(params, shapes, out: Out) -> list[str]:
     return [f"PyTorch module {p['class_name']}: `{p['path'] or '(the whole model)'}` of {p['source']}",
             "CNN Studio has no blocks for what it computes, so it is kept whole: it trains, freezes and saves its "
             "weights like any block; compiling builds it with its package again",
-            f"parameters {out.params:,}; MACs {out.macs:,} (its convolutions and matrix products, "
-            "from torch.utils.flop_counter)"]
+            f"parameters {out.params:,}; MACs {out.macs:,} (measured by torch.utils.flop_counter, counted "
+            "as every block's: docs/costs.md)"]
 
 
 register(BlockSpec(

@@ -77,7 +77,7 @@ register(BlockSpec(
     params=(
         Param("out_channels", "int", 16, "Number of filters K (output channels).", 1, 65536, key=True),
         Param("kernel_size", default=2, help="Filter size F (int or [h, w]).", key=True, **SIZE),
-        Param("stride", default=2, help="Step S between outputs of neighbouring inputs (2 doubles the size).",
+        Param("stride", default=1, help="Step S between outputs of neighbouring inputs (2 doubles the size).",
               key=True, **SIZE),
         Param("padding", "size", 0, "Rows and columns P cropped from each side of the output.", 0, 4096),
         Param("output_padding", "size", 0, "Extra rows/columns OP added on one side (less than the stride).",
@@ -95,7 +95,7 @@ register(BlockSpec(
 
 MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 MODE_FOR = {1: "linear", 2: "bilinear", 3: "trilinear"}
-TAPS = {"nearest": 0, "linear": 2, "bilinear": 4, "bicubic": 16, "trilinear": 8}  # MACs per output value
+TAPS = {"nearest": 1, "linear": 2, "bilinear": 4, "bicubic": 16, "trilinear": 8}  # MACs per output value
 
 
 def _upsample_infer(params, shapes) -> Out:

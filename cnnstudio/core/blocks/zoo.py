@@ -55,7 +55,7 @@ composite(
     "DenseNet transition: BN, ReLU, 1×1 conv to fewer channels, 2×2 average pooling.",
     (Param("out_channels", "int", 128, "Output channels (DenseNet halves them).", 1, 65536, key=True),),
     lambda p, c, h, w: [norm("norm", c, (h, w)), conv("conv", c, p["out_channels"], 1, (h, w), norm=False),
-                        Part("pool: 2×2 average, stride 2", macs=p["out_channels"] * h * w)],
+                        Part("pool: 2×2 average, stride 2", macs=4 * p["out_channels"] * (h // 2) * (w // 2))],
     lambda p, c, h, w: (p["out_channels"], h // 2, w // 2), _transition_build, _transition_check,
     rf=lambda p: (2, 2))
 
@@ -91,7 +91,7 @@ def _regnet_parts(p, c, h, w) -> list[Part]:
               conv("b", out, out, 3, (oh, ow), stride=s, groups=out // p["group_width"], act="relu")]
     if se:
         parts += squeeze_excitation("se", out, se, (oh, ow))
-    parts += [conv("c", out, out, 1, (oh, ow)), Part("shortcut added, then ReLU", macs=2 * out * oh * ow)]
+    parts += [conv("c", out, out, 1, (oh, ow)), Part("shortcut added, then ReLU", macs=out * oh * ow)]
     return parts
 
 
@@ -179,8 +179,12 @@ def _v3_shape(p, c, h, w):
 
 def _v3_parts(p, c, h, w) -> list[Part]:
     small = _v3_size(p, h, w)
-    return [conv(f"branch{name}", cin, cout, k, small if down else (h, w), stride=2 if down else 1, act="ReLU")
-            for name, cin, cout, k, down in _v3_convs(p, c)]
+    parts = [conv(f"branch{name}", cin, cout, k, small if down else (h, w), stride=2 if down else 1, act="ReLU")
+             for name, cin, cout, k, down in _v3_convs(p, c)]
+    # the pooling branch: a 3×3 window per output value (docs/costs.md)
+    if p["variant"] in "BD":
+        return parts + [Part("pool: 3×3 max pooling, stride 2", macs=9 * c * small[0] * small[1])]
+    return parts[:-1] + [Part("pool: 3×3 average pooling, padding 1", macs=9 * c * h * w), parts[-1]]
 
 
 def _v3_check(p, c, h, w):

@@ -13,6 +13,22 @@ from ..analysis import Analysis, Problem, analyze
 from ..graph import Graph
 
 
+INDICES = "#indices"  # a MaxPool2d's second output, read by the MaxUnpool2d it feeds (blocks/unpool.py)
+
+
+def indexed_pools(graph: Graph) -> set[str]:
+    """The MaxPool2d blocks whose indices an unpool reads: their second input's source."""
+    return {graph.inputs_of(n)[1] for n, node in graph.nodes.items()
+            if node.type == "MaxUnpool2d" and len(graph.inputs_of(n)) == 2}
+
+
+def _sources(graph: Graph, nid: str, names: dict) -> list[str]:
+    src = [names[s] for s in graph.inputs_of(nid)]
+    if graph.nodes[nid].type == "MaxUnpool2d":
+        src[1] += INDICES
+    return src
+
+
 class CompileError(ValueError):
     def __init__(self, problems):
         self.problems = problems
@@ -40,6 +56,7 @@ class CompiledNet(nn.Module):
         self._done_after = [[s for s in dict.fromkeys(sources) if last[s] == i and s != self._output]
                             for i, (_, _, sources) in enumerate(plan)]
         self.frozen: set[str] = set()  # submodule names of frozen blocks: kept in eval mode
+        self.indexed: set[str] = set()  # pools that also give their indices (to an unpool)
 
     def train(self, mode: bool = True):
         """Frozen blocks stay in eval mode (BatchNorm keeps its running statistics)."""
@@ -60,6 +77,8 @@ class CompiledNet(nn.Module):
                 y = x
             else:
                 y = mods[name](*[values[s] for s in sources])
+                if name in self.indexed:
+                    y, values[name + INDICES] = y
             if name in acts:
                 y = acts[name](y)
             values[name] = y
@@ -106,8 +125,9 @@ def compile_graph(graph: Graph, analysis: Analysis | None = None) -> CompiledNet
     analysis = check_compilable(graph, analysis)
     taken: set = set()
     names = {nid: module_name(nid, taken) for nid in analysis.order}
-    plan = [(names[nid], nid, [names[s] for s in graph.inputs_of(nid)]) for nid in analysis.order]
+    plan = [(names[nid], nid, _sources(graph, nid, names)) for nid in analysis.order]
     net = CompiledNet(plan, analysis.output, names)
+    pools = indexed_pools(graph)
     for nid in analysis.order:
         node = graph.nodes[nid]
         spec = CATALOGUE[node.type]
@@ -116,6 +136,9 @@ def compile_graph(graph: Graph, analysis: Analysis | None = None) -> CompiledNet
             module = spec.build(node.params, info.in_shapes or [])
         except BlockError as e:  # a block that cannot be built here (a PyTorch-module block's package): its message
             raise CompileError([Problem("error", f"{nid}: {e.message}", node=nid, code=e.code)]) from None
+        if nid in pools:
+            module.return_indices = True
+            net.indexed.add(names[nid])
         net.add_module(names[nid], module)
         act = node.params.get("activation", "none") if spec.activation_param else "none"
         if act != "none":

@@ -11,7 +11,7 @@ from ..blocks.custom import TYPE as CUSTOM
 from ..blocks.spec import ntuple
 from ..blocks.torch_module import package_of
 from ..graph import Graph
-from .compiler import check_compilable, module_name
+from .compiler import check_compilable, indexed_pools, module_name
 from .pytorch_classes import DEFINED, helper_source
 
 ACT_CALL = {"relu": "torch.relu({})", "sigmoid": "torch.sigmoid({})", "tanh": "torch.tanh({})",
@@ -41,6 +41,11 @@ def _constructor(type_: str, p: dict, in_shape) -> str | None:
         stride = "None" if p["stride"] is None else _size(p["stride"], n)
         return (f"nn.{type_}(kernel_size={_size(p['kernel_size'], n)}, stride={stride}, "
                 f"padding={_size(p['padding'], n)}, ceil_mode={p['ceil_mode']})")
+    if type_ == "MaxUnpool2d":
+        stride = "None" if p["stride"] is None else _size(p["stride"])
+        size = "None" if p["output_size"] is None else repr(list(ntuple(p["output_size"], 2)))
+        return (f"MaxUnpool(kernel_size={_size(p['kernel_size'])}, stride={stride}, padding={_size(p['padding'])}, "
+                f"output_size={size})")
     if type_[:-2] == "AdaptiveAvgPool":
         return f"nn.{type_}({_size(p['output_size'], n)})"
     if type_[:-2] == "BatchNorm":
@@ -135,11 +140,14 @@ def _net_class(graph: Graph, a, class_name: str, helpers: list, classes: dict) -
     taken: set = set()
     names = {nid: module_name(nid, taken) for nid in a.order}
     var = {nid: f"x_{names[nid]}" for nid in a.order}
+    pools = indexed_pools(graph)  # these also give their indices, to the MaxUnpool2d they feed
     init, body = [], []
     for nid in a.order:
         node = graph.nodes[nid]
         info = a.info[nid]
         ins = [var[s] for s in graph.inputs_of(nid)]
+        if node.type == "MaxUnpool2d":
+            ins[1] += "_indices"
         if node.type == CUSTOM:
             ctor = _custom_constructor(node.params, info.in_shapes[0], helpers, classes)
         elif node.type == "TorchModule":
@@ -149,7 +157,9 @@ def _net_class(graph: Graph, a, class_name: str, helpers: list, classes: dict) -
             ctor = _constructor(node.type, node.params, (info.in_shapes or [None])[0])
         if ctor:
             init.append(f"        self.{names[nid]} = {ctor}")
-            expr = f"self.{names[nid]}({ins[0]})"
+            expr = f"self.{names[nid]}({', '.join(ins) if node.type == 'MaxUnpool2d' else ins[0]})"
+            if nid in pools:
+                init[-1] = init[-1][:-1] + ", return_indices=True)"
             cls = ctor.split("(")[0]
             if cls in DEFINED and cls not in helpers:
                 helpers.append(cls)
@@ -167,7 +177,8 @@ def _net_class(graph: Graph, a, class_name: str, helpers: list, classes: dict) -
         act = node.params.get("activation", "none") if CATALOGUE[node.type].activation_param else "none"
         if act != "none":
             expr = ACT_CALL[act].format(expr)
-        body.append(f"        {var[nid]} = {expr}  # {list(info.shape)}")
+        out = f"{var[nid]}, {var[nid]}_indices" if nid in pools else var[nid]
+        body.append(f"        {out} = {expr}  # {list(info.shape)}")
     body.append(f"        return {var[a.output]}")
     return (f"\n\nclass {class_name}(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
             + ("\n".join(init) or "        pass") + "\n\n    def forward(self, x):\n" + "\n".join(body) + "\n")

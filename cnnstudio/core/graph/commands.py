@@ -89,6 +89,31 @@ class RemoveNode(Command):
             g._add_edge(e, at)
 
 
+class MoveWires(Command):
+    """Every wire of block `old` moved to block `new` (a rename): each keeps its place among all
+    wires and at its other end, and `new` gets them in `old`'s order (a Concat's channel
+    order). Places are taken when it runs, so it costs time in the block's wires only."""
+
+    def __init__(self, old: str, new: str):
+        self.old, self.new = old, new
+        self.label = f"Move the wires of {old} to {new}"
+
+    def do(self, g):
+        self._move(g, self.old, self.new)
+
+    def undo(self, g):
+        self._move(g, self.new, self.old)
+
+    @staticmethod
+    def _move(g, a: str, b: str) -> None:
+        for s in g.inputs_of(a):  # in order: each is appended to b's inputs
+            everywhere, _, among_outputs = g._remove_edge((s, a))
+            g._add_edge((s, b), (everywhere, None, among_outputs))
+        for t in g.outputs_of(a):
+            everywhere, among_inputs, _ = g._remove_edge((a, t))
+            g._add_edge((b, t), (everywhere, among_inputs, None))
+
+
 class ReplaceNode(Command):
     """The same node id, place and wires (in their order) as another block, e.g. the Conv1d
     for a Conv2d fed a signal."""

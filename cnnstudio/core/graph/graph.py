@@ -6,6 +6,7 @@ underscore methods here are the primitive steps those commands use.
 from __future__ import annotations
 
 import heapq
+from collections import ChainMap
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -150,10 +151,12 @@ class Graph:
             if ids and node_id[k] != "0" and int(node_id[k:]) < ids[0]:
                 heapq.heappush(ids[1], int(node_id[k:]))
 
-    def topological_order(self) -> tuple[list[str], set[str]]:
-        """(order, nodes on or behind a cycle). Ties keep insertion order. Linear time."""
+    def topological_order(self, among=None) -> tuple[list[str], set[str]]:
+        """(order, nodes on or behind a cycle). Ties keep insertion order. Linear time.
+        `among`: only these nodes (in insertion order, fed by none outside them), ordered as the
+        whole graph's order lists them when they were added last: after all the others."""
         ins, outs = self._in, self._out
-        indeg = {n: len(ins.get(n, ())) for n in self.nodes}
+        indeg = {n: len(ins.get(n, ())) for n in (self.nodes if among is None else among)}
         ready = [n for n, d in indeg.items() if d == 0]
         ready.reverse()
         order = []
@@ -166,7 +169,7 @@ class Graph:
                     indeg[t] -= 1
                     if indeg[t] == 0:
                         ready.append(t)
-        stuck = set(self.nodes).difference(order) if len(order) < len(self.nodes) else set()
+        stuck = set(indeg).difference(order) if len(order) < len(indeg) else set()
         return order, stuck
 
     def add(self, type_: str, *inputs: str, id: str | None = None, **params) -> str:
@@ -188,6 +191,11 @@ class Graph:
         g._out = {k: list(v) for k, v in self._out.items()}
         g._ids = {k: [n, list(freed)] for k, (n, freed) in self._ids.items()}
         return g
+
+    def names(self) -> "Names":
+        """A scratch pad for handing out several new ids at once (a paste): ids put in its
+        `nodes` count as taken; the graph is neither copied nor changed."""
+        return Names(self)
 
     # --- primitive steps (commands only) ----------------------------------------------
     # Removing returns where the item was; passing that back on re-insertion restores the
@@ -244,6 +252,16 @@ class Graph:
     def _move(self, node_id: str, pos) -> None:
         self.nodes[node_id].pos = None if pos is None else (float(pos[0]), float(pos[1]))
         self.emit("moved", node=node_id)
+
+
+class Names:
+    """See Graph.names: the graph's blocks plus those added here, and new_id over both."""
+
+    def __init__(self, g: Graph):
+        self.nodes = ChainMap({}, g.nodes)
+        self._ids = {k: [n, list(freed)] for k, (n, freed) in g._ids.items()}
+
+    new_id = Graph.new_id
 
 
 def _index(d: dict, key) -> int:

@@ -14,6 +14,8 @@ from ..analysis import analyze
 from ..build.compiler import CompileError, compile_graph
 from ..project import Project, dumps_project
 from .errors import InteropError
+
+NO_ONNX = ("MaxUnpool2d",)  # blocks torch's TorchScript-based ONNX exporter has no operator for
 from .onnx_check import ort_session
 
 FORMATS = ("pytorch", "onnx", "torchscript", "exported-program")
@@ -149,6 +151,10 @@ def _onnx(project: Project, net, x, path: Path) -> float:
     """ONNX with a dynamic batch axis, BatchNorm kept as it is (so the file imports back as
     designed; runtimes fuse it themselves), checked with onnxruntime."""
     import onnx
+    blocks = sorted({n.type for n in project.graph.nodes.values() if n.type in NO_ONNX})
+    if blocks:
+        raise InteropError(f"torch's ONNX exporter cannot write {', '.join(blocks)}: export this network as "
+                           "torchscript, exported-program or pytorch instead (weights included).")
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(net, (x,), str(path), input_names=["input"], output_names=["output"],

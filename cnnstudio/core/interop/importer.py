@@ -1,5 +1,5 @@
-"""`import_model(SOURCE)`: torchvision:NAME, a .onnx file or package.module:factory → a graph,
-its weights (compiled-model names) and notes for the user."""
+"""`import_model(SOURCE)`: torchvision:NAME, timm:NAME, a .onnx or .pt2 file or
+package.module:factory → a graph, its weights (compiled-model names) and notes for the user."""
 from __future__ import annotations
 
 import math
@@ -31,6 +31,11 @@ def import_model(source: str, weights: str = "none", input_shape=None, progress:
         if weights not in ("none", "pretrained"):
             raise InteropError("An ONNX file carries its own weights: leave out --weights.")
         return import_onnx(source, input_shape)
+    if source.endswith(".pt2"):
+        from .pt2_import import import_pt2
+        if weights not in ("none", "pretrained"):
+            raise InteropError("A .pt2 program carries its own weights: leave out --weights.")
+        return import_pt2(source, input_shape)
     if source.startswith("torchvision:"):
         from . import zoo
         name = source.split(":", 1)[1]
@@ -51,8 +56,8 @@ def import_model(source: str, weights: str = "none", input_shape=None, progress:
         shape, notes = input_shape, []
     else:
         raise InteropError(f"{source}: not a model source. Use torchvision:NAME (e.g. torchvision:resnet18), "
-                           "timm:NAME (e.g. timm:resnet50), a .onnx file, or package.module:factory for your own "
-                           "nn.Module.")
+                           "timm:NAME (e.g. timm:resnet50), a .onnx file, a .pt2 torch.export program, or "
+                           "package.module:factory for your own nn.Module.")
     if weights not in ("none", "pretrained"):
         try:
             sd = read_state_dict(weights)
@@ -135,7 +140,7 @@ def save_imported(imported: Imported, out, with_weights: bool, dataset_id: str |
     """Write the project (and OUT.safetensors when `with_weights`), fitted to a dataset if
     given: both files or neither, and neither over a file `import` did not write (outputs.Refused)
     unless `force`. → what was written, for the CLI and the window."""
-    from ..project import Project, dumps_project, outputs
+    from ..project import dumps_project, outputs
     from ..train.transfer import fit_to_dataset
     from .weights import weights_bytes
 
@@ -147,7 +152,7 @@ def save_imported(imported: Imported, out, with_weights: bool, dataset_id: str |
     if dataset_id:
         dataset, changes = fit_to_dataset(imported.graph, dataset_id, freeze=freeze)
     weights_name = weights.name if with_weights else None
-    text = dumps_project(Project(name=imported.name, graph=imported.graph, dataset=dataset, weights=weights_name))
+    text = dumps_project(imported_project(imported, weights_name, dataset))
     writers = {out: lambda tmp: Path(tmp).write_text(text, encoding="utf-8")}
     if with_weights:
         data = weights_bytes(imported.weights)
@@ -155,3 +160,9 @@ def save_imported(imported: Imported, out, with_weights: bool, dataset_id: str |
     out.parent.mkdir(parents=True, exist_ok=True)
     outputs.write(writers, "import", force, protect)
     return {"project": str(out), "weights": weights_name, "changes": changes}
+
+
+def imported_project(imported: Imported, weights_name: str | None = None, dataset: dict | None = None):
+    """The project an import becomes, written by `import` or opened unsaved by `open`."""
+    from ..project import Project
+    return Project(name=imported.name, graph=imported.graph, dataset=dataset or {}, weights=weights_name)

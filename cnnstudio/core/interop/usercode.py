@@ -27,7 +27,7 @@ class Cancelled(InteropError):
 
 
 def runs_user_code(source: str) -> bool:
-    return not source.endswith(".onnx") and not source.startswith("torchvision:") and ":" in source \
+    return not source.endswith((".onnx", ".pt2")) and not source.startswith("torchvision:") and ":" in source \
         and not Path(source).exists()
 
 

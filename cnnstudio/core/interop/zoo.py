@@ -1,6 +1,8 @@
 """torchvision's classification models: which import, how to build them, their published weights."""
 from __future__ import annotations
 
+import functools
+
 from .errors import InteropError
 
 TRANSFORMERS = ("vit_", "swin_", "maxvit")
@@ -34,12 +36,35 @@ def check_name(name: str) -> None:
 
 
 def info(name: str) -> dict:
-    """{"params", "input_size", "weights"} from torchvision's weight metadata (no download)."""
+    """{"params", "input_size", "weights", "accuracy"} from torchvision's weight metadata (no
+    download). "params" is what an import gives: the metadata's count, except where the import
+    builds the model otherwise (Inception-v3's metadata counts the auxiliary classifier)."""
     from torchvision.models import get_model_weights
     w = get_model_weights(name).DEFAULT
     crop = w.transforms.keywords.get("crop_size", 224)
-    return {"params": w.meta["num_params"], "input_size": crop, "weights": str(w).split(".", 1)[-1],
+    params = _built_params(name) if name in BUILD_OPTIONS else w.meta["num_params"]
+    return {"params": params, "input_size": crop, "weights": str(w).split(".", 1)[-1],
             "accuracy": w.meta.get("_metrics", {}).get("ImageNet-1K", {}).get("acc@1")}
+
+
+@functools.lru_cache(maxsize=None)
+def _built_params(name: str) -> int:
+    """Parameters of build(name), its tensors made on the meta device (no memory, no init)."""
+    import warnings
+
+    import torch
+    from torch.nn.modules import module as m
+    hooks = [m.register_module_parameter_registration_hook(
+                 lambda mod, n, p: None if p is None else torch.nn.Parameter(p.to("meta"), p.requires_grad)),
+             m.register_module_buffer_registration_hook(lambda mod, n, b: None if b is None else b.to("meta"))]
+    try:
+        with warnings.catch_warnings():  # torchvision's notice about its initialisation, not the user's concern
+            warnings.simplefilter("ignore")
+            model = build(name)
+    finally:
+        for h in hooks:
+            h.remove()
+    return sum(p.numel() for p in model.parameters())
 
 
 class OfflineError(InteropError):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 import re
 
-from ...core.graph.commands import (AddEdge, AddNode, Command, Macro, MoveNodes, RemoveEdge, RemoveNode, insert_on_edge,
-                              new_node, remove_nodes)
+from ...core.graph.commands import (AddEdge, AddNode, Command, Macro, MoveNodes, MoveWires, RemoveEdge, RemoveNode,
+                                    insert_on_edge, new_node, remove_nodes)
 from ...core.blocks.custom import form_params
 from ...core.graph.graph import Graph, Node, _deep
 from ...core.analysis.make_block import from_key, node_id_for
@@ -87,18 +87,9 @@ def rename(graph: Graph, old: str, new: str) -> tuple[Command | None, str]:
                       "(at most 64).")
     if new in graph.nodes:
         return None, f"Another block is already called {new}."
-    scratch, steps = graph.copy(), []
-
-    def run(command):
-        command.do(scratch)
-        steps.append(command)
     node = graph.nodes[old]
-    run(AddNode(Node(new, node.type, _deep(node.params), node.pos)))
-    for edge in [e for e in graph.edges if old in e]:
-        place = scratch.place_of(edge)
-        run(RemoveEdge(scratch, *edge))
-        run(AddEdge(*(new if n == old else n for n in edge), place))
-    run(RemoveNode(scratch, old))
+    steps = [AddNode(Node(new, node.type, _deep(node.params), node.pos, frozen=node.frozen)), MoveWires(old, new),
+             RemoveNode(graph, old)]
     return Rename(old, new, steps, [p.name for p in form_params(node.type, node.params)]), ""
 
 
@@ -123,15 +114,13 @@ def connect(graph: Graph, source: str, target: str) -> tuple[Command | None, str
 
 
 def delete(graph: Graph, node_ids, edges=()) -> Command | None:
+    """Each step takes its wire's or block's place when it runs: nothing here looks at more
+    than the blocks and wires deleted."""
     steps = []
     edges = [tuple(e) for e in edges if e[0] not in node_ids and e[1] not in node_ids]
-    scratch = graph.copy()
-    for e in edges:
-        c = RemoveEdge(scratch, *e)
-        c.do(scratch)
-        steps.append(c)
+    steps += [RemoveEdge(graph, *e) for e in edges]
     if node_ids:
-        steps.append(remove_nodes(scratch, list(node_ids)))
+        steps.append(remove_nodes(graph, list(node_ids)))
     if not steps:
         return None
     if len(steps) == 1:
@@ -167,7 +156,7 @@ def paste(graph: Graph, payload: str, offset=(40.0, 40.0), direction: str = "TB"
     pasted = parse_project({"format": FORMAT, "version": 1, "graph": {"nodes": nodes, "edges": doc.get("edges", [])},
                             "layout": {"positions": positions}}, source="the clipboard").graph
     offset = free_offset(graph, [n.pos for n in pasted.nodes.values() if n.pos], offset, direction)
-    scratch = graph.copy()
+    scratch = graph.names()  # the ids handed out so far count as taken: no copy of the graph
     rename, steps = {}, []
     for n in pasted.nodes.values():
         pos = (n.pos[0] + offset[0], n.pos[1] + offset[1]) if n.pos else None

@@ -126,7 +126,7 @@ class NodeItem(QGraphicsItem):
         self.colors = colors
         self.accent = category_color(category)
         self.edges: list = []  # its EdgeItems (wires.py)
-        self.texts = ("", "", "")  # key params, shape, parameter count
+        self._texts = ("", "", "")  # key params, shape, parameter count
         self.key = self.params_ref = None  # what the texts were made from (unchanged: skipped)
         self.state = None  # None, "error" or "warning"
         self.inner: list[str] = []
@@ -172,13 +172,13 @@ class NodeItem(QGraphicsItem):
     def set_content(self, key: str, shape: str, count: str, state, tooltip: str, fix, inner: list[str]) -> bool:
         """Show new texts; returns whether anything changed (so unchanged nodes cost nothing)."""
         fix_label = fix.label if fix else None
-        old = (self.texts, self.state, self.toolTip(), self.fix.label if self.fix else None, self.inner)
+        old = (self._texts, self.state, self.toolTip(), self.fix.label if self.fix else None, self.inner)
         if old == ((key, shape, count), state, tooltip, fix_label, inner):
             return False
         if state != self.state:
             self.state = state
             self.canvas.overview.node_changed(self)
-        self.texts, self.inner = (key, shape, count), inner
+        self._texts, self.inner = (key, shape, count), inner
         self.setToolTip(tooltip)
         self.fix = fix
         if fix:
@@ -189,6 +189,14 @@ class NodeItem(QGraphicsItem):
         self._resize()
         self.update()
         return True
+
+    @property
+    def texts(self) -> tuple:
+        """(key params, shape, parameter count), written first if an edit of many blocks left
+        them for when this one is next drawn (scene_sync.py)."""
+        if self.node_id in self.canvas._later:
+            self.canvas.bring_up_to_date([self.node_id])
+        return self._texts
 
     def move_to(self, pos) -> None:
         self.at = pos

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView
 from .overview import Picture
 
 REFRESH_MS = 400
+LEAVE_MS = 600  # from the Map button to the map, across the gap between them
 
 
 class Minimap(QGraphicsView):
@@ -78,3 +79,13 @@ class Minimap(QGraphicsView):
 
     def wheelEvent(self, e):
         e.ignore()
+
+    def leaveEvent(self, e):  # shown by the Map button's peek: back to a free corner, or away
+        super().leaveEvent(e)
+        self.leave_soon()
+
+    def leave_soon(self) -> None:
+        """The pointer left the map or the Map button: in a moment, unless it is on either
+        again, the map goes back to a free corner or away."""
+        QTimer.singleShot(LEAVE_MS, lambda: self.underMouse() or self.view.overlay.map_button.underMouse()
+                          or self.view.place_corner())

@@ -1,9 +1,35 @@
-"""Over the canvas's bottom-right corner: zoom out / the zoom in percent / zoom in / fit, and
-find-a-block (Ctrl+F): type part of a name or type, Enter selects the next match and shows it."""
+"""The canvas's bar, below its drawing area (so it never covers a block): find-a-block (Ctrl+F:
+type part of a name or type, Enter selects the next match and shows it), the map's switch (a
+pointer resting on it shows the map even where no corner is free), zoom out / the zoom in
+percent / zoom in / fit."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QToolButton
+
+BAR = 32  # the bar's height: the canvas keeps this much room below its drawing area
+
+
+class MapButton(QToolButton):
+    """The minimap on or off; resting the pointer on it shows the map at once, wherever it covers."""
+
+    def __init__(self, view):
+        super().__init__()
+        self.view = view
+        self.setText("Map")
+        self.setCheckable(True)
+        self.setChecked(True)
+        self.setAutoRaise(True)
+        self.setToolTip("The whole network small, in a free corner of the canvas (rest the pointer here to see it now)")
+        self.toggled.connect(lambda _: view.place_corner())
+
+    def enterEvent(self, e):
+        super().enterEvent(e)
+        self.view.place_corner(peek=True)
+
+    def leaveEvent(self, e):  # time to reach the map above: it goes only if the pointer is on neither
+        super().leaveEvent(e)
+        self.view.minimap.leave_soon()
 
 
 class CanvasOverlay(QFrame):
@@ -42,7 +68,8 @@ class CanvasOverlay(QFrame):
             b.clicked.connect(lambda *_, s=slot: s())
             buttons.append(b)
         self.zoom_out, self.zoom_in, self.fit_button = buttons
-        for w in (self.zoom_out, self.percent, self.zoom_in, self.fit_button):
+        self.map_button = MapButton(view)
+        for w in (self.map_button, self.zoom_out, self.percent, self.zoom_in, self.fit_button):
             lay.addWidget(w)
         self._matches: list[str] = []
         self._at = -1
@@ -51,9 +78,11 @@ class CanvasOverlay(QFrame):
         self.percent.setText(f"{round(zoom * 100)} %")
 
     def place(self) -> None:
+        """In the bar below the drawing area, at its right end."""
         self.adjustSize()
+        self.setFixedHeight(BAR - 4)
         vp = self.view.viewport().geometry()
-        self.move(vp.right() - self.width() - 8, vp.bottom() - self.height() - 8)
+        self.move(vp.right() - self.width(), vp.bottom() + 3)
         self.raise_()
 
     # --- find ---------------------------------------------------------------------------------

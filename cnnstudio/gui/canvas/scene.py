@@ -8,7 +8,7 @@ wires, and the commands other widgets ask of the scene.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtWidgets import QGraphicsScene, QMenu
 
 from ..theme import CanvasColors
@@ -40,9 +40,7 @@ class GraphScene(SceneSync, SceneSelection, SceneDrag, QGraphicsScene):
         self._drag_wire = None  # (start port, temporary path item)
         self._press_positions: dict[str, tuple] = {}
         self._raised: set = set()
-        self._later: set = set()  # blocks whose texts are still to be brought up to date
-        self._later_timer = QTimer(self, singleShot=True, interval=0)
-        self._later_timer.timeout.connect(self._refresh_later)
+        self._later: set = set()  # blocks whose texts are to be written when next drawn or read
         self.setItemIndexMethod(QGraphicsScene.BspTreeIndex)
         self.direction = direction_of(session.project)  # "TB" or "LR": ports, wires, placement
         self.blocks = SpatialHash()  # every block's rectangle: what wires go round

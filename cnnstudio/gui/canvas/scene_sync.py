@@ -1,6 +1,7 @@
 """The scene's item sync: after every edit the scene diffs the graph against its items,
 makes, moves or removes only the blocks and wires the analysis names as changed, and
-updates only the texts whose inputs changed; that keeps a 500-block network responsive.
+updates only the texts whose inputs changed, those out of view when they are next drawn;
+that keeps a 5,000-block network responsive.
 
 A mixin of GraphScene (scene.py): it uses the scene's session, nodes, wires, overview,
 notes, blocks and wire_places, and keeps `_syncing` set while it changes items.
@@ -19,7 +20,7 @@ from .layout import direction_of
 from .wires import EdgeItem
 
 
-BATCH = 150  # blocks whose texts are updated in one go (≈3 ms between events)
+BATCH = 150  # more changed blocks than this: those out of view are written when next drawn
 
 
 class SceneSync:
@@ -111,18 +112,45 @@ class SceneSync:
         self._refresh(g, a, changed)
         self._select_from_session(self.session.selection)
 
-    # --- texts: at once when few or in view, the rest in batches between events ----------
+    # --- texts: at once when few or in view, the others when they are next drawn ----------
     def _refresh(self, g, a, nids) -> None:
         """Texts, problems and wire labels of these blocks. An Input-size edit changes all of
-        a 5,000-block network: the blocks in view show it now, the others a moment later."""
+        a 5,000-block network: the blocks in view show it now; the others take their colour
+        at once (the overview and the minimap show it) and are written when next drawn or read."""
         nids = [n for n in nids if n in self.nodes]
         if len(nids) > BATCH:
             visible = self._visible_ids()
-            self._later.update(n for n in nids if n not in visible)
+            self._mark_stale(g, a, [n for n in nids if n not in visible])
             nids = [n for n in nids if n in visible]
-            self._later_timer.start()
         self._later.difference_update(nids)
         self._refresh_now(g, a, nids)
+
+    def _mark_stale(self, g, a, nids) -> None:
+        later, nodes = self._later, self.nodes
+        for nid in nids:
+            item, node = nodes[nid], g.nodes[nid]
+            problems = a.problems_for(nid)
+            if item.expanded:  # its inner layers set its height, which places the blocks below
+                self._update_node(item, node, a, problems)
+                continue
+            state = "error" if any(p.severity == "error" for p in problems) else ("warning" if problems else None)
+            if state != item.state:
+                item.state = state
+                self.overview.node_changed(item)
+            later.add(nid)
+
+    def bring_up_to_date(self, nids) -> None:
+        """Write the texts of these blocks (and their wires' labels) that an edit left for later."""
+        self._later.difference_update(nids)
+        self._refresh_now(self.session.graph, self.session.analysis, nids)
+
+    def refresh_in_view(self) -> None:
+        """Before the canvas draws: the blocks it is about to show, and the ends of the wires
+        it shows, are brought up to date."""
+        if self._later:
+            ids = self._later.intersection(self._visible_ids())
+            if ids:
+                self.bring_up_to_date(list(ids))
 
     def _refresh_now(self, g, a, nids) -> None:
         wires = {}
@@ -135,14 +163,8 @@ class SceneSync:
                 wires[w.edge] = w
         self._label_wires(a, wires)
 
-    def _refresh_later(self) -> None:
-        batch = [self._later.pop() for _ in range(min(BATCH, len(self._later)))]
-        self._refresh_now(self.session.graph, self.session.analysis, batch)
-        if self._later:
-            self._later_timer.start()
-        self.overview.refresh()
-
     def _visible_ids(self) -> set:
+        """The blocks in a view that draws texts, and the two ends of each wire in it."""
         if self.overview.active:
             return set()  # zoomed out: no text is drawn
         ids = set()
@@ -152,6 +174,8 @@ class SceneSync:
             for item in self.items(v.mapToScene(v.viewport().rect()).boundingRect()):
                 if isinstance(item, NodeItem):
                     ids.add(item.node_id)
+                elif isinstance(item, EdgeItem):
+                    ids.update(item.edge)
         return ids
 
     def _new_node_item(self, nid, node) -> NodeItem:

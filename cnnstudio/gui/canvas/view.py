@@ -3,15 +3,15 @@ empty-canvas hint; drops from the palette (and of project files) are in view_dro
 the keyboard (Delete, Ctrl+C/V/D/A, arrows nudge, F fits) in view_keys.py."""
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QGraphicsView, QMenu
+from PySide6.QtWidgets import QGraphicsView, QMenu, QWidget
 
 from .items import LOD_TEXT, NodeItem
 from .make_block import add_block_actions
 from .minimap import Minimap
 from .notes import NoteItem
-from .overlay import CanvasOverlay
+from .overlay import BAR, CanvasOverlay
 from .scene import GraphScene
 from .view_drops import ViewDrops
 from .view_keys import ViewKeys
@@ -40,13 +40,24 @@ class CanvasView(ViewKeys, ViewDrops, QGraphicsView):
         self._band_from = None  # zoomed out: where a rubber band started, in the scene
         self._grid = None
         self._paste_count = 0
-        self.overlay = CanvasOverlay(self)  # zoom buttons with the percentage, find-a-block
+        self.setViewportMargins(0, 0, 0, BAR)  # the bar below the drawing area
+        self.overlay = CanvasOverlay(self)  # zoom buttons with the percentage, find-a-block, the map's switch
         self.minimap = Minimap(self)
         for bar in (self.horizontalScrollBar(), self.verticalScrollBar()):
             bar.valueChanged.connect(lambda *_: self.place_corner())
         session.project_replaced.connect(lambda: self.fit(animate=False))
+        self._scope_path: list = []
+        session.scope_changed.connect(self._scope_changed)
         self._was_empty = True
         session.analysis_changed.connect(self._empty_changed)
+
+    def _scope_changed(self) -> None:
+        """Into or out of a block of the user's own: its graph fitted at once (after the scene,
+        which rebuilt first). An undo that rebuilds the same inner graph keeps the view."""
+        path = list(self.session.scope.path) if self.session.scope else []
+        if path != self._scope_path:
+            self._scope_path = path
+            self.fit(animate=False)
 
     def setSceneRect(self, rect) -> None:
         super().setSceneRect(rect)
@@ -55,6 +66,7 @@ class CanvasView(ViewKeys, ViewDrops, QGraphicsView):
 
     def paintEvent(self, e):
         self.graph_scene.overview.set_active(self.zoom < LOD_TEXT)  # before the items are drawn
+        self.graph_scene.refresh_in_view()
         super().paintEvent(e)
 
     def _grow_scene_rect(self) -> None:
@@ -130,14 +142,53 @@ class CanvasView(ViewKeys, ViewDrops, QGraphicsView):
             self.place_corner()
         return handled
 
-    def place_corner(self) -> None:
-        """Zoom buttons in the bottom-right corner, the minimap above them: only when part of
-        the network is out of view (else it would only hide blocks), and not on a narrow canvas."""
-        self.overlay.place()
-        vp = self.viewport()
+    def place_corner(self, peek: bool = False) -> None:
+        """The bar below the drawing area; the minimap in a corner of the drawing area where it
+        covers no block and no wire label (bottom right, bottom left, top right, top left), only
+        when part of the network is out of view and not on a narrow canvas. With no corner free
+        it waits, unless `peek` (the pointer on the bar's Map button) shows it bottom right."""
+        vp, mini = self.viewport(), self.minimap
         small = vp.width() < 520 or vp.height() < 380  # a narrow canvas (Inspect) keeps its room
-        self.minimap.setVisible(not small and bool(self.session.graph.nodes) and not self._all_in_view())
-        self.minimap.move(vp.geometry().right() - self.minimap.width() - 8, self.overlay.y() - self.minimap.height() - 6)
+        self.overlay.map_button.setVisible(not small)
+        self.overlay.place()
+        if small or not self.session.graph.nodes or self._all_in_view():
+            spot = None  # nothing out of view to find
+        elif peek or mini.underMouse():
+            spot = self._corners()[0]
+        elif not self.overlay.map_button.isChecked():
+            spot = None
+        else:
+            spot = next((c for c in self._corners() if not self._covers(c) and not self._taken(c)), None)
+        if spot is not None:
+            mini.move(spot.topLeft() + vp.geometry().topLeft())
+            mini.raise_()
+        mini.setVisible(spot is not None)
+
+    def _corners(self) -> list[QRect]:
+        """The minimap's four places, in viewport coordinates (8 px in from the edges)."""
+        w, h, vw, vh, m = self.minimap.width(), self.minimap.height(), self.viewport().width(), self.viewport().height(), 8
+        return [QRect(x, y, w, h) for x, y in ((vw - w - m, vh - h - m), (m, vh - h - m), (vw - w - m, m), (m, m))]
+
+    def _taken(self, rect: QRect) -> bool:
+        """Whether another widget floats there (inside a block of your own: the breadcrumb)."""
+        vp = self.viewport()
+        at = rect.translated(vp.geometry().topLeft())
+        floating = [w for w in self.findChildren(QWidget, options=Qt.FindDirectChildrenOnly)
+                    if w.isVisible() and w is not self.minimap and w is not vp and vp.geometry().contains(w.geometry())]
+        return any(w.geometry().intersects(at) for w in floating)
+
+    def _covers(self, rect: QRect) -> bool:
+        """Whether a block or a wire's label lies (partly) under this part of the viewport."""
+        r = self.mapToScene(rect).boundingRect()
+        box = (r.left(), r.top(), r.right(), r.bottom())
+        scene = self.graph_scene
+        if scene.blocks.near(box):
+            return True
+        for edge in scene.wire_places.near(box):
+            w = scene.wires.get(edge)
+            if w is not None and w.label and w.label_rect().intersects(r):
+                return True
+        return False
 
     def _all_in_view(self) -> bool:
         b = self.graph_scene.bounds()

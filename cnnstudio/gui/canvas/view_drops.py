@@ -1,5 +1,6 @@
 """What the canvas accepts when dropped on it: a block from the palette (onto a wire, it
-is inserted there, and the wire lights up while the drag is over it) or .cnnproj files.
+is inserted there, and the wire lights up while the drag is over it), a project or a model file
+(core/project/sources.py: DROPPABLE).
 
 A mixin of CanvasView (view.py).
 """
@@ -7,13 +8,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QMimeData
 
+from ...core.project.sources import droppable
 from .edits import MIME_BLOCK
 
 
 class ViewDrops:
     # --- drops ------------------------------------------------------------------------------
     def _accepts(self, mime: QMimeData) -> bool:
-        return mime.hasFormat(MIME_BLOCK) or any(u.toLocalFile().endswith(".cnnproj") for u in mime.urls())
+        return mime.hasFormat(MIME_BLOCK) or any(droppable(u.toLocalFile()) for u in mime.urls())
 
     def dragEnterEvent(self, e):
         if self._accepts(e.mimeData()):
@@ -51,7 +53,7 @@ class ViewDrops:
             self.setFocus()
             e.acceptProposedAction()
             return
-        paths = [u.toLocalFile() for u in mime.urls() if u.toLocalFile().endswith(".cnnproj")]
+        paths = [u.toLocalFile() for u in mime.urls() if droppable(u.toLocalFile())]
         if paths:
             e.acceptProposedAction()
             self.files_dropped.emit(paths)

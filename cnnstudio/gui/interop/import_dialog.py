@@ -39,7 +39,8 @@ def zoo_rows() -> list[dict]:
     from ...core.data.vision import data_root
     from ...core.project.atomic import atomic_write_text
     try:
-        cache = data_root().parent / f"torchvision-{version('torchvision')}-models.json"
+        # "-2": parameters as the import gives them (an older list counted Inception-v3's aux head)
+        cache = data_root().parent / f"torchvision-{version('torchvision')}-models-2.json"
     except PackageNotFoundError:
         cache = None
     if cache is not None and cache.is_file():
@@ -68,13 +69,14 @@ def run_import(source: str, weights: str, shape, out: str, dataset: str | None, 
     """The import: a factory's code runs in a child process that `cancel` (an Event) ends."""
     from ...core.interop import InteropError
     from ...core.interop.importer import save_imported
+    from ...core.interop.open_model import carries_weights
     from ...core.interop.usercode import import_checked
     from ...core.interop.zoo import OfflineError
     try:
         imported, diff = import_checked(source, weights, shape, progress=False, cancel=cancel)
     except OfflineError as e:  # in the window's terms, not the command line's
         raise InteropError(e.say("choose Weights: from a file… and Browse to it")) from None
-    saved = save_imported(imported, out, weights != "none" or source.endswith(".onnx"), dataset, freeze)
+    saved = save_imported(imported, out, carries_weights(source, weights), dataset, freeze)
     return {**saved, "max_abs_difference": diff, "blocks": len(imported.graph.nodes), "notes": imported.notes}
 
 
