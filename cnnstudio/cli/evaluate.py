@@ -1,5 +1,6 @@
-"""`cnnstudio evaluate RUN [RUN ...] [--tta flip|tencrop]`: each run's test accuracy and,
-for several runs, their ensemble's (probabilities averaged)."""
+"""`cnnstudio evaluate RUN [RUN ...] [--tta flip|tencrop]`: each run's test accuracy (multi-label:
+mAP, mean F1, exact match and a per-class table) and, for several runs, their ensemble's
+(probabilities averaged)."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,7 @@ from pathlib import Path
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("evaluate", help="test accuracy of runs, with test-time augmentation and as an ensemble",
+    p = sub.add_parser("evaluate", help="test accuracy (multi-label: mAP, mean F1, exact match) of runs, with test-time augmentation and as an ensemble",
                        description="Evaluate trained runs on their dataset's test split. With --tta the "
                                    "probabilities are averaged over flipped (or ten cropped) copies of each "
                                    "sample; with several runs, also over the runs (an ensemble). Exit status: "
@@ -33,6 +34,7 @@ def run(args) -> int:
         print(f"cnnstudio evaluate: --threshold must be between 0 and 1, not {args.threshold}.", file=sys.stderr)
         return 2
     from ..core.train.evaluate import TTA, EvaluateError, evaluate_runs
+    from ..core.train.metrics import DEFINITIONS, MULTILABEL, NAMES, definition_lines
     try:
         result = evaluate_runs(args.runs, args.tta, args.threshold, args.checkpoint)
     except EvaluateError as e:
@@ -44,29 +46,37 @@ def run(args) -> int:
     except Exception as e:  # a damaged run or dataset: say which and why, no traceback
         print(f"cnnstudio evaluate: cannot evaluate: {e}", file=sys.stderr)
         return 1
+    multi = result["task"] == "multilabel"
     if args.json:
         plain = {k: v for k, v in result.items() if k not in ("probs", "labels", "ensemble_probs")}
+        if multi:
+            plain["definitions"] = {k: DEFINITIONS[k] for k in MULTILABEL}
         print(json.dumps(plain))
         return 0
-    multi = result["task"] == "multilabel"
     print(f"{result['dataset']}, {result['split']} split ({result['samples']} samples); "
           f"test-time augmentation: {TTA[result['tta']]}" + (f"; threshold {result['threshold']:g}" if multi else ""))
     rows = [(r["run"], r) for r in result["runs"]]
     if "ensemble" in result:
         rows.append((f"ensemble of {result['ensemble']['runs']} runs", result["ensemble"]))
     width = max([3] + [len(name) for name, _ in rows])
-    if multi:
-        print(f"{'run'.ljust(width)}  {'mAP':>6}  {'macro F1':>8}  {'exact':>6}")
-        for name, r in rows:
-            print(f"{name.ljust(width)}  {r['mAP']:6.1%}  {r['macro_f1']:8.1%}  {r['exact_match']:6.1%}")
-        best = rows[-1][1]
-        print(f"\nper class ({rows[-1][0]}):")
-        print(f"{'class'.ljust(14)}  {'precision':>9}  {'recall':>6}  {'F1':>6}  {'AP':>6}  {'support':>7}")
-        for c in best["per_class"]:
-            print(f"{c['class'][:14].ljust(14)}  {c['precision']:9.1%}  {c['recall']:6.1%}  {c['f1']:6.1%}  "
-                  f"{c['ap']:6.1%}  {c['support']:7d}")
-    else:
+    if not multi:
         print(f"{'run'.ljust(width)}  accuracy")
         for name, r in rows:
             print(f"{name.ljust(width)}  {r['accuracy']:8.2%}")
+        return 0
+    heads = [NAMES[k] for k in MULTILABEL]
+    print("  ".join(["run".ljust(width)] + [h.rjust(8) for h in heads]))
+    for name, r in rows:
+        print("  ".join([name.ljust(width)] + [f"{r[k]:.1%}".rjust(max(8, len(h))) for k, h in zip(MULTILABEL, heads)]))
+    per_class = rows[-1][1]["per_class"]
+    cw = max([5] + [len(c["class"]) for c in per_class])
+    print(f"\nper class ({rows[-1][0]}):")
+    print(f"{'class'.ljust(cw)}  {'precision':>9}  {'recall':>6}  {'F1':>6}  {'AP':>6}  {'support':>7}")
+    pct = lambda v: "—" if v != v else f"{v:.1%}"  # noqa: E731 - AP is undefined (NaN) for a class with no sample
+    for c in per_class:
+        print(f"{c['class'].ljust(cw)}  {pct(c['precision']):>9}  {pct(c['recall']):>6}  {pct(c['f1']):>6}  "
+              f"{pct(c['ap']):>6}  {c['support']:7d}")
+    print()
+    for line in definition_lines(result["threshold"]):
+        print(line)
     return 0

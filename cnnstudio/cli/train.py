@@ -89,8 +89,7 @@ def _progress_printer(args, stop=None):
                       "skipped_files.txt in the run folder.", file=sys.stderr)
             if args.json:
                 print(json.dumps({k: v for k, v in msg.items() if k not in ("type", "epochs")}), flush=True)
-            score = (f"val acc {msg['val_accuracy']:.4f}" if "val_accuracy" in msg else
-                     f"val IoU {msg['val_iou']:.4f}" if "val_iou" in msg else "")
+            score = _scores(msg)
             if tty:
                 _cr()
             print(f"epoch {msg['epoch']}/{msg['epochs']}: train loss {msg['train_loss']:.4f}"
@@ -287,14 +286,20 @@ def _refuse(message: str, rank) -> int:
     return 2
 
 
+def _scores(msg: dict) -> str:
+    from ..core.train.metrics import epoch_scores
+    return ", ".join(epoch_scores(msg, split="val"))
+
+
 def _finish(args, result: dict, run_dir: Path) -> int:
     if args.json:
         print(json.dumps({"done": True, **{k: v for k, v in result.items() if k != "type"}}), flush=True)
     print(("" if result["status"] == "finished" else "cnnstudio train: ") + result["message"], file=sys.stderr)
     best = result.get("best")
     if best and best.get("value") is not None:
-        name = best["metric"].replace("_", " ").replace("iou", "IoU")
-        value = f"{best['value']:.1%}" if "accuracy" in best["metric"] or "iou" in best["metric"] else f"{best['value']:.4g}"
+        from ..core.train.metrics import label
+        name = label(best["metric"])
+        value = f"{best['value']:.4g}" if best["metric"].endswith("loss") else f"{best['value']:.1%}"
         print(f"Best {name}: {value} (epoch {best['epoch']}). Run folder: {result.get('run_dir')}", file=sys.stderr)
     if result["status"] == "finished":
         return 0

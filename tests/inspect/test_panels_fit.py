@@ -26,6 +26,10 @@ def test_inspect_workspace_at_1280x800(qtbot, small_run, tmp_path, monkeypatch):
     qtbot.addWidget(win, before_close_func=lambda w: setattr(w.docs, "ask_save", lambda: True))
     win.resize(1280, 770)
     win.show()
+    import shutil
+    long_name = tmp_path / "20261206-224233-Multi-label-shapes-sigmoid-head-long-name"  # a run name as long as a sample's
+    shutil.copytree(small_run, long_name)
+    small_run = long_name
     win.docs.open_path(small_run / "project.cnnproj")
     win.workspaces.switch("inspect")
     docks = {d.objectName().split(".")[1]: d for d in win.hosted[1:]}
@@ -44,6 +48,9 @@ def test_inspect_workspace_at_1280x800(qtbot, small_run, tmp_path, monkeypatch):
         shown = [panel.controls.itemAt(i).widget() for i in range(panel.controls.count())]
         assert all(whole(w, panel) for w in shown if w.isVisible()), [w.text() for w in shown if hasattr(w, "text")]
     assert predictions.gallery.width() >= CELL_W  # a whole card: "#75 true: square" and its "100%"
+    area = docks["predictions"].widget()  # nothing scrolled out of sight: the status line (the test figures) shows
+    assert area.horizontalScrollBar().maximum() == 0 and area.verticalScrollBar().maximum() == 0
+    assert predictions.status.mapTo(predictions, QPoint(0, 0)).y() + predictions.status.height() <= predictions.height()
     for w in (predictions.detail.cam_box, predictions.detail.cam_class, predictions.detail.cam_layer):
         assert whole(w, predictions)
 
@@ -51,6 +58,9 @@ def test_inspect_workspace_at_1280x800(qtbot, small_run, tmp_path, monkeypatch):
     filters = panels["filters"]
     docks["filters"].raise_()
     qtbot.waitUntil(lambda: filters.caption.text().startswith("c1"), timeout=LOAD_MS)
+    # its long caption wraps: the panel stays as wide as its dock (the layer box and zoom buttons in view)
+    qtbot.waitUntil(lambda: filters.caption.text().startswith("c1: "), timeout=LOAD_MS)
+    assert filters.minimumSizeHint().width() <= docks["filters"].widget().viewport().width()
     filters.unit_caption.setText("c1 channel 2: the 9 test patches …")  # as after a click on a c1 filter
     filters.layer.setCurrentIndex(filters.layer.findText("c3"))
     assert "c3" in filters.caption.text() and "c1" not in filters.caption.text()

@@ -62,12 +62,14 @@ def _architecture(insp) -> str:
 
 
 def curves_svg(metrics: list) -> str | None:
-    """Loss and accuracy (or IoU) per epoch, train and validation, as a data: URL of an SVG.
+    """Loss and accuracy (IoU; multi-label: mAP) per epoch, train and validation, as a data: URL of an SVG.
     Drawn directly: importing matplotlib for two small plots cost the report ≈2 s."""
     if not metrics:
         return None
     epochs = [m.get("epoch", i + 1) for i, m in enumerate(metrics)]
-    score = "accuracy" if any("val_accuracy" in m or "train_accuracy" in m for m in metrics) else "iou"
+    from ..train.metrics import NAMES, score_key
+    key = score_key(metrics) or score_key(metrics, "train") or "val_accuracy"
+    score = key.partition("_")[2]
     W, H, pad = 420, 260, 44
     parts = []
     for k, what in enumerate(("loss", score)):
@@ -80,7 +82,7 @@ def curves_svg(metrics: list) -> str | None:
         e0, e1 = min(epochs), max(max(epochs), min(epochs) + 1)
         px = lambda e: x0 + pad + (e - e0) / (e1 - e0) * (W - pad - 10)  # noqa: E731
         py = lambda y: 24 + (hi - y) / (hi - lo) * (H - 24 - pad)  # noqa: E731
-        parts.append(f'<text x="{x0 + W / 2}" y="16" text-anchor="middle" font-size="13">{what}</text>'
+        parts.append(f'<text x="{x0 + W / 2}" y="16" text-anchor="middle" font-size="13">{NAMES.get(what, what)}</text>'
                      f'<rect x="{x0 + pad}" y="24" width="{W - pad - 10}" height="{H - 24 - pad}" fill="none" stroke="#bbb"/>'
                      f'<text x="{x0 + pad - 4}" y="{py(hi) + 4:.1f}" text-anchor="end" font-size="10">{hi:.3g}</text>'
                      f'<text x="{x0 + pad - 4}" y="{py(lo) + 4:.1f}" text-anchor="end" font-size="10">{lo:.3g}</text>'
@@ -181,11 +183,14 @@ def _predictions(insp, n: int = 24) -> str:
         cls = "ok" if p.correct[i] else "bad"
         cards.append(f'<div class="card">{_img(upscale(img, s), f"sample {i}", 128)}'
                      f'<div class="{cls}">#{i}: {text}</div></div>')
-    what = ("IoU ≥ 0.5" if p.boxes is not None else
-            f"all classes right at threshold {p.threshold:g}" if p.targets is not None else "accuracy")
+    if p.targets is not None:
+        from ..train.metrics import summary_text
+        score = f"at threshold {p.threshold:g}: <b>{summary_text(insp.multilabel_metrics())}</b> (defined below)"
+    else:
+        score = f"{'IoU ≥ 0.5' if p.boxes is not None else 'accuracy'} <b>{p.accuracy:.1%}</b>"
     note = ("green: true box, red: predicted" if p.boxes is not None else
             "each sample beside its Grad-CAM map (red: where the evidence for the predicted class lies)")
-    return (f"<p>{len(p.conf)} test samples, {what} <b>{p.accuracy:.1%}</b>. "
+    return (f"<p>{len(p.conf)} test samples, {score}. "
             f"{len(idx)} random samples; {note}.</p><div class=\"grid\">{''.join(cards)}</div>")
 
 
@@ -211,26 +216,31 @@ def _confusion(insp) -> str:
 
 
 def _per_class(insp, p) -> str:
-    """Multi-label: each class's precision, recall and F1 at the threshold, its average precision, and mAP."""
-    from ..train.metrics import multilabel_metrics
-    m = multilabel_metrics(p.probs, p.targets, [insp.class_name(c) for c in range(p.targets.shape[1])], p.threshold)
-    pct = lambda v: "—" if np.isnan(v) else f"{v:.1%}"
+    """Multi-label: each class's precision, recall and F1 at the threshold, its average precision,
+    the means (mean F1, mAP), and what each figure means."""
+    from ..train.metrics import definition_lines, summary_text
+    m = insp.multilabel_metrics()
+    pct = lambda v: "—" if np.isnan(v) else f"{v:.1%}"  # noqa: E731
     rows = "".join(f'<tr><td class="l">{html.escape(r["class"])}</td><td>{pct(r["precision"])}</td>'
                    f'<td>{pct(r["recall"])}</td><td>{pct(r["f1"])}</td><td>{pct(r["ap"])}</td><td>{r["support"]}</td></tr>'
                    for r in m["per_class"])
-    return (f"<p>Multi-label: each class is its own yes/no at probability ≥ {p.threshold:g}. Mean average "
-            f"precision (mAP) <b>{pct(m['mAP'])}</b>, macro F1 {pct(m['macro_f1'])}, all classes right on "
-            f"{pct(m['exact_match'])} of the samples.</p><table><tr><th class='l'>class</th><th>precision</th>"
-            f"<th>recall</th><th>F1</th><th>average precision</th><th>samples</th></tr>{rows}</table>")
+    rows += (f'<tr><th class="l">mean</th><td></td><td></td><th>{pct(m["mean_f1"])}</th><th>{pct(m["mAP"])}</th>'
+             "<td></td></tr>")
+    defs = "".join(f"<li>{html.escape(line)}</li>" for line in definition_lines(p.threshold))
+    return (f"<p>Multi-label: each class is its own yes/no at probability ≥ {p.threshold:g}. {len(p.conf)} test "
+            f"samples: <b>{summary_text(m)}</b>.</p><table><tr><th class='l'>class</th><th>precision</th>"
+            f"<th>recall</th><th>F1</th><th>AP</th><th>samples</th></tr>{rows}</table><ul class='muted'>{defs}</ul>")
 
 
-def _label(metric: str) -> str:
-    """val_accuracy → validation accuracy; val_iou → validation IoU."""
-    return metric.replace("val_", "validation ").replace("_", " ").replace("iou", "IoU").replace("top5", "top-5")
+def _label(metric: str, task: str = "") -> str:
+    """val_accuracy → validation accuracy; val_iou → validation IoU; val_mean_f1 → validation mean F1."""
+    from ..train.metrics import label
+    return label(metric, task)
 
 
 def build_report(insp, info: dict | None = None) -> str:
     """The HTML text of the report for an Inspection (see source.py)."""
+    from ..train.metrics import fmt
     info = info if info is not None else insp.info
     best = info.get("best") or {}
     # the epoch whose weights the report shows: the best one when it is known
@@ -238,10 +248,11 @@ def build_report(insp, info: dict | None = None) -> str:
     facts = [("Project", insp.name), ("Dataset", (info.get("dataset") or {}).get("id", "") if isinstance(info.get("dataset"), dict) else info.get("dataset", "")),
              ("Task", insp.task), ("Classes", ", ".join(map(str, insp.classes[:20])) + (" …" if len(insp.classes) > 20 else "")),
              ("Status", info.get("status", "")), ("Epochs", str(len(insp.metrics))),
-             ("Best", f"{_label(best.get('metric', ''))} {best.get('value'):.4g} (epoch {best.get('epoch')})"
+             ("Best", f"{_label(best.get('metric', ''), insp.task)} {fmt(best.get('metric', ''), best.get('value'))} "
+                      f"(epoch {best.get('epoch')})"
               if best.get("value") is not None else ""),
              ("Device", str(info.get("device", ""))), ("Run folder", str(insp.run_dir or ""))]
-    facts += [(f"{_label(k)} (epoch {m.get('epoch')})", f"{v:.4g}") for k, v in m.items()
+    facts += [(f"{_label(k, insp.task)} (epoch {m.get('epoch')})", fmt(k, v)) for k, v in m.items()
               if k.startswith("val_") and isinstance(v, (int, float))]
     summary = "<table>" + "".join(f'<tr><th class="l">{html.escape(k)}</th><td class="l">{html.escape(str(v))}</td></tr>'
                                    for k, v in facts if v not in ("", None)) + "</table>"

@@ -39,6 +39,7 @@ class Inspection:
     convs: list = field(default_factory=list)  # in the window: [{label, node, shape}] of every convolution
     pictures: str = ""  # in the window: a fingerprint of `display` (a reload need not send them again)
     _preds: object = None
+    _ml: tuple | None = None  # (threshold, samples) and the multi-label metrics at it
     _display: np.ndarray | None = None
     _features: dict = field(default_factory=dict)
 
@@ -91,6 +92,17 @@ class Inspection:
             from .predictions import predict
             self._preds = predict(self.net, self.images, self.labels, self.task, self.activation, self.threshold)
         return self._preds
+
+    def multilabel_metrics(self) -> dict:
+        """Multi-label: mAP, mean F1, exact match and each class's precision, recall, F1 and AP
+        at the current threshold, as core.train.metrics defines them for every view."""
+        from ..train.metrics import multilabel_metrics
+        p = self.predictions
+        key = (p.threshold, len(p.conf))
+        if self._ml is None or self._ml[0] != key:
+            names = [self.class_name(c) for c in range(p.targets.shape[1])]
+            self._ml = (key, multilabel_metrics(p.probs, p.targets, names, p.threshold))
+        return self._ml[1]
 
     def features(self, node: str | None = None) -> np.ndarray:
         from .neighbours import embed, hidden_node

@@ -41,7 +41,7 @@ class SweepCallback:
 
 
 def score(row: dict):
-    for key in ("val_accuracy", "val_iou"):
+    for key in ("val_accuracy", "val_mAP", "val_iou"):  # multi-label runs are scored by mAP
         if key in row:
             return row[key]
     return None

@@ -24,6 +24,7 @@ from .callbacks import Context, Control, default_callbacks
 from .checkpoint import save_checkpoint
 from .distributed import Terminated, peer_lost, resume_state, write_rank_result
 from .errors import TrainError, kept_message, oom_message
+from .metrics import headline
 from .optim import Schedule, set_lr
 from .runs import DiskError, RunBusy, append_line, lock_run, write_json, write_text
 
@@ -193,7 +194,7 @@ class Trainer:
                                  "batches": steps, "loss": running, "lr": lr, "images_per_s": rate,
                                  "eta_s": left, "time": now})
             train_s = time.perf_counter() - t0 - paused
-            row = {"epoch": epoch, **self.objective.finish(self.dist.sum_(sums), "train")}
+            row = {"epoch": epoch, **self.objective.finish(sums, "train", self.dist)}
             if not math.isfinite(row["train_loss"]):
                 raise self._nan(epoch, steps - 1, lr)
             row.update(self._validate())
@@ -251,7 +252,7 @@ class Trainer:
                 out = self.net(x)
                 loss = self.objective.loss(out, y)
             self.objective.accumulate(sums, out, y, loss)
-        return self.objective.finish(self.dist.sum_(sums), "val")
+        return self.objective.finish(sums, "val", self.dist)
 
     def _record_skipped(self) -> None:
         """Unreadable images: counted in run.json and listed in skipped_files.txt (every rank's)."""
@@ -285,12 +286,13 @@ class Trainer:
 
     # --- bookkeeping ---------------------------------------------------------------------
     def _track_best(self, row) -> bool:
-        metric = {"box": "val_iou"}.get(self.task, "val_accuracy")
-        if metric not in row:
+        metric = f"val_{headline(self.task)}"
+        if not math.isfinite(row.get(metric, math.nan)):  # no validation split (or no true label in it)
             metric = "train_loss"
         value = row[metric]
-        better = self.best is None or (value < self.best["value"] if metric.endswith("loss")
-                                       else value > self.best["value"])
+        # a resumed run recorded before its metric existed (multi-label "accuracy"): the new one takes over
+        better = self.best is None or self.best.get("metric") != metric or (
+            value < self.best["value"] if metric.endswith("loss") else value > self.best["value"])
         if better:
             self.best = {"epoch": row["epoch"], "metric": metric, "value": value}
         return better

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .metrics import multilabel_metrics
+from .metrics import MULTILABEL, multilabel_metrics
 
 TTA = {"none": "none", "flip": "flip", "tencrop": "ten crops"}
 
@@ -72,7 +72,7 @@ def run_probabilities(net, images: torch.Tensor, task: str, activation: str, tta
 def score(probs: np.ndarray, labels: np.ndarray, task: str, classes, threshold: float) -> dict:
     if task == "multilabel":
         m = multilabel_metrics(probs, labels, classes, threshold)
-        return {"mAP": m["mAP"], "macro_f1": m["macro_f1"], "exact_match": m["exact_match"], "per_class": m["per_class"]}
+        return {k: m[k] for k in MULTILABEL + ("per_class",)}
     return {"accuracy": float((probs.argmax(1) == labels).mean()) if len(labels) else 0.0}
 
 

@@ -48,13 +48,15 @@ class Objective:
             return F.mse_loss(out, y)
         return F.smooth_l1_loss(out, y, beta=0.05)
 
-    def new_sums(self, device) -> torch.Tensor:
-        return torch.zeros(4, device=device)  # loss·n, n, correct (or IoU sum), top-5 correct
+    def new_sums(self, device) -> "Tally":
+        # loss·n, n, correct (or IoU sum, or exact matches), top-5 correct; multi-label: then TP, FP, FN per class
+        extra = 3 * self.n_classes if self.task == "multilabel" else 0
+        return Tally(torch.zeros(4 + extra, device=device))
 
     @torch.no_grad()
-    def accumulate(self, sums: torch.Tensor, out: torch.Tensor, y: torch.Tensor, loss: torch.Tensor,
+    def accumulate(self, tally: "Tally", out: torch.Tensor, y: torch.Tensor, loss: torch.Tensor,
                    top5: bool = True) -> None:
-        n = y.shape[0]
+        sums, n = tally.sums, y.shape[0]
         out = out.float()
         if self.task == "classify":
             hit = (out.argmax(1) == y).sum()
@@ -62,9 +64,15 @@ class Objective:
         elif self.task == "binary":
             hit = ((out.view(-1) > 0).long() == y).sum()
             top5 = hit
-        elif self.task == "multilabel":  # the share of yes/no decisions right, at probability 0.5
-            hit = ((out > 0) == (y > 0.5)).float().mean(1).sum()
-            top5 = hit
+        elif self.task == "multilabel":  # logits: probability ≥ 0.5 is logit ≥ 0 (metrics.THRESHOLD)
+            pred, truth = out >= 0, y > 0.5
+            hit = (pred == truth).all(1).sum()  # exact matches
+            top5 = torch.zeros((), device=out.device)
+            k = self.n_classes
+            sums[4:4 + k].add_((pred & truth).sum(0))
+            sums[4 + k:4 + 2 * k].add_((pred & ~truth).sum(0))
+            sums[4 + 2 * k:].add_((~pred & truth).sum(0))
+            tally.scores.append((out, y))  # mAP ranks every sample: kept for the epoch's end
         else:
             hit = box_iou(out, y).sum()
             top5 = hit
@@ -73,17 +81,52 @@ class Objective:
         sums[2].add_(hit.float())
         sums[3].add_(top5.float())
 
-    def finish(self, sums: torch.Tensor, prefix: str) -> dict:
+    def finish(self, tally: "Tally", prefix: str, dist=None) -> dict:
+        """The epoch's numbers from every process's sums (`dist`: the run's Distributed, or None)."""
+        sums = dist.sum_(tally.sums) if dist is not None else tally.sums
         s = sums.tolist()
         n = max(s[1], 1.0)
         d = {f"{prefix}_loss": s[0] / n}
-        if self.task == "box":
+        if self.task == "multilabel":
+            d.update(self._multilabel(tally, s, prefix, dist))
+        elif self.task == "box":
             d[f"{prefix}_iou"] = s[2] / n
         else:
             d[f"{prefix}_accuracy"] = s[2] / n
             if self.topk and prefix == "val":  # top-5 is measured on validation only
                 d[f"{prefix}_top5"] = s[3] / n
         return d
+
+
+    def _multilabel(self, tally, s, prefix, dist) -> dict:
+        import numpy as np
+        from .metrics import f1_from_counts, mean_ap
+        k = self.n_classes
+        f1 = f1_from_counts(s[4:4 + k], s[4 + k:4 + 2 * k], s[4 + 2 * k:])
+        scores, truth = tally.gathered(dist)
+        return {f"{prefix}_mAP": mean_ap(scores, truth), f"{prefix}_mean_f1": float(np.mean(f1)),
+                f"{prefix}_exact_match": s[2] / max(s[1], 1.0)}
+
+
+class Tally:
+    """One epoch's sums on the device, and (multi-label) the scores and targets mAP ranks."""
+
+    def __init__(self, sums: torch.Tensor):
+        self.sums, self.scores = sums, []
+
+    def __getitem__(self, i):
+        return self.sums[i]
+
+    def gathered(self, dist=None):
+        """(N×K scores, N×K targets) as numpy, every process's samples together."""
+        import numpy as np
+        mine = (torch.cat([o.float() for o, _ in self.scores]).cpu().numpy(),
+                torch.cat([y for _, y in self.scores]).cpu().numpy()) if self.scores else None
+        parts = dist.merge({dist.rank: mine}).values() if dist is not None and dist.active else [mine]
+        parts = [p for p in parts if p is not None]
+        if not parts:
+            return np.zeros((0, 0)), np.zeros((0, 0))
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -246,8 +246,11 @@ class Run:
 
     @property
     def label(self) -> str:
+        from .metrics import fmt, label
         best = self.info.get("best") or {}
-        score = f", best {str(best.get('metric')).replace('val_', 'validation ').replace('_', ' ')} {best.get('value'):.4g}" if best.get("value") is not None else ""
+        metric = str(best.get("metric"))
+        score = f", best {label(metric, str(self.info.get('task', '')))} {fmt(metric, best.get('value'))}" \
+            if best.get("value") is not None else ""
         return f"{self.path.name} — {self.status}, {len(self.metrics)} epoch(s){score}"
 
 

@@ -1,14 +1,17 @@
 """Confusion matrix with per-class precision and recall; click a cell to see its samples,
-most confident first."""
+most confident first. Multi-label runs get the per-class table instead (class_table.py): click
+a class to see the samples it got wrong, most confidently wrong first."""
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import QScrollArea, QSizePolicy, QSplitter, QWidget
+from PySide6.QtWidgets import QScrollArea, QSizePolicy, QSplitter, QStackedWidget, QWidget
+
+from .class_table import CLASS_ROLE, ClassMetricsTable
 
 from .gallery import Gallery
-from .widgets import Panel
+from .widgets import Panel, definitions_tip
 
 LABEL_W, HEAD_H, STAT_W = 70, 22, 52
 
@@ -123,8 +126,13 @@ class ConfusionPanel(Panel):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.gallery)
+        self.table = ClassMetricsTable()
+        self.table.itemSelectionChanged.connect(self.show_class)
+        self.top = QStackedWidget()  # the matrix, or for a multi-label run the per-class table
+        self.top.addWidget(self.matrix)
+        self.top.addWidget(self.table)
         split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.matrix)
+        split.addWidget(self.top)
         split.addWidget(scroll)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
@@ -138,20 +146,26 @@ class ConfusionPanel(Panel):
         self.gallery.set_inspection(insp if insp is not None and insp.task != "box" else None)
         if insp is None or insp.task == "box":
             self.matrix.set_matrix(None, [])
+            self.top.setCurrentWidget(self.matrix)
+            self.top.setMaximumHeight(16777215)
             self.show_info(self.state.message if insp is None else
                            "A localization run predicts boxes, not classes: see the Predictions panel (IoU).")
             return
         p = insp.predictions
-        if p.targets is not None:  # multi-label: no single true class; each class is a yes/no
-            from ...core.train.metrics import multilabel_metrics
+        multi = p.targets is not None  # multi-label: no single true class; each class is a yes/no
+        self.top.setCurrentWidget(self.table if multi else self.matrix)
+        self.table.set_metrics(insp.multilabel_metrics() if multi else None)
+        self.top.setMaximumHeight(self.table.maximumHeight())  # the table's rows, or no limit for the matrix
+        if multi:
+            from ...core.train.metrics import summary_text
             self.matrix.set_matrix(None, [])
-            m = multilabel_metrics(p.probs, p.targets, [insp.class_name(c) for c in range(len(insp.classes))],
-                                   p.threshold)
-            rows = "; ".join(f"{r['class']} P {r['precision']:.0%} R {r['recall']:.0%} F1 {r['f1']:.0%} "
-                             f"AP {r['ap']:.0%}" for r in m["per_class"])
-            self.show_info(f"Multi-label run: no confusion matrix (an image can show several classes). At "
-                           f"threshold {p.threshold:g}: {rows}. mAP {m['mAP']:.1%}.")
+            self.gallery.set_indices([])
+            self.status.setToolTip(definitions_tip(p.threshold))
+            self.show_info(f"{len(p.conf)} test samples, at threshold {p.threshold:g}: "
+                           f"{summary_text(insp.multilabel_metrics())}. Each class is its own yes/no, so there is "
+                           "no confusion matrix: click a class to see the samples it got wrong.")
             return
+        self.status.setToolTip("")
         n = max(len(insp.classes), int(p.probs.shape[1]))
         names = [insp.class_name(c) for c in range(n)]
         self.cm = confusion_matrix(p.labels, p.pred, n)
@@ -159,6 +173,28 @@ class ConfusionPanel(Panel):
         worst = ", ".join(f"{names[t]}→{names[q]} ({c})" for t, q, c in most_confused(self.cm, 3))
         self.show_info(f"{len(p.conf)} test samples, accuracy {p.accuracy:.1%}."
                        + (f" Most confused: {worst}." if worst else "") + " Click a cell to see its samples.")
+
+    def threshold_changed(self) -> None:
+        if self.state.inspection is not None and self.state.inspection.task == "multilabel":
+            self.reload()
+
+    def show_class(self) -> None:
+        """Multi-label: the chosen class's mistakes (missed or wrongly predicted), most confidently wrong first."""
+        import numpy as np
+        items = self.table.selectedItems()
+        insp = self.state.inspection
+        if not items or insp is None or insp.predictions.targets is None:
+            return
+        k = self.table.item(items[0].row(), 0).data(CLASS_ROLE)
+        if k is None:  # the "mean" row
+            return
+        p = insp.predictions
+        prob, truth = p.probs[:, k], p.targets[:, k] > 0.5
+        wrong = np.flatnonzero((prob >= p.threshold) != truth)
+        idx = wrong[np.argsort(-np.abs(prob[wrong] - p.threshold), kind="stable")]
+        self.gallery.set_indices(idx)
+        self.show_info(f"{len(idx)} samples with {insp.class_name(k)} wrong at threshold {p.threshold:g} "
+                       f"(missed or wrongly predicted), most confidently wrong first.")
 
     def show_cell(self, true_class: int, pred_class: int) -> None:
         from ...core.inspect.confusion import cell_samples

@@ -23,9 +23,11 @@ class FiltersPanel(Panel):
         for b in zoom_buttons(self.area):
             self.controls.addWidget(b)
         self.caption = QLabel()
+        self.caption.setWordWrap(True)  # unwrapped, a long caption widened the panel past its dock
         self.hist = ImageView()
         self.hist.setMaximumHeight(70)
         self.hist_label = QLabel()
+        self.hist_label.setWordWrap(True)
         self.body.addWidget(self.area, 1)
         self.body.addWidget(self.caption)
         self.body.addWidget(QLabel("Weight histogram"))

@@ -111,11 +111,15 @@ class Gallery(QWidget):
                 p.drawText(x0, y + 2 * fm.height(), "green: true, red: predicted")
                 continue
             name = self.insp.class_name
-            p.drawText(x0, y, fm.elidedText(f"#{i} true: {name(int(preds.labels[i]))}", Qt.TextElideMode.ElideRight,
-                                            rect.right() - x0 - 2))
+            if preds.targets is not None:  # multi-label: every class present, every class predicted (green: all right)
+                names = lambda row: ", ".join(name(int(c)) for c in np.flatnonzero(row)) or "none"  # noqa: E731
+                true, pred = names(preds.targets[i] > 0.5), names(preds.probs[i] >= preds.threshold)
+            else:
+                true, pred = name(int(preds.labels[i])), name(int(preds.pred[i]))
+            p.drawText(x0, y, fm.elidedText(f"#{i} true: {true}", Qt.TextElideMode.ElideRight, rect.right() - x0 - 2))
             p.setPen(QColor(GOOD if ok else BAD))
-            p.drawText(x0, y + fm.height(), fm.elidedText(f"pred: {name(int(preds.pred[i]))}",
-                                                          Qt.TextElideMode.ElideRight, rect.right() - x0 - 2))
+            p.drawText(x0, y + fm.height(), fm.elidedText(f"pred: {pred}", Qt.TextElideMode.ElideRight,
+                                                          rect.right() - x0 - 2))
             self._bars(p, fm, preds.probs[i], x0, y + fm.height() + 4, rect.right() - 4)
 
     def _bars(self, p, fm, probs, x0, y, right) -> None:

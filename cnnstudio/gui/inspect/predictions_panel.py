@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QPus
 from .detail import SampleDetail
 from .gallery import CELL_W, GAP, MAX_CELLS, Gallery
 from .image_view import DropTarget
-from .widgets import Panel
+from .widgets import Panel, definitions_tip
 
 SORTS = (("Most confident first", "confidence"), ("Least confident first", "uncertain"), ("Test order", "index"))
 
@@ -54,7 +54,14 @@ class PredictionsPanel(DropTarget, Panel):
         self.detail = SampleDetail(state, self)
         split = QSplitter()
         split.addWidget(scroll)
-        split.addWidget(self.detail)
+        detail_scroll = QScrollArea()  # the sample's text, Grad-CAM and neighbours scroll on their own, so the
+        detail_scroll.setWidgetResizable(True)  # panel (and its status line with the metrics) fits a short dock
+        detail_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        detail_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        detail_scroll.setWidget(self.detail)
+        detail_scroll.setMinimumWidth(max(240, self.detail.minimumSizeHint().width())
+                                      + detail_scroll.verticalScrollBar().sizeHint().width())
+        split.addWidget(detail_scroll)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         self.body.addWidget(split, 1)
@@ -88,6 +95,9 @@ class PredictionsPanel(DropTarget, Panel):
             insp.threshold = insp.predictions.threshold = value  # "right" and the metrics depend on it
             self.refresh()
             self.detail.refresh()
+            for panel in self.state.panels:  # the per-class table shows the same threshold's figures
+                if panel is not self and hasattr(panel, "threshold_changed"):
+                    panel.threshold_changed()
 
     def catch_up(self) -> None:
         if self.detail.stale:
@@ -103,8 +113,13 @@ class PredictionsPanel(DropTarget, Panel):
         p = insp.predictions
         idx = select(p, self.cls.currentData(), self.mistakes.isChecked(), self.sort.currentData())
         self.gallery.set_indices(idx)
-        what = ("IoU ≥ 0.5" if p.boxes is not None else
-                f"all classes right at threshold {p.threshold:g}" if p.targets is not None else "accuracy")
         shown = f"showing the first {MAX_CELLS} of {len(idx)}" if len(idx) > MAX_CELLS else f"{len(idx)} shown"
-        self.show_info(f"{len(p.conf)} test samples, {what} {p.accuracy:.1%}; {shown}. "
+        if p.targets is not None:  # multi-label: the metrics every view names the same way
+            from ...core.train.metrics import summary_text
+            score = f"at threshold {p.threshold:g}: {summary_text(insp.multilabel_metrics())}"
+            self.status.setToolTip(definitions_tip(p.threshold))
+        else:
+            score = f"IoU ≥ 0.5 {p.accuracy:.1%}" if p.boxes is not None else f"accuracy {p.accuracy:.1%}"
+            self.status.setToolTip("")
+        self.show_info(f"{len(p.conf)} test samples, {score}; {shown}. "
                        "Click one to see it with Grad-CAM and its neighbours.")

@@ -7,6 +7,14 @@ from ..flow import FlowLayout
 from .image_view import ZoomArea
 
 
+def definitions_tip(threshold: float) -> str:
+    """The multi-label metrics' definitions as a tooltip (rich text, so Qt wraps the lines)."""
+    import html
+
+    from ...core.train.metrics import definition_lines
+    return "".join(f"<p>{html.escape(line)}</p>" for line in definition_lines(threshold))
+
+
 class Panel(QWidget):
     """A panel body: a row of controls on top, content, a status line at the bottom."""
 
@@ -15,6 +23,7 @@ class Panel(QWidget):
         self.state = state
         self.source = QLabel(state.source_text())  # which run and checkpoint this panel shows
         self.source.setObjectName("hint")
+        self.source.setWordWrap(True)  # a long run name wraps: unwrapped, it set the panel's minimum width
         self.controls = FlowLayout()  # wraps when the panel is narrow
         self.body = QVBoxLayout()
         self.status = QLabel()

@@ -1,4 +1,4 @@
-"""Live training curves: loss, accuracy (or IoU) and learning rate, drawn with matplotlib.
+"""Live training curves: loss, accuracy (IoU; multi-label: mAP) and learning rate, drawn with matplotlib.
 
 matplotlib is imported on a background thread when training starts (`prepare()`) or when there
 is first something to draw, never at import time and never on the UI thread: until it is in,
@@ -46,6 +46,7 @@ class CurvesView(QWidget):
         self.running: list[tuple[float, float]] = []  # (fractional epoch, running train loss)
         self.compare: list[tuple[str, list[dict]]] = []  # other runs overlaid: (label, rows)
         self.epochs = 0  # planned epochs: fixes the x axis for the whole run
+        self.task = ""  # the running run's task: its score's name before the first epoch (multi-label: mAP)
         self.canvas = None
         self.draw_count = 0  # updates shown (blits and full draws)
         self.full_draws = 0
@@ -180,7 +181,9 @@ class CurvesView(QWidget):
 
     def _set_data(self) -> None:
         rows, L = self.rows, self.lines
-        self.score = "val_iou" if any("val_iou" in r for r in rows) else "val_accuracy"
+        from ...core.train.metrics import score_key
+        from ...core.train.metrics import headline
+        self.score = score_key(rows + [r for _, other in self.compare for r in other]) or f"val_{headline(self.task)}"
         ep = [r["epoch"] for r in rows]
         L["running"].set_data([p[0] for p in self.running], [p[1] for p in self.running])
         L["train_loss"].set_data(ep, _col(rows, "train_loss"))
@@ -214,11 +217,24 @@ class CurvesView(QWidget):
             if max(ys) > hi or lo != 0 or hi > HEADROOM ** 3 * max(ys):
                 ax.set_ylim(0, max(ys) * HEADROOM or 1)
                 changed = True
-        label = "IoU" if self.score == "val_iou" else "accuracy"
+        label = _axis_label(self.score)
         if self.ax_acc.get_ylabel() != label:
             self.ax_acc.set_ylabel(label)
+            self.setToolTip(_definition(self.score))
             changed = True
         return changed
+
+
+def _axis_label(key: str) -> str:
+    """The score axis: "accuracy", "IoU" or (multi-label) "mAP"; an old multi-label run's "accuracy"."""
+    from ...core.train.metrics import NAMES
+    return NAMES.get(key.partition("_")[2], "accuracy")
+
+
+def _definition(key: str) -> str:
+    from ...core.train.metrics import DEFINITIONS
+    what = key.partition("_")[2]
+    return f"<p><b>{_axis_label(key)}</b>: {DEFINITIONS[what]}</p>" if what in DEFINITIONS else ""  # rich text wraps
 
 
 def _col(rows: list[dict], key: str) -> list[float]:

@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
+from ...core.train.metrics import fmt
 from ...core.train.runs import read_metrics
 
 COLUMNS = ("run", "status", "epochs", "dataset", "optimizer", "lr", "batch", "schedule", "processes", "started from",
@@ -14,9 +15,19 @@ COLUMNS = ("run", "status", "epochs", "dataset", "optimizer", "lr", "batch", "sc
 TIPS = {"processes": "data-parallel processes the run trained in (the last session's, if it was resumed)",
         "started from": "the weights the run started from: another run's best, a weights file, or fresh",
         "frozen": "blocks whose weights did not train", "backbone lr ×": "learning rate factor of every block "
-        "but the head", "trial": "the sweep trial that trained it (Experiments)"}
+        "but the head", "trial": "the sweep trial that trained it (Experiments)",
+        "best": "the run's best validation score (accuracy; IoU for boxes; mAP for multi-label runs): hover a cell"}
 PATH_ROLE = Qt.UserRole + 1
 MAX_OVERLAYS = 4
+
+
+def best_tip(metric, task: str) -> str:
+    """What a "best" cell measures, with its definition where it has one (multi-label mAP)."""
+    from ...core.train.metrics import DEFINITIONS, label
+    if not isinstance(metric, str):
+        return ""
+    what = metric.partition("_")[2]
+    return label(metric, task) + (f": {DEFINITIONS[what]}" if what in DEFINITIONS else "")
 
 
 def _item(value) -> QTableWidgetItem:
@@ -102,16 +113,16 @@ class ExperimentTable(QTableWidget):
             cells = [name, _item(str(r.status)), _item(len(r.metrics)),
                      _item(str((info.get("dataset") or {}).get("name", ""))), _item(str(t.get("optimizer", ""))),
                      _SortItem(f"{t['lr']:g}" if isinstance(t.get("lr"), (int, float)) else ""),
-                     _item(t.get("batch_size", "")), _item(str(t.get("schedule", ""))),
+                     _item(t.get("batch_size", "")), _item({"none": "constant"}.get(str(t.get("schedule", "")), str(t.get("schedule", "")))),  # as the form says
                      _item(int(info.get("world_size") or 1)), _item(started_from(r)), _item(frozen),
                      _SortItem(f"{factor:g}" if isinstance(factor, (int, float)) else ""),
                      _item(sweep.get("trial", "") if isinstance(sweep.get("trial"), int) else ""),
-                     _SortItem(f"{value:.2%}" if "accuracy" in str(best.get("metric")) and value is not None else
-                               f"{value:.4g}" if value is not None else "—"),
+                     _SortItem(fmt(str(best.get("metric")), value) if value is not None else "—"),
                      _item(best.get("epoch", ""))]
             cells[5].setData(Qt.UserRole, t.get("lr"))
             cells[11].setData(Qt.UserRole, factor)
             cells[13].setData(Qt.UserRole, value)
+            cells[13].setToolTip(best_tip(best.get("metric"), info.get("task", "")))
             for col, it in enumerate(cells):
                 it.setFlags(it.flags() & ~Qt.ItemIsEditable)
                 self.setItem(row, col, it)

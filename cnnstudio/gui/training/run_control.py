@@ -129,8 +129,9 @@ class RunControl:
             self.epoch_bar.setRange(0, msg["epochs"])
             self.epoch_bar.setValue(msg["start_epoch"] - 1)
             self.curves.set_epochs(msg["epochs"])
-            self.curves.set_history(msg.get("history", []))
             info = msg.get("info", {})
+            self.curves.task = str(info.get("task", ""))  # names the score axis before the first epoch
+            self.curves.set_history(msg.get("history", []))
             notes = " ".join(info.get("notes", []))
             data = (info.get("data_path") or {}).get("why", "")
             where = (f"in {info['world_size']} processes, each on {info.get('device')}"
@@ -152,8 +153,8 @@ class RunControl:
             self.epoch_bar.setValue(msg["epoch"])
             self.epoch_bar.setFormat("epoch %v / %m")
             self.curves.add_epoch(msg)
-            score = (f", validation accuracy {msg['val_accuracy']:.2%}" if "val_accuracy" in msg else
-                     f", validation IoU {msg['val_iou']:.3f}" if "val_iou" in msg else "")
+            from ...core.train.metrics import epoch_scores
+            score = "".join(f", {text}" for text in epoch_scores(msg))
             self._say(f"Epoch {msg['epoch']}: validation loss {msg.get('val_loss', float('nan')):.4f}{score}.")
         elif t == "paused":
             self.paused = True
