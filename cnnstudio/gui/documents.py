@@ -130,8 +130,16 @@ class Documents(QObject):
     def _forget_import(self) -> None:
         self.pending_weights = self.imported_from = None
 
+    def start_folder(self) -> Path:
+        """Where Open and Save as start: the project's folder, else the last project's, else the
+        home folder; never the program's working folder."""
+        if self.session.path:
+            return self.session.path.parent
+        last = self.settings.value("last_project", "")
+        return Path(last).parent if last and Path(last).parent.is_dir() else Path.home()
+
     def open_dialog(self) -> bool:
-        start = str(self.session.path.parent) if self.session.path else str(Path.cwd())
+        start = str(self.start_folder())
         path, _ = QFileDialog.getOpenFileName(self.window, "Open project", start,
                                               f"CNN Studio projects (*{SUFFIX});;All files (*)")
         return self.open_path(Path(path)) if path else False
@@ -166,7 +174,7 @@ class Documents(QObject):
 
     def save_as(self, path=None) -> bool:
         if path is None:
-            start = str(self.session.path or Path.cwd() / (self.session.project.name + SUFFIX))
+            start = str(self.session.path or self.start_folder() / (self.session.project.name + SUFFIX))
             chosen, _ = QFileDialog.getSaveFileName(self.window, "Save project as", start,
                                                     f"CNN Studio projects (*{SUFFIX})")
             if not chosen:

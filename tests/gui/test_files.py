@@ -153,3 +153,25 @@ def test_close_asks_about_unsaved_work_and_templates_open_as_copies(qtbot, make_
     drop_mime(other.canvas.viewport(), mime, QPoint(200, 200))
     assert other.session.path == path and "conv1" in other.session.graph.nodes
     assert "dropped.cnnproj" in other.windowTitle()
+
+
+def test_open_and_save_as_start_in_the_last_projects_folder_or_home(qtbot, make_window, tmp_path, monkeypatch):
+    from pathlib import Path
+    monkeypatch.chdir(tmp_path)  # the program's working folder: never offered
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda _w, _t, start, *a: asked.append(start) or ("", ""))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda _w, _t, start, *a: asked.append(start) or ("", ""))
+    win = make_window()
+    win.settings.remove("last_project")
+    win.act_open.trigger()
+    win.docs.save_as()
+    assert asked == [str(Path.home()), str(Path.home() / f"{win.session.project.name}.cnnproj")]
+    folder = tmp_path / "work"
+    folder.mkdir()
+    small_project(folder / "small.cnnproj")
+    assert win.docs.open_path(folder / "small.cnnproj")
+    asked.clear()
+    win.act_open.trigger()
+    second = make_window()  # a new window (no project file yet) starts where the last project was
+    second.act_open.trigger()
+    assert asked == [str(folder), str(folder)]

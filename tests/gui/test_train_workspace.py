@@ -25,12 +25,14 @@ def fake_run(runs: Path, name: str, project, *, status="finished", epochs=2, wor
     d = runs / name
     (d / "checkpoints" / f"epoch-{epochs}").mkdir(parents=True)
     copy = load_project(project) if isinstance(project, Path) else project
-    copy.weights = weights
+    copy.weights = None  # the engine's copy names no weights file: run.json says what it started from
     save_project(copy, d / "project.cnnproj")
     info = {"format": "cnnstudio.run", "version": 1, "status": status, "project": copy.name, "epochs": epochs,
             "created": f"2026-12-06T10:00:{len(list(runs.iterdir())):02d}+0000", "world_size": world_size,
             "dataset": {"id": "shapes", "name": "Shapes"}, "training": {**copy.training, "epochs": epochs},
             "best": {"metric": "val_accuracy", "value": 0.9, "epoch": epochs}}
+    if weights:
+        info["started_from"] = str(weights)
     if trial is not None:
         info["sweep"] = {"study": "s", "trial": trial, "params": {"lr": 0.01}}
     (d / "run.json").write_text(json.dumps(info))
@@ -158,6 +160,8 @@ def test_the_run_table_tells_runs_apart(make_window, project):
     tuned.graph.nodes["conv1"].frozen = True
     tuned.training = {**tuned.training, "backbone_lr_factor": 0.1}
     fake_run(runs, "20261206-110000-tiny", tuned, world_size=2, trial=3, weights=f"tiny-{first.name}.safetensors")
+    fake_run(runs, "20261206-120000-tiny", project,  # `train --init-from RUN`: that run's best checkpoint
+             weights=first / "checkpoints" / "epoch-2" / "weights.safetensors")
     win = train_window(make_window, project)
     table = win.training.runs.experiments
     head = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
@@ -168,6 +172,7 @@ def test_the_run_table_tells_runs_apart(make_window, project):
             tuned_row["trial"]) == ("2", first.name, "1", "0.1", "3")
     assert (first_row["processes"], first_row["started from"], first_row["frozen"], first_row["trial"]) == \
         ("1", "fresh", "0", "")
+    assert rows["20261206-120000-tiny"]["started from"] == first.name
 
 
 def test_resume_only_where_there_is_something_to_resume(make_window, project):

@@ -4,6 +4,7 @@ and transfer learning end to end: import with weights → fit to a dataset → t
 the backbone frozen → unfreeze → fine-tune."""
 import json
 import textwrap
+from pathlib import Path
 
 import pytest
 import torch
@@ -128,6 +129,10 @@ def test_transfer_learning_end_to_end_from_the_command_line(tmp_path, capsys):
     info = json.loads((tmp_path / "tune" / "run.json").read_text())
     assert info["training"]["backbone_lr_factor"] == 0.1
     assert any("head" in note and "started from" in note for note in info["notes"])
+    # run.json names the weights each run started from (the run table's "started from")
+    started = Path(info["started_from"]).parts
+    assert started[started.index("checkpoints") - 1] == "head"
+    assert json.loads((tmp_path / "head" / "run.json").read_text())["started_from"] == "shapes.safetensors"
 
 
 def test_weights_of_another_model_are_refused_in_one_line_that_says_what_to_do(tmp_path, capsys):

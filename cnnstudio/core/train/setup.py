@@ -120,6 +120,8 @@ def prepare(project: Project, overrides: dict, dataset, report, dist=None, proje
                      "multilabel": "bce_with_logits"}.get(task, cfg.box_loss),
             "fused_activation": fused, "head": head.node, "versions": versions(), "notes": notes,
             **processes, "data_path": path}
+    if init_from or project.weights:  # the weights it started from (the run's copy of the project has none)
+        info["started_from"] = str(init_from or project.weights)
     return {"cfg": cfg, "device": device, "dist": dist, "precision": precision, "channels_last": channels_last,
             "dataset": dataset, "net": net,
             "objective": Objective(task, len(dataset.classes), cfg.box_loss, cfg.label_smoothing),

@@ -39,10 +39,13 @@ def _item(value) -> QTableWidgetItem:
 
 def started_from(run) -> str:
     """The run whose best weights this one started from (their copy beside the project is
-    named <project>-<run>.safetensors), else the weights file, else "fresh"."""
-    weights = run.project.weights
+    named <project>-<run>.safetensors, or it was a run's checkpoint), else the weights file, else "fresh"."""
+    weights = run.info.get("started_from") or run.project.weights
     if not weights:
         return "fresh"
+    parts = Path(weights).parts
+    if "checkpoints" in parts[1:]:  # --init-from RUN: that run's checkpoint
+        return parts[parts.index("checkpoints", 1) - 1]
     stem = Path(weights).name.removesuffix(".safetensors")
     project = run.path.parent.name.removesuffix(".runs")
     return stem[len(project) + 1:] if stem.startswith(project + "-") and len(stem) > len(project) + 1 else weights
