@@ -137,6 +137,8 @@ CASES = [
     ("ChannelSlice", {"start": 1, "end": 4}, [6, 4, 4]),
     ("ChannelSlice", {"start": 0, "end": 3}, [5]),
     ("LayerScale", {"init": 0.5}, [4, 3, 3]),
+    ("Pad2d", {"left": 0, "right": 1, "top": 2, "bottom": 0}, [3, 5, 4]),
+    ("Pad2d", {"left": 1, "right": 1, "top": 1, "bottom": 2, "mode": "replicate"}, [2, 3, 3]),
     ("LocalResponseNorm", {}, [8, 5, 5]),
     ("LocalResponseNorm", {"size": 3, "alpha": 2e-4, "beta": 0.5, "k": 2.0}, [6, 4]),
     ("TorchModule", {"source": "torchvision:resnet18", "path": "layer2.0",

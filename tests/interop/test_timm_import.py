@@ -41,3 +41,26 @@ def test_a_foreign_resnet50_lands_in_at_most_30_blocks():
     types = [n.type for n in imported.graph.nodes.values()]
     assert len(types) <= 30 and types.count("ResidualBlock") == 16
     assert any("change nothing" in n for n in imported.notes)  # its 32 Identity layers, said so
+
+
+def test_tensorflow_same_padding_maps_to_pad_and_layer():
+    """tf_* models pad in forward for the input size ('SAME'): at the imported size that is a
+    Conv2d with its padding, or a Pad2d (odd pixel bottom/right) then the layer, never a
+    PyTorch-module block; max pooling pads with edge copies, which give TensorFlow's maxima."""
+    from timm.layers import AvgPool2dSame, create_conv2d, create_pool2d
+
+    from cnnstudio.core.interop.importer import import_module
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(create_conv2d(3, 8, 3, stride=2, padding="same"), torch.nn.ReLU(),
+                                create_pool2d("max", 3, stride=2, padding="same"),
+                                create_conv2d(8, 8, 4, stride=1, padding="same"), AvgPool2dSame(2, 2)).eval()
+    for shape, padded in (((3, 33, 32), 4), ((3, 33, 33), 2)):  # at 33×33 the first conv and the pool pad evenly
+        imported = import_module(model, shape, "same")
+        types = [n.type for n in imported.graph.nodes.values()]
+        assert "TorchModule" not in types and types.count("Pad2d") == padded, types
+        assert verify(imported, shape) <= 1e-5
+    tf = import_model("timm:tf_efficientnet_b0", input_shape=(3, 32, 32))
+    types = [n.type for n in tf.graph.nodes.values()]
+    assert "TorchModule" not in types and "Pad2d" in types and "InvertedResidual" in types
+    assert verify(tf, (3, 32, 32)) <= 1e-5

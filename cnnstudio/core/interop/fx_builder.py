@@ -100,11 +100,14 @@ class FxBuilder(BuildGraph):
         if t in self.opaque:
             return self.add("TorchModule", [self.tensor(node, node.args[0])], t, self.opaque[t](node), [t])
         found = self.blocks.get(t)
-        if found is None:
+        if callable(found):  # padding worked out from the input size (TensorFlow's "SAME")
+            found = found(_shape(node.args[0]))
+        if not found:
             raise Unmapped(node, f"the layer `{t}` ({type(m).__name__})", keep_self=True)
         x = self.tensor(node, node.args[0])
+        holder = next(i for i, (type_, _) in enumerate(found) if type_ != "Pad2d")
         for i, (type_, params) in enumerate(found):
-            x = self.add(type_, [x], t if i == 0 else f"{t}.{type_.lower()}", params, [t] if i == 0 else [])
+            x = self.add(type_, [x], t if i == holder else f"{t}.{type_.lower()}", params, [t] if i == holder else [])
         return x
 
     def channels_last_module(self, node, t, m, x):
