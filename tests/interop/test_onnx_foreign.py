@@ -13,9 +13,10 @@ import torchvision
 
 from cnnstudio.core.interop import import_model, verify
 
-# model → (block the exported operators must fold back into, most blocks the import may have)
+# model → (block the exported operators must fold back into, most blocks the import may have: about
+# as many as importing the torchvision model itself gives, 14, 19, 23 and 31)
 CASES = {"resnet18": ("ResidualBlock", 16), "mobilenet_v3_small": ("InvertedResidual", 20),
-         "shufflenet_v2_x0_5": ("ChannelShuffle", 130), "convnext_tiny": ("ConvNeXtBlock", 32)}
+         "shufflenet_v2_x0_5": ("ShuffleUnit", 25), "convnext_tiny": ("ConvNeXtBlock", 32)}
 
 
 def trained_like(name):
@@ -47,6 +48,7 @@ def test_foreign_onnx_imports_exactly_and_folded(name, dynamo, tmp_path):
     imported = import_model(str(path))
     types = [n.type for n in imported.graph.nodes.values()]
     block, most = CASES[name]
-    assert block in types and len(types) <= most, types
+    own = [n.type for n in import_model(f"torchvision:{name}", input_shape=(3, 32, 32)).graph.nodes.values()]
+    assert types.count(block) == own.count(block) and len(types) <= most, types  # every one folded back
     reference = imported.reference(torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(0)))
     assert verify(imported, (3, 32, 32)) <= 1e-5 * max(1.0, reference.abs().max().item())
