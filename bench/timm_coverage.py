@@ -140,6 +140,12 @@ def one(name: str, size: int, max_params: float, timeout: float) -> dict:
         record.update(kind="timeout", reason=f"over {timeout:.0f} s")
     except InteropError as e:
         record.update(kind="refused", reason=str(e)[:300])
+        try:  # timm's own model failing at this size is not ours to refuse
+            with torch.no_grad():
+                timm.create_model(name).eval()(torch.zeros(1, 3, size, size))
+        except Exception as own:  # noqa: BLE001
+            record.update(kind="no-build", reason=f"timm's model does not run at {size} px: {type(own).__name__}: "
+                                                  f"{str(own)[:120]}")
     except Exception as e:  # noqa: BLE001 - timm's own failure (at 224 px, on the CPU) is named, not fatal
         record.update(kind="no-build", reason=f"{type(e).__name__}: {str(e)[:160]}")
     finally:

@@ -64,3 +64,24 @@ def test_tensorflow_same_padding_maps_to_pad_and_layer():
     types = [n.type for n in tf.graph.nodes.values()]
     assert "TorchModule" not in types and "Pad2d" in types and "InvertedResidual" in types
     assert verify(tf, (3, 32, 32)) <= 1e-5
+
+
+class _Padded(torch.nn.Module):
+    def forward(self, x):
+        return torch.nn.functional.pad(x, (1, 0, 2, 1))
+
+
+def test_padding_upsampling_and_unpadded_averages_map_to_blocks():
+    """Layers real models use between the convolutions (HRNet's Upsample, NASNet's ZeroPad2d,
+    ResNet-D's AvgPool2d that leaves padding out of the mean but has none) are blocks, exactly."""
+    from cnnstudio.core.interop.importer import import_module
+
+    nn = torch.nn
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.ZeroPad2d((0, 1, 1, 2)), nn.Conv2d(3, 4, 3), nn.ReplicationPad2d(1), _Padded(),
+                          nn.AvgPool2d(2, ceil_mode=True, count_include_pad=False), nn.Upsample(scale_factor=2.0),
+                          nn.Upsample(scale_factor=2, mode="bilinear")).eval()
+    imported = import_module(model, (3, 11, 10), "between")
+    types = [n.type for n in imported.graph.nodes.values()]
+    assert types == ["Input", "Pad2d", "Conv2d", "Pad2d", "Pad2d", "AvgPool2d", "Upsample", "Upsample"]
+    assert verify(imported, (3, 11, 10)) <= 1e-5

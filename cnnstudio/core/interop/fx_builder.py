@@ -105,7 +105,7 @@ class FxBuilder(BuildGraph):
         if not found:
             raise Unmapped(node, f"the layer `{t}` ({type(m).__name__})", keep_self=True)
         x = self.tensor(node, node.args[0])
-        holder = next(i for i, (type_, _) in enumerate(found) if type_ != "Pad2d")
+        holder = next((i for i, (type_, _) in enumerate(found) if type_ != "Pad2d"), 0)
         for i, (type_, params) in enumerate(found):
             x = self.add(type_, [x], t if i == holder else f"{t}.{type_.lower()}", params, [t] if i == holder else [])
         return x
@@ -171,6 +171,12 @@ class FxBuilder(BuildGraph):
             return self.add("AdaptiveAvgPool2d", [self.tensor(node, x)], node.name, {"output_size": size})
         if fn and t in (F.avg_pool2d, F.max_pool2d):
             return self._pool(node, t)
+        if fn and t is F.pad:
+            pad, mode = _arg(node, 1, "pad"), _arg(node, 2, "mode", "constant")
+            if len(pad) != 4 or min(pad) < 0 or mode not in ("constant", "replicate") or _arg(node, 3, "value") not in (None, 0):
+                raise Unmapped(node, f"padding {list(pad)} ({mode})", "Pad2d pads the sides of an image with zeros or edge copies.")
+            return self.add("Pad2d", [self.tensor(node, x)], node.name, dict(zip(("left", "right", "top", "bottom"), pad),
+                            mode="zeros" if mode == "constant" else mode))
         if fn and t is F.dropout:
             return self.add("Dropout", [self.tensor(node, x)], node.name, {"p": _arg(node, 1, "p", 0.5)})
         if op == "call_method" and t == "mean" or fn and t is torch.mean:
@@ -294,7 +300,9 @@ class FxBuilder(BuildGraph):
     def _pool(self, node, t):
         kw = node.kwargs
         vals = {k: _arg(node, i + 1, k) for i, k in enumerate(("kernel_size", "stride", "padding"))}
-        if t is F.avg_pool2d and (kw.get("count_include_pad", True) is False or kw.get("divisor_override")):
+        # without padding, leaving it out of the average changes nothing
+        if t is F.avg_pool2d and (kw.get("count_include_pad", True) is False and vals["padding"] not in (None, 0, (0, 0))
+                                  or kw.get("divisor_override")):
             raise Unmapped(node, "average pooling that leaves the padding out of the average")
         if t is F.max_pool2d and kw.get("dilation", 1) != 1:
             raise Unmapped(node, "dilated max pooling")
