@@ -12,7 +12,7 @@ Run: python bench/interop.py
 `python bench/interop.py timm --out DIR` instead measures import coverage over every CNN in
 `timm.list_models()` (bench/timm_coverage.py says how): resumable, and several processes may
 share DIR (`--workers N` starts N). `--per-family 1` takes one model per architecture file,
-`--summary` only prints the figures of what DIR holds.
+`--summary` only prints the figures of what DIR holds (`--per-model`: and each model's line).
 """
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ def timm_main(argv) -> None:
     parser.add_argument("--budget", type=float, default=0, help="seconds after which no new model starts")
     parser.add_argument("--workers", type=int, default=1, help="processes sharing the list")
     parser.add_argument("--summary", action="store_true", help="print the figures of OUT, run nothing")
+    parser.add_argument("--per-model", action="store_true", help="with the figures, one line per model run")
     parser.add_argument("names", nargs="*")
     args = parser.parse_args(argv)
     every = args.names or timm.list_models()
@@ -65,7 +66,7 @@ def timm_main(argv) -> None:
             tc.run(args.out, names, args.size, args.max_params, args.timeout, args.budget)
             if os.environ.get("INTEROP_CHILD"):
                 return
-    print(tc.summary(args.out, names, excluded))
+    print(tc.summary(args.out, names, excluded, args.per_model))
 
 
 def main() -> None:

@@ -190,7 +190,7 @@ def run(out: Path, names, size: int, max_params: float, timeout: float, budget: 
               f"{record.get('reason', '')[:100]}", flush=True)
 
 
-def summary(out: Path, names, excluded) -> str:
+def summary(out: Path, names, excluded, per_model: bool = False) -> str:
     results = read(out)
     done = [results[n] for n in names if n in results]
     count = collections.Counter(r["kind"] for r in done)
@@ -206,9 +206,12 @@ def summary(out: Path, names, excluded) -> str:
     fams = collections.defaultdict(list)
     for r in done:
         fams[r["family"]].append(r)
-    first = [rs[0] for rs in fams.values() if rs[0]["kind"] not in ("no-build", "too-large")]
+    heads = {}
+    for n in names:  # the first model timm lists in each family
+        heads.setdefault(family(n), n)
+    first = [results[n] for n in heads.values() if n in results and results[n]["kind"] not in ("no-build", "too-large")]
     lines.append(f"by family (first model of each): {sum(r['kind'] in ('exact', 'kept') for r in first)} of "
-                 f"{len(first)} exact")
+                 f"{len(first)} exact ({len(heads)} families)")
     kept = collections.Counter(c for r in done for c in r.get("kept", []))
     if kept:
         lines.append("kept as PyTorch-module blocks (models): " + ", ".join(f"{c} {k}" for c, k in kept.most_common()))
@@ -216,6 +219,13 @@ def summary(out: Path, names, excluded) -> str:
         blocks = sorted(r["blocks"] for r in done if "blocks" in r)
         if blocks:
             lines.append(f"blocks on the canvas: median {blocks[len(blocks) // 2]}, max {blocks[-1]}")
+    lines.append("| family | models run | exact | with PyTorch-module blocks | blocks on the canvas |")
+    lines.append("|---|---|---|---|---|")
+    for fam, rs in sorted(fams.items()):
+        ok = [r for r in rs if r["kind"] in ("exact", "kept")]
+        blocks = sorted(r["blocks"] for r in ok)
+        span = f"{blocks[0]}–{blocks[-1]}" if blocks and blocks[0] != blocks[-1] else str(blocks[0]) if blocks else "–"
+        lines.append(f"| {fam} | {len(rs)} | {len(ok)} | {sum(r['kind'] == 'kept' for r in rs)} | {span} |")
     reasons = collections.Counter()
     for r in done:
         if r["kind"] not in ("exact", "kept"):
@@ -223,4 +233,7 @@ def summary(out: Path, names, excluded) -> str:
     lines += ["not exact, most frequent first:"] + [
         f"  {c:>3} × {k}: {why}  [{', '.join(r['name'] for r in done if r.get('reason', '')[:150] == why)[:200]}]"
         for (k, why), c in reasons.most_common()]
+    if per_model:
+        lines += [f"{r['name']:<40}{r['kind']:<9}{r.get('blocks', ''):>5} blocks {r.get('torch_module', ''):>3} "
+                  f"PyTorch-module  {', '.join(r.get('kept', []))}" for r in done]
     return "\n".join(lines)
