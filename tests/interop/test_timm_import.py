@@ -85,3 +85,27 @@ def test_padding_upsampling_and_unpadded_averages_map_to_blocks():
     types = [n.type for n in imported.graph.nodes.values()]
     assert types == ["Input", "Pad2d", "Conv2d", "Pad2d", "Pad2d", "AvgPool2d", "Upsample", "Upsample"]
     assert verify(imported, (3, 11, 10)) <= 1e-5
+
+
+class _Branches(torch.nn.Module):
+    """MobileOne's reparameterisable block: branches summed into `out = 0`."""
+
+    def __init__(self):
+        super().__init__()
+        self.convs = torch.nn.ModuleList(torch.nn.Conv2d(3, 4, 3, padding=1) for _ in range(2))
+        self.scale = None
+
+    def forward(self, x):
+        out = 0
+        for conv in self.convs:
+            out += conv(x)
+        return out + (self.scale(x) if self.scale is not None else 0)
+
+
+def test_a_sum_started_from_zero_is_the_sum_of_its_branches():
+    from cnnstudio.core.interop.importer import import_module
+
+    torch.manual_seed(0)
+    imported = import_module(_Branches().eval(), (3, 8, 8), "branches")
+    assert [n.type for n in imported.graph.nodes.values()] == ["Input", "Conv2d", "Conv2d", "Add"]
+    assert verify(imported, (3, 8, 8)) <= 1e-5

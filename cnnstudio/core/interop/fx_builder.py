@@ -143,6 +143,9 @@ class FxBuilder(BuildGraph):
                 fn and t is torch.permute and tuple(a % 4 for a in args[1]) == CHANNELS_LAST:
             return ChannelsLast((self.tensor(node, x),))
         if fn and t in _ADD or op == "call_method" and t in ("add", "add_", "__iadd__"):
+            terms = [a for a in args[:2] if not (isinstance(a, (int, float)) and a == 0)]  # `out = 0; out += y`
+            if len(terms) == 1 and len(args) == 2 and not kw:
+                return self.tensor(node, terms[0])
             return self.add("Add", [self.tensor(node, a) for a in args[:2]], node.name, {})
         if fn and t in _MUL or op == "call_method" and t in ("mul", "mul_"):
             return self.multiply(node, args[:2])
