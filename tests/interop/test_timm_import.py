@@ -109,3 +109,10 @@ def test_a_sum_started_from_zero_is_the_sum_of_its_branches():
     imported = import_module(_Branches().eval(), (3, 8, 8), "branches")
     assert [n.type for n in imported.graph.nodes.values()] == ["Input", "Conv2d", "Conv2d", "Add"]
     assert verify(imported, (3, 8, 8)) <= 1e-5
+
+
+def test_a_group_norm_without_bias_is_not_taken_for_one_with():
+    """PoolFormerV2's GroupNorm1NoBias subclasses GroupNorm but has no shift: it stays itself."""
+    imported = import_model("timm:poolformerv2_s12", input_shape=(3, 64, 64))
+    assert "GroupNorm" not in [n.type for n in imported.graph.nodes.values()]
+    assert verify(imported, (3, 64, 64)) <= 1e-5

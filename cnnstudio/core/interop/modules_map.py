@@ -86,7 +86,7 @@ def _plain(m) -> tuple[str, dict] | None:
         return "Flatten", {}
     if t is nn.Identity:
         return "Identity", {}
-    if t is nn.GroupNorm:
+    if t is nn.GroupNorm and (not m.affine or m.bias is not None):  # no bias (PoolFormerV2): no block
         return "GroupNorm", {"num_groups": m.num_groups, "eps": m.eps, "affine": m.affine}
     if t is nn.LocalResponseNorm:
         return "LocalResponseNorm", {"size": m.size, "alpha": m.alpha, "beta": m.beta, "k": float(m.k)}
