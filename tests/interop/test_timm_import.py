@@ -116,3 +116,11 @@ def test_a_group_norm_without_bias_is_not_taken_for_one_with():
     imported = import_model("timm:poolformerv2_s12", input_shape=(3, 64, 64))
     assert "GroupNorm" not in [n.type for n in imported.graph.nodes.values()]
     assert verify(imported, (3, 64, 64)) <= 1e-5
+
+
+def test_timms_own_layer_norm_and_gelu_on_channels_last_data_fold_into_convnext_blocks():
+    """convnext_tiny runs timm's LayerNorm and GELU (subclasses) between permutes."""
+    imported = import_model("timm:convnext_tiny", input_shape=(3, 32, 32))
+    types = [n.type for n in imported.graph.nodes.values()]
+    assert "TorchModule" not in types and types.count("ConvNeXtBlock") == 18
+    assert verify(imported, (3, 32, 32)) <= 1e-5

@@ -22,6 +22,7 @@ _ADD = {operator.add, operator.iadd, torch.add}
 _MUL = {operator.mul, operator.imul, torch.mul}
 _NOOP_METHODS = ("contiguous", "clone", "float")
 CHANNELS_LAST, CHANNELS_FIRST = (0, 2, 3, 1), (0, 3, 1, 2)
+_ELEMENTWISE = {cls for cls, _ in ACTIVATIONS.values()} - {"Softmax"} | {"Identity"}
 
 
 class Unmapped(Exception):
@@ -112,13 +113,16 @@ class FxBuilder(BuildGraph):
 
     def channels_last_module(self, node, t, m, x):
         """A LayerNorm or Linear over the channels of each pixel, between permutes."""
-        if type(m) is nn.LayerNorm and len(m.normalized_shape) == 1 and m.elementwise_affine and m.bias is not None:
+        from .modules_like import plain_layer_norm
+        if plain_layer_norm(m):
             return ChannelsLast((self.add("LayerNorm2d", [x], t, {"eps": m.eps}, [t]),))
         if type(m) is nn.Linear:
             p = {"out_channels": m.out_features, "kernel_size": 1, "padding": 0, "bias": m.bias is not None}
             return ChannelsLast((self.add("Conv2d", [x], t, p, [t]),))
         act = activation_name(m)
-        if act is not None or type(m) in (nn.Identity, nn.Dropout) and self.blocks.get(t):
+        found = self.blocks.get(t)
+        elementwise = isinstance(found, list) and len(found) == 1 and found[0][0] in _ELEMENTWISE  # timm's GELU, ...
+        if act is not None or type(m) in (nn.Identity, nn.Dropout) and found or elementwise:
             return ChannelsLast((self.add(self.blocks[t][0][0], [x], t, self.blocks[t][0][1]),))
         raise Unmapped(node, f"the layer `{t}` ({type(m).__name__}) on channels-last data")
 

@@ -173,3 +173,20 @@ def _layer_norm_2d(m) -> list | None:
     with torch.no_grad():
         want = F.layer_norm(x.permute(0, 2, 3, 1), (c,), m.weight, m.bias, m.eps).permute(0, 3, 1, 2)
     return [("LayerNorm2d", {"eps": m.eps})] if torch.allclose(y, want, atol=1e-5) else None
+
+
+def plain_layer_norm(m) -> bool:
+    """An nn.LayerNorm (or a subclass, timm's LayerNorm) that computes F.layer_norm over its last dimension."""
+    if not isinstance(m, nn.LayerNorm) or len(m.normalized_shape) != 1 or not m.elementwise_affine or m.bias is None:
+        return False
+    if type(m) is nn.LayerNorm:
+        return True
+    key = (type(m), _config(m), repr(m), "layer_norm")
+    if key not in _SEEN:
+        try:
+            x, y = _probe(m, (2, 3, 3, m.normalized_shape[0]))
+            with torch.no_grad():
+                _SEEN[key] = torch.allclose(y, F.layer_norm(x, m.normalized_shape, m.weight, m.bias, m.eps), atol=1e-5)
+        except Exception:  # noqa: BLE001 - a module that fails the check is simply not mapped
+            _SEEN[key] = False
+    return _SEEN[key]
