@@ -140,6 +140,8 @@ CASES = [
     # MaxUnpool2d: the shape is its MaxPool2d's input (graph_for pools it first, then unpools)
     ("MaxUnpool2d", {}, [4, 8, 8]),
     ("MaxUnpool2d", {"kernel_size": 3, "stride": 2, "padding": 1, "output_size": [9, 7]}, [2, 9, 7]),
+    ("Pad2d", {"left": 0, "right": 1, "top": 2, "bottom": 0}, [3, 5, 4]),
+    ("Pad2d", {"left": 1, "right": 1, "top": 1, "bottom": 2, "mode": "replicate"}, [2, 3, 3]),
     ("LocalResponseNorm", {}, [8, 5, 5]),
     ("LocalResponseNorm", {"size": 3, "alpha": 2e-4, "beta": 0.5, "k": 2.0}, [6, 4]),
     ("TorchModule", {"source": "torchvision:resnet18", "path": "layer2.0",

@@ -85,6 +85,9 @@ def _constructor(type_: str, p: dict, in_shape) -> str | None:
         return f"nn.Sequential({conv}, {bn}{act})"
     if type_ == "GroupNorm":
         return f"nn.GroupNorm({p['num_groups']}, {c}, eps={p['eps']!r}, affine={p['affine']})"
+    if type_ == "Pad2d":
+        cls = "ZeroPad2d" if p["mode"] == "zeros" else "ReplicationPad2d"
+        return f"nn.{cls}(({p['left']}, {p['right']}, {p['top']}, {p['bottom']}))"
     if type_ == "ChannelShuffle":
         return f"nn.ChannelShuffle({p['groups']})"
     if type_ == "ResidualBlock":

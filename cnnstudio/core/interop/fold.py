@@ -13,6 +13,7 @@ ACT_OF_BLOCK = {cls: name for name, (cls, _) in ACTIVATIONS.items()}
 def fold(b: BuildGraph) -> list[str]:
     from .fold_composites import fold_composites
     notes = drop_idle(b)
+    fold_silu(b)
     fold_conv_bn_act(b)
     fold_activations(b)
     notes += fold_composites(b)
@@ -44,6 +45,18 @@ def drop_idle(b: BuildGraph) -> list[str]:
     if dead:
         notes.append(f"left out {len(dead)} block(s) whose result the model never uses: {', '.join(dead)}")
     return notes
+
+
+def fold_silu(b: BuildGraph) -> None:
+    """x · sigmoid(x), as ONNX exporters write SiLU (Swish) → one SiLU block."""
+    for mul in list(b.nodes):
+        if mul not in b.nodes or b.nodes[mul] != ("Mul", {}) or len(b.inputs_of(mul)) != 2:
+            continue
+        x, s = b.inputs_of(mul)
+        if b.nodes[x] == ("Sigmoid", {}):
+            x, s = s, x
+        if b.nodes[s] == ("Sigmoid", {}) and b.inputs_of(s) == [x] and b.only_next(s) == mul:
+            b.replace([s, mul], [x], "SiLU", {}, [])
 
 
 def plain_act(b: BuildGraph, nid) -> str | None:

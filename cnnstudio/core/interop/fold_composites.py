@@ -1,7 +1,8 @@
 """Composite patterns in an imported graph → composite blocks, whatever wrote the model:
 basic and bottleneck residual blocks (ResidualBlock; with squeeze-excitation, RegNetBlock),
-expand → depthwise → squeeze-excitation → project (InvertedResidual) and ConvNeXt's
-depthwise 7×7 → LayerNorm → MLP → layer scale (ConvNeXtBlock). A pattern folds only when the
+expand → depthwise → squeeze-excitation → project (InvertedResidual), ConvNeXt's
+depthwise 7×7 → LayerNorm → MLP → layer scale (ConvNeXtBlock) and ShuffleNetV2's split →
+branches → concatenate → shuffle (ShuffleUnit). A pattern folds only when the
 composite computes exactly what the blocks did; its sources are listed in the order its torch
 module registers its tensors."""
 from __future__ import annotations
@@ -16,7 +17,7 @@ def fold_composites(b: BuildGraph) -> list[str]:
         return []
     shapes = {nid: tuple(a.info[nid].shape) for nid in b.nodes if nid in a.info}
     counts: dict = {}
-    for rule in (_inverted, _residual, _convnext):
+    for rule in (_inverted, _residual, _convnext, _shuffle):
         for nid in list(b.nodes):
             if nid in b.nodes:
                 made = rule(b, nid, shapes)
@@ -230,4 +231,53 @@ def _convnext(b: BuildGraph, nid, shapes) -> str | None:
         sources = b.sources[at] + [s for n in (dw_id, ln_id, fc1_id, fc2_id) for s in b.sources[n]]
         # layer_scale is where training starts γ (the default); the imported γ comes with the weights
         return _done(b, chain + [nid], x, "ConvNeXtBlock", {"drop_path": drop}, sources, shapes)
+    return None
+
+
+def _chain(b, end, want: list, norm: dict):
+    """The ConvBNActs ending at `end`, first to last as `want` describes them: (ids, its input)."""
+    ids, at = [], end
+    for w in reversed(want):
+        if _cba(b, at, dilation=1, bias=False, **w, **norm) is None or ids and b.only_next(at) != ids[0]:
+            return None, None
+        ids.insert(0, at)
+        at = _one_in(b, at)
+    return ids, at
+
+
+def _shuffle(b: BuildGraph, nid, shapes) -> str | None:
+    """[split the channels in halves |] branch1 (stride 2: depthwise 3×3 → 1×1) and branch2
+    (1×1 → depthwise 3×3 → 1×1) → concatenate → shuffle in 2 groups (torchvision's ShuffleNetV2)."""
+    if _p(b, nid, "ChannelShuffle", groups=2) is None:
+        return None
+    cat = _one_in(b, nid)
+    if _p(b, cat, "Concat") is None or len(b.inputs_of(cat)) != 2 or b.only_next(cat) != nid:
+        return None
+    a, last2 = b.inputs_of(cat)
+    half = shapes.get(last2, (0,))[0]
+    norm = dict(eps=1e-5, momentum=0.1)
+    pw = dict(kernel_size=1, stride=1, padding=0, groups=1, activation="relu", out_channels=half)
+    for s in (1, 2):
+        dw = dict(kernel_size=3, stride=s, padding=1, groups=half, activation="none", out_channels=half)
+        b2, x = _chain(b, last2, [pw, dw, pw], norm)
+        if b2 is None or b.only_next(last2) != cat:
+            continue
+        if s == 1:
+            split = x
+            x = _one_in(b, split)
+            if _p(b, split, "ChannelSlice", start=half, end=2 * half) is None or b.only_next(split) != b2[0] or \
+                    _p(b, a, "ChannelSlice", start=0, end=half) is None or _one_in(b, a) != x or \
+                    b.only_next(a) != cat or shapes.get(x, (0,))[0] != 2 * half:
+                continue
+            inside, b1 = [a, split], []
+        else:
+            c = shapes.get(x, (0,))[0]
+            b1, x1 = _chain(b, a, [dict(kernel_size=3, stride=2, padding=1, groups=c, activation="none", out_channels=c),
+                                   pw], norm)
+            if b1 is None or x1 != x or b.only_next(a) != cat:
+                continue
+            inside = list(b1)
+        sources = _src(b, b1 + b2)
+        return _done(b, inside + b2 + [cat, nid], x, "ShuffleUnit", {"out_channels": 2 * half, "stride": s},
+                     sources, shapes)
     return None

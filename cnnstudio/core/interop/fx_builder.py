@@ -22,6 +22,7 @@ _ADD = {operator.add, operator.iadd, torch.add}
 _MUL = {operator.mul, operator.imul, torch.mul}
 _NOOP_METHODS = ("contiguous", "clone", "float")
 CHANNELS_LAST, CHANNELS_FIRST = (0, 2, 3, 1), (0, 3, 1, 2)
+_ELEMENTWISE = {cls for cls, _ in ACTIVATIONS.values()} - {"Softmax"} | {"Identity"}
 
 
 class Unmapped(Exception):
@@ -100,22 +101,28 @@ class FxBuilder(BuildGraph):
         if t in self.opaque:
             return self.add("TorchModule", [self.tensor(node, node.args[0])], t, self.opaque[t](node), [t])
         found = self.blocks.get(t)
-        if found is None:
+        if callable(found):  # padding worked out from the input size (TensorFlow's "SAME")
+            found = found(_shape(node.args[0]))
+        if not found:
             raise Unmapped(node, f"the layer `{t}` ({type(m).__name__})", keep_self=True)
         x = self.tensor(node, node.args[0])
+        holder = next((i for i, (type_, _) in enumerate(found) if type_ != "Pad2d"), 0)
         for i, (type_, params) in enumerate(found):
-            x = self.add(type_, [x], t if i == 0 else f"{t}.{type_.lower()}", params, [t] if i == 0 else [])
+            x = self.add(type_, [x], t if i == holder else f"{t}.{type_.lower()}", params, [t] if i == holder else [])
         return x
 
     def channels_last_module(self, node, t, m, x):
         """A LayerNorm or Linear over the channels of each pixel, between permutes."""
-        if type(m) is nn.LayerNorm and len(m.normalized_shape) == 1 and m.elementwise_affine and m.bias is not None:
+        from .modules_like import plain_layer_norm
+        if plain_layer_norm(m):
             return ChannelsLast((self.add("LayerNorm2d", [x], t, {"eps": m.eps}, [t]),))
         if type(m) is nn.Linear:
             p = {"out_channels": m.out_features, "kernel_size": 1, "padding": 0, "bias": m.bias is not None}
             return ChannelsLast((self.add("Conv2d", [x], t, p, [t]),))
         act = activation_name(m)
-        if act is not None or type(m) in (nn.Identity, nn.Dropout) and self.blocks.get(t):
+        found = self.blocks.get(t)
+        elementwise = isinstance(found, list) and len(found) == 1 and found[0][0] in _ELEMENTWISE  # timm's GELU, ...
+        if act is not None or type(m) in (nn.Identity, nn.Dropout) and found or elementwise:
             return ChannelsLast((self.add(self.blocks[t][0][0], [x], t, self.blocks[t][0][1]),))
         raise Unmapped(node, f"the layer `{t}` ({type(m).__name__}) on channels-last data")
 
@@ -140,6 +147,9 @@ class FxBuilder(BuildGraph):
                 fn and t is torch.permute and tuple(a % 4 for a in args[1]) == CHANNELS_LAST:
             return ChannelsLast((self.tensor(node, x),))
         if fn and t in _ADD or op == "call_method" and t in ("add", "add_", "__iadd__"):
+            terms = [a for a in args[:2] if not (isinstance(a, (int, float)) and a == 0)]  # `out = 0; out += y`
+            if len(terms) == 1 and len(args) == 2 and not kw:
+                return self.tensor(node, terms[0])
             return self.add("Add", [self.tensor(node, a) for a in args[:2]], node.name, {})
         if fn and t in _MUL or op == "call_method" and t in ("mul", "mul_"):
             return self.multiply(node, args[:2])
@@ -168,6 +178,12 @@ class FxBuilder(BuildGraph):
             return self.add("AdaptiveAvgPool2d", [self.tensor(node, x)], node.name, {"output_size": size})
         if fn and t in (F.avg_pool2d, F.max_pool2d):
             return self._pool(node, t)
+        if fn and t is F.pad:
+            pad, mode = _arg(node, 1, "pad"), _arg(node, 2, "mode", "constant")
+            if len(pad) != 4 or min(pad) < 0 or mode not in ("constant", "replicate") or _arg(node, 3, "value") not in (None, 0):
+                raise Unmapped(node, f"padding {list(pad)} ({mode})", "Pad2d pads the sides of an image with zeros or edge copies.")
+            return self.add("Pad2d", [self.tensor(node, x)], node.name, dict(zip(("left", "right", "top", "bottom"), pad),
+                            mode="zeros" if mode == "constant" else mode))
         if fn and t is F.dropout:
             return self.add("Dropout", [self.tensor(node, x)], node.name, {"p": _arg(node, 1, "p", 0.5)})
         if op == "call_method" and t == "mean" or fn and t is torch.mean:
@@ -291,7 +307,9 @@ class FxBuilder(BuildGraph):
     def _pool(self, node, t):
         kw = node.kwargs
         vals = {k: _arg(node, i + 1, k) for i, k in enumerate(("kernel_size", "stride", "padding"))}
-        if t is F.avg_pool2d and (kw.get("count_include_pad", True) is False or kw.get("divisor_override")):
+        # without padding, leaving it out of the average changes nothing
+        if t is F.avg_pool2d and (kw.get("count_include_pad", True) is False and vals["padding"] not in (None, 0, (0, 0))
+                                  or kw.get("divisor_override")):
             raise Unmapped(node, "average pooling that leaves the padding out of the average")
         if t is F.max_pool2d and kw.get("dilation", 1) != 1:
             raise Unmapped(node, "dilated max pooling")

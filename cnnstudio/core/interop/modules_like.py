@@ -15,11 +15,70 @@ from .modules_map import activation_name, block_for
 _SEEN: dict = {}  # (class, configuration) → the blocks, or None
 
 
-def blocks_for(m) -> list | None:
-    """[(block type, params), ...] for a module kept whole (the first block holds its tensors):
-    its own block (modules_map.py), or the blocks it behaves like."""
+def blocks_for(m):
+    """[(block type, params), ...] for a module kept whole (the first block but a Pad2d holds its
+    tensors): its own block (modules_map.py), or the blocks it behaves like; or, for a layer whose
+    padding depends on the input size, a function of that size giving them (or None)."""
     one = block_for(m)
-    return [one] if one is not None else behaves_like(m)
+    if one is not None:
+        return [one]
+    return behaves_like(m) or same_padding(m)
+
+
+_SAME = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)
+
+
+def same_padding(m):
+    """TensorFlow's "SAME" padding worked out in forward from the input size (timm's Conv2dSame,
+    MaxPool2dSame, AvgPool2dSame): → shape → [Pad2d where it is unequal, the layer], checked
+    on a random input of that shape (None where it does not compute the same)."""
+    base = next((b for b in _SAME if isinstance(m, b) and type(m) is not b), None)
+    if base is None or type(m).__module__.split(".")[0] == "torch" or list(m.children()) or \
+            any(v != 0 for v in _pair(m.padding)):
+        return None
+    key = (type(m), _config(m), repr(m))
+
+    def at(shape):
+        if (key, shape) not in _SEEN:
+            try:
+                _SEEN[key, shape] = _same_candidate(m, base, shape)
+            except Exception:  # noqa: BLE001 - a module that fails the check is simply not mapped
+                _SEEN[key, shape] = None
+        return _SEEN[key, shape]
+    return at
+
+
+def _pair(v) -> tuple:
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+
+def _same_candidate(m, base, shape) -> list | None:
+    k, s = _pair(m.kernel_size), _pair(m.stride if m.stride is not None else m.kernel_size)
+    d = _pair(getattr(m, "dilation", 1))
+    pads = []
+    for i, size in enumerate(shape[1:3]):
+        total = max((-(-size // s[i]) - 1) * s[i] + (k[i] - 1) * d[i] + 1 - size, 0)
+        pads.append((total // 2, total - total // 2))
+    (top, bottom), (left, right) = pads
+    ref = base.__new__(base)
+    ref.__dict__.update(m.__dict__)
+    ref.__class__ = base
+    # TensorFlow pads max pooling with -inf: copies of the edge give the same maxima, finite
+    mode = "replicate" if base is nn.MaxPool2d else "zeros"
+    if top == bottom and left == right:
+        ref.padding = (top, left)
+        blocks = [block_for(ref)]
+        run = ref
+    else:
+        blocks = [("Pad2d", {"left": left, "right": right, "top": top, "bottom": bottom, "mode": mode}), block_for(ref)]
+        pad = nn.ZeroPad2d if mode == "zeros" else nn.ReplicationPad2d
+        run = nn.Sequential(pad((left, right, top, bottom)), ref)
+    if blocks[-1] is None:
+        return None
+    x, y = _probe(m, (1, *shape))
+    with torch.no_grad():
+        want = run.eval()(x)
+    return blocks if y.shape == want.shape and torch.allclose(y, want, atol=1e-5) else None
 
 
 def behaves_like(m) -> list | None:
@@ -114,3 +173,20 @@ def _layer_norm_2d(m) -> list | None:
     with torch.no_grad():
         want = F.layer_norm(x.permute(0, 2, 3, 1), (c,), m.weight, m.bias, m.eps).permute(0, 3, 1, 2)
     return [("LayerNorm2d", {"eps": m.eps})] if torch.allclose(y, want, atol=1e-5) else None
+
+
+def plain_layer_norm(m) -> bool:
+    """An nn.LayerNorm (or a subclass, timm's LayerNorm) that computes F.layer_norm over its last dimension."""
+    if not isinstance(m, nn.LayerNorm) or len(m.normalized_shape) != 1 or not m.elementwise_affine or m.bias is None:
+        return False
+    if type(m) is nn.LayerNorm:
+        return True
+    key = (type(m), _config(m), repr(m), "layer_norm")
+    if key not in _SEEN:
+        try:
+            x, y = _probe(m, (2, 3, 3, m.normalized_shape[0]))
+            with torch.no_grad():
+                _SEEN[key] = torch.allclose(y, F.layer_norm(x, m.normalized_shape, m.weight, m.bias, m.eps), atol=1e-5)
+        except Exception:  # noqa: BLE001 - a module that fails the check is simply not mapped
+            _SEEN[key] = False
+    return _SEEN[key]

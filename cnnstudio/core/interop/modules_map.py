@@ -72,7 +72,8 @@ def _plain(m) -> tuple[str, dict] | None:
     if t in (nn.MaxPool2d, nn.AvgPool2d):
         if t is nn.MaxPool2d and _size(m.dilation) != 1:
             return None
-        if t is nn.AvgPool2d and (not m.count_include_pad or m.divisor_override):
+        # without padding, leaving it out of the average changes nothing
+        if t is nn.AvgPool2d and (not m.count_include_pad and _size(m.padding) != 0 or m.divisor_override):
             return None
         stride = None if m.stride is None or m.stride == m.kernel_size else _size(m.stride)
         return t.__name__, {"kernel_size": _size(m.kernel_size), "stride": stride, "padding": _size(m.padding),
@@ -85,10 +86,17 @@ def _plain(m) -> tuple[str, dict] | None:
         return "Flatten", {}
     if t is nn.Identity:
         return "Identity", {}
-    if t is nn.GroupNorm:
+    if t is nn.GroupNorm and (not m.affine or m.bias is not None):  # no bias (PoolFormerV2): no block
         return "GroupNorm", {"num_groups": m.num_groups, "eps": m.eps, "affine": m.affine}
     if t is nn.LocalResponseNorm:
         return "LocalResponseNorm", {"size": m.size, "alpha": m.alpha, "beta": m.beta, "k": float(m.k)}
+    if t in (nn.ZeroPad2d, nn.ConstantPad2d, nn.ReplicationPad2d) and (t is not nn.ConstantPad2d or m.value == 0) \
+            and min(m.padding) >= 0:  # negative: cropping (NASNet), no block
+        return "Pad2d", {**dict(zip(("left", "right", "top", "bottom"), m.padding)),
+                         "mode": "replicate" if t is nn.ReplicationPad2d else "zeros"}
+    if t is nn.Upsample and m.size is None and len(set(_tuple(m.scale_factor))) == 1 and not m.align_corners \
+            and m.mode in ("nearest", "bilinear", "bicubic") and not m.recompute_scale_factor:
+        return "Upsample", {"scale_factor": float(_tuple(m.scale_factor)[0]), "mode": m.mode}
     if t is nn.ChannelShuffle:
         return "ChannelShuffle", {"groups": m.groups}
     return None

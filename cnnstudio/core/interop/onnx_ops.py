@@ -18,7 +18,8 @@ ACTS = {"Relu": "ReLU", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "HardSwish": "Hard
         "Elu": "ELU", "Gelu": "GELU"}
 CL, CF = [0, 2, 3, 1], [0, 3, 1, 2]
 _CONST_OPS = {"Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Div", "Mul", "Add", "Sub", "Cast", "Slice",
-              "Reshape", "Range", "ConstantOfShape", "Equal", "Where", "Expand", "Floor", "Ceil", "Sqrt"}
+              "Reshape", "Range", "ConstantOfShape", "Equal", "Where", "Expand", "Floor", "Ceil", "Sqrt", "Clip", "Max",
+              "Min", "Neg", "Transpose"}  # sizes: TensorFlow's SAME padding computes max(..., 0) from the input's shape
 
 
 class Tensors:
@@ -173,6 +174,8 @@ class OnnxBuilder(BuildGraph):
             return self.node(node, "Concat", [self.flowing(node, i) for i in range(len(node.input))], {})
         if op in ("MaxPool", "AveragePool"):
             return self.pool(node, op, a)
+        if op == "Pad":
+            return self.pad(node, a)
         if op == "GlobalAveragePool" or op == "ReduceMean" and self._spatial_axes(node, a):
             nid = self.node(node, "AdaptiveAvgPool2d", [self.flowing(node)], {"output_size": 1})
             return self.add("Flatten", [nid], nid + "_flat", {}) if op == "ReduceMean" and not a.get("keepdims", 1) \
@@ -201,23 +204,55 @@ class OnnxBuilder(BuildGraph):
         if w is None or w.dim() != 4:
             raise self.refuse(node, "a Conv whose weights are not a constant 2-D kernel")
         bias = self.tensor(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+        x, pad = self.padded(node, a, "zeros")
         p = {"out_channels": w.shape[0], "kernel_size": _size(w.shape[2:]), "stride": _size(a.get("strides", [1, 1])),
-             "padding": self.pads(node, a), "dilation": _size(a.get("dilations", [1, 1])), "groups": a.get("group", 1),
+             "padding": pad, "dilation": _size(a.get("dilations", [1, 1])), "groups": a.get("group", 1),
              "bias": bias is not None}
-        return self.node(node, "Conv2d", [self.flowing(node)], p, weight=w, bias=bias)
+        return self.node(node, "Conv2d", [x], p, weight=w, bias=bias)
 
-    def pads(self, node, a):
+    def padded(self, node, a, mode):
+        """(input, the layer's padding): unequal padding (TensorFlow's SAME: the odd pixel at the
+        end) goes into a Pad2d before the layer; max pooling's, as edge copies (the same maxima)."""
         p = list(a.get("pads", [0] * 4))
-        if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET") or p[:2] != p[2:]:
-            raise self.refuse(node, f"asymmetric or automatic padding {p}")
-        return p[0] if p[0] == p[1] else p[:2]
+        if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET") or len(p) != 4:
+            raise self.refuse(node, f"automatic padding {a.get('auto_pad')}")
+        if p[:2] == p[2:]:
+            return self.flowing(node), p[0] if p[0] == p[1] else p[:2]
+        if mode == "replicate" and any(v > 1 for v in a.get("dilations", [1])):
+            raise self.refuse(node, f"dilated max pooling with unequal padding {p}")
+        return self.pad2d(node, self.flowing(node), p[1], p[3], p[0], p[2], mode), 0
+
+    def pad2d(self, node, x, left, right, top, bottom, mode):
+        name = (node.name or node.output[0]).strip("/").replace("/", "_") + "_pad"
+        return self.add("Pad2d", [x], name, {"left": left, "right": right, "top": top, "bottom": bottom, "mode": mode})
+
+    def pad(self, node, a):
+        """ONNX Pad of an image's sides (not its batch or channels) with zeros or edge copies."""
+        p = self.const(node.input[1]) if len(node.input) > 1 else a.get("pads")
+        value = _num(self.const(node.input[2])) if len(node.input) > 2 and node.input[2] else a.get("value", 0.0)
+        mode = a.get("mode", b"constant")
+        mode = mode.decode() if isinstance(mode, bytes) else mode
+        if mode == "constant" and value == -math.inf and self._only_max_pools(node.output[0]):
+            mode = "edge"  # -inf before max pooling (MaxPool2dSame): edge copies give the same maxima, finite
+        if p is None or len(p) != 8 or any(int(p[i]) for i in (0, 1, 4, 5)) or min(int(v) for v in p) < 0 or \
+                mode not in ("constant", "edge") or mode == "constant" and value not in (0, None):
+            raise self.refuse(node, f"padding {None if p is None else [int(v) for v in p]} ({mode})")
+        top, left, bottom, right = (int(p[i]) for i in (2, 3, 6, 7))
+        x = self.flowing(node)
+        return self.pad2d(node, x, left, right, top, bottom, "zeros" if mode == "constant" else "replicate")
+
+    def _only_max_pools(self, name) -> bool:
+        readers = [n for n in self.g.node if name in n.input]
+        return bool(readers) and all(n.op_type == "MaxPool" and max(_attrs(n).get("dilations", [1])) == 1
+                                     for n in readers)
 
     def pool(self, node, op, a):
         if op == "AveragePool" and not a.get("count_include_pad", 0) and any(a.get("pads", [0])):
             raise self.refuse(node, "average pooling that leaves the padding out of the average")
-        return self.node(node, "MaxPool2d" if op == "MaxPool" else "AvgPool2d", [self.flowing(node)],
+        x, pad = self.padded(node, a, "replicate" if op == "MaxPool" else "zeros")
+        return self.node(node, "MaxPool2d" if op == "MaxPool" else "AvgPool2d", [x],
                          {"kernel_size": _size(a["kernel_shape"]), "stride": _size(a.get("strides", [1, 1])),
-                          "padding": self.pads(node, a), "ceil_mode": bool(a.get("ceil_mode", 0))})
+                          "padding": pad, "ceil_mode": bool(a.get("ceil_mode", 0))})
 
     def reshape(self, node):
         target = self.const(node.input[1])
