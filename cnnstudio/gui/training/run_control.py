@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
+
 from ...core.blocks.spec import Fix
 from ...core.analysis import Problem
 from ...core.project import project_to_dict
@@ -82,7 +84,9 @@ class RunControl:
             self.world = job.get("nproc", 1)
             if self.session.path is None:
                 self._unsaved_runs.append(self.run_dir)
-            self.settings_panel.set_folded(True)  # the curves take the width while it trains
+            # the curves take the width while it trains: folded on the next turn of the event
+            # loop, so that relayout and Start's own work are two short pauses, not one long one
+            QTimer.singleShot(0, lambda: self.running and self.settings_panel.set_folded(True))
             self.epoch_bar.setRange(0, self.form.epochs.value())
             self.epoch_bar.setValue(0)
             self.epoch_bar.setFormat("epoch %v / %m")
