@@ -162,3 +162,16 @@ def test_an_old_run_with_accuracy_in_its_history_still_opens(ml_run, tmp_path, c
     assert main(["report", str(old), "-o", str(out)]) == 0
     html = out.read_text()
     assert "validation label accuracy 77.0%" in html and "<img src=\"data:image/svg+xml" in html
+
+
+def test_the_scores_kept_for_map_hold_no_autograd_graph():
+    """A training batch's outputs are kept until the epoch's end for mAP: without their graph
+    (each batch's activations would otherwise stay in memory all epoch)."""
+    import torch
+    from cnnstudio.core.train.objective import Objective
+    obj = Objective("multilabel", 3)
+    w = torch.randn(4, 3, requires_grad=True)
+    out = torch.randn(5, 4) @ w
+    tally = obj.new_sums("cpu")
+    obj.accumulate(tally, out, (torch.rand(5, 3) > 0.5).float(), obj.loss(out, torch.zeros(5, 3)))
+    assert all(o.grad_fn is None and not o.requires_grad for o, _ in tally.scores)

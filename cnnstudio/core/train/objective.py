@@ -72,7 +72,7 @@ class Objective:
             sums[4:4 + k].add_((pred & truth).sum(0))
             sums[4 + k:4 + 2 * k].add_((pred & ~truth).sum(0))
             sums[4 + 2 * k:].add_((~pred & truth).sum(0))
-            tally.scores.append((out, y))  # mAP ranks every sample: kept for the epoch's end
+            tally.scores.append((out.detach(), y))  # mAP ranks every sample; detached: not the batch's graph
         else:
             hit = box_iou(out, y).sum()
             top5 = hit
