@@ -37,7 +37,7 @@ def test_vary_run_watch_and_open_a_trial(qtbot, make_window, project_file, monke
     assert view.isVisible() and view.space.item(0).text() == "c1.out_channels ∈ {2, 6}"
     view.sampler.setCurrentText("grid")
     view.parallel.setValue(1)
-    view.epochs.setValue(20)
+    view.epochs.setValue(100)  # a trial of a second or more: it is seen running at a 100 ms poll
     view.timer.setInterval(100)  # poll the study often, to catch the trial while it runs
     seen = []  # what the table and buttons showed at each poll (a short trial can finish between two waits)
     refresh = view.refresh

@@ -87,5 +87,6 @@ class Minimap(QGraphicsView):
     def leave_soon(self) -> None:
         """The pointer left the map or the Map button: in a moment, unless it is on either
         again, the map goes back to a free corner or away."""
-        QTimer.singleShot(LEAVE_MS, lambda: self.underMouse() or self.view.overlay.map_button.underMouse()
+        # `self` as the timer's context: no call once the map is gone (a closed window)
+        QTimer.singleShot(LEAVE_MS, self, lambda: self.underMouse() or self.view.overlay.map_button.underMouse()
                           or self.view.place_corner())

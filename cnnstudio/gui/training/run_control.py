@@ -86,7 +86,7 @@ class RunControl:
                 self._unsaved_runs.append(self.run_dir)
             # the curves take the width while it trains: folded on the next turn of the event
             # loop, so that relayout and Start's own work are two short pauses, not one long one
-            QTimer.singleShot(0, lambda: self.running and self.settings_panel.set_folded(True))
+            QTimer.singleShot(0, self.settings_panel, lambda: self.running and self.settings_panel.set_folded(True))
             self.epoch_bar.setRange(0, self.form.epochs.value())
             self.epoch_bar.setValue(0)
             self.epoch_bar.setFormat("epoch %v / %m")
