@@ -44,7 +44,7 @@ def test_a_grid_runs_every_combination_once_and_prunes_the_invalid_one(project_f
     (["{p}", "--vary", "nope.x=1,2"], "no block 'nope'"),
     (["{p}", "--vary", "lr=1e-3:1e-1"], "--trials N is needed"),
     (["{p}", "--vary", "lr=1e-3:1e-1", "--sampler", "grid"], "a grid sweep needs choices"),
-    (["{p}", "--vary", "lr=0.1,0.2", "--trials", "2", "--objective", "speed"], "choose from accuracy"),
+    (["{p}", "--vary", "lr=0.1,0.2", "--trials", "2", "--objective", "speed"], "choose from score"),
     (["{p}", "--vary", "lr=0.1,0.2", "--trials", "2", "--storage", "postgresql+psycopg://u:secret@127.0.0.1:9/x"],
      "cannot open the study storage"),
     (["--join", "sqlite:///{d}/none.db", "--study", "x"], "there is no study 'x'"),
