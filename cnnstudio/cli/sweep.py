@@ -148,10 +148,9 @@ def _public(msg: dict) -> dict:
 
 
 def _values(values: dict, metric) -> str:
-    """"mAP 57.3%, params 1.23e+04": the objectives as a user reads them (score.py names the score)."""
+    """"mAP 57.3%, params 12,345": the objectives as a user reads them (score.py names the score)."""
     from ..core.sweep import score as S
-    return ", ".join(f"{S.objective_name(k, metric)} {S.text(metric, v) if k == S.OBJECTIVE else f'{v:,.4g}'}"
-                     for k, v in values.items())
+    return ", ".join(f"{S.objective_name(k, metric)} {S.objective_text(k, metric, v)}" for k, v in values.items())
 
 
 def _show(msg: dict, args, settings) -> None:

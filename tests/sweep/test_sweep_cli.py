@@ -31,10 +31,12 @@ def test_a_grid_runs_every_combination_once_and_prunes_the_invalid_one(project_f
     assert all(r["sweep"]["study"] == "tiny" and r["status"] == "finished" for r in runs)
     assert final["done"] and final["best"][0]["values"]["accuracy"] == max(t["values"]["accuracy"] for t in trained)
     assert "pruned: invalid" in err and "Best: trial" in err
+    assert "epoch 1/1 val accuracy " in err and "complete: accuracy " in err  # the score, named
     # the study's report: one HTML with the table and the plots
     assert main(["report", str(project_file), "--study", "tiny", "-o", str(tmp_path / "study.html")]) == 0
     page = (tmp_path / "study.html").read_text()
     assert "Pareto front" in page and "Parallel coordinates" in page and page.count("<tr>") >= 5
+    assert "<h2>Accuracy against cost</h2>" in page and "<th>accuracy</th>" in page
 
 
 @pytest.mark.parametrize("args, words", [

@@ -33,13 +33,14 @@ def build_study_report(study, settings: dict) -> str:
     best_html = "".join(f"<p>Trial {r['trial']}: {html.escape(_values(r['values'], metric))} — "
                         f"{html.escape(R.params_text(r['params']))}<br><span class='muted'>{html.escape(str(r['run']))}"
                         "</span></p>" for r in best) or "<p class='muted'>No complete trial yet.</p>"
-    head = ["trial", "state", *names, *objectives, "params", "MACs", "epochs", "note"]
+    sizes = [c for c in ("params", "macs") if c not in settings["objectives"]]  # unless an objective already
+    head = ["trial", "state", *names, *objectives, *[{"macs": "MACs"}.get(c, c) for c in sizes], "epochs", "note"]
     body = []
     for r in table:
         cells = [r["trial"], r["state"] + (" (rerun)" if r["rerun"] else ""),
                  *[R.short(r["params"].get(n, "")) for n in names],
-                 *[_value(o, metric, r["values"].get(o)) for o in settings["objectives"]],
-                 f"{r['n_params']:,}" if r["n_params"] is not None else "", f"{r['macs']:,}" if r["macs"] is not None else "",
+                 *[S.objective_text(o, metric, r["values"].get(o)) for o in settings["objectives"]],
+                 *[f"{R.cost_of(r, c):,}" if R.cost_of(r, c) is not None else "" for c in sizes],
                  r["epochs"] or "", r["reason"] or ""]
         body.append("<tr>" + "".join(f'<td{" class=l" if i == len(cells) - 1 else ""}>{html.escape(str(c))}</td>'
                                      for i, c in enumerate(cells)) + "</tr>")
@@ -62,11 +63,5 @@ def _spec(doc) -> str:
     return f"{doc['low']} … {doc['high']}" + (" (log)" if doc.get("log") else "")
 
 
-def _value(objective: str, metric, v) -> str:
-    if v is None:
-        return ""
-    return S.text(metric, v) if objective == S.OBJECTIVE else f"{v:,.4g}"
-
-
 def _values(values: dict, metric) -> str:
-    return ", ".join(f"{S.objective_name(k, metric)} {_value(k, metric, v)}" for k, v in values.items())
+    return ", ".join(f"{S.objective_name(k, metric)} {S.objective_text(k, metric, v)}" for k, v in values.items())

@@ -40,7 +40,6 @@ class Arrangement(QScrollArea):
         wide = width >= WIDE_PX
         if wide == self.wide:
             return
-        self.wide = wide
         page = self.tabs.currentWidget()
         if wide:
             if self.tabs.indexOf(self.setup_page) >= 0:
@@ -55,7 +54,9 @@ class Arrangement(QScrollArea):
             self.tabs.setTabToolTip(0, "What to vary and how the sweep runs")
             self.setup.setMaximumWidth(ANY)
         self.setup_box.setDirection(QBoxLayout.TopToBottom if wide else QBoxLayout.LeftToRight)
-        self.tabs.setCurrentWidget(page if page is not None and page is not self.setup_page else self.tabs.widget(0))
+        first = self.wide is None or page is None or page is self.setup_page  # a new view opens on its setup
+        self.tabs.setCurrentWidget(self.tabs.widget(0) if first else page)
+        self.wide = wide
         self.setup.show()
 
     def show_setup(self) -> None:

@@ -85,6 +85,7 @@ class ExperimentsDock(QDockWidget):
         self.tabs = QTabWidget()
         self.scatter_page = scatter_page = QWidget()
         sl = QVBoxLayout(scatter_page)
+        sl.setContentsMargins(0, 4, 0, 0)  # a short dock keeps its room for the plot
         row = QHBoxLayout()
         row.addWidget(QLabel("cost:"))
         row.addWidget(self.cost)
@@ -171,9 +172,9 @@ class ExperimentsDock(QDockWidget):
             window.tabifyDockWidget(training, self)
         self.show()
         self.raise_()
-        if window is not None and not self.isFloating() and self.width() < NARROW_PX:  # beside the canvas: the
-            window.resizeDocks([self], [min(NARROW_PX, window.width() * 2 // 5)], Qt.Horizontal)  # width and most
-            window.resizeDocks([self], [window.height() // 2], Qt.Vertical)  # of the height (the docks below keep theirs)
+        if window is not None and not self.isFloating() and self.width() < NARROW_PX:  # beside the canvas: its
+            window.resizeDocks([self], [min(NARROW_PX, window.width() * 2 // 5)], Qt.Horizontal)  # setup tab's width,
+            window.resizeDocks([self], [window.height() // 2], Qt.Vertical)  # the height the docks below can spare
 
     def _name_score(self) -> None:
         """The objective box and the plot's tab name the score for what it is, once a trial has one."""
