@@ -171,8 +171,11 @@ class RunControl:
             self._say(f"Training {where}, {info.get('precision')}. {data} {notes}".strip())
             self.world = info.get("world_size", 1)
             if msg.get("run_dir"):
-                self.session.set_run(Path(msg["run_dir"]))  # the inspection panels follow it live
-                self.runs.refresh(select=Path(msg["run_dir"]))  # in the table and "show" at once
+                run_dir = Path(msg["run_dir"])
+                self.session.set_run(run_dir)  # the inspection panels follow it live
+                # in the table and "show" at once, on the next turn: this one's work and that
+                # relayout (the run table grows, the ensemble box appears) are two short pauses
+                QTimer.singleShot(0, self.runs, lambda: self.runs.refresh(select=run_dir))
         elif t == "batch":
             self.batch_bar.setRange(0, msg["batches"])
             self.batch_bar.setValue(msg["batch"])
