@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 REDRAW_MS = 250
 HEADROOM = 1.25
+MARGINS_PT = (52, 8, 6, 34)  # left, right, top, bottom: y label + ticks; x ticks + "epoch"
 OVERLAY_COLORS = ("#7f7f7f", "#9467bd", "#8c564b", "#e377c2")  # other runs, dashed
 _MATPLOTLIB = threading.Event()  # set once matplotlib and its Qt backend are imported
 _loading = threading.Lock()
@@ -95,7 +96,6 @@ class CurvesView(QWidget):
         from matplotlib.figure import Figure
 
         fig = Figure(figsize=(5, 4.2), dpi=90)
-        fig.subplots_adjust(left=0.14, right=0.97, top=0.97, bottom=0.1, hspace=0.12)
         self.ax_loss, self.ax_acc, self.ax_lr = fig.subplots(3, 1, sharex=True, height_ratios=[3, 3, 1.4])
         from matplotlib.ticker import MaxNLocator
         self.ax_lr.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
@@ -124,6 +124,8 @@ class CurvesView(QWidget):
         self._legends()
         self.canvas = FigureCanvasQTAgg(fig)
         self.canvas.mpl_connect("draw_event", self._on_full_draw)
+        self.canvas.mpl_connect("resize_event", lambda _: self._fit_margins())
+        self._fit_margins()
         self._placeholder.hide()
         self._layout.addWidget(self.canvas)
 
@@ -134,6 +136,14 @@ class CurvesView(QWidget):
             self.lines[f"cmp_score{i}"].set_label(label)
         self.ax_loss.legend(fontsize=7, loc="upper right")
         self.ax_acc.legend(fontsize=7, loc="lower right")
+
+    def _fit_margins(self) -> None:
+        """Margins in points, not fractions of the figure: a short figure (1280×800) keeps room
+        for the tick labels and the "epoch" label under the axes, a narrow one for the y labels."""
+        fig = self.canvas.figure
+        w, h = (max(v * 72, 1.0) for v in fig.get_size_inches())  # points
+        fig.subplots_adjust(left=min(MARGINS_PT[0] / w, 0.4), right=1 - min(MARGINS_PT[1] / w, 0.1),
+                            top=1 - min(MARGINS_PT[2] / h, 0.1), bottom=min(MARGINS_PT[3] / h, 0.4), hspace=0.12)
 
     def schedule_redraw(self) -> None:
         if not self._timer.isActive():

@@ -1,0 +1,29 @@
+"""Defects seen on a real X display (Xvfb + Openbox) at 1280×800 and 1400×900: the curves'
+"epoch" label cut off, a horizontal scrollbar in the New-project list, the Inspect canvas not
+fitted to the network, the freeze list out of the network's order, a made block's name over its id."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from .test_train_workspace import SIZE_1280x800, fake_run, project, train_window  # noqa: F401 (fixture)
+
+SIZES = {"1280x800": SIZE_1280x800, "1400x900": (1400, 870)}
+
+
+@pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
+def test_the_curves_show_every_axis_label_whole(make_window, qtbot, project, size):  # noqa: F811
+    fake_run(project.parent / "tiny.runs", "20261206-100000-tiny", project, epochs=3)
+    win = train_window(make_window, project, size=size)
+    curves = win.training.curves
+    qtbot.waitUntil(lambda: curves.canvas is not None and curves.full_draws > 0, timeout=20000)
+    fig = curves.canvas.figure
+    renderer = curves.canvas.get_renderer()
+    box = fig.bbox
+    labels = [curves.ax_lr.xaxis.label] + [ax.yaxis.label for ax in (curves.ax_loss, curves.ax_acc, curves.ax_lr)]
+    lo, hi = curves.ax_lr.get_xlim()
+    labels += [t for t in curves.ax_lr.get_xticklabels() if t.get_text() and lo <= t.get_position()[0] <= hi]
+    for text in labels:  # each drawn inside the figure, none cut at its edge
+        ext = text.get_window_extent(renderer)
+        assert box.x0 <= ext.x0 and ext.x1 <= box.x1 and box.y0 <= ext.y0 and ext.y1 <= box.y1, text.get_text()
+    assert curves.ax_lr.get_xlabel() == "epoch"
