@@ -27,3 +27,32 @@ def test_the_curves_show_every_axis_label_whole(make_window, qtbot, project, siz
         ext = text.get_window_extent(renderer)
         assert box.x0 <= ext.x0 and ext.x1 <= box.x1 and box.y0 <= ext.y0 and ext.y1 <= box.y1, text.get_text()
     assert curves.ax_lr.get_xlabel() == "epoch"
+
+
+def test_the_new_project_list_shows_each_line_whole_without_a_horizontal_scrollbar(qtbot):
+    from cnnstudio.gui import theme
+    from cnnstudio.gui.gallery import GalleryDialog
+    theme.apply(QApplication.instance())
+    d = GalleryDialog()
+    qtbot.addWidget(d)
+    d.show()
+    qtbot.waitExposed(d)
+    lst = d.list
+    fm = lst.fontMetrics()
+
+    def whole(wrapped=False):  # every line of every item within the list's visible width
+        QApplication.processEvents()
+        assert not lst.horizontalScrollBar().isVisible()
+        for i in range(lst.count()):
+            item = lst.item(i)
+            rect = lst.visualItemRect(item)
+            assert rect.right() <= lst.viewport().width(), item.text()
+            text_room = rect.width() - lst.iconSize().width()
+            assert wrapped or all(fm.horizontalAdvance(line) <= text_room for line in item.text().split("\n")), \
+                item.text()
+
+    whole()
+    assert d.width() <= d.screen().availableGeometry().width()
+    d.resize(460, d.height())  # a narrow screen: the lines wrap instead
+    qtbot.waitUntil(lambda: whole(wrapped=True) is None)
+    assert lst.wordWrap()
