@@ -56,3 +56,60 @@ def test_the_new_project_list_shows_each_line_whole_without_a_horizontal_scrollb
     d.resize(460, d.height())  # a narrow screen: the lines wrap instead
     qtbot.waitUntil(lambda: whole(wrapped=True) is None)
     assert lst.wordWrap()
+
+
+def fitted(view) -> bool:
+    """The whole network in view, filling most of it one way (not a left-over zoom)."""
+    QApplication.processEvents()
+    bounds = view.mapFromScene(view.graph_scene.bounds()).boundingRect()
+    vp = view.viewport().rect()
+    return vp.contains(bounds) and (bounds.width() > 0.5 * vp.width() or bounds.height() > 0.5 * vp.height()
+                                    or view.zoom >= 1.0)
+
+
+@pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
+def test_each_workspace_shows_the_canvas_fitted_to_the_network(make_window, qtbot, size):
+    from PySide6.QtCore import Qt
+    from .test_first_hour import SAMPLES
+    win = make_window()
+    win.resize(*size)
+    win.docs.open_path(SAMPLES / "multilabel_net.cnnproj")
+    qtbot.waitUntil(lambda: fitted(win.canvas))
+    qtbot.keyClick(win, Qt.Key_3, Qt.ControlModifier)  # Inspect: the canvas a narrow column
+    qtbot.waitUntil(lambda: win.canvas.viewport().width() < 500)
+    qtbot.waitUntil(lambda: fitted(win.canvas), timeout=3000)
+    qtbot.keyClick(win, Qt.Key_1, Qt.ControlModifier)  # and back: the wide canvas fitted again
+    qtbot.waitUntil(lambda: win.canvas.viewport().width() > 500)
+    qtbot.waitUntil(lambda: fitted(win.canvas), timeout=3000)
+    z = win.canvas.zoom
+    qtbot.mouseClick(win.canvas.overlay.zoom_in, Qt.LeftButton)  # the user zooms in: the view is theirs now
+    assert win.canvas.zoom > z
+    z = win.canvas.zoom
+    win.resize(size[0] - 200, size[1])
+    qtbot.waitUntil(lambda: win.canvas.viewport().width() < 700)
+    assert win.canvas.zoom == z  # a resize keeps their zoom
+
+
+def test_the_freeze_list_follows_the_network_order(make_window, qtbot, tmp_path):
+    """A BatchNorm added after the network was built (so last in the file) is listed where it
+    sits in the network, not after the head."""
+    import json
+    from .test_first_hour import SAMPLES
+    doc = json.loads((SAMPLES / "lenet5.cnnproj").read_text())
+    doc["graph"]["nodes"].append({"id": "bn1", "type": "BatchNorm2d", "params": {}})
+    edges = doc["graph"]["edges"]
+    edges.remove(["c1", "s2"])
+    edges += [["c1", "bn1"], ["bn1", "s2"]]
+    path = tmp_path / "lenet_bn.cnnproj"
+    path.write_text(json.dumps(doc))
+    win = make_window()
+    win.resize(*SIZE_1280x800)
+    win.docs.open_path(path)
+    win.workspaces.switch("train")
+    freeze = win.training.transfer.freeze
+    freeze.showPopup()  # the list is filled when it opens
+    qtbot.waitUntil(lambda: freeze.count() > 2)
+    shown = [freeze.itemData(i) for i in range(freeze.count())][1:]
+    freeze.hidePopup()
+    assert shown == ["bn1", "c3", "f5", "f6", "output"]
+    assert freeze.itemText(freeze.count() - 1) == "everything before output (the head)"
