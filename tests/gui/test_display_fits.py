@@ -113,3 +113,30 @@ def test_the_freeze_list_follows_the_network_order(make_window, qtbot, tmp_path)
     freeze.hidePopup()
     assert shown == ["bn1", "c3", "f5", "f6", "output"]
     assert freeze.itemText(freeze.count() - 1) == "everything before output (the head)"
+
+
+@pytest.mark.parametrize("frozen", [False, True], ids=["trains", "frozen"])
+def test_a_made_blocks_name_and_id_sit_side_by_side(make_window, qtbot, frozen):
+    from PySide6.QtGui import QFontMetricsF
+    from cnnstudio.core.analysis.make_block import make_block
+    from cnnstudio.core.graph.commands import SetFrozen
+    from cnnstudio.gui.canvas.items import _fonts
+    from .test_first_hour import SAMPLES
+    win = make_window()
+    s = win.session
+    win.docs.open_path(SAMPLES / "lenet5.cnnproj")
+    command, block = make_block(s.graph, ["c1", "s2"], "ConvReluPool")
+    s.push(command)
+    if frozen:  # the lock takes the title's first 16 px
+        s.push(SetFrozen(s.graph, [block], True))
+    item = win.canvas.graph_scene.nodes[block]
+    qtbot.waitUntil(lambda: item.frozen == frozen)
+    (title_rect, title), (id_rect, node_id) = item.title_row()
+    ft, fb = (QFontMetricsF(f) for f in _fonts())
+    assert title == "ConvReluPool"  # the name whole
+    assert node_id == block or "…" in node_id  # the id, shortened if it must be
+    assert not title_rect.intersects(id_rect)  # apart, not over each other
+    if id_rect.top() >= title_rect.bottom():  # no room beside the name: on the row below, after the parameters
+        assert 14 + fb.horizontalAdvance(item.texts[0]) < id_rect.left(), item.texts[0]
+    assert ft.horizontalAdvance(title) <= title_rect.width() and fb.horizontalAdvance(node_id) <= id_rect.width() + 0.5
+    assert 0 < title_rect.left() and id_rect.right() <= item.boundingRect().right()
