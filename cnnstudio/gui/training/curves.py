@@ -53,6 +53,7 @@ class CurvesView(QWidget):
         self.full_draws = 0
         self._background = None
         self._legend_dirty = False
+        self._left_pt = MARGINS_PT[0]  # grows or shrinks to the widest y tick label (lr 0.0005)
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._placeholder = QLabel(EMPTY_TEXT)
@@ -142,8 +143,20 @@ class CurvesView(QWidget):
         for the tick labels and the "epoch" label under the axes, a narrow one for the y labels."""
         fig = self.canvas.figure
         w, h = (max(v * 72, 1.0) for v in fig.get_size_inches())  # points
-        fig.subplots_adjust(left=min(MARGINS_PT[0] / w, 0.4), right=1 - min(MARGINS_PT[1] / w, 0.1),
+        fig.subplots_adjust(left=min(self._left_pt / w, 0.4), right=1 - min(MARGINS_PT[1] / w, 0.1),
                             top=1 - min(MARGINS_PT[2] / h, 0.1), bottom=min(MARGINS_PT[3] / h, 0.4), hspace=0.12)
+
+    def _fit_y_labels(self, renderer) -> bool:
+        """Room left of the axes for the widest tick labels and the y labels, measured as drawn
+        (the y label sits left of the tick labels); True when the margin had to change."""
+        fig = self.canvas.figure
+        x0 = min(ax.yaxis.label.get_window_extent(renderer).x0 for ax in (self.ax_loss, self.ax_acc, self.ax_lr))
+        need = (fig.subplotpars.left * fig.bbox.width - x0 + 3) * 72 / fig.dpi  # points
+        if abs(need - self._left_pt) < 2:
+            return False
+        self._left_pt = need
+        self._fit_margins()
+        return True
 
     def schedule_redraw(self) -> None:
         if not self._timer.isActive():
@@ -151,6 +164,8 @@ class CurvesView(QWidget):
 
     def _on_full_draw(self, event) -> None:
         """After any full draw (ours, a resize, an expose): cache the background, paint the lines."""
+        if self._fit_y_labels(event.renderer):
+            self.canvas.draw_idle()  # once more, with room for the y labels
         self._background = self.canvas.copy_from_bbox(self.canvas.figure.bbox)
         self._paint_lines()
         self.full_draws += 1
