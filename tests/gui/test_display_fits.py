@@ -146,3 +146,19 @@ def test_a_made_blocks_name_and_id_sit_side_by_side(make_window, qtbot, frozen):
         assert 14 + fb.horizontalAdvance(item.texts[0]) < id_rect.left(), item.texts[0]
     assert ft.horizontalAdvance(title) <= title_rect.width() and fb.horizontalAdvance(node_id) <= id_rect.width() + 0.5
     assert 0 < title_rect.left() and id_rect.right() <= item.boundingRect().right()
+
+
+def test_prediction_cards_take_the_rows_width(qtbot):
+    """Seen with the multi-label sample: one column of cards 184 px wide in a 250 px list, each
+    "#160 true: circle, s…" cut beside white space."""
+    from cnnstudio.gui.inspect.gallery import CELL_W, GAP, Gallery
+    g = Gallery()
+    qtbot.addWidget(g)
+    g.set_indices(list(range(7)))
+    for width, cols in ((250, 1), (2 * CELL_W + 3 * GAP + 40, 2)):
+        g.resize(width, 600)
+        assert g.columns() == cols
+        rows = [g.cell_rect(k) for k in range(cols)]
+        assert rows[0].left() == GAP and width - GAP - 1 <= rows[-1].right() + 1 <= width  # the row filled
+        assert all(a.right() < b.left() for a, b in zip(rows, rows[1:]))  # side by side, never overlapping
+        assert g.index_at(rows[-1].center()) == cols - 1  # a click lands on the card drawn there

@@ -56,8 +56,12 @@ class Gallery(QWidget):
         super().resizeEvent(e)
 
     def cell_rect(self, k: int) -> QRect:
-        r, c = divmod(k, self.columns())
-        return QRect(GAP + c * (CELL_W + GAP), GAP + r * (CELL_H + GAP), CELL_W, CELL_H)
+        """Cells share the row's width (at least CELL_W): a multi-label card's "true: circle,
+        square" shows whole where the row has room, instead of white space beside a cut card."""
+        cols = self.columns()
+        r, c = divmod(k, cols)
+        w = max(CELL_W, (self.width() - GAP) // cols - GAP)
+        return QRect(GAP + c * (w + GAP), GAP + r * (CELL_H + GAP), w, CELL_H)
 
     def thumb(self, i: int):
         q = self._thumbs.get(i)
