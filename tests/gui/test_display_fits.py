@@ -162,3 +162,23 @@ def test_prediction_cards_take_the_rows_width(qtbot):
         assert rows[0].left() == GAP and width - GAP - 1 <= rows[-1].right() + 1 <= width  # the row filled
         assert all(a.right() < b.left() for a, b in zip(rows, rows[1:]))  # side by side, never overlapping
         assert g.index_at(rows[-1].center()) == cols - 1  # a click lands on the card drawn there
+
+
+def test_the_zoomed_out_canvas_names_its_boxes(make_window, qtbot):
+    """The 3-D sample fitted into the Inspect workspace's narrow canvas is drawn as coloured
+    boxes (too small for the blocks' text): each box carries its block's id, to pick a layer by."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor
+    from .test_first_hour import SAMPLES
+    win = make_window()
+    win.resize(*SIZE_1280x800)
+    win.docs.open_path(SAMPLES / "volume_classifier.cnnproj")
+    qtbot.keyClick(win, Qt.Key_3, Qt.ControlModifier)
+    view, scene = win.canvas, win.canvas.graph_scene
+    qtbot.waitUntil(lambda: fitted(view) and scene.overview.active, timeout=3000)
+    img = view.viewport().grab().toImage()
+    for node_id in ("conv1", "output"):
+        box = view.mapFromScene(scene.nodes[node_id].sceneBoundingRect()).boundingRect().adjusted(3, 3, -3, -3)
+        light = sum(QColor(img.pixel(x, y)).lightness() > 200 for x in range(box.left(), box.right())
+                    for y in range(box.top(), box.bottom()))
+        assert light > 15, (node_id, light)  # white letters on the block's colour
