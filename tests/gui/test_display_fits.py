@@ -182,3 +182,35 @@ def test_the_zoomed_out_canvas_names_its_boxes(make_window, qtbot):
         light = sum(QColor(img.pixel(x, y)).lightness() > 200 for x in range(box.left(), box.right())
                     for y in range(box.top(), box.bottom()))
         assert light > 15, (node_id, light)  # white letters on the block's colour
+
+
+def test_a_cut_card_shows_its_labels_whole_on_hover(qtbot):
+    """At 1280×800 the multi-label cards are narrow: "#1 true: circle, s…"; resting the pointer
+    on one shows its labels whole."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    from PySide6.QtCore import QEvent, QPoint
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QToolTip
+    from cnnstudio.gui.inspect.gallery import Gallery
+    names = ["circle", "square", "triangle", "diamond", "cross"]
+    preds = SimpleNamespace(boxes=None, targets=np.array([[1, 1, 1, 0, 0], [0, 1, 0, 0, 0]], float),
+                            probs=np.array([[0.6, 0.9, 0.4, 0.55, 0.1], [0.2, 0.8, 0.1, 0.1, 0.1]]), threshold=0.5,
+                            correct=np.array([False, True]), labels=None, pred=None)
+    insp = SimpleNamespace(predictions=preds, display=np.zeros((2, 8, 8, 3), np.uint8), class_name=names.__getitem__,
+                           run_dir="r", task="multilabel")
+    g = Gallery()
+    qtbot.addWidget(g)
+    g.set_inspection(insp)
+    g.set_indices([0, 1])
+    g.resize(190, 300)
+    g.show()
+    qtbot.waitExposed(g)
+    g.grab()  # it paints with the stub
+    pos = g.cell_rect(0).center()
+    QApplication.sendEvent(g, QHelpEvent(QEvent.Type.ToolTip, pos, g.mapToGlobal(pos)))
+    qtbot.waitUntil(lambda: QToolTip.isVisible())
+    assert QToolTip.text() == "#0 true: circle, square, triangle\npredicted: circle, square, diamond"
+    QApplication.sendEvent(g, QHelpEvent(QEvent.Type.ToolTip, QPoint(2, 290), g.mapToGlobal(QPoint(2, 290))))
+    qtbot.waitUntil(lambda: not QToolTip.isVisible())  # no card there: no tooltip
