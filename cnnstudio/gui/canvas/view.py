@@ -124,7 +124,10 @@ class CanvasView(ViewKeys, ViewDrops, QGraphicsView):
         e.accept()
 
     def fit(self, animate: bool = True) -> None:
-        rect = self.graph_scene.itemsBoundingRect()
+        # the blocks' and notes' extent, kept up to date as they change: asking every item is slow
+        # at thousands of blocks, and a fitted view fits again at each resize. Wires and ports
+        # stay within the 40 px margin.
+        rect = self.graph_scene.bounds()
         if rect.isEmpty():
             self.resetTransform()
             self.setSceneRect(QRectF(-3000, -3000, 6000, 6000))
