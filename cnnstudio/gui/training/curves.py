@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 REDRAW_MS = 250
 HEADROOM = 1.25
+MARGINS_PT = (52, 8, 6, 34)  # left, right, top, bottom: y label + ticks; x ticks + "epoch"
 OVERLAY_COLORS = ("#7f7f7f", "#9467bd", "#8c564b", "#e377c2")  # other runs, dashed
 _MATPLOTLIB = threading.Event()  # set once matplotlib and its Qt backend are imported
 _loading = threading.Lock()
@@ -51,7 +52,6 @@ def _figure():
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     fig = Figure(figsize=(5, 4.2), dpi=90)
-    fig.subplots_adjust(left=0.14, right=0.97, top=0.97, bottom=0.1, hspace=0.12)
     ax_loss, ax_acc, ax_lr = fig.subplots(3, 1, sharex=True, height_ratios=[3, 3, 1.4])
     ax_lr.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
 
@@ -96,6 +96,7 @@ class CurvesView(QWidget):
         self.full_draws = 0
         self._background = None
         self._legend_dirty = False
+        self._left_pt = MARGINS_PT[0]  # grows or shrinks to the widest y tick label (lr 0.0005)
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._placeholder = QLabel(EMPTY_TEXT)
@@ -144,6 +145,8 @@ class CurvesView(QWidget):
         fig, self.ax_loss, self.ax_acc, self.ax_lr, self.lines = parts
         self.canvas = FigureCanvasQTAgg(fig)
         self.canvas.mpl_connect("draw_event", self._on_full_draw)
+        self.canvas.mpl_connect("resize_event", lambda _: self._fit_margins())
+        self._fit_margins()
         self._placeholder.hide()
         self._layout.addWidget(self.canvas)
 
@@ -158,12 +161,34 @@ class CurvesView(QWidget):
         self.ax_loss.legend(fontsize=7, loc="upper right")
         self.ax_acc.legend(fontsize=7, loc="lower right")
 
+    def _fit_margins(self) -> None:
+        """Margins in points, not fractions of the figure: a short figure (1280×800) keeps room
+        for the tick labels and the "epoch" label under the axes, a narrow one for the y labels."""
+        fig = self.canvas.figure
+        w, h = (max(v * 72, 1.0) for v in fig.get_size_inches())  # points
+        fig.subplots_adjust(left=min(self._left_pt / w, 0.4), right=1 - min(MARGINS_PT[1] / w, 0.1),
+                            top=1 - min(MARGINS_PT[2] / h, 0.1), bottom=min(MARGINS_PT[3] / h, 0.4), hspace=0.12)
+
+    def _fit_y_labels(self, renderer) -> bool:
+        """Room left of the axes for the widest tick labels and the y labels, measured as drawn
+        (the y label sits left of the tick labels); True when the margin had to change."""
+        fig = self.canvas.figure
+        x0 = min(ax.yaxis.label.get_window_extent(renderer).x0 for ax in (self.ax_loss, self.ax_acc, self.ax_lr))
+        need = (fig.subplotpars.left * fig.bbox.width - x0 + 3) * 72 / fig.dpi  # points
+        if abs(need - self._left_pt) < 2:
+            return False
+        self._left_pt = need
+        self._fit_margins()
+        return True
+
     def schedule_redraw(self) -> None:
         if not self._timer.isActive():
             self._timer.start()
 
     def _on_full_draw(self, event) -> None:
         """After any full draw (ours, a resize, an expose): cache the background, paint the lines."""
+        if self._fit_y_labels(event.renderer):
+            self.canvas.draw_idle()  # once more, with room for the y labels
         self._background = self.canvas.copy_from_bbox(self.canvas.figure.bbox)
         self._paint_lines()
         self.full_draws += 1
