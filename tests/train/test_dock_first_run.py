@@ -52,3 +52,29 @@ def test_first_run_of_an_unsaved_project(qtbot, tmp_path, monkeypatch):
     kept = tmp_path / "tiny.runs" / run.name
     assert (kept / "run.json").exists() and not run.exists()
     assert s.run_dir == kept and dock.runs.experiments.rowCount() == 1 and not dock.runs.where.isVisible()
+
+
+def test_the_running_run_counts_its_epochs_in_the_table(qtbot):
+    """While a run trains, its row and its "show" line say how many epochs are done (they said
+    "running, 0 epoch(s)" until it ended)."""
+    from cnnstudio.gui.session import Session
+    from cnnstudio.gui.training.dock import TrainingDock
+    s = Session()
+    s.set_project(small_project({**SMALL_SHAPES, "image_size": 32, "count": 6000}, {"epochs": 2}, size=32), None)
+    dock = TrainingDock(s)
+    qtbot.addWidget(dock)
+    dock.resize(1250, 680)
+    dock.show()
+    qtbot.mouseClick(dock.start_button, Qt.LeftButton)
+    table = dock.runs.experiments
+    seen = []
+
+    def one_epoch_shown():
+        if dock.running and table.rowCount() == 1:
+            seen.append((table.item(0, 1).text(), table.item(0, 2).text(), dock.runs.history.currentText()))
+        return bool(seen) and seen[-1][1] == "1"
+    qtbot.waitUntil(one_epoch_shown, timeout=60000)
+    status, _, line = seen[-1]
+    assert status == "running" and "running, 1 epoch(s)" in line
+    qtbot.waitUntil(lambda: not dock.running, timeout=60000)
+    assert table.item(0, 2).text() == "2" and "finished, 2 epoch(s)" in dock.runs.history.currentText()

@@ -102,35 +102,51 @@ class ExperimentTable(QTableWidget):
         self.setSortingEnabled(False)
         self.setRowCount(len(runs))
         for row, r in enumerate(runs):
-            info, t = r.info, r.info.get("training") or {}
-            best = info.get("best") or {}
-            name = _SortItem(r.path.name)
-            name.setData(PATH_ROLE, str(r.path))
-            name.setToolTip(r.path.name)
-            name.setFlags((name.flags() | Qt.ItemIsUserCheckable) & ~Qt.ItemIsEditable)
-            name.setCheckState(Qt.Checked if str(r.path) in ticked else Qt.Unchecked)
-            value = best.get("value")
-            sweep = info.get("sweep") if isinstance(info.get("sweep"), dict) else {}
-            frozen = sum(1 for node in r.project.graph.nodes.values() if node.frozen)
-            factor = t.get("backbone_lr_factor", 1.0)
-            cells = [name, _item(str(r.status)), _item(len(r.metrics)),
-                     _item(str((info.get("dataset") or {}).get("name", ""))), _item(str(t.get("optimizer", ""))),
-                     _SortItem(f"{t['lr']:g}" if isinstance(t.get("lr"), (int, float)) else ""),
-                     _item(t.get("batch_size", "")), _item({"none": "constant"}.get(str(t.get("schedule", "")), str(t.get("schedule", "")))),  # as the form says
-                     _item(int(info.get("world_size") or 1)), _item(started_from(r)), _item(frozen),
-                     _SortItem(f"{factor:g}" if isinstance(factor, (int, float)) else ""),
-                     _item(sweep.get("trial", "") if isinstance(sweep.get("trial"), int) else ""),
-                     _SortItem(fmt(str(best.get("metric")), value) if value is not None else "—"),
-                     _item(best.get("epoch", ""))]
-            cells[5].setData(Qt.UserRole, t.get("lr"))
-            cells[11].setData(Qt.UserRole, factor)
-            cells[13].setData(Qt.UserRole, value)
-            cells[13].setToolTip(best_tip(best.get("metric"), info.get("task", "")))
-            for col, it in enumerate(cells):
-                it.setFlags(it.flags() & ~Qt.ItemIsEditable)
-                self.setItem(row, col, it)
+            self._fill(row, r, str(r.path) in ticked)
         self.setSortingEnabled(True)
         self._filling = False
+
+    def update_run(self, run) -> bool:
+        """Write one run's row again (a running run's epochs and best); False when it is not listed."""
+        for row in range(self.rowCount()):
+            it = self.item(row, 0)
+            if it is not None and it.data(PATH_ROLE) == str(run.path):
+                self._filling = True
+                self.setSortingEnabled(False)  # a sorted table would move the row while it is written
+                self._fill(row, run, it.checkState() == Qt.Checked)
+                self.setSortingEnabled(True)
+                self._filling = False
+                return True
+        return False
+
+    def _fill(self, row: int, r, ticked: bool) -> None:
+        info, t = r.info, r.info.get("training") or {}
+        best = info.get("best") or {}
+        name = _SortItem(r.path.name)
+        name.setData(PATH_ROLE, str(r.path))
+        name.setToolTip(r.path.name)
+        name.setFlags((name.flags() | Qt.ItemIsUserCheckable) & ~Qt.ItemIsEditable)
+        name.setCheckState(Qt.Checked if ticked else Qt.Unchecked)
+        value = best.get("value")
+        sweep = info.get("sweep") if isinstance(info.get("sweep"), dict) else {}
+        frozen = sum(1 for node in r.project.graph.nodes.values() if node.frozen)
+        factor = t.get("backbone_lr_factor", 1.0)
+        cells = [name, _item(str(r.status)), _item(len(r.metrics)),
+                 _item(str((info.get("dataset") or {}).get("name", ""))), _item(str(t.get("optimizer", ""))),
+                 _SortItem(f"{t['lr']:g}" if isinstance(t.get("lr"), (int, float)) else ""),
+                 _item(t.get("batch_size", "")), _item({"none": "constant"}.get(str(t.get("schedule", "")), str(t.get("schedule", "")))),  # as the form says
+                 _item(int(info.get("world_size") or 1)), _item(started_from(r)), _item(frozen),
+                 _SortItem(f"{factor:g}" if isinstance(factor, (int, float)) else ""),
+                 _item(sweep.get("trial", "") if isinstance(sweep.get("trial"), int) else ""),
+                 _SortItem(fmt(str(best.get("metric")), value) if value is not None else "—"),
+                 _item(best.get("epoch", ""))]
+        cells[5].setData(Qt.UserRole, t.get("lr"))
+        cells[11].setData(Qt.UserRole, factor)
+        cells[13].setData(Qt.UserRole, value)
+        cells[13].setToolTip(best_tip(best.get("metric"), info.get("task", "")))
+        for col, it in enumerate(cells):
+            it.setFlags(it.flags() & ~Qt.ItemIsEditable)
+            self.setItem(row, col, it)
 
     def ticked(self) -> list[str]:
         return [self.item(r, 0).data(PATH_ROLE) for r in range(self.rowCount())

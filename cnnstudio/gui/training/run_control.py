@@ -107,6 +107,7 @@ class RunControl:
         from ...core.train.worker import start_worker
 
         prepare_start()  # when the dock was never shown: matplotlib loads while the worker starts
+        self.live_dir = None  # the run being trained, once it has started (a check has none)
         if job.get("run_dir"):
             self.run_dir = Path(job["run_dir"])
             self.world = job.get("nproc", 1)
@@ -171,7 +172,7 @@ class RunControl:
             self._say(f"Training {where}, {info.get('precision')}. {data} {notes}".strip())
             self.world = info.get("world_size", 1)
             if msg.get("run_dir"):
-                run_dir = Path(msg["run_dir"])
+                run_dir = self.live_dir = Path(msg["run_dir"])
                 self.session.set_run(run_dir)  # the inspection panels follow it live
                 # in the table and "show" at once, on the next turn: this one's work and that
                 # relayout (the run table grows, the ensemble box appears) are two short pauses
@@ -188,6 +189,9 @@ class RunControl:
             self.epoch_bar.setValue(msg["epoch"])
             self.epoch_bar.setFormat("epoch %v / %m")
             self.curves.add_epoch(msg)
+            live = self.live_dir
+            if live:  # its files are written before the message: its table row and "show" line catch up
+                QTimer.singleShot(0, self.runs, lambda: self.runs.update_run(live))
             from ...core.train.metrics import epoch_scores
             score = "".join(f", {text}" for text in epoch_scores(msg))
             self._say(f"Epoch {msg['epoch']}: validation loss {msg.get('val_loss', float('nan')):.4f}{score}.")

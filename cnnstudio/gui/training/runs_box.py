@@ -76,6 +76,18 @@ class RunsBox(QGroupBox):
         self.ensemble.setVisible(bool(runs or opened))  # nothing to tick yet: no room taken
         self.refreshed.emit()
 
+    def update_run(self, path: Path) -> None:
+        """A running run finished an epoch: its line in "show" and its table row say so (one run
+        read again, not the whole list)."""
+        try:
+            run = load_run(path)
+        except (OSError, ValueError):
+            return
+        i = self.history.findData(str(path))
+        if i >= 0:
+            self.history.setItemText(i, run.label)
+        self.experiments.update_run(run)
+
     def say_where(self, folder: Path | None) -> None:
         """An unsaved project's runs go to `folder` (None: the project is saved, they go beside it)."""
         self.where.setVisible(folder is not None)
