@@ -142,8 +142,9 @@ def unit_picture(insp, node: str, channel: int, k: int = 9, size: int = 56, betw
     return np.concatenate(row[:-1], 1), caption
 
 
-def unit_pictures(insp, node: str, channels: list[int], k: int = 9) -> list[tuple[np.ndarray, str]]:
-    """unit_picture for several channels of one layer, their patches and inputs found together."""
+def unit_pictures(insp, node: str, channels: list[int], k: int = 9, ams=None) -> list[tuple[np.ndarray, str]]:
+    """unit_picture for several channels of one layer, their patches and inputs found together
+    (`ams`: their activation_maximisation inputs, when already found)."""
     patches = top_patches(insp.net, insp.graph, insp.analysis, insp.images, node, channels, k)
-    ams = activation_maximisation(insp.net, node, channels, insp.shape)
+    ams = activation_maximisation(insp.net, node, channels, insp.shape) if ams is None else ams
     return [unit_picture(insp, node, c, k, found=(p, am)) for c, p, am in zip(channels, patches, ams)]
