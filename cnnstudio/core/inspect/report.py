@@ -4,12 +4,10 @@ the file opens anywhere, offline, on its own. Imports torch and matplotlib (CLI 
 from __future__ import annotations
 
 import base64
-import copy
 import math
 import html
 import io
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -105,8 +103,10 @@ def curves_svg(metrics: list) -> str | None:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
 
 
-def _filters(insp, layers, units) -> str:
+def _filters(insp) -> str:
+    from ..build.taps import conv_layers
     from .filters import filter_mosaic
+    layers = conv_layers(insp.net)
     if not layers:
         return '<p class="muted">This network has no convolution layer.</p>'
     parts = []
@@ -116,40 +116,20 @@ def _filters(insp, layers, units) -> str:
                      f"{html.escape(m.caption)}, each filter scaled to its own range.</figcaption></figure>")
     if len(layers) > 3:
         parts.append(f'<p class="muted">{len(layers) - 3} more convolution layers are in the app.</p>')
-    return "".join(parts) + _units(insp, units)
+    return "".join(parts) + _units(insp, layers)
 
 
-def _start_units(insp, layers, channels: int = 4):
-    """(node, channels, their activation-maximisation inputs being found) for the first units of
-    the last plain conv layer, or None. The gradient ascent (≈0.2 s for LeNet-5, most of a
-    report's own time) runs on a copy of the network in a thread while the report's other
-    sections are made (torch lets go of the GIL; Grad-CAM hooks the network, so not that one)."""
-    from .units import activation_maximisation
-    plain = [l for l in layers if l.label == l.node]
-    if not plain or not len(insp.images):
-        return None
-    node = plain[-1].node
-    shown = list(range(min(channels, plain[-1].weight.shape[0])))
-    try:
-        net = copy.deepcopy(insp.net)
-    except Exception:  # a block that cannot be copied: found in turn, later
-        return node, shown, None
-    pool = ThreadPoolExecutor(1, thread_name_prefix="report-units")
-    found = pool.submit(activation_maximisation, net, node, shown, insp.shape)
-    pool.shutdown(wait=False)
-    return node, shown, found
-
-
-def _units(insp, units) -> str:
+def _units(insp, layers, channels: int = 4) -> str:
     """What the first units of the last plain conv layer look for (Zeiler & Fergus)."""
     from .units import unit_pictures
-    if units is None:
+    plain = [l for l in layers if l.label == l.node]
+    if not plain or not len(insp.images):
         return ""
-    node, shown, found = units
-    parts = [f"<h3>What the units of {html.escape(node)} look for</h3>"]
-    ams = found.result() if found is not None else None
-    for c, (img, caption) in zip(shown, unit_pictures(insp, node, shown, ams=ams)):  # found together: one pass
-        parts.append(f"<figure>{_img(img, f'{node} channel {c}', min(img.shape[1], 900))}"
+    layer = plain[-1]
+    parts = [f"<h3>What the units of {html.escape(layer.node)} look for</h3>"]
+    shown = list(range(min(channels, layer.weight.shape[0])))
+    for c, (img, caption) in zip(shown, unit_pictures(insp, layer.node, shown)):  # found together: one pass
+        parts.append(f"<figure>{_img(img, f'{layer.node} channel {c}', min(img.shape[1], 900))}"
                      f"<figcaption>{html.escape(caption)}</figcaption></figure>")
     return "".join(parts)
 
@@ -172,14 +152,20 @@ def _feature_maps(insp, index: int) -> str:
 
 
 def _predictions(insp, n: int = 24) -> str:
-    from .gradcam import grad_cam
+    from .gradcam import grad_cams
     from .mosaic import draw_box
     p = insp.predictions
     rng = np.random.default_rng(0)
     idx = np.sort(rng.choice(len(p.conf), size=min(n, len(p.conf)), replace=False))
     disp = insp.to_display(insp.images[idx])
+    heats = [None] * len(idx)
+    if p.boxes is None:
+        try:
+            heats = [h for h, _, _ in grad_cams(insp.net, insp.images[idx], None, None, insp.activation)]
+        except ValueError:  # no spatial layer: the samples alone
+            pass
     cards = []
-    for i, d in zip(idx, disp):
+    for i, d, heat in zip(idx, disp, heats):
         d = as_rgb(d)
         s = max(1, 96 // max(d.shape[:2]))
         if p.boxes is not None:
@@ -188,11 +174,8 @@ def _predictions(insp, n: int = 24) -> str:
             img = draw_box(draw_box(d, p.labels[i] * scale, (40, 200, 60)), p.boxes[i] * scale, (230, 40, 40))
             text = f"IoU {p.conf[i]:.2f}"
         else:
-            try:
-                heat, _, _ = grad_cam(insp.net, insp.images[i], None, None, insp.activation)
-                img = np.concatenate([d, np.full((d.shape[0], 2, 3), 255, np.uint8), cam_overlay(d, heat)], 1)
-            except ValueError:
-                img = d
+            img = d if heat is None else np.concatenate([d, np.full((d.shape[0], 2, 3), 255, np.uint8),
+                                                         cam_overlay(d, heat)], 1)
             if p.targets is not None:
                 names = lambda rows: ", ".join(insp.class_name(int(c)) for c in np.flatnonzero(rows)) or "none"
                 text = (f"true {html.escape(names(p.targets[i] > 0.5))}<br>predicted "
@@ -260,10 +243,7 @@ def _label(metric: str, task: str = "") -> str:
 
 def build_report(insp, info: dict | None = None) -> str:
     """The HTML text of the report for an Inspection (see source.py)."""
-    from ..build.taps import conv_layers
     from ..train.metrics import fmt
-    layers = conv_layers(insp.net)
-    units = _start_units(insp, layers)  # first: it overlaps what follows
     info = info if info is not None else insp.info
     best = info.get("best") or {}
     # the epoch whose weights the report shows: the best one when it is known
@@ -284,11 +264,11 @@ def build_report(insp, info: dict | None = None) -> str:
         "summary": summary,
         "architecture": _architecture(insp),
         "curves": f'<img src="{curves}" alt="training curves">' if curves else '<p class="muted">No epoch finished yet.</p>',
+        "filters": _filters(insp),
         "feature-maps": _feature_maps(insp, 0),
         "predictions": _predictions(insp),
         "confusion": _confusion(insp),
     }
-    body["filters"] = _filters(insp, layers, units)  # last: it waits for the units' pictures
     titles = {"summary": "Summary", "architecture": "Architecture", "curves": "Training curves", "filters": "Filters",
               "feature-maps": "Feature maps", "predictions": "Sample predictions",
               "confusion": "Per-class metrics" if insp.task == "multilabel" else "Confusion matrix"}

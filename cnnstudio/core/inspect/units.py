@@ -42,7 +42,7 @@ def top_patches(net, graph, analysis, images, node: str, channel, k: int = 9,
             between()  # outside no_grad: a Grad-CAM may be answered there
         with torch.no_grad():
             x = torch.as_tensor(np.asarray(images[i:i + batch_size], np.float32))
-            a = net(x, return_all=True)[node][:, channels].float()  # N×channels×(spatial)
+            a = net(x, until=node)[:, channels].float()  # N×channels×(spatial)
             flat = a.reshape(len(x), len(channels), -1)
             v, where = flat.max(2)
             best_val.append(v.numpy())
@@ -80,7 +80,7 @@ def activation_maximisation(net, node: str, channel, shape, steps: int = 120, lr
     for step in range(steps):
         if between is not None and step % 10 == 0:
             between()
-        a = net(x, return_all=True)[node][rows, channels]  # N×(spatial)
+        a = net(x, until=node)[rows, channels]  # N×(spatial): the layers after `node` not run
         centre = a[(slice(None), *(s // 2 for s in a.shape[1:]))]
         loss = -centre.sum() + decay * (x ** 2).sum()
         g, = torch.autograd.grad(loss, x)
@@ -142,9 +142,8 @@ def unit_picture(insp, node: str, channel: int, k: int = 9, size: int = 56, betw
     return np.concatenate(row[:-1], 1), caption
 
 
-def unit_pictures(insp, node: str, channels: list[int], k: int = 9, ams=None) -> list[tuple[np.ndarray, str]]:
-    """unit_picture for several channels of one layer, their patches and inputs found together
-    (`ams`: their activation_maximisation inputs, when already found)."""
+def unit_pictures(insp, node: str, channels: list[int], k: int = 9) -> list[tuple[np.ndarray, str]]:
+    """unit_picture for several channels of one layer, their patches and inputs found together."""
     patches = top_patches(insp.net, insp.graph, insp.analysis, insp.images, node, channels, k)
-    ams = activation_maximisation(insp.net, node, channels, insp.shape) if ams is None else ams
+    ams = activation_maximisation(insp.net, node, channels, insp.shape)
     return [unit_picture(insp, node, c, k, found=(p, am)) for c, p, am in zip(channels, patches, ams)]
