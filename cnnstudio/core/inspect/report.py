@@ -28,8 +28,9 @@ def png(img: np.ndarray) -> str:
     """uint8 image → data: URL of a PNG."""
     from PIL import Image
     buf = io.BytesIO()
-    # without optimize=True: it tried every filter and compression level, for a few % of size
-    Image.fromarray(np.ascontiguousarray(img)).save(buf, format="PNG")
+    # without optimize=True (it tried every filter and level, for a few % of size), and zlib's
+    # level 3, not 6: a LeNet-5 report's 35 pictures took half the time for 12 % more bytes
+    Image.fromarray(np.ascontiguousarray(img)).save(buf, format="PNG", compress_level=3)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
