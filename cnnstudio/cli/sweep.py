@@ -27,8 +27,9 @@ def add_parser(sub) -> None:
     p.add_argument("--nproc", type=int, metavar="N", help="each trial data-parallel in N processes, as `cnnstudio "
                    "train --nproc N` (kept with the study: --join workers use it too)")
     p.add_argument("--sampler", choices=("grid", "random", "tpe", "nsga2"), help="default: tpe, nsga2 for several objectives")
-    p.add_argument("--objective", default="accuracy", metavar="LIST",
-                   help="accuracy, optionally with costs to minimise: accuracy,params | macs | latency")
+    p.add_argument("--objective", default="score", metavar="LIST",
+                   help="score: the task's validation score (accuracy; mAP for multi-label; IoU for boxes), "
+                   "optionally with costs to minimise: score,params | macs | latency (\"accuracy\" means score)")
     p.add_argument("--prune", choices=("median", "hyperband", "none"), default="median",
                    help="stop trials that are clearly worse than the others at the same epoch (one objective only)")
     p.add_argument("--storage", metavar="URL", help="Optuna storage (SQLAlchemy URL); default sqlite:///PROJECT.runs/sweeps.db")
@@ -87,6 +88,7 @@ def _join(args) -> tuple[str, str]:
 
 def _run_workers(args, url: str, name: str) -> int:
     from ..core.sweep import results as R
+    from ..core.sweep import score as S
     from ..core.sweep import study as st
     from ..core.sweep.runner import messages, start_workers
     study, settings, _ = st.load(st.open_storage(url), name)
@@ -117,14 +119,16 @@ def _run_workers(args, url: str, name: str) -> int:
         for p in procs:
             p.join()
     table = R.rows(study, settings)
-    best = R.best_rows(table, settings)
+    best, metric = R.best_rows(table, settings), S.study_metric(table)
     if args.json:
-        print(json.dumps({"done": True, "study": name, "summary": R.summary(table),
+        print(json.dumps({"done": True, "study": name, "summary": R.summary(table), "metric": metric,
                           "best": [_public(r) for r in best]}), flush=True)
     print(R.summary(table) + ".", file=sys.stderr)
     for r in best:
-        print(f"Best: trial {r['trial']}: {_values(r['values'])} ({R.params_text(r['params'])}). Run folder: {r['run']}",
-              file=sys.stderr)
+        print(f"Best: trial {r['trial']}: {_values(r['values'], metric)} ({R.params_text(r['params'])}). "
+              f"Run folder: {r['run']}", file=sys.stderr)
+    if best and metric in ("mAP", "iou"):
+        print(S.definition(metric), file=sys.stderr)
     if interrupted[0] or errors:
         print(f"Resume with the same command{' (or --join)' if args.join else ''}: finished trials are kept.",
               file=sys.stderr)
@@ -140,29 +144,33 @@ def _runs_here(settings) -> str:
 
 
 def _public(msg: dict) -> dict:
-    return {k: msg.get(k) for k in ("trial", "params", "state", "values", "run", "epochs", "reason")}
+    return {k: msg.get(k) for k in ("trial", "params", "state", "values", "metric", "run", "epochs", "reason")}
 
 
-def _values(values: dict) -> str:
-    return ", ".join(f"{k} {v:.1%}" if k == "accuracy" else f"{k} {v:,.4g}" for k, v in values.items())
+def _values(values: dict, metric) -> str:
+    """"mAP 57.3%, params 12,345": the objectives as a user reads them (score.py names the score)."""
+    from ..core.sweep import score as S
+    return ", ".join(f"{S.objective_name(k, metric)} {S.objective_text(k, metric, v)}" for k, v in values.items())
 
 
 def _show(msg: dict, args, settings) -> None:
     from ..core.sweep.results import params_text
+    from ..core.train.metrics import epoch_scores
     t, n = msg["type"], msg.get("trial")
     if t == "error":
         print(f"cnnstudio sweep: a worker stopped: {msg['message']}", file=sys.stderr, flush=True)
     elif t == "started":
         print(f"trial {n}: {'resumed' if msg.get('resumed') else 'started'} {params_text(msg['params'])}",
               file=sys.stderr, flush=True)
-    elif t == "epoch" and "val_accuracy" in msg:
-        print(f"trial {n}: epoch {msg['epoch']}/{msg['epochs_total']} val acc {msg['val_accuracy']:.1%}",
+    elif t == "epoch" and epoch_scores(msg, split="val"):  # accuracy, IoU, or a multi-label run's three
+        print(f"trial {n}: epoch {msg['epoch']}/{msg['epochs_total']} {', '.join(epoch_scores(msg, split='val'))}",
               file=sys.stderr, flush=True)
     elif t == "done":
         values = dict(zip(settings["objectives"], msg["values"])) if msg.get("values") else {}
         if args.json:
             print(json.dumps(_public({**msg, "values": values})), flush=True)
-        what = _values(values) if values else (msg.get("reason") or "")
+        what = _values(values, msg.get("metric")) if values else (msg.get("reason") or "")
+        epochs = f"{msg['epochs']} epoch{'' if msg['epochs'] == 1 else 's'}"
         print(f"trial {n}: {msg['state']}{': ' + what if what else ''}"
-              + (f" ({msg['epochs']} epochs, {msg.get('seconds', 0):.1f} s)" if msg.get("run") else ""),
+              + (f" ({epochs}, {msg.get('seconds', 0):.1f} s)" if msg.get("run") else ""),
               file=sys.stderr, flush=True)

@@ -118,6 +118,19 @@ class GalleryDialog(QDialog):
         lay.addWidget(hint)
         lay.addWidget(self.list, 1)
         lay.addWidget(buttons)
+        self._fit_width()
+
+    def _fit_width(self) -> None:
+        """Wide enough for the longest line (a horizontal scrollbar hid the list's right end at
+        1280×800), within the screen; on a narrower screen the lines wrap instead."""
+        lst = self.list
+        lst.setWordWrap(True)
+        lst.setResizeMode(QListWidget.Adjust)  # re-wrap when the dialog is resized
+        lst.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        need = (lst.sizeHintForColumn(0) + 2 * lst.frameWidth() + lst.verticalScrollBar().sizeHint().width()
+                + 2 * lst.spacing() + self.layout().contentsMargins().left() + self.layout().contentsMargins().right())
+        screen = (self.parentWidget() or self).screen().availableGeometry()
+        self.resize(max(self.width(), min(need + 8, int(screen.width() * 0.9))), self.height())
 
     def select(self, name: str) -> bool:
         """Pick the template whose file stem is `name` (keyboard users and tests)."""

@@ -4,6 +4,7 @@ layer, and the epoch timeline keeps nothing of the last run after another projec
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QSettings
+from PySide6.QtWidgets import QToolButton
 
 from cnnstudio.gui.inspect.gallery import CELL_W
 
@@ -53,6 +54,8 @@ def test_inspect_workspace_at_1280x800(qtbot, small_run, tmp_path, monkeypatch):
     assert predictions.status.mapTo(predictions, QPoint(0, 0)).y() + predictions.status.height() <= predictions.height()
     for w in (predictions.detail.cam_box, predictions.detail.cam_class, predictions.detail.cam_layer):
         assert whole(w, predictions)
+    zoom = [b for b in features.findChildren(QToolButton) if b.text() in ("−", "Fit", "+")]
+    assert len(zoom) == 3 and len({b.mapTo(features, QPoint(0, 0)).y() for b in zoom}) == 1  # "+" never wraps alone
 
     # Filters: another layer's captions replace the last one's at once
     filters = panels["filters"]

@@ -20,7 +20,7 @@ def main(out: Path) -> None:
     shutil.copy(ROOT / "sample_projects" / "lenet5.cnnproj", project)
     subprocess.run([sys.executable, "-m", "cnnstudio", "sweep", str(project), "--vary", "c1.out_channels=2,4,6,8",
                     "--vary", "c3.out_channels=4,8,16,32", "--vary", "lr=1e-3:1e-2:log", "--objective",
-                    "accuracy,params", "--trials", "12", "--parallel", "2", "--epochs", "1", "--seed", "1"],
+                    "score,params", "--trials", "12", "--parallel", "2", "--epochs", "1", "--seed", "1"],
                    check=True, cwd=ROOT)
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
@@ -36,8 +36,8 @@ def main(out: Path) -> None:
     view = win.experiments
     view.reveal()
     view.refresh(force=True)
-    view.tabs.setCurrentIndex(1)
-    best = max(view.rows, key=lambda r: r["accuracy"] or 0)
+    view.tabs.setCurrentWidget(view.scatter_page)
+    best = max(view.rows, key=lambda r: r["score"] or 0)
     view.table.select_trial(best["trial"])
     for _ in range(30):
         app.processEvents()

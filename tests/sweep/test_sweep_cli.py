@@ -31,10 +31,12 @@ def test_a_grid_runs_every_combination_once_and_prunes_the_invalid_one(project_f
     assert all(r["sweep"]["study"] == "tiny" and r["status"] == "finished" for r in runs)
     assert final["done"] and final["best"][0]["values"]["accuracy"] == max(t["values"]["accuracy"] for t in trained)
     assert "pruned: invalid" in err and "Best: trial" in err
+    assert "epoch 1/1 val accuracy " in err and "complete: accuracy " in err  # the score, named
     # the study's report: one HTML with the table and the plots
     assert main(["report", str(project_file), "--study", "tiny", "-o", str(tmp_path / "study.html")]) == 0
     page = (tmp_path / "study.html").read_text()
     assert "Pareto front" in page and "Parallel coordinates" in page and page.count("<tr>") >= 5
+    assert "<h2>Accuracy against cost</h2>" in page and "<th>accuracy</th>" in page
 
 
 @pytest.mark.parametrize("args, words", [
@@ -44,7 +46,7 @@ def test_a_grid_runs_every_combination_once_and_prunes_the_invalid_one(project_f
     (["{p}", "--vary", "nope.x=1,2"], "no block 'nope'"),
     (["{p}", "--vary", "lr=1e-3:1e-1"], "--trials N is needed"),
     (["{p}", "--vary", "lr=1e-3:1e-1", "--sampler", "grid"], "a grid sweep needs choices"),
-    (["{p}", "--vary", "lr=0.1,0.2", "--trials", "2", "--objective", "speed"], "choose from accuracy"),
+    (["{p}", "--vary", "lr=0.1,0.2", "--trials", "2", "--objective", "speed"], "choose from score"),
     (["{p}", "--vary", "lr=0.1,0.2", "--trials", "2", "--storage", "postgresql+psycopg://u:secret@127.0.0.1:9/x"],
      "cannot open the study storage"),
     (["--join", "sqlite:///{d}/none.db", "--study", "x"], "there is no study 'x'"),

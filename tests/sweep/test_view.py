@@ -58,7 +58,8 @@ def test_vary_run_watch_and_open_a_trial(qtbot, make_window, project_file, monke
     states = {view.table.item(i, 1).text() for i in range(2)}
     assert states == {"complete"} and "2 trials: 2 complete" in view.status.text()
 
-    view.tabs.setCurrentIndex(1)  # accuracy against parameters: click a dot, see its run
+    view.tabs.setCurrentWidget(view.scatter_page)  # accuracy against parameters: click a dot, see its run
+    assert view.tabs.tabText(view.tabs.indexOf(view.scatter_page)) == "Accuracy vs cost"
     trial = view.rows[0]["trial"]
     x, y = view.scatter.point_of(trial)
     qtbot.mouseClick(view.scatter, Qt.LeftButton, pos=QPoint(round(x), round(y)))

@@ -1,6 +1,6 @@
 """The whole window trains a network without ever importing torch (or importing matplotlib
-on its UI thread): the worker's messages are plain data, the curves' plotting library loads
-on a background thread, and the inspection panels, present but behind other tabs, do not
+on its UI thread): the worker's messages are plain data, the curves' plotting library and the
+worker's module load on background threads when the Train workspace is shown, and the inspection panels, present but behind other tabs, do not
 load the run until one is looked at; with every panel in view they show the live run, computed
 in the inspection process. Run in fresh processes: the test process has torch."""
 from __future__ import annotations
@@ -19,11 +19,13 @@ from PySide6.QtWidgets import QApplication
 app = QApplication([])
 import matplotlib  # noqa: only the package; its pyplot/backends are what cost (watched below)
 main = threading.main_thread()
-on_ui = []
-class Watch:  # who imports matplotlib's Qt backend, and on which thread
+on_ui, worker_on_ui = [], []
+class Watch:  # who imports matplotlib's Qt backend and the worker's module, and on which thread
     def find_spec(self, name, path=None, target=None):
         if name == "matplotlib.backends.backend_qtagg":
             on_ui.append(threading.current_thread() is main)
+        if name == "cnnstudio.core.train.worker":
+            worker_on_ui.append(threading.current_thread() is main)
         return None
 sys.meta_path.insert(0, Watch())
 from cnnstudio.core import load_project
@@ -36,13 +38,21 @@ dock = win.training
 result = []
 dock.run_finished.connect(lambda msg: (result.append(msg["status"]), QTimer.singleShot(300, app.quit)))
 win.act_workspaces[1].trigger()  # the Train workspace: the curves in view
-QTimer.singleShot(100, dock.start)
+ready = []
+def start(tries=[0]):  # as a user presses Start after reading the settings
+    tries[0] += 1
+    if "cnnstudio.core.train.worker" not in sys.modules and tries[0] < 600:
+        return QTimer.singleShot(50, start)
+    ready.append("cnnstudio.core.train.worker" in sys.modules)
+    dock.start()
+QTimer.singleShot(100, start)
 QTimer.singleShot(170000, app.quit)
 app.exec()
 print("status", *result)
 print("torch", "torch" in sys.modules)
 print("curves", dock.curves.canvas is not None, "draws", dock.curves.draw_count)
 print("backend_on_ui_thread", any(on_ui), "imports", len(on_ui))
+print("worker_imported_before_start", *ready, "on_ui_thread", any(worker_on_ui))
 win.docs.journal.remove()
 """
 
@@ -60,6 +70,7 @@ def test_training_from_the_window_never_imports_torch_there(tmp_path):
     assert lines["torch"] == "False"
     assert lines["curves"].startswith("True")
     assert lines["backend_on_ui_thread"] == "False imports 1"
+    assert lines["worker_imported_before_start"] == "True on_ui_thread False"
 
 
 PANELS_SCRIPT = r"""

@@ -1,16 +1,18 @@
-"""A study's pictures as SVG text, for the report and the window alike: accuracy against a
-cost with the Pareto front, parallel coordinates, and the parameters' importances. Drawn
+"""A study's pictures as SVG text, for the report and the window alike: the score (accuracy,
+mAP or IoU: score.py) against a cost with the Pareto front, parallel coordinates, and the parameters' importances. Drawn
 directly (the run report does the same: matplotlib cost it ≈2 s to import)."""
 from __future__ import annotations
 
 import html
 import math
 
+from . import score as S
 from .results import cost_of, pareto
 
 W, H, PAD = 520, 320, 52
 STATE_COLORS = {"complete": "#1f77b4", "pruned": "#bbbbbb", "failed": "#d62728"}
 FRONT = "#ff7f0e"
+SCORE_AXIS = object()  # the score's axis (a parameter may be called anything)
 COST_LABEL = {"params": "parameters", "macs": "MACs", "latency": "latency (ms per image)"}
 
 
@@ -27,13 +29,14 @@ def _fmt(v) -> str:
 
 
 def scatter(rows: list[dict], cost: str = "params") -> tuple[str, list[tuple]]:
-    """Accuracy (up) against `cost` (right, log scale when it spans 10×), each trial a dot, the
+    """The score (up) against `cost` (right, log scale when it spans 10×), each trial a dot, the
     Pareto front joined. → (svg, [(trial, x, y) in SVG units]) so a view can hit-test a click."""
-    pts = [(r["accuracy"], cost_of(r, cost), r["trial"]) for r in rows
-           if r["state"] == "complete" and r["accuracy"] is not None and cost_of(r, cost) is not None]
+    metric = S.study_metric(rows)
+    pts = [(r["score"], cost_of(r, cost), r["trial"]) for r in rows
+           if r["state"] == "complete" and r["score"] is not None and cost_of(r, cost) is not None]
     body = [f'<rect x="{PAD}" y="16" width="{W - PAD - 12}" height="{H - 16 - PAD}" fill="none" stroke="#bbb"/>',
             f'<text x="{(W + PAD) / 2}" y="{H - 12}" text-anchor="middle">{COST_LABEL[cost]}</text>',
-            f'<text x="14" y="{H / 2 - 20}" text-anchor="middle" transform="rotate(-90 14 {H / 2 - 20})">accuracy</text>']
+            f'<text x="14" y="{H / 2 - 20}" text-anchor="middle" transform="rotate(-90 14 {H / 2 - 20})">{html.escape(S.name(metric))}</text>']
     if not pts:
         body.append(f'<text x="{(W + PAD) / 2}" y="{H / 2}" text-anchor="middle" fill="gray">no finished trial yet</text>')
         return _svg("".join(body)), []
@@ -49,8 +52,8 @@ def scatter(rows: list[dict], cost: str = "params") -> tuple[str, list[tuple]]:
         lo, hi = lo - 1, hi + 1
     px = lambda c: PAD + 10 + (f(c) - lo) / (hi - lo) * (W - PAD - 34)  # noqa: E731
     py = lambda a: 26 + (a1 - a) / (a1 - a0) * (H - 36 - PAD)  # noqa: E731
-    body += [f'<text x="{PAD - 4}" y="{py(a1) + 4:.1f}" text-anchor="end">{a1:.1%}</text>',
-             f'<text x="{PAD - 4}" y="{py(a0) + 4:.1f}" text-anchor="end">{a0:.1%}</text>',
+    body += [f'<text x="{PAD - 4}" y="{py(a1) + 4:.1f}" text-anchor="end">{S.text(metric, a1)}</text>',
+             f'<text x="{PAD - 4}" y="{py(a0) + 4:.1f}" text-anchor="end">{S.text(metric, a0)}</text>',
              f'<text x="{px(c0):.1f}" y="{H - PAD + 14}" text-anchor="middle">{_fmt(c0)}</text>',
              f'<text x="{px(c1):.1f}" y="{H - PAD + 14}" text-anchor="middle">{_fmt(c1)}</text>']
     front = pareto(pts)
@@ -64,23 +67,24 @@ def scatter(rows: list[dict], cost: str = "params") -> tuple[str, list[tuple]]:
         hits.append((n, x, y))
         color = FRONT if n in on_front else STATE_COLORS["complete"]
         body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{color}" fill-opacity="0.85"><title>trial {n}: '
-                    f'{a:.1%}, {_fmt(c)} {html.escape(COST_LABEL[cost])}</title></circle>')
+                    f'{S.name(metric)} {S.text(metric, a)}, {_fmt(c)} {html.escape(COST_LABEL[cost])}</title></circle>')
     body.append(f'<text x="{W - 16}" y="{H - PAD - 6}" text-anchor="end" fill="{FRONT}">— Pareto front</text>')
     return _svg("".join(body)), hits
 
 
 def parallel(rows: list[dict], names: list[str]) -> str:
-    """One vertical axis per varied parameter and one for accuracy; each complete trial a line
+    """One vertical axis per varied parameter and one for the score; each complete trial a line
     across them, darker the better."""
-    done = [r for r in rows if r["state"] == "complete" and r["accuracy"] is not None]
-    axes = list(names) + ["accuracy"]
+    done = [r for r in rows if r["state"] == "complete" and r["score"] is not None]
+    metric = S.study_metric(rows)
+    axes = list(names) + [SCORE_AXIS]
     w = max(W, 110 * len(axes))
     xs = [70 + i * (w - 140) / max(len(axes) - 1, 1) for i in range(len(axes))]
     top, bottom = 30, H - 40
     body = []
     scales = []
     for name, x in zip(axes, xs):
-        vals = [r["accuracy"] if name == "accuracy" else r["params"].get(name) for r in done]
+        vals = [r["score"] if name is SCORE_AXIS else r["params"].get(name) for r in done]
         nums = [v for v in vals if isinstance(v, (int, float)) and not isinstance(v, bool)]
         if nums and len(nums) == len(vals):
             lo, hi = min(nums), max(nums)
@@ -92,18 +96,19 @@ def parallel(rows: list[dict], names: list[str]) -> str:
             pos = {c: bottom - (i + 0.5) / len(cats) * (bottom - top) for i, c in enumerate(cats)}
             scales.append(lambda v, pos=pos: pos[str(v)])
             ticks = [(c, y) for c, y in pos.items()]
+        title = S.name(metric) if name is SCORE_AXIS else name
         body.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" stroke="#888"/>'
-                    f'<text x="{x:.1f}" y="{H - 18}" text-anchor="middle">{html.escape(name)}</text>')
+                    f'<text x="{x:.1f}" y="{H - 18}" text-anchor="middle">{html.escape(title)}</text>')
         for v, y in ticks:
-            label = f"{v:.1%}" if name == "accuracy" and isinstance(v, float) else _fmt(v) if isinstance(v, (int, float)) \
-                and not isinstance(v, bool) else str(v)
+            label = S.text(metric, v) if name is SCORE_AXIS and isinstance(v, float) else \
+                _fmt(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
             body.append(f'<text x="{x + 4:.1f}" y="{y + 4:.1f}" fill="#555">{html.escape(label[:12])}</text>')
     if done:
-        accs = [r["accuracy"] for r in done]
+        accs = [r["score"] for r in done]
         lo, span = min(accs), (max(accs) - min(accs)) or 1.0
-        for r in sorted(done, key=lambda r: r["accuracy"]):
-            k = (r["accuracy"] - lo) / span
-            ys = [s(r["accuracy"] if a == "accuracy" else r["params"].get(a)) for a, s in zip(axes, scales)]
+        for r in sorted(done, key=lambda r: r["score"]):
+            k = (r["score"] - lo) / span
+            ys = [s(r["score"] if a is SCORE_AXIS else r["params"].get(a)) for a, s in zip(axes, scales)]
             line = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys))
             body.append(f'<polyline points="{line}" fill="none" stroke="rgb({int(200 - 170 * k)},{int(200 - 110 * k)},'
                         f'{int(230 - 50 * k)})" stroke-width="{1 + 1.5 * k:.1f}"><title>trial {r["trial"]}</title></polyline>')

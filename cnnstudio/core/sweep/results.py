@@ -1,16 +1,19 @@
 """A study's trials as plain rows (the table, `--json`, the report and the window read the
-same), the accuracy-against-cost Pareto front, and the parameters' importances (Optuna's)."""
+same), the score-against-cost Pareto front, and the parameters' importances (Optuna's)."""
 from __future__ import annotations
 
 import math
+
+from .score import OBJECTIVE
 
 STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running", "WAITING": "waiting"}
 COSTS = ("params", "macs", "latency")
 
 
 def rows(study, settings: dict) -> list[dict]:
-    """One dict per trial: trial, state, params, values {objective: v}, accuracy, params/macs
-    counts, epochs, run, reason. A failed trial that was rerun says so (`rerun`)."""
+    """One dict per trial: trial, state, params, values {objective: v}, score (its best
+    validation score) and metric (what that is: score.py), params/macs counts, epochs, run,
+    reason. A failed trial that was rerun says so (`rerun`)."""
     trials = study.get_trials(deepcopy=False)
     rerun = {n for t in trials for n in t.system_attrs.get("retry_history", [])}
     out = []
@@ -20,7 +23,7 @@ def rows(study, settings: dict) -> list[dict]:
         reason = u.get("reason") if t.state.name in ("PRUNED", "FAIL") else None
         out.append({"trial": t.number, "state": STATES.get(t.state.name, t.state.name.lower()),
                     "params": dict(t.params), "values": values,
-                    "accuracy": values.get("accuracy"),
+                    "score": values.get(OBJECTIVE), "metric": u.get("metric"),
                     "n_params": u.get("params"), "macs": u.get("macs"), "latency": values.get("latency", u.get("latency")),
                     "epochs": u.get("epochs", max(t.intermediate_values, default=0)),
                     "run": u.get("run"), "reason": reason, "rerun": t.number in rerun})
@@ -32,8 +35,8 @@ def cost_of(row: dict, cost: str):
 
 
 def pareto(points: list[tuple]) -> list[tuple]:
-    """The points (accuracy, cost, ...) no other point beats on both (higher accuracy, lower
-    cost), by cost ascending."""
+    """The points (score, cost, ...) no other point beats on both (higher score, lower cost), by
+    cost ascending."""
     front, best = [], -math.inf
     for p in sorted(points, key=lambda p: (p[1], -p[0])):
         if p[0] > best:
@@ -47,7 +50,7 @@ def best_rows(table: list[dict], settings: dict) -> list[dict]:
     done = [r for r in table if r["state"] == "complete" and r["values"]]
     if not done:
         return []
-    signs = [1 if o == "accuracy" else -1 for o in settings["objectives"]]
+    signs = [1 if o == OBJECTIVE else -1 for o in settings["objectives"]]
     key = lambda r: [s * r["values"][o] for s, o in zip(signs, settings["objectives"])]  # noqa: E731
     if len(signs) == 1:
         return [max(done, key=key)]

@@ -6,11 +6,12 @@ from pathlib import Path
 
 from . import study as st
 from .apply import check_space
+from .score import ALIASES, OBJECTIVE
 from .space import Dim, SweepError
 
 
 def new_study(project_path, dims: list[Dim], *, trials: int | None = None, sampler: str | None = None,
-              objectives=("accuracy",), prune: str = "median", epochs: int | None = None, seed: int | None = None,
+              objectives=(OBJECTIVE,), prune: str = "median", epochs: int | None = None, seed: int | None = None,
               storage: str | None = None, name: str | None = None, nproc: int = 1) -> tuple[str, str, list[str]]:
     """Check the space against the project and make the study (or find it again, to resume it).
     → (storage URL, study name, notes for the user). Raises SweepError with one clear line."""
@@ -23,10 +24,10 @@ def new_study(project_path, dims: list[Dim], *, trials: int | None = None, sampl
     if not dims:
         raise SweepError("nothing to vary: give --vary NAME=SPEC (e.g. --vary lr=1e-4:1e-1:log) or --space FILE.")
     check_space(project, dims)
-    objectives = list(objectives)
+    objectives = [ALIASES.get(o, o) for o in objectives]  # "score" is the key studies keep: "accuracy"
     if not objectives or any(o not in st.OBJECTIVES for o in objectives) or len(set(objectives)) != len(objectives):
-        raise SweepError(f"objective {','.join(objectives)}: choose from {', '.join(st.OBJECTIVES)}, each once "
-                         "(e.g. accuracy,params).")
+        raise SweepError(f"objective {','.join(objectives)}: choose from score (or accuracy: the task's validation "
+                         f"score), {', '.join(o for o in st.OBJECTIVES if o != OBJECTIVE)}, each once (e.g. score,params).")
     sampler = sampler or ("nsga2" if len(objectives) > 1 else "tpe")
     notes = []
     if sampler == "grid":

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from .apply import apply_params
 from .launched import TrialEnded, record_sweep, train_launched
+from .score import OBJECTIVE, metric_of
+from .score import value as score
 
 INVALID_KINDS = ("network", "head", "input")  # the engine's reasons that mean "this combination cannot be a network"
 
@@ -38,13 +40,6 @@ class SweepCallback:
             ctx.trainer.info["sweep"] = {**self.record, "pruned_at": ctx.epoch}
             ctx.should_stop = True
             ctx.stop_reason = f"Pruned after epoch {ctx.epoch}: the experiment's other trials were clearly better here."
-
-
-def score(row: dict):
-    for key in ("val_accuracy", "val_mAP", "val_iou"):  # multi-label runs are scored by mAP
-        if key in row:
-            return row[key]
-    return None
 
 
 class Heartbeat:
@@ -162,10 +157,10 @@ def run_trial(study, trial, project, dims, settings, runs: Path, control, send, 
             return _tell(study, trial, msg, state, reason=("invalid: " if state == "pruned" else "") + result["message"])
         if cb.pruned_at is not None:
             return _tell(study, trial, msg, "pruned", reason=f"pruned at epoch {cb.pruned_at}")
-        best = max((score(r) for r in trainer.history if score(r) is not None), default=None)
-        if best is None and "accuracy" in settings["objectives"]:
-            return _tell(study, trial, msg, "failed", reason="no validation accuracy: the dataset has no validation split")
-        costs["accuracy"], costs["latency"] = best, None
+        best = _best(trial, msg, trainer.history)
+        if best is None and OBJECTIVE in settings["objectives"]:
+            return _tell(study, trial, msg, "failed", reason="no validation score: the dataset has no validation split")
+        costs[OBJECTIVE], costs["latency"] = best, None
         if "latency" in settings["objectives"]:
             costs["latency"] = latency_ms(trainer)
             trial.set_user_attr("latency", costs["latency"])
@@ -207,11 +202,20 @@ def _run_launched(study, trial, msg, candidate, run_dir, resume, settings, recor
     if result["status"] != "finished":
         state = "pruned" if result.get("kind") in INVALID_KINDS else "failed"
         return _tell(study, trial, msg, state, reason=("invalid: " if state == "pruned" else "") + result["message"])
-    best = max((score(r) for r in read_metrics(run_dir) if score(r) is not None), default=None)
-    if best is None and "accuracy" in settings["objectives"]:
-        return _tell(study, trial, msg, "failed", reason="no validation accuracy: the dataset has no validation split")
-    costs["accuracy"], costs["latency"] = best, None  # --nproc refuses the latency objective (setup.py)
+    best = _best(trial, msg, read_metrics(run_dir))
+    if best is None and OBJECTIVE in settings["objectives"]:
+        return _tell(study, trial, msg, "failed", reason="no validation score: the dataset has no validation split")
+    costs[OBJECTIVE], costs["latency"] = best, None  # --nproc refuses the latency objective (setup.py)
     return _tell(study, trial, msg, "complete", values=[costs[o] for o in settings["objectives"]])
+
+
+def _best(trial, msg, history):
+    """The trial's best validation score; what it is (accuracy, mAP, IoU) kept with the trial."""
+    metric = metric_of(history)
+    if metric:
+        trial.set_user_attr("metric", metric)
+        msg["metric"] = metric
+    return max((score(r) for r in history if score(r) is not None), default=None)
 
 
 def latency_ms(trainer, repeats: int = 20) -> float:

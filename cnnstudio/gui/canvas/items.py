@@ -279,18 +279,17 @@ class NodeItem(QGraphicsItem):
         painter.drawRoundedRect(QRectF(0, 0, 6, self.height), 3, 3)
         title_font, body_font = _fonts()
         key, shape, count = self.texts
-        title_x = 14
         if self.frozen:
             self._paint_lock(painter, 14, 8, c.muted)
-            title_x = 30
+        (title_rect, title), (id_rect, node_id) = self.title_row()
         painter.setFont(title_font)
         painter.setPen(c.text)
-        painter.drawText(QRectF(title_x, 6, WIDTH - title_x - 6, 18), Qt.AlignLeft | Qt.AlignVCenter, self.title)
+        painter.drawText(title_rect, Qt.AlignLeft | Qt.AlignVCenter, title)
         painter.setFont(body_font)
         painter.setPen(c.muted)
-        right = WIDTH - 10 - (self.fix_chip.boundingRect().width() + 4 if self.fix_chip.isVisible() else 0)
-        painter.drawText(QRectF(14, 6, right - 14, 18), Qt.AlignRight | Qt.AlignVCenter, self.node_id)
-        painter.drawText(QRectF(14, 25, WIDTH - 22, 16), Qt.AlignLeft | Qt.AlignVCenter, key or " ")
+        painter.drawText(id_rect, Qt.AlignRight | Qt.AlignVCenter, node_id)
+        key_room = (id_rect.left() - 6 if id_rect.top() > 20 else WIDTH - 8) - 14  # the id may sit on this row
+        painter.drawText(QRectF(14, 25, key_room, 16), Qt.AlignLeft | Qt.AlignVCenter, key or " ")
         # the output-shape badge and the parameter count
         fm = QFontMetricsF(body_font)
         badge_w = fm.horizontalAdvance(shape) + 12
@@ -310,6 +309,26 @@ class NodeItem(QGraphicsItem):
             for i, line in enumerate(self.inner):
                 painter.drawText(QRectF(16, BASE_HEIGHT + 3 + i * INNER_LINE, WIDTH - 24, INNER_LINE),
                                  Qt.AlignLeft | Qt.AlignVCenter, line)
+
+    def title_row(self) -> tuple[tuple[QRectF, str], tuple[QRectF, str]]:
+        """Where the title (type, or a made block's name) and the id go, never one over the other
+        ("ConvReluPool" over "convrelupool1"): both on the title row when they fit; else the id
+        on the row below, right of the parameters, when it fits there; else both shortened."""
+        title_font, body_font = _fonts()
+        ft, fb = QFontMetricsF(title_font), QFontMetricsF(body_font)
+        left = 30 if self.frozen else 14
+        right = WIDTH - 10 - (self.fix_chip.boundingRect().width() + 4 if self.fix_chip.isVisible() else 0)
+        room, gap = right - left, 6
+        title_w, id_w = ft.horizontalAdvance(self.title), fb.horizontalAdvance(self.node_id)
+        if title_w + gap + id_w <= room:
+            return (QRectF(left, 6, room - gap - id_w, 18), self.title), (QRectF(right - id_w, 6, id_w, 18), self.node_id)
+        key_w = fb.horizontalAdvance(self.texts[0] or "")
+        if key_w + gap + id_w <= WIDTH - 8 - 14 and title_w <= room:
+            return (QRectF(left, 6, room, 18), self.title), (QRectF(WIDTH - 8 - id_w, 25, id_w, 16), self.node_id)
+        id_w = min(id_w, max(room - gap - title_w, room * 0.4))
+        title_w = room - gap - id_w
+        return ((QRectF(left, 6, title_w, 18), ft.elidedText(self.title, Qt.ElideRight, title_w)),
+                (QRectF(right - id_w, 6, id_w, 18), fb.elidedText(self.node_id, Qt.ElideMiddle, id_w)))
 
     def mouseDoubleClickEvent(self, e):
         if e.pos().y() < TITLE_BOTTOM:  # the title row: rename, as F2 does

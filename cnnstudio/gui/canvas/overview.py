@@ -13,10 +13,13 @@ minimap draws the same boxes and lines (`draw`).
 from __future__ import annotations
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap
 
 from ..theme import ERROR
 from .items import WIDTH
+
+LABELS_MAX = 300  # up to this many blocks the boxes carry their ids (a 3-column network fitted in Inspect)
+LABEL_PX = 10  # the ids' height on screen, whatever the zoom
 
 
 class Picture:
@@ -169,3 +172,20 @@ class Overview:
         for color, rects in self._groups:
             painter.setBrush(color)
             painter.drawRects(rects)
+        zoom = painter.worldTransform().m11()
+        if len(self._boxes) <= LABELS_MAX and min(rect.height() for _, rect in self._boxes.values()) * zoom >= 1.5 * LABEL_PX:
+            self._labels(painter, zoom)
+
+    def _labels(self, painter, zoom: float) -> None:
+        """Each box's block id, LABEL_PX high on screen: which box is conv1 and which conv2,
+        readable where the blocks themselves are too small for their text."""
+        font = QFont()
+        font.setPixelSize(max(1, round(LABEL_PX / zoom)))  # scene units: the painter scales by zoom
+        fm = QFontMetricsF(font)
+        pad = 4 / zoom
+        painter.setFont(font)
+        painter.setRenderHint(QPainter.TextAntialiasing, True)
+        painter.setPen(QColor("white"))
+        for item, (_, rect) in self._boxes.items():
+            room = rect.adjusted(pad, 0, -pad, 0)
+            painter.drawText(room, Qt.AlignLeft | Qt.AlignVCenter, fm.elidedText(item.node_id, Qt.ElideRight, room.width()))

@@ -37,6 +37,7 @@ class CanvasView(ViewKeys, ViewDrops, QGraphicsView):
         self.setSceneRect(QRectF(-3000, -3000, 6000, 6000))
         self.centerOn(300, 200)
         self._pan_from = None
+        self._refit = False  # fitted and not moved since: a resize (the dock layout settling) fits again
         self._band_from = None  # zoomed out: where a rubber band started, in the scene
         self._grid = None
         self._paste_count = 0
@@ -45,6 +46,7 @@ class CanvasView(ViewKeys, ViewDrops, QGraphicsView):
         self.minimap = Minimap(self)
         for bar in (self.horizontalScrollBar(), self.verticalScrollBar()):
             bar.valueChanged.connect(lambda *_: self.place_corner())
+            bar.sliderPressed.connect(self.hold_view)
         session.project_replaced.connect(lambda: self.fit(animate=False))
         self._scope_path: list = []
         session.scope_changed.connect(self._scope_changed)
@@ -108,6 +110,7 @@ class CanvasView(ViewKeys, ViewDrops, QGraphicsView):
         return self.transform().m11()
 
     def set_zoom(self, factor: float) -> None:
+        self.hold_view()
         z = self.zoom
         target = min(3.0, max(0.08, z * factor))
         self.scale(target / z, target / z)
@@ -121,7 +124,10 @@ class CanvasView(ViewKeys, ViewDrops, QGraphicsView):
         e.accept()
 
     def fit(self, animate: bool = True) -> None:
-        rect = self.graph_scene.itemsBoundingRect()
+        # the blocks' and notes' extent, kept up to date as they change: asking every item is slow
+        # at thousands of blocks, and a fitted view fits again at each resize. Wires and ports
+        # stay within the 40 px margin.
+        rect = self.graph_scene.bounds()
         if rect.isEmpty():
             self.resetTransform()
             self.setSceneRect(QRectF(-3000, -3000, 6000, 6000))
@@ -135,10 +141,25 @@ class CanvasView(ViewKeys, ViewDrops, QGraphicsView):
             self.centerOn(rect.center())
         self.overlay.show_zoom(self.zoom)
         self.place_corner()
+        self._refit = True
+
+    def hold_view(self) -> None:
+        """The user zoomed, panned or clicked: a later resize keeps the view where they put it."""
+        self._refit = False
+
+    def centerOn(self, *where) -> None:  # moved on purpose (find a block, the map, a test): keep it there
+        self.hold_view()
+        super().centerOn(*where)
+
+    def resetTransform(self) -> None:
+        self.hold_view()
+        super().resetTransform()
 
     def viewportEvent(self, e):
         handled = super().viewportEvent(e)
         if e.type() == QEvent.Resize:  # the corner widgets follow the viewport's own size
+            if self._refit:  # e.g. a workspace's docks laid out after its fit: the network fills the new size
+                self.fit(animate=False)
             self.place_corner()
         return handled
 
@@ -237,6 +258,7 @@ class CanvasView(ViewKeys, ViewDrops, QGraphicsView):
             self.node_menu(item.node_id).exec(e.globalPos())
 
     def mousePressEvent(self, e):
+        self.hold_view()
         if e.button() == Qt.MiddleButton:
             self._pan_from = e.position()
             self.setCursor(Qt.ClosedHandCursor)
@@ -310,4 +332,5 @@ class CanvasView(ViewKeys, ViewDrops, QGraphicsView):
     def center_on_node(self, node_id: str) -> None:
         item = self.graph_scene.nodes.get(node_id)
         if isinstance(item, NodeItem):
+            self.hold_view()
             self.ensureVisible(item, 60, 60)

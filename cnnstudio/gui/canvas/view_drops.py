@@ -45,6 +45,7 @@ class ViewDrops:
             self._hot_wire = wire
 
     def dropEvent(self, e):
+        self.hold_view()
         self._hover_wire(None)
         mime = e.mimeData()
         if mime.hasFormat(MIME_BLOCK):

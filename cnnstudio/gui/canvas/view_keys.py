@@ -21,6 +21,7 @@ from .layout import set_direction
 class ViewKeys:
     # --- keyboard and clipboard -----------------------------------------------------------------
     def keyPressEvent(self, e):
+        self.hold_view()  # F fits again (and so keeps the view fitted)
         key, mods = e.key(), e.modifiers()
         ctrl = bool(mods & Qt.ControlModifier)
         step = 50.0 if mods & Qt.ShiftModifier else 10.0

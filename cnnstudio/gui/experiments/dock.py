@@ -1,7 +1,8 @@
 """The Experiments dock: what to vary, a sweep started from the window (`cnnstudio sweep` in its
 own process, so torch stays out of the window), and the study's trials read live from its
-storage: the table, accuracy against cost with the Pareto front (click a dot: its run),
-parallel coordinates, the parameters' importances, and a trial opened as the project."""
+storage: the table, the score (accuracy, mAP or IoU: core/sweep/score.py) against cost with
+the Pareto front (click a dot: its run), parallel coordinates, the parameters' importances, and
+a trial opened as the project."""
 from __future__ import annotations
 
 import os
@@ -9,16 +10,21 @@ import signal
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QProcess, QTimer
+from PySide6.QtCore import QProcess, Qt, QTimer
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFormLayout, QHBoxLayout, QLabel, QListWidget, QPushButton,
                                QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
+from ...core.sweep import score as S
 from ...core.sweep.results import params_text
+from .arrangement import Arrangement
 from .plot import SvgPlot
 from .trial_table import TrialTable
 from .vary import VaryDialog, suggest_spec
 
 POLL_MS = 1000
+NARROW_PX = 520  # the least width the view takes beside the canvas when it opens: its setup tab's whole width
+OBJECTIVES = ("score", "score,params", "score,macs", "score,latency")  # --objective values ("score": the task's)
+COST_NAMES = {"params": "parameters", "macs": "MACs", "latency": "latency"}
 
 
 class ExperimentsDock(QDockWidget):
@@ -54,7 +60,10 @@ class ExperimentsDock(QDockWidget):
         self.epochs.setSpecialValueText("as the project")  # 0: the project's own epochs
         self.sampler, self.objective = QComboBox(), QComboBox()
         self.sampler.addItems(["tpe", "random", "grid", "nsga2"])
-        self.objective.addItems(["accuracy", "accuracy,params", "accuracy,macs", "accuracy,latency"])
+        for value in OBJECTIVES:
+            self.objective.addItem(value, value)
+        self.objective.setSizeAdjustPolicy(QComboBox.AdjustToContents)  # its items are renamed for the score
+        self.score_metric = None  # what the shown study's score is ("accuracy", "mAP", "iou"), once a trial has one
         self.run_button, self.stop_button = QPushButton("Run sweep"), QPushButton("Stop")
         self.run_button.setObjectName("run_sweep")
         self.run_button.clicked.connect(self.start)
@@ -74,17 +83,21 @@ class ExperimentsDock(QDockWidget):
         self.cost.addItems(["params", "macs", "latency"])
         self.cost.currentTextChanged.connect(lambda _: self._draw())
         self.tabs = QTabWidget()
-        scatter_page = QWidget()
+        self.scatter_page = scatter_page = QWidget()
         sl = QVBoxLayout(scatter_page)
+        sl.setContentsMargins(0, 4, 0, 0)  # a short dock keeps its room for the plot
         row = QHBoxLayout()
         row.addWidget(QLabel("cost:"))
         row.addWidget(self.cost)
         row.addStretch(1)
         sl.addLayout(row)
         sl.addWidget(self.scatter)
-        for page, title in ((self.table, "Trials"), (scatter_page, "Accuracy vs cost"),
-                            (self.parallel_plot, "Parallel coordinates"), (self.importance, "Importances")):
+        for page, title in ((self.table, "Trials"), (scatter_page, "Score vs cost"),
+                            (self.parallel_plot, "Parallel"), (self.importance, "Importance")):
             self.tabs.addTab(page, title)
+        self.tabs.setTabToolTip(2, "Parallel coordinates: a line per trial across the varied settings and the score")
+        self.tabs.setTabToolTip(3, "How much each varied setting explains the score (Optuna's fANOVA)")
+        self.tabs.setUsesScrollButtons(True)  # a dock narrower still: arrows, never a cut tab
         self.tabs.currentChanged.connect(lambda _: self._draw())
         self.open_button = QPushButton("Open this trial as a project")
         self.open_button.setObjectName("open_trial")
@@ -93,8 +106,8 @@ class ExperimentsDock(QDockWidget):
         self.run_link = QPushButton("Show its run")
         self.run_link.clicked.connect(lambda: self.show_trial(self.table.chosen_trial()))
 
-        setup = QWidget()  # left: what the next sweep varies and how it runs
-        left = QVBoxLayout(setup)
+        vary = QWidget()  # what the next sweep varies, and how it runs: arrangement.py places them
+        left = QVBoxLayout(vary)
         left.setContentsMargins(0, 0, 0, 0)
         buttons = QHBoxLayout()
         buttons.addWidget(add)
@@ -102,6 +115,9 @@ class ExperimentsDock(QDockWidget):
         left.addWidget(QLabel("Vary:"))
         left.addWidget(self.space, 1)
         left.addLayout(buttons)
+        run = QWidget()
+        below = QVBoxLayout(run)
+        below.setContentsMargins(0, 0, 0, 0)
         form = QFormLayout()
         form.addRow("Trials", self.trials)
         form.addRow("At once", self.parallel)
@@ -109,12 +125,12 @@ class ExperimentsDock(QDockWidget):
         form.addRow("Epochs", self.epochs)
         form.addRow("Search", self.sampler)
         form.addRow("Objective", self.objective)
-        left.addLayout(form)
+        below.addLayout(form)
         go = QHBoxLayout()
         go.addWidget(self.run_button)
         go.addWidget(self.stop_button)
-        left.addLayout(go)
-        setup.setMaximumWidth(300)
+        below.addLayout(go)
+        below.addStretch(1)
         results = QWidget()  # right: the study's trials and pictures
         right = QVBoxLayout(results)
         right.setContentsMargins(0, 0, 0, 0)
@@ -129,16 +145,14 @@ class ExperimentsDock(QDockWidget):
         act.addWidget(self.run_link)
         act.addStretch(1)
         right.addLayout(act)
-        body = QWidget()
-        lay = QHBoxLayout(body)
-        lay.addWidget(setup)
-        lay.addWidget(results, 1)
-        self.setWidget(body)
+        self.arrangement = Arrangement(vary, run, results, self.tabs)
+        self.setWidget(self.arrangement)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(POLL_MS)
         session.path_changed.connect(lambda _: self._forget())
         session.project_replaced.connect(self._forget)
+        self._name_score()
         self._update_buttons()
 
     # --- what to vary ----------------------------------------------------------------------
@@ -147,6 +161,7 @@ class ExperimentsDock(QDockWidget):
         name = f"{node_id}.{param.name}" if node_id and param is not None else ""
         dialog = VaryDialog(self.session.project, name, suggest_spec(param, value) if name else "", self)
         self.reveal()
+        self.arrangement.show_setup()
         if dialog.exec():
             self.add_dim(dialog.dim)
 
@@ -157,6 +172,20 @@ class ExperimentsDock(QDockWidget):
             window.tabifyDockWidget(training, self)
         self.show()
         self.raise_()
+        if window is not None and not self.isFloating() and self.width() < NARROW_PX:  # beside the canvas: its
+            window.resizeDocks([self], [min(NARROW_PX, window.width() * 2 // 5)], Qt.Horizontal)  # setup tab's width,
+            window.resizeDocks([self], [window.height() // 2], Qt.Vertical)  # the height the docks below can spare
+
+    def _name_score(self) -> None:
+        """The objective box and the plot's tab name the score for what it is, once a trial has one."""
+        for i, value in enumerate(OBJECTIVES):
+            cost = value.partition(",")[2]
+            self.objective.setItemText(i, S.name(self.score_metric) + (f" + {COST_NAMES[cost]}" if cost else ""))
+        self.objective.setToolTip(S.definition(self.score_metric) + " With a cost as well: the trials no other beats on "
+                                  "both (the Pareto front).")
+        at = self.tabs.indexOf(self.scatter_page)
+        self.tabs.setTabText(at, f"{S.heading(self.score_metric)} vs cost")
+        self.tabs.setTabToolTip(at, S.definition(self.score_metric))
 
     def add_dim(self, dim) -> None:
         self.dims = [d for d in self.dims if d.name != dim.name] + [dim]
@@ -178,7 +207,8 @@ class ExperimentsDock(QDockWidget):
             self.add_dim(dim)
         self.trials.setValue(settings["trials"])
         self.sampler.setCurrentText(settings["sampler"])
-        self.objective.setCurrentText(",".join(settings["objectives"]))
+        objective = ",".join("score" if o == S.OBJECTIVE else o for o in settings["objectives"])
+        self.objective.setCurrentIndex(max(0, self.objective.findData(objective)))
         self.epochs.setValue(settings.get("epochs") or 0)
         self.nproc.setValue(settings.get("nproc", 1))
 
@@ -191,7 +221,7 @@ class ExperimentsDock(QDockWidget):
     def command(self) -> list[str]:
         args = ["-m", "cnnstudio", "sweep", str(self.session.path), "--trials", str(self.trials.value()),
                 "--parallel", str(self.parallel.value()), "--sampler", self.sampler.currentText(),
-                "--objective", self.objective.currentText()]
+                "--objective", self.objective.currentData()]
         study = self.settings and self.settings["study"]
         if study and {d.name: d.to_doc() for d in self.dims} != self.settings["space"]:
             study = f"{self.session.project.name} {len(self.study_names()) + 1}"  # another space: a new study
@@ -217,6 +247,7 @@ class ExperimentsDock(QDockWidget):
         self.process.readyReadStandardError.connect(self._stderr)
         self.process.finished.connect(self._finished)
         self.process.start(sys.executable, self.command())
+        self.arrangement.show_results(self.table)
         self.status.setText("Starting the sweep…")
         self._update_buttons()
 
@@ -244,7 +275,8 @@ class ExperimentsDock(QDockWidget):
     def _forget(self) -> None:
         if self.reader is not None:
             self.reader.close()
-        self.reader, self.rows, self.settings = None, [], None
+        self.reader, self.rows, self.settings, self.score_metric = None, [], None, None
+        self._name_score()
         self.study.blockSignals(True)
         self.study.clear()
         self.study.blockSignals(False)
@@ -284,6 +316,9 @@ class ExperimentsDock(QDockWidget):
         if got is None:
             return
         self.settings, self.rows, summary = got
+        if (metric := S.study_metric(self.rows)) != self.score_metric:
+            self.score_metric = metric
+            self._name_score()
         if not self.dims:  # start from the study's own space: Run sweep then adds to it
             self._adopt(self.settings)
         if self.process is None:
@@ -296,12 +331,12 @@ class ExperimentsDock(QDockWidget):
         if self.settings is None or self.reader is None:
             return
         from ...core.sweep import plots
-        page = self.tabs.currentIndex()
-        if page == 1:
+        page = self.tabs.currentWidget()
+        if page is self.scatter_page:
             self.scatter.show_svg(*plots.scatter(self.rows, self.cost.currentText()))
-        elif page == 2:
+        elif page is self.parallel_plot:
             self.parallel_plot.show_svg(plots.parallel(self.rows, list(self.settings["space"])))
-        elif page == 3:
+        elif page is self.importance:
             self.importance.show_svg(plots.importance_bars(self.reader.importances(self.study.currentText())))
 
     # --- a trial ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ class SvgPlot(QWidget):
         super().__init__(parent)
         self.renderer = QSvgRenderer(self)
         self.hits: list[tuple] = []  # (trial, x, y) in SVG units
-        self.setMinimumHeight(180)
+        self.setMinimumHeight(100)  # scaled to fit: a short dock shows it smaller (arrangement.py)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
 
     def show_svg(self, svg: str, hits=()) -> None:

@@ -1,10 +1,12 @@
-"""The trials of a study as a sortable table: state, each varied parameter, the objectives,
-the network's size, epochs reached, and why a trial was pruned or failed."""
+"""The trials of a study as a sortable table: state, each varied parameter, the objectives (the
+score named for what it is: accuracy, mAP or IoU, defined in its header's tooltip), the
+network's size, epochs reached, and why a trial was pruned or failed."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
+from ...core.sweep import score as S
 from ...core.sweep.results import short
 
 TRIAL_ROLE = Qt.UserRole + 1
@@ -46,17 +48,21 @@ class TrialTable(QTableWidget):
         self.shown = key
         chosen = self.chosen_trial()
         size = "params" not in objectives  # the network's size, unless it is an objective already
-        head = ["trial", "state", *names, *objectives, *(["params"] if size else []), "epochs", "note"]
+        metric = S.study_metric(rows)
+        head = ["trial", "state", *names, *[S.objective_name(o, metric) for o in objectives],
+                *(["params"] if size else []), "epochs", "note"]
         self.setSortingEnabled(False)
         self.setColumnCount(len(head))
         self.setHorizontalHeaderLabels(head)
+        if S.OBJECTIVE in objectives:
+            self.horizontalHeaderItem(2 + len(names) + objectives.index(S.OBJECTIVE)).setToolTip(S.definition(metric))
         self.setRowCount(len(rows))
         for i, r in enumerate(rows):
             cells = [_item(str(r["trial"]), r["trial"]), _item(r["state"] + (" · rerun" if r["rerun"] else ""))]
             cells += [_item(short(r["params"][n]) if n in r["params"] else "", _num(r["params"].get(n))) for n in names]
             for o in objectives:
                 v = r["values"].get(o)
-                cells.append(_item(objective_text(o, v), v))
+                cells.append(_item(S.objective_text(o, metric, v), v))
             if size:
                 cells.append(_item(f"{r['n_params']:,}" if r["n_params"] is not None else "", r["n_params"]))
             cells += [_item(str(r["epochs"] or ""), r["epochs"]), _item(r["reason"] or "")]
@@ -77,12 +83,6 @@ class TrialTable(QTableWidget):
                 self.selectRow(i)
                 self.scrollToItem(self.item(i, 0))
                 return
-
-
-def objective_text(objective: str, v) -> str:
-    if v is None:
-        return ""
-    return {"accuracy": f"{v:.1%}", "latency": f"{v:.3g} ms"}.get(objective, f"{v:,.0f}")
 
 
 def _num(v):

@@ -39,8 +39,7 @@ class FeatureMapsPanel(DropTarget, Panel):
             self.controls.addWidget(w)
         self.controls.setStretchFactor(self.layer, 1)
         self.area = ZoomArea()
-        for b in zoom_buttons(self.area):
-            self.controls.addWidget(b)
+        self.controls.addWidget(zoom_buttons(self.area))
         self.area.view.clicked.connect(lambda x, y: self.unit_clicked(self.layer.currentText(), x, y))
         self.input_view = ImageView()
         self.input_view.setMinimumSize(120, 120)

@@ -20,8 +20,7 @@ class FiltersPanel(Panel):
         self.controls.addWidget(QLabel("Layer"))
         self.controls.addWidget(self.layer, 1)
         self.area = ZoomArea()
-        for b in zoom_buttons(self.area):
-            self.controls.addWidget(b)
+        self.controls.addWidget(zoom_buttons(self.area))
         self.caption = QLabel()
         self.caption.setWordWrap(True)  # unwrapped, a long caption widened the panel past its dock
         self.hist = ImageView()

@@ -3,9 +3,9 @@ probability bars (or true/predicted boxes for localization). Click a cell to pic
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from .image_view import to_qimage
 
@@ -56,8 +56,12 @@ class Gallery(QWidget):
         super().resizeEvent(e)
 
     def cell_rect(self, k: int) -> QRect:
-        r, c = divmod(k, self.columns())
-        return QRect(GAP + c * (CELL_W + GAP), GAP + r * (CELL_H + GAP), CELL_W, CELL_H)
+        """Cells share the row's width (at least CELL_W): a multi-label card's "true: circle,
+        square" shows whole where the row has room, instead of white space beside a cut card."""
+        cols = self.columns()
+        r, c = divmod(k, cols)
+        w = max(CELL_W, (self.width() - GAP) // cols - GAP)
+        return QRect(GAP + c * (w + GAP), GAP + r * (CELL_H + GAP), w, CELL_H)
 
     def thumb(self, i: int):
         q = self._thumbs.get(i)
@@ -110,17 +114,32 @@ class Gallery(QWidget):
                 p.setPen(QColor("#333"))
                 p.drawText(x0, y + 2 * fm.height(), "green: true, red: predicted")
                 continue
-            name = self.insp.class_name
-            if preds.targets is not None:  # multi-label: every class present, every class predicted (green: all right)
-                names = lambda row: ", ".join(name(int(c)) for c in np.flatnonzero(row)) or "none"  # noqa: E731
-                true, pred = names(preds.targets[i] > 0.5), names(preds.probs[i] >= preds.threshold)
-            else:
-                true, pred = name(int(preds.labels[i])), name(int(preds.pred[i]))
+            true, pred = self.labels(i)
             p.drawText(x0, y, fm.elidedText(f"#{i} true: {true}", Qt.TextElideMode.ElideRight, rect.right() - x0 - 2))
             p.setPen(QColor(GOOD if ok else BAD))
             p.drawText(x0, y + fm.height(), fm.elidedText(f"pred: {pred}", Qt.TextElideMode.ElideRight,
                                                           rect.right() - x0 - 2))
             self._bars(p, fm, preds.probs[i], x0, y + fm.height() + 4, rect.right() - 4)
+
+    def labels(self, i: int) -> tuple[str, str]:
+        """(true, predicted) of sample i in words; multi-label: every class present, every class predicted."""
+        preds, name = self.insp.predictions, self.insp.class_name
+        if preds.targets is not None:
+            names = lambda row: ", ".join(name(int(c)) for c in np.flatnonzero(row)) or "none"  # noqa: E731
+            return names(preds.targets[i] > 0.5), names(preds.probs[i] >= preds.threshold)
+        return name(int(preds.labels[i])), name(int(preds.pred[i]))
+
+    def event(self, e):
+        """A card's tooltip: its labels whole (a narrow card cuts "true: circle, square, …")."""
+        if e.type() == QEvent.Type.ToolTip and self.insp is not None and self.insp.predictions.boxes is None:
+            i = self.index_at(e.pos())
+            if i is None:
+                QToolTip.hideText()
+            else:
+                true, pred = self.labels(i)
+                QToolTip.showText(e.globalPos(), f"#{i} true: {true}\npredicted: {pred}", self)
+            return True
+        return super().event(e)
 
     def _bars(self, p, fm, probs, x0, y, right) -> None:
         from ...core.inspect.predictions import top_k

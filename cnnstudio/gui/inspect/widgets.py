@@ -1,7 +1,7 @@
 """Small shared pieces of the inspection panels."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from ..flow import FlowLayout
 from .image_view import ZoomArea
@@ -72,9 +72,14 @@ class Panel(QWidget):
             self.status.setStyleSheet(style)
 
 
-def zoom_buttons(area: ZoomArea) -> list[QToolButton]:
-    """−, fit, + buttons for a ZoomArea."""
-    out = []
+def zoom_buttons(area: ZoomArea) -> QWidget:
+    """−, fit, + buttons for a ZoomArea, as one group: a wrapping toolbar moves them together
+    (at 1280×800 the "+" wrapped alone onto a second row)."""
+    group = QWidget()
+    group.setObjectName("zoom_buttons")
+    row = QHBoxLayout(group)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(2)
     for text, tip, fn in (("−", "Zoom out (Ctrl+wheel)", lambda: area.zoom_by(0.8)),
                           ("Fit", "Fit to the panel", lambda: area.set_zoom(None)),
                           ("+", "Zoom in (Ctrl+wheel)", lambda: area.zoom_by(1.25))):
@@ -82,5 +87,5 @@ def zoom_buttons(area: ZoomArea) -> list[QToolButton]:
         b.setText(text)
         b.setToolTip(tip)
         b.clicked.connect(fn)
-        out.append(b)
-    return out
+        row.addWidget(b)
+    return group

@@ -18,13 +18,17 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 REDRAW_MS = 250
 HEADROOM = 1.25
+MARGINS_PT = (52, 8, 6, 34)  # left, right, top, bottom: y label + ticks; x ticks + "epoch"
 OVERLAY_COLORS = ("#7f7f7f", "#9467bd", "#8c564b", "#e377c2")  # other runs, dashed
 _MATPLOTLIB = threading.Event()  # set once matplotlib and its Qt backend are imported
 _loading = threading.Lock()
+_SPARE: list = []  # a figure made and drawn once off the UI thread, for the first view to show
 
 
 def prepare() -> None:
-    """Import matplotlib off the UI thread (once; returns at once)."""
+    """Import matplotlib off the UI thread (once; returns at once), and make the first view's
+    figure there too: its first draw makes the ticks and lays out the text (≈0.1 s that would
+    otherwise stall the window when the first batch of a run arrives)."""
     if _MATPLOTLIB.is_set() or not _loading.acquire(blocking=False):
         return
 
@@ -32,8 +36,48 @@ def prepare() -> None:
         import matplotlib.backends.backend_qtagg  # noqa: F401
         import matplotlib.figure  # noqa: F401
         import matplotlib.ticker  # noqa: F401
-        _MATPLOTLIB.set()
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        try:
+            parts = _figure()
+            FigureCanvasAgg(parts[0]).draw()  # a plain Agg canvas: no Qt off the UI thread
+            _SPARE.append(parts)
+        finally:  # without a spare the view makes its figure itself
+            _MATPLOTLIB.set()
     threading.Thread(target=load, name="import-matplotlib", daemon=True).start()
+
+
+def _figure():
+    """The curves' figure, its three axes and its lines (no canvas: any thread may make it)."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    fig = Figure(figsize=(5, 4.2), dpi=90)
+    ax_loss, ax_acc, ax_lr = fig.subplots(3, 1, sharex=True, height_ratios=[3, 3, 1.4])
+    ax_lr.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
+
+    def line(ax, *fmt, **kw):  # animated: left out of full draws, painted over the background
+        return ax.plot([], [], *fmt, animated=True, **kw)[0]
+    lines = {
+        "running": line(ax_loss, color="#9ecae1", lw=1, label="train (running)"),
+        "train_loss": line(ax_loss, "o-", color="#1f77b4", ms=3, label="train"),
+        "val_loss": line(ax_loss, "o-", color="#ff7f0e", ms=3, label="validation"),
+        "train_score": line(ax_acc, "o-", color="#1f77b4", ms=3, label="train"),
+        "val_score": line(ax_acc, "o-", color="#ff7f0e", ms=3, label="validation"),
+        "lr": line(ax_lr, "o-", color="#2ca02c", ms=3),  # a marker: one epoch is one point
+    }
+    for i, color in enumerate(OVERLAY_COLORS):
+        for key, ax in (("loss", ax_loss), ("score", ax_acc), ("lr", ax_lr)):
+            lines[f"cmp_{key}{i}"] = line(ax, "--", color=color, label="_none")
+    for ax, label in ((ax_loss, "loss"), (ax_acc, "accuracy"), (ax_lr, "lr")):
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    ax_acc.set_ylim(0, 1.02)  # accuracy and IoU are fractions
+    ax_lr.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
+    ax_lr.yaxis.set_major_locator(MaxNLocator(3))
+    ax_lr.set_xlabel("epoch")
+    ax_loss.legend(fontsize=7, loc="upper right")
+    ax_acc.legend(fontsize=7, loc="lower right")
+    return fig, ax_loss, ax_acc, ax_lr, lines
 
 
 EMPTY_TEXT = "Curves appear here when training starts."
@@ -52,6 +96,7 @@ class CurvesView(QWidget):
         self.full_draws = 0
         self._background = None
         self._legend_dirty = False
+        self._left_pt = MARGINS_PT[0]  # grows or shrinks to the widest y tick label (lr 0.0005)
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._placeholder = QLabel(EMPTY_TEXT)
@@ -92,48 +137,49 @@ class CurvesView(QWidget):
 
     def _build(self) -> None:
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-        from matplotlib.figure import Figure
 
-        fig = Figure(figsize=(5, 4.2), dpi=90)
-        fig.subplots_adjust(left=0.14, right=0.97, top=0.97, bottom=0.1, hspace=0.12)
-        self.ax_loss, self.ax_acc, self.ax_lr = fig.subplots(3, 1, sharex=True, height_ratios=[3, 3, 1.4])
-        from matplotlib.ticker import MaxNLocator
-        self.ax_lr.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
-
-        def line(ax, *fmt, **kw):  # animated: left out of full draws, painted over the background
-            return ax.plot([], [], *fmt, animated=True, **kw)[0]
-        self.lines = {
-            "running": line(self.ax_loss, color="#9ecae1", lw=1, label="train (running)"),
-            "train_loss": line(self.ax_loss, "o-", color="#1f77b4", ms=3, label="train"),
-            "val_loss": line(self.ax_loss, "o-", color="#ff7f0e", ms=3, label="validation"),
-            "train_score": line(self.ax_acc, "o-", color="#1f77b4", ms=3, label="train"),
-            "val_score": line(self.ax_acc, "o-", color="#ff7f0e", ms=3, label="validation"),
-            "lr": line(self.ax_lr, "o-", color="#2ca02c", ms=3),  # a marker: one epoch is one point
-        }
-        for i, color in enumerate(OVERLAY_COLORS):
-            for key, ax in (("loss", self.ax_loss), ("score", self.ax_acc), ("lr", self.ax_lr)):
-                self.lines[f"cmp_{key}{i}"] = line(ax, "--", color=color)
-        for ax, label in ((self.ax_loss, "loss"), (self.ax_acc, "accuracy"), (self.ax_lr, "lr")):
-            ax.set_ylabel(label)
-            ax.grid(alpha=0.3)
-        self.ax_acc.set_ylim(0, 1.02)  # accuracy and IoU are fractions
-        from matplotlib.ticker import FuncFormatter, MaxNLocator
-        self.ax_lr.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
-        self.ax_lr.yaxis.set_major_locator(MaxNLocator(3))
-        self.ax_lr.set_xlabel("epoch")
-        self._legends()
+        try:
+            parts = _SPARE.pop()  # made by prepare() off the UI thread
+        except IndexError:
+            parts = _figure()
+        fig, self.ax_loss, self.ax_acc, self.ax_lr, self.lines = parts
         self.canvas = FigureCanvasQTAgg(fig)
         self.canvas.mpl_connect("draw_event", self._on_full_draw)
+        self.canvas.mpl_connect("resize_event", lambda _: self._fit_margins())
+        self._fit_margins()
         self._placeholder.hide()
         self._layout.addWidget(self.canvas)
 
     def _legends(self) -> None:
-        for i in range(len(OVERLAY_COLORS)):  # listed only while shown
-            label = f"val: {self.compare[i][0]}" if i < len(self.compare) else "_none"
+        labels = [f"val: {self.compare[i][0]}" if i < len(self.compare) else "_none"  # listed only while shown
+                  for i in range(len(OVERLAY_COLORS))]
+        if labels == [self.lines[f"cmp_loss{i}"].get_label() for i in range(len(OVERLAY_COLORS))]:
+            return  # the legends already list these (made anew, each costs its layout again)
+        for i, label in enumerate(labels):
             self.lines[f"cmp_loss{i}"].set_label(label)
             self.lines[f"cmp_score{i}"].set_label(label)
         self.ax_loss.legend(fontsize=7, loc="upper right")
         self.ax_acc.legend(fontsize=7, loc="lower right")
+
+    def _fit_margins(self) -> None:
+        """Margins in points, not fractions of the figure: a short figure (1280×800) keeps room
+        for the tick labels and the "epoch" label under the axes, a narrow one for the y labels."""
+        fig = self.canvas.figure
+        w, h = (max(v * 72, 1.0) for v in fig.get_size_inches())  # points
+        fig.subplots_adjust(left=min(self._left_pt / w, 0.4), right=1 - min(MARGINS_PT[1] / w, 0.1),
+                            top=1 - min(MARGINS_PT[2] / h, 0.1), bottom=min(MARGINS_PT[3] / h, 0.4), hspace=0.12)
+
+    def _fit_y_labels(self, renderer) -> bool:
+        """Room left of the axes for the widest tick labels and the y labels, measured as drawn
+        (the y label sits left of the tick labels); True when the margin had to change."""
+        fig = self.canvas.figure
+        x0 = min(ax.yaxis.label.get_window_extent(renderer).x0 for ax in (self.ax_loss, self.ax_acc, self.ax_lr))
+        need = (fig.subplotpars.left * fig.bbox.width - x0 + 3) * 72 / fig.dpi  # points
+        if abs(need - self._left_pt) < 2:
+            return False
+        self._left_pt = need
+        self._fit_margins()
+        return True
 
     def schedule_redraw(self) -> None:
         if not self._timer.isActive():
@@ -141,6 +187,8 @@ class CurvesView(QWidget):
 
     def _on_full_draw(self, event) -> None:
         """After any full draw (ours, a resize, an expose): cache the background, paint the lines."""
+        if self._fit_y_labels(event.renderer):
+            self.canvas.draw_idle()  # once more, with room for the y labels
         self._background = self.canvas.copy_from_bbox(self.canvas.figure.bbox)
         self._paint_lines()
         self.full_draws += 1
@@ -172,7 +220,8 @@ class CurvesView(QWidget):
         if self._legend_dirty or self._background is None or limits_changed:
             self._legend_dirty = False
             self._legends()
-            self.canvas.draw()  # → _on_full_draw
+            # on the next turn, after the layout: a canvas just built is drawn once at its size
+            self.canvas.draw_idle()  # → _on_full_draw
         else:
             self.canvas.restore_region(self._background)
             self._paint_lines()

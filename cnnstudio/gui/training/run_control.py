@@ -8,6 +8,7 @@ loads.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -18,6 +19,34 @@ from ...core.project import project_to_dict
 from ...core.analysis.cost import human_duration
 from ...core.train.pointer import has_checkpoint
 from ...core.train.runs import new_run_dir, runs_folder
+
+
+_imported = threading.Event()
+
+
+def prepare_start() -> None:
+    """Import what Start needs (the worker's module, multiprocessing's spawning parts) and the
+    curves' matplotlib on background threads while the user reads the settings (once; returns
+    at once): imported at Start, on the spawning thread, they held the interpreter lock while
+    the window had its own work to do (PySide's import hook reads each new module's source)."""
+    from .curves import prepare
+
+    prepare()
+    if _imported.is_set():
+        return
+    _imported.set()
+
+    def load():
+        import multiprocessing.connection  # noqa: F401
+        import multiprocessing.queues  # noqa: F401
+        import multiprocessing.synchronize  # noqa: F401
+
+        from ...core.train import worker  # noqa: F401
+        try:
+            import multiprocessing.popen_spawn_posix  # noqa: F401
+        except ImportError:  # Windows spawns another way
+            pass
+    threading.Thread(target=load, name="import-worker", daemon=True).start()
 
 
 class RunControl:
@@ -76,9 +105,8 @@ class RunControl:
 
     def _launch(self, job: dict, note: str = "Starting the training process…") -> None:
         from ...core.train.worker import start_worker
-        from .curves import prepare
 
-        prepare()  # the curves' matplotlib loads while the worker starts, off the UI thread
+        prepare_start()  # when the dock was never shown: matplotlib loads while the worker starts
         if job.get("run_dir"):
             self.run_dir = Path(job["run_dir"])
             self.world = job.get("nproc", 1)
@@ -143,8 +171,11 @@ class RunControl:
             self._say(f"Training {where}, {info.get('precision')}. {data} {notes}".strip())
             self.world = info.get("world_size", 1)
             if msg.get("run_dir"):
-                self.session.set_run(Path(msg["run_dir"]))  # the inspection panels follow it live
-                self.runs.refresh(select=Path(msg["run_dir"]))  # in the table and "show" at once
+                run_dir = Path(msg["run_dir"])
+                self.session.set_run(run_dir)  # the inspection panels follow it live
+                # in the table and "show" at once, on the next turn: this one's work and that
+                # relayout (the run table grows, the ensemble box appears) are two short pauses
+                QTimer.singleShot(0, self.runs, lambda: self.runs.refresh(select=run_dir))
         elif t == "batch":
             self.batch_bar.setRange(0, msg["batches"])
             self.batch_bar.setValue(msg["batch"])

@@ -45,8 +45,8 @@ class RunHistory:
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        from .curves import prepare
-        prepare()  # matplotlib loads while the user reads the settings, not in the first seconds of a run
+        from .run_control import prepare_start
+        prepare_start()  # while the user reads the settings, not in the first seconds of a run
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

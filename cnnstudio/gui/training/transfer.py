@@ -187,9 +187,12 @@ def adopted_name(project_path, run_dir) -> str:
 
 
 def weighted_blocks(graph, analysis) -> list[str]:
-    """Blocks with parameters or buffers, in graph order."""
+    """Blocks with parameters or buffers, in data-flow order (a block added later is listed
+    where it sits in the network, not last)."""
+    order, _ = graph.topological_order()
+    placed = set(order)
     out = []
-    for n in graph.nodes:
+    for n in order + [n for n in graph.nodes if n not in placed]:  # any left out of the order (a cycle) last
         info = analysis.info.get(n)
         if info and info.out and (info.out.params or info.out.buffers):
             out.append(n)
