@@ -65,13 +65,15 @@ class CompiledNet(nn.Module):
             self._modules[name].eval()
         return self
 
-    def forward(self, x, return_all: bool = False, keep: tuple = ()):
+    def forward(self, x, return_all: bool = False, keep: tuple = (), until: str | None = None):
         """The model's output; with return_all, {node id: output} for every node; with `keep`
         (node ids), (output, {node id: output}) for those: e.g. predictions and embeddings
-        from one forward."""
+        from one forward; with `until` (a node id), that node's output, the layers after it
+        not run (a look at an early layer of a ResNet runs a fifteenth of it)."""
         values = {}
         mods, acts = self._modules, self.activations
         kept = {self.node_names[n] for n in keep}
+        stop = self.node_names[until] if until is not None else None
         for (name, _, sources), done in zip(self._plan, self._done_after):
             if not sources:
                 y = x
@@ -82,6 +84,8 @@ class CompiledNet(nn.Module):
             if name in acts:
                 y = acts[name](y)
             values[name] = y
+            if name == stop:
+                return y
             if not return_all:
                 for s in done:
                     if s not in kept:

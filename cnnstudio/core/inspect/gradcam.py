@@ -63,9 +63,30 @@ def grad_cam(net, image, target: int | None = None, node: str | None = None,
     the net has no spatial layer. activation: the head's own final softmax/sigmoid; the
     score is then taken before it, as a logit that does not saturate.
     """
+    return grad_cams(net, np.asarray(image)[None], [target], node, activation)[0]
+
+
+BATCH_VALUES = 1 << 18  # input values a forward at most: 24 MNIST digits at once, a 224² RGB photo alone
+
+
+def grad_cams(net, images, targets=None, node: str | None = None,
+              activation: str = "none") -> list[tuple[np.ndarray, str, int]]:
+    """grad_cam for each of several samples (N×…), a batch of them a forward and a backward: each
+    sample's maps and gradient are its own (the network is in eval mode), so 24 digits take
+    about what one does. targets: one per sample (None: the predicted class)."""
+    images = np.asarray(images, dtype=np.float32)
+    if not len(images):
+        return []
+    targets = list(targets) if targets is not None else [None] * len(images)
+    step = max(1, BATCH_VALUES // max(1, images[0].size))
+    return [cam for i in range(0, len(images), step)
+            for cam in _batch(net, images[i:i + step], targets[i:i + step], node, activation)]
+
+
+def _batch(net, images, targets, node, activation) -> list[tuple[np.ndarray, str, int]]:
     import torch
 
-    x = torch.as_tensor(np.asarray(image, dtype=np.float32))[None]
+    x = torch.as_tensor(images)
     device = next((p.device for p in net.parameters()), torch.device("cpu"))
     was_training = net.training
     net.eval()
@@ -83,25 +104,33 @@ def grad_cam(net, image, target: int | None = None, node: str | None = None,
             y = logits.get("y")
             if y is None:  # a standalone Softmax/Sigmoid block: its input is the logit
                 y = outs[_head_input(net) or output_node(net)]
-            y = y.reshape(1, -1)[0].float()
-            if y.numel() == 1:
-                target = int(y.item() > 0) if target is None else target
-                score = y[0] if target == 1 else -y[0]
-            else:
-                target = int(y.argmax()) if target is None else target
-                score = y[target]
+            y = y.reshape(len(x), -1).float()
+            scores = []
+            for i, target in enumerate(targets):
+                if y.shape[1] == 1:
+                    targets[i] = int(y[i, 0].item() > 0) if target is None else target
+                    scores.append(y[i, 0] if targets[i] == 1 else -y[i, 0])
+                else:
+                    targets[i] = int(y[i].argmax()) if target is None else target
+                    scores.append(y[i, targets[i]])
             acts = outs[node]
-            (grads,) = torch.autograd.grad(score, acts)
+            (grads,) = torch.autograd.grad(torch.stack(scores).sum(), acts)
     finally:
         net.train(was_training)
-    spatial = tuple(range(1, acts.dim() - 1))
-    weights = grads[0].mean(dim=spatial)  # one weight per channel: average gradient
-    cam = torch.relu((weights.view(-1, *[1] * len(spatial)) * acts[0]).sum(0)).detach().float().cpu()
+    spatial = tuple(range(2, acts.dim()))
+    weights = grads.mean(dim=spatial)  # one weight per sample and channel: its average gradient
+    cams = torch.relu((weights.view(*weights.shape, *[1] * len(spatial)) * acts).sum(1)).detach().float().cpu()
+    return [(_heat(cam, x.shape[2:]), node, target) for cam, target in zip(cams, targets)]
+
+
+def _heat(cam, size) -> np.ndarray:
+    """One sample's map scaled to [0, 1] at the input's size."""
+    import torch
+
     top = cam.max()
     cam = cam / top if top > 0 else cam
     if cam.dim() == 2:
-        h, w = x.shape[2:]
-        return np.clip(resize_bilinear(cam.numpy(), h, w), 0, 1), node, target
+        return np.clip(resize_bilinear(cam.numpy(), *size), 0, 1)
     mode = "linear" if cam.dim() == 1 else "trilinear"
-    big = torch.nn.functional.interpolate(cam[None, None], size=tuple(x.shape[2:]), mode=mode, align_corners=False)
-    return np.clip(big[0, 0].numpy(), 0, 1), node, target
+    big = torch.nn.functional.interpolate(cam[None, None], size=tuple(size), mode=mode, align_corners=False)
+    return np.clip(big[0, 0].numpy(), 0, 1)

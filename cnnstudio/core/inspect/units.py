@@ -42,7 +42,7 @@ def top_patches(net, graph, analysis, images, node: str, channel, k: int = 9,
             between()  # outside no_grad: a Grad-CAM may be answered there
         with torch.no_grad():
             x = torch.as_tensor(np.asarray(images[i:i + batch_size], np.float32))
-            a = net(x, return_all=True)[node][:, channels].float()  # N×channels×(spatial)
+            a = net(x, until=node)[:, channels].float()  # N×channels×(spatial)
             flat = a.reshape(len(x), len(channels), -1)
             v, where = flat.max(2)
             best_val.append(v.numpy())
@@ -80,7 +80,7 @@ def activation_maximisation(net, node: str, channel, shape, steps: int = 120, lr
     for step in range(steps):
         if between is not None and step % 10 == 0:
             between()
-        a = net(x, return_all=True)[node][rows, channels]  # N×(spatial)
+        a = net(x, until=node)[rows, channels]  # N×(spatial): the layers after `node` not run
         centre = a[(slice(None), *(s // 2 for s in a.shape[1:]))]
         loss = -centre.sum() + decay * (x ** 2).sum()
         g, = torch.autograd.grad(loss, x)
