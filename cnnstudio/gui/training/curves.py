@@ -6,7 +6,7 @@ the curves show a placeholder (importing it there froze the window 1.3–1.9 s a
 are coalesced by a timer (at most ~4 a second) and blitted: the axes, ticks and legends are
 drawn once into a cached background, and an update only repaints the lines over it (a few
 ms). A full redraw happens only when a value leaves the current axis limits, which grow with
-head-room so that is rare.
+head-room so that is rare, and is drawn an axes a turn (staged_canvas.py).
 """
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ def prepare() -> None:
         import matplotlib.figure  # noqa: F401
         import matplotlib.ticker  # noqa: F401
         from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        from . import staged_canvas  # noqa: F401
         try:
             parts = _figure()
             FigureCanvasAgg(parts[0]).draw()  # a plain Agg canvas: no Qt off the UI thread
@@ -136,14 +138,14 @@ class CurvesView(QWidget):
             self.schedule_redraw()  # what changed while hidden; builds the canvas only when there is data
 
     def _build(self) -> None:
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+        from .staged_canvas import StagedCanvas
 
         try:
             parts = _SPARE.pop()  # made by prepare() off the UI thread
         except IndexError:
             parts = _figure()
         fig, self.ax_loss, self.ax_acc, self.ax_lr, self.lines = parts
-        self.canvas = FigureCanvasQTAgg(fig)
+        self.canvas = StagedCanvas(fig)
         self.canvas.mpl_connect("draw_event", self._on_full_draw)
         self.canvas.mpl_connect("resize_event", lambda _: self._fit_margins())
         self._fit_margins()
@@ -214,6 +216,9 @@ class CurvesView(QWidget):
         self._placeholder.setVisible(empty)
         self.canvas.setVisible(not empty)
         if empty:
+            return
+        if self.canvas.drawing:  # a full draw is under way: this update is drawn after it
+            self._timer.start()
             return
         self._set_data()
         limits_changed = self._limits_changed()  # also before the first full draw: its axes fit the data
