@@ -117,3 +117,21 @@ def test_activation_maximisation_does_not_load_torch_dynamo():
             "print('torch._dynamo' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False"]
+
+
+def test_a_unit_silent_for_faint_noise_still_draws_its_pattern():
+    """A conv block with its own ReLU and a negative bias is 0 for the faint noise the ascent
+    starts from: no gradient through the ReLU, and the picture stayed that noise (three of the
+    LeNet-5 report's four pictures). The ascent climbs its value before the activation."""
+    g = Graph()
+    x = g.add("Input", shape=[1, 16, 16])
+    g.add("Conv2d", x, id="c", out_channels=1, kernel_size=3, padding=1, activation="relu")
+    net = compile_graph(g, analyze(g))
+    with torch.no_grad():
+        net.c.weight[0, 0] = torch.tensor(PLUS)
+        net.c.bias.fill_(-1.0)
+    start = 0.01 * torch.randn(1, 16, 16, generator=torch.Generator().manual_seed(0))
+    assert net(start[None], until="c")[0, 0, 8, 8] == 0  # silent where the ascent starts
+    img = activation_maximisation(net, "c", 0, (1, 16, 16))
+    assert np.corrcoef(img[0, 7:10, 7:10].ravel(), PLUS.ravel())[0, 1] > 0.9
+    assert net(torch.as_tensor(img)[None], until="c")[0, 0, 8, 8] > 0  # the picture excites the unit

@@ -65,11 +65,13 @@ class CompiledNet(nn.Module):
             self._modules[name].eval()
         return self
 
-    def forward(self, x, return_all: bool = False, keep: tuple = (), until: str | None = None):
+    def forward(self, x, return_all: bool = False, keep: tuple = (), until: str | None = None,
+                before_activation: bool = False):
         """The model's output; with return_all, {node id: output} for every node; with `keep`
         (node ids), (output, {node id: output}) for those: e.g. predictions and embeddings
         from one forward; with `until` (a node id), that node's output, the layers after it
-        not run (a look at an early layer of a ResNet runs a fifteenth of it)."""
+        not run (a look at an early layer of a ResNet runs a fifteenth of it), before the
+        block's own activation with `before_activation`."""
         values = {}
         mods, acts = self._modules, self.activations
         kept = {self.node_names[n] for n in keep}
@@ -81,6 +83,8 @@ class CompiledNet(nn.Module):
                 y = mods[name](*[values[s] for s in sources])
                 if name in self.indexed:
                     y, values[name + INDICES] = y
+            if name == stop and before_activation:
+                return y
             if name in acts:
                 y = acts[name](y)
             values[name] = y

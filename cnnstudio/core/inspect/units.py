@@ -63,7 +63,8 @@ def top_patches(net, graph, analysis, images, node: str, channel, k: int = 9,
 def activation_maximisation(net, node: str, channel, shape, steps: int = 120, lr: float = 0.1,
                             decay: float = 0.01, blur_every: int = 4, seed: int = 0, between=None) -> np.ndarray:
     """An input (normalised like the data, shape C×…) that makes the unit at the centre of
-    `channel` at `node` respond strongly: gradient ascent from faint noise, with L2 decay
+    `channel` at `node` respond strongly (its value before the block's own activation):
+    gradient ascent from faint noise, with L2 decay
     and a light blur now and then, so it shows a pattern rather than noise. Only the input's
     gradient is taken (the weights are left as they are: `between()`, run every few steps, may
     use the network meanwhile). `channel` a list: one input per channel (N×C×…), found together
@@ -80,7 +81,9 @@ def activation_maximisation(net, node: str, channel, shape, steps: int = 120, lr
     for step in range(steps):
         if between is not None and step % 10 == 0:
             between()
-        a = net(x, until=node)[rows, channels]  # N×(spatial): the layers after `node` not run
+        # before the block's activation: a ReLU unit silent for faint noise (most are) gives
+        # no gradient, and its picture stayed the noise it started from
+        a = net(x, until=node, before_activation=True)[rows, channels]  # N×(spatial); nothing after `node` run
         centre = a[(slice(None), *(s // 2 for s in a.shape[1:]))]
         loss = -centre.sum() + decay * (x ** 2).sum()
         g, = torch.autograd.grad(loss, x)
