@@ -147,3 +147,13 @@ def test_receptive_field_through_composite_blocks_matches_autograd(kind, stride)
         for y, x in ((0, 0), (size // 2, size // 3)):
             want = gradient_box(net, (3, 24, 24), node, y, x, channel)
             assert receptive_field(g, a, node, y, x) == want, (node, y, x)
+
+
+def test_a_3d_filter_caption_counts_input_channels_not_depth_slices():
+    """A one-channel 3×3×3 Conv3d's filters: each depth slice is a tile, but the caption said
+    "3 input channels, 3×3"."""
+    m = filter_mosaic(np.random.default_rng(0).normal(size=(8, 1, 3, 3, 3)).astype(np.float32), scale=1)
+    assert m.count == 8 * 3 and m.cols == 3  # a row of three depth slices per filter
+    assert m.caption == "8 filters × 1 input channel, 3×3×3: a tile per depth slice"
+    m = filter_mosaic(np.zeros((4, 8, 3, 3, 3), np.float32), scale=1)  # 24 slices, 16 shown
+    assert m.caption == "4 filters × 8 input channels, 3×3×3: a tile per depth slice (the first 16 of 24)"

@@ -32,9 +32,11 @@ def filter_mosaic(weight: np.ndarray, rgb: bool | None = None, max_filters: int 
     network sees colour. Otherwise one grey row per filter, one tile per input channel.
     """
     w = np.asarray(weight, dtype=np.float32)
+    volume = None  # 3-D kernels: (input channels, depth)
     if w.ndim == 3:  # 1-D kernels: one row each
         w = w[:, :, None, :]
     elif w.ndim == 5:  # 3-D kernels: each depth slice a tile of its own
+        volume = w.shape[1:3]
         w = w.reshape(w.shape[0], w.shape[1] * w.shape[2], *w.shape[3:])
         rgb = False
     k, c, kh, kw = w.shape
@@ -53,9 +55,14 @@ def filter_mosaic(weight: np.ndarray, rgb: bool | None = None, max_filters: int 
     from .mosaic import grid_shape
     rows, cols = grid_shape(count, cols)
     caption = f"{nk} of {k} filters" if nk < k else f"{k} filters"
-    if not rgb:
+    if volume:  # the tiles are depth slices, not input channels
+        cin, depth = volume
+        caption += (f" × {cin} input channel{'s' * (cin > 1)}, {depth}×{kh}×{kw}: a tile per depth slice"
+                    + (f" (the first {nc} of {c})" if nc < c else ""))
+    elif not rgb:
         caption += f" × {nc} of {c} input channels" if nc < c else f" × {c} input channel{'s' * (c > 1)}"
-    caption += f", {kh}×{kw}"
+    if not volume:
+        caption += f", {kh}×{kw}"
     return Mosaic(img, rows, cols, kh * scale, kw * scale, pad, count, caption, scale)
 
 
