@@ -192,3 +192,23 @@ def test_export_defaults_to_the_run_shown(make_window, project):
     dialog = win.export_model()
     assert dialog.weights.currentData() == str(run)
     dialog.reject()
+
+
+def test_augmentation_is_offered_for_images_only(make_window, qtbot, project):
+    """The warps are 2-D: for signals and volumes the Augment box is disabled and says why (a
+    flip set for Shapes and kept when switching to Volumes made the run refuse to start)."""
+    win = train_window(make_window, project)
+    form = win.training.form
+    form.flip.setChecked(True)
+    assert form.flip.isChecked() and form.aug_box.isEnabled()
+    for ds, holds in (("volumes", "volumes"), ("signals", "signals")):
+        form.dataset.setCurrentIndex(form.dataset.findData(ds))
+        assert not form.aug_box.isEnabled() and f"holds {holds}" in form.aug_box.toolTip()
+        assert "augment" not in form.dataset_dict({})
+    form.dataset.setCurrentIndex(form.dataset.findData("medmnist"))
+    form.subset.setCurrentIndex(form.subset.findData("organmnist3d"))
+    assert not form.aug_box.isEnabled()
+    form.subset.setCurrentIndex(form.subset.findData("pathmnist"))
+    assert form.aug_box.isEnabled() and form.aug_box.toolTip() == ""
+    form.dataset.setCurrentIndex(form.dataset.findData("shapes"))
+    assert form.aug_box.isEnabled() and form.dataset_dict({})["augment"] == {"flip": True}

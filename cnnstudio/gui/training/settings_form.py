@@ -142,7 +142,7 @@ class SettingsForm(ColumnGrid):
         f.addRow("resize to", self.resize)
         f.addRow("channels", self.channels)
 
-        aug_box = QGroupBox("Augment (training images)")
+        aug_box = self.aug_box = QGroupBox("Augment (training images)")
         grid = QGridLayout(aug_box)
         grid.addWidget(self.flip, 0, 0, 1, 2)
         for i, (k, label, *_) in enumerate(AUG_FIELDS, start=1):
@@ -192,6 +192,7 @@ class SettingsForm(ColumnGrid):
                     self.length.valueChanged):
             sig.connect(lambda *_: self._loading or self.dataset_changed.emit())
         self.dataset.currentIndexChanged.connect(self._enable)
+        self.subset.currentIndexChanged.connect(self._enable)
         self.device.currentIndexChanged.connect(self._enable)
         self.optimizer.currentIndexChanged.connect(self._enable)
         self._enable()
@@ -219,6 +220,10 @@ class SettingsForm(ColumnGrid):
         self._rows.setRowVisible(self.image_size, ds in SIZED)
         self._rows.setRowVisible(self.subset, ds == "medmnist")
         self._rows.setRowVisible(self.length, ds == "signals")
+        holds = self._holds()
+        self.aug_box.setEnabled(holds is None)  # the warps are 2-D: signals and volumes are not augmented
+        self.aug_box.setToolTip("" if holds is None else
+                                f"Augmentation works on images; {self.dataset.currentText()} holds {holds}.")
         all_gpus = self.device.currentData() == ALL_GPUS
         self.processes.setEnabled(not all_gpus)
         if all_gpus:
@@ -228,6 +233,14 @@ class SettingsForm(ColumnGrid):
         self.nesterov.setEnabled(opt == "sgd")
         if opt != "sgd":
             self.nesterov.setChecked(False)
+
+    def _holds(self) -> str | None:
+        """"signals" or "volumes" for a dataset that does not hold images, else None."""
+        ds = self.dataset.currentData()
+        if ds == "medmnist":
+            return "volumes" if str(self.subset.currentData()).endswith("3d") else None
+        shape = DATASETS[ds].shape if ds in DATASETS else None
+        return {2: "signals", 4: "volumes"}.get(len(shape)) if shape else None
 
     # --- dicts ↔ widgets ---------------------------------------------------------------------
     def load(self, dataset: dict, training: dict) -> None:
@@ -299,7 +312,7 @@ class SettingsForm(ColumnGrid):
         aug = {k: round(w.value(), 3) for k, w in self.aug.items() if w.value() > 0}
         if self.flip.isChecked():
             aug["flip"] = True
-        if aug:
+        if aug and self.aug_box.isEnabled():
             ds["augment"] = aug
         else:
             ds.pop("augment", None)
