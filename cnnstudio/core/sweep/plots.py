@@ -110,8 +110,8 @@ def parallel(rows: list[dict], names: list[str]) -> str:
             k = (r["score"] - lo) / span
             ys = [s(r["score"] if a is SCORE_AXIS else r["params"].get(a)) for a, s in zip(axes, scales)]
             line = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys))
-            body.append(f'<polyline points="{line}" fill="none" stroke="rgb({int(200 - 170 * k)},{int(200 - 110 * k)},'
-                        f'{int(230 - 50 * k)})" stroke-width="{1 + 1.5 * k:.1f}"><title>trial {r["trial"]}</title></polyline>')
+            body.append(f'<polyline points="{line}" fill="none" stroke="rgb({int(165 - 135 * k)},{int(175 - 85 * k)},'
+                        f'{int(210 - 30 * k)})" stroke-width="{1 + 1.5 * k:.1f}"><title>trial {r["trial"]}</title></polyline>')
     return _svg("".join(body), w)
 
 
