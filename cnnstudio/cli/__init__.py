@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
 
 from .output import EscapingStream, quiet_broken_pipe
 
@@ -31,6 +32,8 @@ def main(argv=None) -> int:
     sys.stdout, sys.stderr = EscapingStream(out), EscapingStream(err)
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
+        if argv and argv[0] not in {m.rstrip("_") for m in SUBCOMMANDS} and Path(argv[0]).is_file():
+            argv = ["open", *argv]  # `cnnstudio FILE`, as a file manager or a desktop launcher runs it
         args = build_parser(argv).parse_args(argv)
         if args.command is None:
             from .open import run_window

@@ -36,6 +36,8 @@ def test_screenshot_renders_the_project_and_bad_files_fail_clearly(tmp_path):
     r = run_cli("open", str(bad), "--screenshot", str(tmp_path / "x.png"))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "unknown block type 'Conv'" in r.stderr and not (tmp_path / "x.png").exists()
+    r = run_cli(str(bad), "--screenshot", str(tmp_path / "x.png"))  # `cnnstudio FILE`, as a launcher runs it
+    assert r.returncode == 2 and "unknown block type 'Conv'" in r.stderr and "invalid choice" not in r.stderr
 
 
 def test_window_starts_without_torch_or_matplotlib(tmp_path):
