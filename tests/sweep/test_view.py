@@ -49,8 +49,12 @@ def test_vary_run_watch_and_open_a_trial(qtbot, make_window, project_file, monke
     monkeypatch.setattr(view, "refresh", watched)
     view.timer.timeout.disconnect()
     view.timer.timeout.connect(view.refresh)
+    bar = view.arrangement.verticalScrollBar()
+    bar.setValue(bar.maximum())  # scrolled down to Run sweep, as on a small screen
+    assert bar.value() > 0
     qtbot.mouseClick(view.run_button, Qt.LeftButton)
     assert view.process is not None and not view.run_button.isEnabled()
+    assert bar.value() == 0 and view.tabs.currentWidget() is view.table  # the trials and their header in view
     qtbot.waitUntil(lambda: view.process is None, timeout=240_000)
     # while it ran, the table showed the trial in progress (read live from the study), Stop enabled
     assert seen and seen[0] == (True, True)

@@ -67,6 +67,7 @@ class Arrangement(QScrollArea):
     def show_results(self, page: QWidget) -> None:
         if self.tabs.currentWidget() is self.setup_page:
             self.tabs.setCurrentWidget(page)
+            self.verticalScrollBar().setValue(0)  # scrolled down to Run sweep: the table's header in view
 
     def resizeEvent(self, e):  # the scroll area's own width: the viewport's changes with its scroll bar
         self.arrange(e.size().width())
