@@ -12,16 +12,22 @@ from cnnstudio.core.train.runs import runs_folder
 from .conftest import SMALL_SHAPES, small_project
 
 
-def test_first_run_of_an_unsaved_project(qtbot, tmp_path, monkeypatch):
+def unsaved_dock(qtbot, epochs: int):
+    """The Training dock of a project not saved yet, shown; its epochs long enough (≈1 s) to be
+    seen while it trains, on a fast machine too."""
     from cnnstudio.gui.session import Session
     from cnnstudio.gui.training.dock import TrainingDock
     s = Session()
-    # an epoch long enough (≈1 s) to be seen while it trains, on a fast machine too
-    s.set_project(small_project({**SMALL_SHAPES, "image_size": 32, "count": 6000}, {"epochs": 1}, size=32), None)
+    s.set_project(small_project({**SMALL_SHAPES, "image_size": 32, "count": 6000}, {"epochs": epochs}, size=32), None)
     dock = TrainingDock(s)
     qtbot.addWidget(dock)
     dock.resize(1250, 680)
     dock.show()
+    return s, dock
+
+
+def test_first_run_of_an_unsaved_project(qtbot, tmp_path, monkeypatch):
+    s, dock = unsaved_dock(qtbot, epochs=1)
     assert dock.runs.where.isVisible() and str(runs_folder(None)) in dock.runs.where.text()
 
     qtbot.mouseClick(dock.start_button, Qt.LeftButton)
@@ -57,14 +63,7 @@ def test_first_run_of_an_unsaved_project(qtbot, tmp_path, monkeypatch):
 def test_the_running_run_counts_its_epochs_in_the_table(qtbot):
     """While a run trains, its row and its "show" line say how many epochs are done (they said
     "running, 0 epoch(s)" until it ended)."""
-    from cnnstudio.gui.session import Session
-    from cnnstudio.gui.training.dock import TrainingDock
-    s = Session()
-    s.set_project(small_project({**SMALL_SHAPES, "image_size": 32, "count": 6000}, {"epochs": 2}, size=32), None)
-    dock = TrainingDock(s)
-    qtbot.addWidget(dock)
-    dock.resize(1250, 680)
-    dock.show()
+    _, dock = unsaved_dock(qtbot, epochs=2)
     qtbot.mouseClick(dock.start_button, Qt.LeftButton)
     table = dock.runs.experiments
     seen = []
