@@ -36,6 +36,16 @@ def make_window(qtbot, config_dir):
     return make
 
 
+def show_themed(qtbot, dialog):
+    """A dialog as the app shows it: the app's theme applied, shown and exposed."""
+    from cnnstudio.gui import theme
+    theme.apply(QApplication.instance())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
 def drop_mime(widget, mime, pos: QPoint) -> None:
     """What a drag and drop delivers to `widget`: enter, move, drop."""
     enter = QDragEnterEvent(pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QApplication
 
+from .conftest import show_themed
 from .test_train_workspace import SIZE_1280x800, fake_run, project, train_window  # noqa: F401 (fixture)
 
 SIZES = {"1280x800": SIZE_1280x800, "1400x900": (1400, 870)}
@@ -36,13 +37,8 @@ def test_the_curves_show_every_axis_label_whole(make_window, qtbot, project, siz
 
 
 def test_the_new_project_list_shows_each_line_whole_without_a_horizontal_scrollbar(qtbot):
-    from cnnstudio.gui import theme
     from cnnstudio.gui.gallery import GalleryDialog
-    theme.apply(QApplication.instance())
-    d = GalleryDialog()
-    qtbot.addWidget(d)
-    d.show()
-    qtbot.waitExposed(d)
+    d = show_themed(qtbot, GalleryDialog())
     lst = d.list
     fm = lst.fontMetrics()
 

@@ -3,17 +3,13 @@ confusion matrix's row labels ("awtooth" for sawtooth)."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QApplication
+
+from .conftest import show_themed
 
 
 def test_the_keyboard_dialog_shows_every_line_whole(qtbot):
-    from cnnstudio.gui import theme
     from cnnstudio.gui.help import ShortcutsDialog
-    theme.apply(QApplication.instance())
-    d = ShortcutsDialog()
-    qtbot.addWidget(d)
-    d.show()
-    qtbot.waitExposed(d)
+    d = show_themed(qtbot, ShortcutsDialog())
     t, fm = d.table, d.table.fontMetrics()
     assert t.columnViewportPosition(1) + t.columnWidth(1) <= t.viewport().width()  # no column beyond the edge
     for row in range(t.rowCount()):  # each "does" fits its cell, on as many lines as it needs
