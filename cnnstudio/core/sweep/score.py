@@ -8,17 +8,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..train.metrics import DEFINITIONS, NAMES, headline, score_key
+from ..train.metrics import DEFINITIONS, NAMES, fmt, headline, score_key
 
 OBJECTIVE = "accuracy"  # the settings' key for the score
 ALIASES = {"score": OBJECTIVE}
 UNKNOWN = "score"  # its name before any trial has finished (the task is known from a trial)
-_DEFINED = {
-    "accuracy": "the share of validation images whose predicted class is the true one.",
-    "iou": "intersection over union of the predicted and the true box, averaged over the validation images "
-           "(1 is a perfect box).",
-    "mAP": DEFINITIONS["mAP"],
-}
 
 
 def metric_of(history_rows) -> str | None:
@@ -63,17 +57,15 @@ def heading(metric: str | None) -> str:
 
 def definition(metric: str | None) -> str:
     """"mAP: mean average precision: …" for a tooltip or the report; unknown: what each task uses."""
-    if metric in _DEFINED:
-        return f"{name(metric)} (validation, the trial's best epoch): {_DEFINED[metric]}"
+    if metric in ("accuracy", "iou", "mAP"):
+        return f"{name(metric)} (validation, the trial's best epoch): {DEFINITIONS[metric]}"
     return ("the trial's best validation score: accuracy for classification, mAP for multi-label runs, "
             "IoU for boxes (known once a trial has finished).")
 
 
 def text(metric: str | None, v) -> str:
     """A score as every view prints it: IoU to 3 places, the others in %."""
-    if not isinstance(v, (int, float)) or v != v:
-        return "—"
-    return f"{v:.3f}" if metric == "iou" else f"{v:.1%}"
+    return fmt(str(metric), v)
 
 
 def objective_name(objective: str, metric: str | None) -> str:

@@ -14,6 +14,9 @@ THRESHOLD = 0.5  # training's decision threshold: a class is predicted at probab
 NAMES = {"accuracy": "accuracy", "iou": "IoU", "top5": "top-5 accuracy", "loss": "loss",
          "mAP": "mAP", "mean_f1": "mean F1", "exact_match": "exact match"}
 DEFINITIONS = {
+    "accuracy": "the share of validation images whose predicted class is the true one.",
+    "iou": "intersection over union of the predicted and the true box, averaged over the validation images "
+           "(1 is a perfect box).",
     "mAP": "mean average precision: per class, the area under its precision–recall curve (its samples ranked "
            "by probability), averaged over the classes; it needs no threshold.",
     "mean_f1": "per class, F1 = 2·precision·recall / (precision + recall) at the threshold, averaged over the "

@@ -288,6 +288,8 @@ def _axis_label(key: str) -> str:
 def _definition(key: str) -> str:
     from ...core.train.metrics import DEFINITIONS
     what = key.partition("_")[2]
+    if what == "accuracy":  # an old multi-label run's history says "accuracy" too: a share of yes/no decisions
+        return ""
     return f"<p><b>{_axis_label(key)}</b>: {DEFINITIONS[what]}</p>" if what in DEFINITIONS else ""  # rich text wraps
 
 

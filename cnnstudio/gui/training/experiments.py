@@ -27,6 +27,7 @@ def best_tip(metric, task: str) -> str:
     if not isinstance(metric, str):
         return ""
     what = metric.partition("_")[2]
+    what = "label accuracy" if task == "multilabel" and what == "accuracy" else what  # as label() names it
     return label(metric, task) + (f": {DEFINITIONS[what]}" if what in DEFINITIONS else "")
 
 
