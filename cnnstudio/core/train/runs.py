@@ -276,13 +276,15 @@ def load_run(run_dir) -> Run:
 def list_runs(folder) -> list[Run]:
     """Runs in a runs folder, newest first; unreadable folders are skipped."""
     folder = Path(folder)
-    if not folder.is_dir():
-        return []
+    return load_runs(d for d in folder.iterdir() if (d / "run.json").exists()) if folder.is_dir() else []
+
+
+def load_runs(run_dirs) -> list[Run]:
+    """These runs, newest first; unreadable or missing ones are skipped."""
     runs = []
-    for d in folder.iterdir():
-        if (d / "run.json").exists():
-            try:
-                runs.append(load_run(d))
-            except (OSError, ValueError):
-                continue
+    for d in run_dirs:
+        try:
+            runs.append(load_run(d))
+        except (OSError, ValueError):
+            continue
     return sorted(runs, key=lambda r: r.info.get("created", ""), reverse=True)

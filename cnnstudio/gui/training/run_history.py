@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QTimer
 
-from ...core.train.runs import list_runs, read_metrics, runs_folder
+from ...core.train.runs import list_runs, load_runs, read_metrics, runs_folder
 from .unsaved import offer_to_keep
 
 
@@ -18,7 +18,8 @@ class RunHistory:
     def _project_runs(self) -> list:
         if self.session.path:
             return list_runs(runs_folder(self.session.path))
-        return list_runs(runs_folder(None)) if self.run_dir else []
+        # unsaved: the runs this project trained, not every unsaved project's in the shared folder
+        return load_runs(self._unsaved_runs)
 
     def _show_run(self, *_) -> None:
         d = self.runs.current()
