@@ -170,7 +170,8 @@ class CanvasView(ViewKeys, ViewDrops, QGraphicsView):
         it waits, unless `peek` (the pointer on the bar's Map button) shows it bottom right."""
         vp, mini = self.viewport(), self.minimap
         small = vp.width() < 520 or vp.height() < 380  # a narrow canvas (Inspect) keeps its room
-        self.overlay.map_button.setVisible(not small)
+        # an empty canvas has nothing to map: no switch for it until the first block
+        self.overlay.map_button.setVisible(not small and bool(self.session.graph.nodes))
         self.overlay.place()
         if small or not self.session.graph.nodes or self._all_in_view():
             spot = None  # nothing out of view to find
