@@ -78,6 +78,22 @@ def test_volume_maps_have_a_depth_slider(qtbot, runs):
     assert detail.heat.shape == (8, 8, 8)
 
 
+def test_a_volume_filters_unit_shows_its_depth_slices(qtbot, runs):
+    """Clicking a 3-D filter: what its unit looks for, slice by slice through its receptive field."""
+    session, state, panels = open_window(qtbot, runs["volume"])
+    fp = panels["filters"]
+    settle(qtbot, state)
+    m = fp.mosaic
+    fp.area.set_zoom(1.0)
+    click_image(qtbot, fp.area.view, m.pad + 1, m.pad + 1 * (m.tile_h + m.pad) + 1)  # second row: filter 1
+    qtbot.waitUntil(lambda: "gradient ascent" in fp.unit_caption.text(), timeout=60000)
+    assert fp.unit_caption.text().startswith("c1 channel 1: the ")
+    assert "its 3 depth slices (input depth 3–5)" in fp.unit_caption.text()  # the centre unit (4, 4, 4)
+    h, w = fp.unit_view.image_size()
+    patches = int(fp.unit_caption.text().split("the ")[1].split()[0])  # as many as the test set allows
+    assert w > (patches + 3) * h * 0.9  # the patches, then three depth slices side by side
+
+
 def test_deformable_unit_shows_where_its_taps_sample_and_multilabel_probabilities(qtbot, runs):
     from cnnstudio.core.inspect.deform import sampling_points
     session, state, panels = open_window(qtbot, runs["deform"])

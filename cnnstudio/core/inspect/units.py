@@ -123,15 +123,24 @@ def unit_picture(insp, node: str, channel: int, k: int = 9, size: int = 56, betw
                                         32 if between else 256, between),
                             activation_maximisation(insp.net, node, channel, insp.shape, between=between))
     pictures = [as_rgb(insp.to_display(p.patch)[0]) for p in patches]
-    if am.ndim == 3:  # an image: its own range, as the filters are shown
+    made = "last, an input made by gradient ascent to excite it"
+    if am.ndim == 4:  # a volume: its depth slices, tiles of their own (the middle slice alone was a dot)
+        centre = [n // 2 for n in insp.analysis.info[node].shape[1:]]
+        box = receptive_field(insp.graph, insp.analysis, node, *centre)
+        am_pic, shown, strongest = depth_slices(am, box, size)
+        z0, z1 = box[:2] if box else (0, am.shape[1] - 1)
+        every = "its" if len(shown) == z1 - z0 + 1 else f"{len(shown)} of its"
+        mean = f", averaged over its {am.shape[0]} channels" if am.shape[0] not in (1, 3) else ""
+        made += (f", cut to its receptive field: {every} {z1 - z0 + 1} depth slices (input depth {z0}–{z1}{mean}) "
+                 f"front to back on one scale, underlined where the pattern is strongest (depth {z0 + strongest})")
+    elif am.ndim == 3:  # an image: its own range, as the filters are shown
         am_pic = as_rgb(to_uint8(normalize(am.transpose(1, 2, 0) if am.shape[0] == 3 else am[0])))
-    else:  # a signal's line plot or a volume's middle slice
+    else:  # a signal's line plot
         am_pic = as_rgb(insp.to_display((am - am.mean()) / (am.std() or 1))[0])
-    pictures.append(am_pic)
 
     def fit(p):
         return upscale(p, max(1, size // max(p.shape[:2])))
-    pictures = [fit(p) for p in pictures]
+    pictures = [fit(p) for p in pictures] + [fit(am_pic)]
     h = max(p.shape[0] for p in pictures)
     gap = np.full((h, 4, 3), 255, np.uint8)
     row = []
@@ -139,10 +148,40 @@ def unit_picture(insp, node: str, channel: int, k: int = 9, size: int = 56, betw
         if i == len(pictures) - 1:
             row.append(np.full((h, 12, 3), 255, np.uint8))  # set the synthesised picture apart
         row += [np.pad(p, ((0, h - p.shape[0]), (0, 0), (0, 0)), constant_values=255), gap]
+    middle = " (their middle depth slice)" if am.ndim == 4 else ""
     caption = (f"{node} channel {channel}: the {len(patches)} test patches that excite it most "
                f"(strongest first, {', '.join(f'{p.value:.3g}' for p in patches[:3])}, …), each cropped to the "
-               "unit's receptive field; last, an input made by gradient ascent to excite it.")
+               f"unit's receptive field{middle}; {made}.")
     return np.concatenate(row[:-1], 1), caption
+
+
+def depth_slices(volume: np.ndarray, box, size: int = 56, most: int = 16) -> tuple[np.ndarray, list, int]:
+    """A volume C×D×H×W made to excite a unit, cut to its receptive field `box` → (one picture of
+    its depth slices as tiles, front to back in rows (one row up to 4 slices, else two rows)
+    about `size` pixels tall, on one scale so the slices compare, with the slice where the
+    pattern is strongest (largest spread) underlined in blue; the slices shown (all, or `most`
+    evenly spaced with the strongest); the strongest). Three channels are shown in colour,
+    other counts averaged."""
+    from .mosaic import normalize, to_uint8, upscale
+
+    v = crop(volume, box) if box else volume
+    v = v if v.shape[0] == 3 else v.mean(0, keepdims=True)
+    _, d, h, w = v.shape
+    strongest = int(np.argmax(((v - v.mean()) ** 2).sum(axis=(0, 2, 3))))
+    shown = sorted(set(np.linspace(0, d - 1, most).round().astype(int).tolist()) | {strongest}) if d > most \
+        else list(range(d))
+    rows = 1 if len(shown) <= 4 else 2
+    per_row = -(-len(shown) // rows)
+    f = max(1, round((size // rows - 5) / max(h, w)))  # the tiles as tall as the patches beside them
+    tiles = upscale(to_uint8(normalize(v[:, shown])).transpose(1, 2, 3, 0), f, axes=(1, 2))  # shown×h·f×w·f×C
+    th, tw, g = h * f, w * f, 2
+    out = np.full((rows * (th + 5), per_row * (tw + g) - g, 3), 255, np.uint8)
+    for k, t in enumerate(tiles):
+        y, x = (k // per_row) * (th + 5), (k % per_row) * (tw + g)
+        out[y:y + th, x:x + tw] = t
+        if shown[k] == strongest:
+            out[y + th + 1:y + th + 4, x:x + tw] = (21, 101, 192)
+    return out, shown, strongest
 
 
 def unit_pictures(insp, node: str, channels: list[int], k: int = 9) -> list[tuple[np.ndarray, str]]:

@@ -183,16 +183,16 @@ class Gallery(QWidget):
         rows, h = [], fm.height()
         for c, prob in top_k(probs, 3):
             bar_w = right - x0 - label_w - score_w - 3
-            rows.append((QRect(x0, top, label_w - 2, h), self.insp.class_name(c), QRectF(x0 + label_w, top + 2, bar_w, h - 4),
+            rows.append((QRect(x0, top, label_w - 2, h), self.insp.class_name(c),
+                         QRectF(x0 + label_w, top + 2, bar_w, h - 4),
                          float(prob), QRect(x0 + label_w + bar_w + 3, top, score_w, h)))
             top += h
         return rows
 
     def _names_w(self, fm, n: int) -> int:
         """The longest class name's width (measured once per inspection: ImageNet has 1,000)."""
-        key = (id(self.insp), fm.height())
-        if getattr(self, "_names_key", None) != key:
-            self._names_key = key
+        if getattr(self, "_names_for", None) is not self.insp or self._names_h != fm.height():
+            self._names_for, self._names_h = self.insp, fm.height()
             self._names_width = max(fm.horizontalAdvance(self.insp.class_name(c)) for c in range(n))
         return self._names_width
 
