@@ -132,16 +132,18 @@ def test_a_made_blocks_name_and_id_sit_side_by_side(make_window, qtbot, frozen):
     if frozen:  # the lock takes the title's first 16 px
         s.push(SetFrozen(s.graph, [block], True))
     item = win.canvas.graph_scene.nodes[block]
-    qtbot.waitUntil(lambda: item.frozen == frozen)
+    qtbot.waitUntil(lambda: item.frozen == frozen, timeout=30000)
     (title_rect, title), (id_rect, node_id) = item.title_row()
+    seen = f"title {title!r} {title_rect}, id {node_id!r} {id_rect}, texts {item.texts}, box {item.boundingRect()}"
     ft, fb = (QFontMetricsF(f) for f in _fonts())
     assert title == "ConvReluPool"  # the name whole
     assert node_id == block or "…" in node_id  # the id, shortened if it must be
-    assert not title_rect.intersects(id_rect)  # apart, not over each other
+    assert not title_rect.intersects(id_rect), seen  # apart, not over each other
     if id_rect.top() >= title_rect.bottom():  # no room beside the name: on the row below, after the parameters
-        assert 14 + fb.horizontalAdvance(item.texts[0]) < id_rect.left(), item.texts[0]
-    assert ft.horizontalAdvance(title) <= title_rect.width() and fb.horizontalAdvance(node_id) <= id_rect.width() + 0.5
-    assert 0 < title_rect.left() and id_rect.right() <= item.boundingRect().right()
+        assert 14 + fb.horizontalAdvance(item.texts[0]) < id_rect.left(), seen
+    assert ft.horizontalAdvance(title) <= title_rect.width(), seen
+    assert fb.horizontalAdvance(node_id) <= id_rect.width() + 0.5, seen
+    assert 0 < title_rect.left() and id_rect.right() <= item.boundingRect().right(), seen
 
 
 def test_prediction_cards_take_the_rows_width(qtbot):
