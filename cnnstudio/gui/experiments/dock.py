@@ -63,7 +63,7 @@ class ExperimentsDock(QDockWidget):
         for value in OBJECTIVES:
             self.objective.addItem(value, value)
         self.objective.setSizeAdjustPolicy(QComboBox.AdjustToContents)  # its items are renamed for the score
-        self.score_metric = None  # what the shown study's score is ("accuracy", "mAP", "iou"), once a trial has one
+        self.score_metric = None  # what the score is ("accuracy", "mAP", "iou"): _name_score
         self.run_button, self.stop_button = QPushButton("Run sweep"), QPushButton("Stop")
         self.run_button.setObjectName("run_sweep")
         self.run_button.clicked.connect(self.start)
@@ -152,6 +152,7 @@ class ExperimentsDock(QDockWidget):
         self.timer.start(POLL_MS)
         session.path_changed.connect(lambda _: self._forget())
         session.project_replaced.connect(self._forget)
+        session.analysis_changed.connect(self._name_score)  # after every edit: the dataset's task may change
         self._name_score()
         self._update_buttons()
 
@@ -177,7 +178,12 @@ class ExperimentsDock(QDockWidget):
             window.resizeDocks([self], [window.height() // 2], Qt.Vertical)  # the height the docks below can spare
 
     def _name_score(self) -> None:
-        """The objective box and the plot's tab name the score for what it is, once a trial has one."""
+        """The objective box and the plot's tab name the score for what it is: as the shown study's
+        finished trials record it, else as the project's task has it (before any trial)."""
+        metric = S.study_metric(self.rows) or S.project_metric(self.session.project.dataset)
+        if metric == self.score_metric:
+            return
+        self.score_metric = metric
         for i, value in enumerate(OBJECTIVES):
             cost = value.partition(",")[2]
             self.objective.setItemText(i, S.name(self.score_metric) + (f" + {COST_NAMES[cost]}" if cost else ""))
@@ -275,7 +281,7 @@ class ExperimentsDock(QDockWidget):
     def _forget(self) -> None:
         if self.reader is not None:
             self.reader.close()
-        self.reader, self.rows, self.settings, self.score_metric = None, [], None, None
+        self.reader, self.rows, self.settings = None, [], None
         self._name_score()
         self.study.blockSignals(True)
         self.study.clear()
@@ -316,14 +322,12 @@ class ExperimentsDock(QDockWidget):
         if got is None:
             return
         self.settings, self.rows, summary = got
-        if (metric := S.study_metric(self.rows)) != self.score_metric:
-            self.score_metric = metric
-            self._name_score()
+        self._name_score()
         if not self.dims:  # start from the study's own space: Run sweep then adds to it
             self._adopt(self.settings)
         if self.process is None:
             self.status.setText(summary)
-        self.table.show_rows(self.rows, list(self.settings["space"]), self.settings["objectives"])
+        self.table.show_rows(self.rows, list(self.settings["space"]), self.settings["objectives"], self.score_metric)
         self._draw()
         self._update_buttons()
 
