@@ -19,7 +19,7 @@ from ...core.sweep.results import params_text
 from .arrangement import Arrangement
 from .plot import SvgPlot
 from .trial_table import TrialTable
-from .vary import VaryDialog, suggest_spec
+from .vary import VaryDialog, plan_text, suggest_spec
 
 POLL_MS = 1000
 NARROW_PX = 520  # the least width the view takes beside the canvas when it opens: its setup tab's whole width
@@ -115,6 +115,10 @@ class ExperimentsDock(QDockWidget):
         left.addWidget(QLabel("Vary:"))
         left.addWidget(self.space, 1)
         left.addLayout(buttons)
+        self.plan = QLabel()  # what the search does with this space (setup.plan), as `cnnstudio sweep` says it
+        self.plan.setObjectName("sweep_plan")
+        self.plan.setWordWrap(True)
+        left.addWidget(self.plan)
         run = QWidget()
         below = QVBoxLayout(run)
         below.setContentsMargins(0, 0, 0, 0)
@@ -153,6 +157,8 @@ class ExperimentsDock(QDockWidget):
         session.path_changed.connect(lambda _: self._forget())
         session.project_replaced.connect(self._forget)
         session.analysis_changed.connect(self._name_score)  # after every edit: the dataset's task may change
+        for changed in (self.trials.valueChanged, self.sampler.currentTextChanged, self.objective.currentIndexChanged):
+            changed.connect(lambda _: self._show_plan())
         self._name_score()
         self._update_buttons()
 
@@ -193,6 +199,12 @@ class ExperimentsDock(QDockWidget):
         self.tabs.setTabText(at, f"{S.heading(self.score_metric)} vs cost")
         self.tabs.setTabToolTip(at, S.definition(self.score_metric))
 
+    def _show_plan(self) -> None:
+        """What the search does with this space, as `cnnstudio sweep` will (core/sweep/setup.plan)."""
+        self.plan.setText(plan_text(self.dims, self.trials.value(), self.sampler.currentText(),
+                                    self.objective.currentData()))
+        self.plan.setVisible(bool(self.plan.text()))
+
     def add_dim(self, dim) -> None:
         self.dims = [d for d in self.dims if d.name != dim.name] + [dim]
         self.space.clear()
@@ -201,6 +213,7 @@ class ExperimentsDock(QDockWidget):
             self.space.addItem(f"{d.name} ∈ " + ("{" + ", ".join(map(str, spec)) + "}" if isinstance(spec, list) else
                                f"{spec['low']} … {spec['high']}" + (" (log)" if d.log else "")))
         self._update_buttons()
+        self._show_plan()
 
     def _study_changed(self, _name) -> None:
         if self.settings and {d.name: d.to_doc() for d in self.dims} == self.settings["space"]:
@@ -222,6 +235,7 @@ class ExperimentsDock(QDockWidget):
         self.dims = []
         self.space.clear()
         self._update_buttons()
+        self._show_plan()
 
     # --- running a sweep -------------------------------------------------------------------
     def command(self) -> list[str]:
@@ -238,10 +252,7 @@ class ExperimentsDock(QDockWidget):
         if self.nproc.value() > 1:  # left out: one process each (a resumed study too)
             args += ["--nproc", str(self.nproc.value())]
         for d in self.dims:
-            spec = d.to_doc()
-            args += ["--vary", f"{d.name}=" + (",".join(str(v).lower() if isinstance(v, bool) else str(v) for v in spec)
-                                              if isinstance(spec, list) else
-                                              f"{spec['low']}:{spec['high']}" + (":log" if d.log else ""))]
+            args += ["--vary", f"{d.name}={d.to_spec()}"]
         return args
 
     def start(self) -> None:
