@@ -1,10 +1,12 @@
 """The Experiments view as a person meets it: it names the score the project's trials will be
 judged by at once (accuracy, mAP or IoU, as core/train/metrics.py names them) and follows the
-project's task; a small space is tried once each (a grid), as the view says before Run sweep."""
+project's task; a small space is tried once each (a grid), as the view says before Run sweep;
+and it opens with room for its setup, from the View menu as from Vary…"""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QPushButton
+import pytest
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 
 from cnnstudio.core import save_project
 
@@ -41,16 +43,20 @@ def test_the_objective_names_the_projects_score_before_any_trial(qtbot, make_win
     assert view.tabs.tabText(tab) == "IoU vs cost" and "intersection over union" in view.objective.toolTip()
 
 
+def _answer(act) -> None:
+    """`act(dialog)` on the Vary dialog once it is open."""
+    from cnnstudio.gui.experiments.vary import VaryDialog
+    QTimer.singleShot(200, lambda: act(next(w for w in QApplication.topLevelWidgets()
+                                            if isinstance(w, VaryDialog) and w.isVisible())))
+
+
 def _vary(qtbot, view, name: str, spec: str) -> None:
     """Vary… → type the setting and its values → OK."""
-    from cnnstudio.gui.experiments.vary import VaryDialog
-
-    def answer():
-        dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, VaryDialog) and w.isVisible())
+    def answer(dialog):
         dialog.name.setText(name)
         dialog.spec.setText(spec)
         dialog.accept()
-    QTimer.singleShot(200, answer)
+    _answer(answer)
     button = next(b for b in view.findChildren(QPushButton) if b.text() == "Vary…")
     qtbot.mouseClick(button, Qt.LeftButton)
 
@@ -81,3 +87,36 @@ def test_a_small_space_is_tried_once_each_from_the_window(qtbot, make_window, tm
     qtbot.waitUntil(lambda: view.table.rowCount() == 3, timeout=10_000)
     assert sorted(int(view.table.item(i, 2).text()) for i in range(3)) == [3, 6, 12]
     assert "3 trials:" in view.status.text()
+
+
+def _whole_in_view(widget) -> bool:
+    """Nothing of it hidden by a scroll area or a dock too short."""
+    return widget.isVisible() and widget.visibleRegion().boundingRect() == widget.rect()
+
+
+@pytest.mark.parametrize("size", [(1400, 900), (1280, 800)])
+def test_the_view_opens_with_room_for_its_setup_from_the_menu_or_vary(qtbot, make_window, size):  # noqa: F811
+    """Design workspace: View → Experiments, and right-click a parameter → Vary…, give the view
+    the same room; every setting of the Sweep tab and Run sweep in view without scrolling."""
+    win = make_window(show=False)
+    win.resize(*size)
+    win.show()
+    qtbot.waitExposed(win)
+    win.docs.open_path(ROOT / "sample_projects" / "lenet5.cnnproj")
+    view = win.experiments
+    setup = [view.run_button, view.objective, view.sampler, view.epochs, view.nproc, view.parallel, view.trials,
+             next(b for b in view.findChildren(QPushButton) if b.text() == "Vary…"), view.space]
+    menu = next(a for a in win.view_menu.actions() if a.text() == "Experiments")
+    menu.trigger()
+    qtbot.waitUntil(lambda: all(map(_whole_in_view, setup)), timeout=10_000)
+    by_menu = view.size()
+    menu.trigger()  # closed again
+    qtbot.waitUntil(lambda: not view.isVisible())
+    win.session.select(["c1"])
+    label = win.properties.findChild(QLabel, "label_out_channels")
+    label.customContextMenuRequested.emit(QPoint(2, 2))  # right-click the parameter's name
+    _answer(lambda dialog: dialog.reject())
+    win.properties.param_menu.actions()[0].trigger()  # Vary in an experiment… → Cancel
+    qtbot.waitUntil(lambda: all(map(_whole_in_view, setup)), timeout=10_000)
+    assert view.size() == by_menu
+    assert view.height() >= 250 and view.width() >= 500

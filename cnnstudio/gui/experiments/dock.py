@@ -12,19 +12,24 @@ from pathlib import Path
 
 from PySide6.QtCore import QProcess, Qt, QTimer
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFormLayout, QHBoxLayout, QLabel, QListWidget, QPushButton,
-                               QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+                               QSizePolicy, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
 from ...core.sweep import score as S
-from ...core.sweep.results import params_text
+from . import placement
 from .arrangement import Arrangement
 from .plot import SvgPlot
 from .trial_table import TrialTable
 from .vary import VaryDialog, plan_text, suggest_spec
 
 POLL_MS = 1000
-NARROW_PX = 520  # the least width the view takes beside the canvas when it opens: its setup tab's whole width
 OBJECTIVES = ("score", "score,params", "score,macs", "score,latency")  # --objective values ("score": the task's)
 COST_NAMES = {"params": "parameters", "macs": "MACs", "latency": "latency"}
+
+
+class StatusLine(QLabel):
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setVisible(bool(text))
 
 
 class ExperimentsDock(QDockWidget):
@@ -41,8 +46,11 @@ class ExperimentsDock(QDockWidget):
 
         self.space = QListWidget()
         self.space.setObjectName("vary_list")
+        self.space.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Ignored)  # the room the form beside it leaves
+        self.space.setMinimumHeight(72)
         add, clear = QPushButton("Vary…"), QPushButton("Clear")
-        add.setToolTip("Add a block parameter (block.param) or a training setting to vary")
+        add.setToolTip("Add a block parameter (block.param) or a training setting to vary; or right-click a "
+                       "parameter's name in Properties")
         add.clicked.connect(lambda: self.vary())
         clear.clicked.connect(self._clear_space)
         self.trials, self.parallel = QSpinBox(), QSpinBox()
@@ -73,8 +81,7 @@ class ExperimentsDock(QDockWidget):
         self.study = QComboBox()
         self.study.setObjectName("study_choice")
         self.study.currentTextChanged.connect(self._study_changed)
-        self.status = QLabel("No experiment yet: vary a setting (right-click a block's parameter), then Run sweep.")
-        self.status.setWordWrap(True)
+        self.status = StatusLine()  # what the sweep or the study says; hidden while it has nothing to say
         self.table = TrialTable()
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.scatter, self.parallel_plot, self.importance = SvgPlot(), SvgPlot(), SvgPlot()
@@ -123,6 +130,7 @@ class ExperimentsDock(QDockWidget):
         below = QVBoxLayout(run)
         below.setContentsMargins(0, 0, 0, 0)
         form = QFormLayout()
+        form.setVerticalSpacing(4)  # six rows beside the canvas at 1280×800 without scrolling
         form.addRow("Trials", self.trials)
         form.addRow("At once", self.parallel)
         form.addRow("Processes each", self.nproc)
@@ -130,27 +138,36 @@ class ExperimentsDock(QDockWidget):
         form.addRow("Search", self.sampler)
         form.addRow("Objective", self.objective)
         below.addLayout(form)
-        go = QHBoxLayout()
-        go.addWidget(self.run_button)
-        go.addWidget(self.stop_button)
-        below.addLayout(go)
+        go = QWidget()  # under the form, or under the Vary list where the two sit side by side
+        buttons = QHBoxLayout(go)
+        buttons.setContentsMargins(0, 0, 0, 0)
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.stop_button)
+        below.addWidget(go)
         below.addStretch(1)
         results = QWidget()  # right: the study's trials and pictures
         right = QVBoxLayout(results)
         right.setContentsMargins(0, 0, 0, 0)
-        pick = QHBoxLayout()
+        self.study_row, self.act_row = QWidget(), QWidget()  # shown when they have something to act on
+        pick, act = QHBoxLayout(self.study_row), QHBoxLayout(self.act_row)
+        pick.setContentsMargins(0, 0, 0, 0)
+        act.setContentsMargins(0, 0, 0, 0)
         pick.addWidget(QLabel("Study:"))
         pick.addWidget(self.study, 1)
-        right.addLayout(pick)
+        right.addWidget(self.study_row)
         right.addWidget(self.status)
         right.addWidget(self.tabs, 1)
-        act = QHBoxLayout()
         act.addWidget(self.open_button)
         act.addWidget(self.run_link)
         act.addStretch(1)
-        right.addLayout(act)
-        self.arrangement = Arrangement(vary, run, results, self.tabs)
+        right.addWidget(self.act_row)
+        self.study_row.hide()  # until a study exists
+        self.arrangement = Arrangement(vary, run, go, results, self.tabs)
         self.setWidget(self.arrangement)
+        self.tabs.currentChanged.connect(  # the setup tab (narrow) has no trial to open
+            lambda _: self.act_row.setVisible(self.tabs.currentWidget() is not self.arrangement.setup_page))
+        self.act_row.setVisible(self.tabs.currentWidget() is not self.arrangement.setup_page)
+        self.toggleViewAction().triggered.connect(lambda shown: placement.opened(self, shown))  # View → Experiments
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(POLL_MS)
@@ -173,15 +190,8 @@ class ExperimentsDock(QDockWidget):
             self.add_dim(dialog.dim)
 
     def reveal(self) -> None:
-        """Show the view as a tab beside the Training dock, in front."""
-        window, training = self.parent(), getattr(self.parent(), "training", None)
-        if not self.isVisible() and training is not None and training.isVisible() and not training.isFloating():
-            window.tabifyDockWidget(training, self)
-        self.show()
-        self.raise_()
-        if window is not None and not self.isFloating() and self.width() < NARROW_PX:  # beside the canvas: its
-            window.resizeDocks([self], [min(NARROW_PX, window.width() * 2 // 5)], Qt.Horizontal)  # setup tab's width,
-            window.resizeDocks([self], [window.height() // 2], Qt.Vertical)  # the height the docks below can spare
+        """Vary…: the view in front, opened as View → Experiments opens it."""
+        placement.reveal(self)
 
     def _name_score(self) -> None:
         """The objective box and the plot's tab name the score for what it is: as the shown study's
@@ -297,6 +307,8 @@ class ExperimentsDock(QDockWidget):
         self.study.blockSignals(True)
         self.study.clear()
         self.study.blockSignals(False)
+        self.study_row.hide()
+        self.status.setText("")
         self.table.setRowCount(0)
         self.table.shown = None
 
@@ -326,6 +338,7 @@ class ExperimentsDock(QDockWidget):
             self.study.addItems(names)
             self.study.setCurrentText(current if current in names else (names[-1] if names else ""))
             self.study.blockSignals(False)
+            self.study_row.setVisible(bool(names))
         name = self.study.currentText()
         if not name:
             return
@@ -368,19 +381,10 @@ class ExperimentsDock(QDockWidget):
             self.session.set_run(Path(row["run"]))
 
     def open_trial(self) -> None:
-        from .open_trial import trial_command
+        from .open_trial import open_row
         row = self._row(self.table.chosen_trial())
-        if row is None:
-            return
-        if self.session.scope is not None:
-            self.session.leave()
-        command = trial_command(self.session.project, row["trial"], self.settings["study"], row["params"],
-                                self.settings_command)
-        if command is None:
-            self.status.setText(f"The project already has trial {row['trial']}'s values.")
-            return
-        self.session.stack.push(command)
-        self.status.setText(f"Opened trial {row['trial']}: {params_text(row['params'])} (Undo goes back).")
+        if row is not None:
+            self.status.setText(open_row(self.session, row, self.settings["study"], self.settings_command))
 
     def study_names(self) -> list[str]:
         return [self.study.itemText(i) for i in range(self.study.count())]
