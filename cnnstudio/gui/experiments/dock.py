@@ -47,7 +47,7 @@ class ExperimentsDock(QDockWidget):
         self.space = QListWidget()
         self.space.setObjectName("vary_list")
         self.space.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Ignored)  # the room the form beside it leaves
-        self.space.setMinimumHeight(72)
+        self.space.setMinimumHeight(56)
         add, clear = QPushButton("Vary…"), QPushButton("Clear")
         add.setToolTip("Add a block parameter (block.param) or a training setting to vary; or right-click a "
                        "parameter's name in Properties")
@@ -116,6 +116,7 @@ class ExperimentsDock(QDockWidget):
         vary = QWidget()  # what the next sweep varies, and how it runs: arrangement.py places them
         left = QVBoxLayout(vary)
         left.setContentsMargins(0, 0, 0, 0)
+        left.setSpacing(4)  # as the form beside it
         buttons = QHBoxLayout()
         buttons.addWidget(add)
         buttons.addWidget(clear)
