@@ -64,9 +64,9 @@ def test_the_same_command_again_resumes_and_a_changed_space_is_refused(project_f
     from cnnstudio.core.sweep import study as st
     from cnnstudio.core.sweep.setup import new_study
     from cnnstudio.core.sweep.space import SweepError, parse_vary
-    url, name, _ = new_study(project_file, [parse_vary("lr=0.1,0.2")], trials=2)
-    assert new_study(project_file, [parse_vary("lr=0.1,0.2")], trials=3)[:2] == (url, name)  # found again
+    url, name, _ = new_study(project_file, [parse_vary("lr=0.1:0.2")], trials=2)
+    assert new_study(project_file, [parse_vary("lr=0.1:0.2")], trials=3)[:2] == (url, name)  # found again
     assert st.load(st.open_storage(url), name)[1]["trials"] == 3
     with pytest.raises(SweepError, match="already exists with another space"):
-        new_study(project_file, [parse_vary("lr=0.3,0.4")], trials=2)
-    assert json.loads(json.dumps(st.load(st.open_storage(url), name)[1]["space"])) == {"lr": [0.1, 0.2]}
+        new_study(project_file, [parse_vary("lr=0.3:0.4")], trials=2)
+    assert json.loads(json.dumps(st.load(st.open_storage(url), name)[1]["space"])) == {"lr": {"low": 0.1, "high": 0.2}}

@@ -50,7 +50,9 @@ def test_vary_run_watch_and_open_a_trial(qtbot, make_window, project_file, monke
     view.timer.timeout.disconnect()
     view.timer.timeout.connect(view.refresh)
     bar = view.arrangement.verticalScrollBar()
-    bar.setValue(bar.maximum())  # scrolled down to Run sweep, as on a small screen
+    win.resize(1400, 520)  # a short window, as on a small screen: the view scrolls
+    qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=5000)
+    bar.setValue(bar.maximum())  # scrolled down to Run sweep
     assert bar.value() > 0
     qtbot.mouseClick(view.run_button, Qt.LeftButton)
     assert view.process is not None and not view.run_button.isEnabled()

@@ -12,7 +12,7 @@ from ..train.metrics import DEFINITIONS, NAMES, fmt, headline, score_key
 
 OBJECTIVE = "accuracy"  # the settings' key for the score
 ALIASES = {"score": OBJECTIVE}
-UNKNOWN = "score"  # its name before any trial has finished (the task is known from a trial)
+UNKNOWN = "score"  # its name when the task is not known (no project, no finished trial)
 
 
 def metric_of(history_rows) -> str | None:
@@ -25,6 +25,18 @@ def value(row: dict):
     """An epoch's validation score, or None."""
     key = score_key([row])
     return row[key] if key else None
+
+
+def project_metric(dataset) -> str:
+    """The score a project's trials will be judged by, from its dataset section alone (no data
+    loaded): as the dataset's task will be when it loads (core/data: multi-label shapes and
+    ChestMNIST are multi-label; "task": "box" localizes)."""
+    from ..data.medmnist import SUBSETS
+    spec = dataset if isinstance(dataset, dict) else {}
+    subset = spec.get("subset", "pathmnist")
+    multilabel = spec.get("id") == "multi_shapes" or (
+        spec.get("id") == "medmnist" and isinstance(subset, str) and SUBSETS.get(subset, (None, 0, 0, False))[3])
+    return headline("multilabel" if multilabel else "box" if spec.get("task") == "box" else "classify")
 
 
 def study_metric(rows: list[dict]) -> str | None:

@@ -23,6 +23,13 @@ class Dim:
     def is_int(self) -> bool:
         return self.choices is None and isinstance(self.low, int) and isinstance(self.high, int)
 
+    def count(self) -> int | None:
+        """How many values it takes when they are few enough to list (choices, a whole-number
+        range); None for a float or log range."""
+        if self.choices is not None:
+            return len(self.choices)
+        return self.high - self.low + 1 if self.is_int and not self.log else None
+
     def grid(self) -> list:
         if self.choices is not None:
             return list(self.choices)
@@ -42,6 +49,12 @@ class Dim:
         if self.is_int:
             return IntDistribution(self.low, self.high, log=self.log)
         return FloatDistribution(float(self.low), float(self.high), log=self.log)
+
+    def to_spec(self) -> str:
+        """As --vary writes it (parse_vary reads it back): a,b,c, lo:hi or lo:hi:log."""
+        if self.choices is not None:
+            return ",".join(str(v).lower() if isinstance(v, bool) else str(v) for v in self.choices)
+        return f"{self.low}:{self.high}" + (":log" if self.log else "")
 
     def to_doc(self):
         if self.choices is not None:

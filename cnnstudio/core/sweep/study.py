@@ -116,6 +116,15 @@ def load(storage, name: str):
     return study, settings, dims
 
 
+def existing(storage, name: str) -> dict | None:
+    """The settings of the study `name` in this storage, or None when there is none yet."""
+    try:
+        study_id = storage.get_study_id_from_name(name)
+    except KeyError:
+        return None
+    return storage.get_study_user_attrs(study_id).get(ATTR)
+
+
 def create(storage, name: str, settings: dict):
     """A new study, or the same one again (resume); settings that differ are refused."""
     import optuna

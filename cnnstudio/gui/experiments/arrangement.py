@@ -1,8 +1,8 @@
 """How the Experiments view lays itself out. Where the dock is wide (the Train workspace) the
 setup (what to vary, how to run) is a column beside the study's results; where it is narrow (a
 dock beside the canvas: ≈ 450–520 px at 1280×800) the setup is the results' first tab, "Sweep",
-its two halves side by side (scrolling on its own), so the trials table keeps the dock's whole
-width. All in a scroll area: a dock smaller still scrolls rather than cutting its buttons and
+its two halves side by side (scrolling on its own), Run sweep under the Vary list so the form
+alone sets the tab's height, and the trials table keeps the dock's whole width. All in a scroll area: a dock smaller still scrolls rather than cutting its buttons and
 table."""
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ SETUP_TAB = "Sweep"
 
 
 class Arrangement(QScrollArea):
-    def __init__(self, vary: QWidget, run: QWidget, results: QWidget, tabs: QTabWidget, parent=None):
+    def __init__(self, vary: QWidget, run: QWidget, go: QWidget, results: QWidget, tabs: QTabWidget, parent=None):
         super().__init__(parent)
+        self.vary, self.run, self.go = vary, run, go  # go: Run sweep and Stop
         self.setObjectName("experiments_scroll")
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.NoFrame)
@@ -54,6 +55,11 @@ class Arrangement(QScrollArea):
             self.tabs.setTabToolTip(0, "What to vary and how the sweep runs")
             self.setup.setMaximumWidth(ANY)
         self.setup_box.setDirection(QBoxLayout.TopToBottom if wide else QBoxLayout.LeftToRight)
+        self.go.parentWidget().layout().removeWidget(self.go)
+        if wide:
+            self.run.layout().insertWidget(1, self.go)  # after the form
+        else:
+            self.vary.layout().addWidget(self.go)
         first = self.wide is None or page is None or page is self.setup_page  # a new view opens on its setup
         self.tabs.setCurrentWidget(self.tabs.widget(0) if first else page)
         self.wide = wide

@@ -12,19 +12,24 @@ from pathlib import Path
 
 from PySide6.QtCore import QProcess, Qt, QTimer
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFormLayout, QHBoxLayout, QLabel, QListWidget, QPushButton,
-                               QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+                               QSizePolicy, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
 from ...core.sweep import score as S
-from ...core.sweep.results import params_text
+from . import placement
 from .arrangement import Arrangement
 from .plot import SvgPlot
 from .trial_table import TrialTable
-from .vary import VaryDialog, suggest_spec
+from .vary import VaryDialog, plan_text, suggest_spec
 
 POLL_MS = 1000
-NARROW_PX = 520  # the least width the view takes beside the canvas when it opens: its setup tab's whole width
 OBJECTIVES = ("score", "score,params", "score,macs", "score,latency")  # --objective values ("score": the task's)
 COST_NAMES = {"params": "parameters", "macs": "MACs", "latency": "latency"}
+
+
+class StatusLine(QLabel):
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setVisible(bool(text))
 
 
 class ExperimentsDock(QDockWidget):
@@ -41,8 +46,11 @@ class ExperimentsDock(QDockWidget):
 
         self.space = QListWidget()
         self.space.setObjectName("vary_list")
+        self.space.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Ignored)  # the room the form beside it leaves
+        self.space.setMinimumHeight(56)
         add, clear = QPushButton("Vary…"), QPushButton("Clear")
-        add.setToolTip("Add a block parameter (block.param) or a training setting to vary")
+        add.setToolTip("Add a block parameter (block.param) or a training setting to vary; or right-click a "
+                       "parameter's name in Properties")
         add.clicked.connect(lambda: self.vary())
         clear.clicked.connect(self._clear_space)
         self.trials, self.parallel = QSpinBox(), QSpinBox()
@@ -63,7 +71,7 @@ class ExperimentsDock(QDockWidget):
         for value in OBJECTIVES:
             self.objective.addItem(value, value)
         self.objective.setSizeAdjustPolicy(QComboBox.AdjustToContents)  # its items are renamed for the score
-        self.score_metric = None  # what the shown study's score is ("accuracy", "mAP", "iou"), once a trial has one
+        self.score_metric = None  # what the score is ("accuracy", "mAP", "iou"): _name_score
         self.run_button, self.stop_button = QPushButton("Run sweep"), QPushButton("Stop")
         self.run_button.setObjectName("run_sweep")
         self.run_button.clicked.connect(self.start)
@@ -73,8 +81,7 @@ class ExperimentsDock(QDockWidget):
         self.study = QComboBox()
         self.study.setObjectName("study_choice")
         self.study.currentTextChanged.connect(self._study_changed)
-        self.status = QLabel("No experiment yet: vary a setting (right-click a block's parameter), then Run sweep.")
-        self.status.setWordWrap(True)
+        self.status = StatusLine()  # what the sweep or the study says; hidden while it has nothing to say
         self.table = TrialTable()
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.scatter, self.parallel_plot, self.importance = SvgPlot(), SvgPlot(), SvgPlot()
@@ -109,16 +116,22 @@ class ExperimentsDock(QDockWidget):
         vary = QWidget()  # what the next sweep varies, and how it runs: arrangement.py places them
         left = QVBoxLayout(vary)
         left.setContentsMargins(0, 0, 0, 0)
+        left.setSpacing(4)  # as the form beside it
         buttons = QHBoxLayout()
         buttons.addWidget(add)
         buttons.addWidget(clear)
         left.addWidget(QLabel("Vary:"))
         left.addWidget(self.space, 1)
         left.addLayout(buttons)
+        self.plan = QLabel()  # what the search does with this space (setup.plan), as `cnnstudio sweep` says it
+        self.plan.setObjectName("sweep_plan")
+        self.plan.setWordWrap(True)
+        left.addWidget(self.plan)
         run = QWidget()
         below = QVBoxLayout(run)
         below.setContentsMargins(0, 0, 0, 0)
         form = QFormLayout()
+        form.setVerticalSpacing(4)  # six rows beside the canvas at 1280×800 without scrolling
         form.addRow("Trials", self.trials)
         form.addRow("At once", self.parallel)
         form.addRow("Processes each", self.nproc)
@@ -126,32 +139,44 @@ class ExperimentsDock(QDockWidget):
         form.addRow("Search", self.sampler)
         form.addRow("Objective", self.objective)
         below.addLayout(form)
-        go = QHBoxLayout()
-        go.addWidget(self.run_button)
-        go.addWidget(self.stop_button)
-        below.addLayout(go)
+        go = QWidget()  # under the form, or under the Vary list where the two sit side by side
+        buttons = QHBoxLayout(go)
+        buttons.setContentsMargins(0, 0, 0, 0)
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.stop_button)
+        below.addWidget(go)
         below.addStretch(1)
         results = QWidget()  # right: the study's trials and pictures
         right = QVBoxLayout(results)
         right.setContentsMargins(0, 0, 0, 0)
-        pick = QHBoxLayout()
+        self.study_row, self.act_row = QWidget(), QWidget()  # shown when they have something to act on
+        pick, act = QHBoxLayout(self.study_row), QHBoxLayout(self.act_row)
+        pick.setContentsMargins(0, 0, 0, 0)
+        act.setContentsMargins(0, 0, 0, 0)
         pick.addWidget(QLabel("Study:"))
         pick.addWidget(self.study, 1)
-        right.addLayout(pick)
+        right.addWidget(self.study_row)
         right.addWidget(self.status)
         right.addWidget(self.tabs, 1)
-        act = QHBoxLayout()
         act.addWidget(self.open_button)
         act.addWidget(self.run_link)
         act.addStretch(1)
-        right.addLayout(act)
-        self.arrangement = Arrangement(vary, run, results, self.tabs)
+        right.addWidget(self.act_row)
+        self.study_row.hide()  # until a study exists
+        self.arrangement = Arrangement(vary, run, go, results, self.tabs)
         self.setWidget(self.arrangement)
+        self.tabs.currentChanged.connect(  # the setup tab (narrow) has no trial to open
+            lambda _: self.act_row.setVisible(self.tabs.currentWidget() is not self.arrangement.setup_page))
+        self.act_row.setVisible(self.tabs.currentWidget() is not self.arrangement.setup_page)
+        self.toggleViewAction().triggered.connect(lambda shown: placement.opened(self, shown))  # View → Experiments
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(POLL_MS)
         session.path_changed.connect(lambda _: self._forget())
         session.project_replaced.connect(self._forget)
+        session.analysis_changed.connect(self._name_score)  # after every edit: the dataset's task may change
+        for changed in (self.trials.valueChanged, self.sampler.currentTextChanged, self.objective.currentIndexChanged):
+            changed.connect(lambda _: self._show_plan())
         self._name_score()
         self._update_buttons()
 
@@ -166,18 +191,16 @@ class ExperimentsDock(QDockWidget):
             self.add_dim(dialog.dim)
 
     def reveal(self) -> None:
-        """Show the view as a tab beside the Training dock, in front."""
-        window, training = self.parent(), getattr(self.parent(), "training", None)
-        if not self.isVisible() and training is not None and training.isVisible() and not training.isFloating():
-            window.tabifyDockWidget(training, self)
-        self.show()
-        self.raise_()
-        if window is not None and not self.isFloating() and self.width() < NARROW_PX:  # beside the canvas: its
-            window.resizeDocks([self], [min(NARROW_PX, window.width() * 2 // 5)], Qt.Horizontal)  # setup tab's width,
-            window.resizeDocks([self], [window.height() // 2], Qt.Vertical)  # the height the docks below can spare
+        """Vary…: the view in front, opened as View → Experiments opens it."""
+        placement.reveal(self)
 
     def _name_score(self) -> None:
-        """The objective box and the plot's tab name the score for what it is, once a trial has one."""
+        """The objective box and the plot's tab name the score for what it is: as the shown study's
+        finished trials record it, else as the project's task has it (before any trial)."""
+        metric = S.study_metric(self.rows) or S.project_metric(self.session.project.dataset)
+        if metric == self.score_metric:
+            return
+        self.score_metric = metric
         for i, value in enumerate(OBJECTIVES):
             cost = value.partition(",")[2]
             self.objective.setItemText(i, S.name(self.score_metric) + (f" + {COST_NAMES[cost]}" if cost else ""))
@@ -187,6 +210,12 @@ class ExperimentsDock(QDockWidget):
         self.tabs.setTabText(at, f"{S.heading(self.score_metric)} vs cost")
         self.tabs.setTabToolTip(at, S.definition(self.score_metric))
 
+    def _show_plan(self) -> None:
+        """What the search does with this space, as `cnnstudio sweep` will (core/sweep/setup.plan)."""
+        self.plan.setText(plan_text(self.dims, self.trials.value(), self.sampler.currentText(),
+                                    self.objective.currentData()))
+        self.plan.setVisible(bool(self.plan.text()))
+
     def add_dim(self, dim) -> None:
         self.dims = [d for d in self.dims if d.name != dim.name] + [dim]
         self.space.clear()
@@ -195,6 +224,7 @@ class ExperimentsDock(QDockWidget):
             self.space.addItem(f"{d.name} ∈ " + ("{" + ", ".join(map(str, spec)) + "}" if isinstance(spec, list) else
                                f"{spec['low']} … {spec['high']}" + (" (log)" if d.log else "")))
         self._update_buttons()
+        self._show_plan()
 
     def _study_changed(self, _name) -> None:
         if self.settings and {d.name: d.to_doc() for d in self.dims} == self.settings["space"]:
@@ -216,6 +246,7 @@ class ExperimentsDock(QDockWidget):
         self.dims = []
         self.space.clear()
         self._update_buttons()
+        self._show_plan()
 
     # --- running a sweep -------------------------------------------------------------------
     def command(self) -> list[str]:
@@ -232,10 +263,7 @@ class ExperimentsDock(QDockWidget):
         if self.nproc.value() > 1:  # left out: one process each (a resumed study too)
             args += ["--nproc", str(self.nproc.value())]
         for d in self.dims:
-            spec = d.to_doc()
-            args += ["--vary", f"{d.name}=" + (",".join(str(v).lower() if isinstance(v, bool) else str(v) for v in spec)
-                                              if isinstance(spec, list) else
-                                              f"{spec['low']}:{spec['high']}" + (":log" if d.log else ""))]
+            args += ["--vary", f"{d.name}={d.to_spec()}"]
         return args
 
     def start(self) -> None:
@@ -275,11 +303,13 @@ class ExperimentsDock(QDockWidget):
     def _forget(self) -> None:
         if self.reader is not None:
             self.reader.close()
-        self.reader, self.rows, self.settings, self.score_metric = None, [], None, None
+        self.reader, self.rows, self.settings = None, [], None
         self._name_score()
         self.study.blockSignals(True)
         self.study.clear()
         self.study.blockSignals(False)
+        self.study_row.hide()
+        self.status.setText("")
         self.table.setRowCount(0)
         self.table.shown = None
 
@@ -309,6 +339,7 @@ class ExperimentsDock(QDockWidget):
             self.study.addItems(names)
             self.study.setCurrentText(current if current in names else (names[-1] if names else ""))
             self.study.blockSignals(False)
+            self.study_row.setVisible(bool(names))
         name = self.study.currentText()
         if not name:
             return
@@ -316,14 +347,12 @@ class ExperimentsDock(QDockWidget):
         if got is None:
             return
         self.settings, self.rows, summary = got
-        if (metric := S.study_metric(self.rows)) != self.score_metric:
-            self.score_metric = metric
-            self._name_score()
+        self._name_score()
         if not self.dims:  # start from the study's own space: Run sweep then adds to it
             self._adopt(self.settings)
         if self.process is None:
             self.status.setText(summary)
-        self.table.show_rows(self.rows, list(self.settings["space"]), self.settings["objectives"])
+        self.table.show_rows(self.rows, list(self.settings["space"]), self.settings["objectives"], self.score_metric)
         self._draw()
         self._update_buttons()
 
@@ -353,19 +382,10 @@ class ExperimentsDock(QDockWidget):
             self.session.set_run(Path(row["run"]))
 
     def open_trial(self) -> None:
-        from .open_trial import trial_command
+        from .open_trial import open_row
         row = self._row(self.table.chosen_trial())
-        if row is None:
-            return
-        if self.session.scope is not None:
-            self.session.leave()
-        command = trial_command(self.session.project, row["trial"], self.settings["study"], row["params"],
-                                self.settings_command)
-        if command is None:
-            self.status.setText(f"The project already has trial {row['trial']}'s values.")
-            return
-        self.session.stack.push(command)
-        self.status.setText(f"Opened trial {row['trial']}: {params_text(row['params'])} (Undo goes back).")
+        if row is not None:
+            self.status.setText(open_row(self.session, row, self.settings["study"], self.settings_command))
 
     def study_names(self) -> list[str]:
         return [self.study.itemText(i) for i in range(self.study.count())]

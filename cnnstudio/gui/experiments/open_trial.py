@@ -4,6 +4,19 @@ from __future__ import annotations
 
 from ...core.graph.commands import Macro, SetParams
 from ...core.sweep.apply import apply_params, target
+from ...core.sweep.results import params_text
+
+
+def open_row(session, row: dict, study: str, settings_command) -> str:
+    """Open the trial of a study's table `row` as the project (the outer network, one undo step);
+    → what the view says about it."""
+    if session.scope is not None:
+        session.leave()
+    command = trial_command(session.project, row["trial"], study, row["params"], settings_command)
+    if command is None:
+        return f"The project already has trial {row['trial']}'s values."
+    session.stack.push(command)
+    return f"Opened trial {row['trial']}: {params_text(row['params'])} (Undo goes back)."
 
 
 def trial_command(project, trial: int, study: str, params: dict, settings_command):

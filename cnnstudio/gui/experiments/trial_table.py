@@ -41,14 +41,15 @@ class TrialTable(QTableWidget):
         self.horizontalHeader().setStretchLastSection(True)
         self.shown = None
 
-    def show_rows(self, rows: list[dict], names: list[str], objectives: list[str]) -> None:
-        key = (repr(rows), tuple(names), tuple(objectives))
+    def show_rows(self, rows: list[dict], names: list[str], objectives: list[str], metric: str | None = None) -> None:
+        """`metric`: the score's name before a trial records it (the project's task's)."""
+        metric = S.study_metric(rows) or metric
+        key = (repr(rows), tuple(names), tuple(objectives), metric)
         if key == self.shown:  # polled every second: leave the selection and scroll alone
             return
         self.shown = key
         chosen = self.chosen_trial()
         size = "params" not in objectives  # the network's size, unless it is an objective already
-        metric = S.study_metric(rows)
         head = ["trial", "state", *names, *[S.objective_name(o, metric) for o in objectives],
                 *(["params"] if size else []), "epochs", "note"]
         self.setSortingEnabled(False)

@@ -61,3 +61,13 @@ class VaryDialog(QDialog):
             return
         self.dim = dim
         super().accept()
+
+
+def plan_text(dims, trials: int, sampler: str, objective: str) -> str:
+    """The sweep's notes on its search (a small space listed once as a grid), as the CLI prints them."""
+    from ...core.sweep.setup import plan
+    try:
+        notes = plan(dims, trials, sampler, objective.split(","))[2] if dims else []
+    except SweepError as e:  # a grid over a float range: what the sweep would refuse
+        notes = [str(e)]
+    return " ".join(n[0].upper() + n[1:] for n in notes)
