@@ -120,6 +120,9 @@ class RunControl:
             self.epoch_bar.setValue(0)
             self.epoch_bar.setFormat("epoch %v / %m")
             self.batch_bar.setValue(0)
+            self.epoch_bar.show()
+            self.batch_bar.show()
+            self.runs.ensemble.show()  # its room now, not when the run first appears in the table
         self._say(note)
         self.worker = start_worker(job, background=True)  # spawning stays off the UI thread
         self.paused = False
