@@ -155,6 +155,7 @@ class TrainingDock(RunControl, RunHistory, QDockWidget):
             self.curves.set_history([])
             self.session.set_run(None)
         self._check()
+        self._fit_columns()  # a run to plot or none: the curves beside the settings, or the settings alone
 
     def _follow_project(self) -> None:
         """After every edit, undo or redo: show the project's settings if they changed under the form."""

@@ -91,9 +91,9 @@ class ExperimentTable(QTableWidget):
         self._filling = False
 
     def fit_columns(self) -> None:
-        """Every column in the width left of the vertical scroll bar (shown or not: it appears
-        with the sixth run) when the run's name can give way enough; else the name whole and
-        the table scrolls sideways (beside the curves it is too narrow for fifteen columns)."""
+        """Every column in the width left of the vertical scroll bar (shown or not: it comes with
+        more runs than rows in view) when the run's name can give way enough; else the name
+        whole and the table scrolls sideways (beside the curves it is too narrow for them all)."""
         head = self.horizontalHeader()
         others = sum(max(head.sectionSizeHint(c), self.sizeHintForColumn(c)) for c in range(1, self.columnCount()))
         room = self.width() - 2 * self.frameWidth() - self.verticalScrollBar().sizeHint().width()
