@@ -50,9 +50,8 @@ def test_switching_projects_after_a_run_shows_each_projects_own_runs(qtbot, make
     assert not dock.resume_button.isEnabled()  # nothing of the last project's run to resume
     assert dock.form.dataset.currentText() == "(choose a dataset)" and win.session.project.dataset == {}
     qtbot.keyClick(win, Qt.Key_2, Qt.ControlModifier)  # nothing of the last run is drawn either:
-    qtbot.waitUntil(lambda: not dock.curves.canvas.isVisible())  # no empty axes left from it
-    assert dock.curves._placeholder.isVisible()
-    assert dock.curves._placeholder.text() == "Curves appear here when training starts."
+    qtbot.waitUntil(lambda: not dock.curves.canvas.isVisible())  # no empty axes left from it:
+    assert dock.arrangement.mode == "setup" and not dock.curves.isVisible()  # nothing to plot, the settings alone
 
     win.docs.open_path(path)  # back again: its run again
     assert [r["epoch"] for r in dock.curves.rows] == [1] and state.run_dir == run

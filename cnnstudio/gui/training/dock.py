@@ -28,6 +28,7 @@ from .run_control import RunControl
 from .run_history import RunHistory
 from .runs_box import RunsBox
 from .settings_form import SettingsForm
+from .status_line import StatusLine
 from .transfer import TransferBox
 
 POLL_MS = 50
@@ -80,7 +81,7 @@ class TrainingDock(RunControl, RunHistory, QDockWidget):
         self.runs.refused.connect(lambda text: self._say(text, error=True))
         self.runs.experiments.overlays_changed.connect(self.curves.set_overlays)
 
-        self.transfer = TransferBox(session, self.form.backbone_lr_factor, self._project_runs)
+        self.transfer = TransferBox(session, self.form.backbone_lr_factor)
         self.transfer.said.connect(self._say)
         self.runs.refreshed.connect(self.transfer.refresh_runs)
         self.form.add_group(self.transfer)
@@ -95,12 +96,14 @@ class TrainingDock(RunControl, RunHistory, QDockWidget):
             top.addWidget(b)
         for bar in (self.epoch_bar, self.batch_bar):
             top.addWidget(bar, 1)
+            bar.hide()  # a training process's progress: shown from Start (empty bars say nothing)
+        top.addStretch()  # the buttons keep their size while the bars are hidden
         self.settings_panel = SettingsPanel(self.form, self._summary)
         self.settings_panel.on_fold = lambda folded: self._fit_columns()
         status = QHBoxLayout()  # the network's check, what is happening, how fast; the settings' fold
-        status.addWidget(self.check_label, 1)
+        status.addWidget(StatusLine(self.check_label), 1)  # two lines' height whatever they say
         status.addWidget(self.fix_button)
-        status.addWidget(self.message, 2)
+        status.addWidget(StatusLine(self.message), 2)
         status.addWidget(self.speed_label)
         status.addWidget(self.settings_panel.fold)
         self.body = QWidget()
@@ -138,6 +141,7 @@ class TrainingDock(RunControl, RunHistory, QDockWidget):
         self.fix = None
         for bar in (self.epoch_bar, self.batch_bar):
             bar.reset()
+            bar.setVisible(self.running)
         self.epoch_bar.setFormat("epoch %v / %m")
         self.speed_label.clear()
         self._say("")
@@ -151,6 +155,7 @@ class TrainingDock(RunControl, RunHistory, QDockWidget):
             self.curves.set_history([])
             self.session.set_run(None)
         self._check()
+        self._fit_columns()  # a run to plot or none: the curves beside the settings, or the settings alone
 
     def _follow_project(self) -> None:
         """After every edit, undo or redo: show the project's settings if they changed under the form."""
@@ -195,6 +200,7 @@ class TrainingDock(RunControl, RunHistory, QDockWidget):
             self.fix = problems[0] if problems[0].fix else None
         elif not analysis.ok:
             msg = f"The network has {len(analysis.errors)} error(s): fix them on the canvas before training."
+        self.check_label.setToolTip(msg)
         self.check_label.setText(f"<span style='color:#b9770e'>⚠ {msg}</span>" if msg else
                                  "<span style='color:#1e8449'>✓ network and dataset fit together</span>")
         self.ready = bool(graph.nodes) and bool(spec) and analysis.ok
@@ -211,6 +217,7 @@ class TrainingDock(RunControl, RunHistory, QDockWidget):
     def _say(self, text: str, error: bool = False) -> None:
         color = "#c0392b" if error else "palette(text)"
         self.message.setText(f"<span style='color:{color}'>{text}</span>")
+        self.message.setToolTip(text)  # whole, when it is longer than its two lines
 
 
 def _implied_dataset(graph) -> str | None:

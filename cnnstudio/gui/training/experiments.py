@@ -17,8 +17,10 @@ TIPS = {"processes": "data-parallel processes the run trained in (the last sessi
         "frozen": "blocks whose weights did not train", "backbone lr ×": "learning rate factor of every block "
         "but the head", "trial": "the sweep trial that trained it (Experiments)",
         "best": "the run's best validation score (accuracy; IoU for boxes; mAP for multi-label runs): hover a cell"}
+HEADERS = {"started from": "started\nfrom", "backbone lr ×": "backbone\nlr ×", "at epoch": "at\nepoch"}  # narrower
 PATH_ROLE = Qt.UserRole + 1
 MAX_OVERLAYS = 4
+LEAST_RUN_WIDTH = 90  # the run's name shortened in its middle, its date and project still there
 
 
 def best_tip(metric, task: str) -> str:
@@ -68,7 +70,7 @@ class ExperimentTable(QTableWidget):
 
     def __init__(self, parent=None):
         super().__init__(0, len(COLUMNS), parent)
-        self.setHorizontalHeaderLabels(COLUMNS)
+        self.setHorizontalHeaderLabels([HEADERS.get(name, name) for name in COLUMNS])
         for c, name in enumerate(COLUMNS):
             if name in TIPS:
                 self.horizontalHeaderItem(c).setToolTip(TIPS[name])
@@ -76,10 +78,8 @@ class ExperimentTable(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SingleSelection)
         self.verticalHeader().hide()
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.horizontalHeader().setStretchLastSection(True)
         # a run's name is long (date, time, project): its middle gives way, the tooltip has it whole
         self.horizontalHeader().setSectionResizeMode(0, QHeaderView.Interactive)
-        self.setColumnWidth(0, 130)
         self.setTextElideMode(Qt.ElideMiddle)
         self.horizontalHeader().setStyleSheet("QHeaderView::section { padding: 4px 3px; }")  # ten columns
         self.setSortingEnabled(True)
@@ -90,11 +90,19 @@ class ExperimentTable(QTableWidget):
         self.cellDoubleClicked.connect(lambda row, _: self.run_chosen.emit(self.item(row, 0).data(PATH_ROLE)))
         self._filling = False
 
-    def natural_width(self) -> int:
-        """The width its columns want (the run's name as wide as the user left it)."""
+    def fit_columns(self) -> None:
+        """Every column in the width left of the vertical scroll bar (shown or not: it comes with
+        more runs than rows in view) when the run's name can give way enough; else the name
+        whole and the table scrolls sideways (beside the curves it is too narrow for them all)."""
         head = self.horizontalHeader()
-        return self.columnWidth(0) + sum(max(head.sectionSizeHint(c), self.sizeHintForColumn(c))
-                                         for c in range(1, self.columnCount()))
+        others = sum(max(head.sectionSizeHint(c), self.sizeHintForColumn(c)) for c in range(1, self.columnCount()))
+        room = self.width() - 2 * self.frameWidth() - self.verticalScrollBar().sizeHint().width()
+        whole, spare = max(head.sectionSizeHint(0), self.sizeHintForColumn(0)), room - others
+        self.setColumnWidth(0, whole if spare < LEAST_RUN_WIDTH else min(whole, spare))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()
 
     def set_runs(self, runs) -> None:
         """`runs`: core.train.runs.Run objects, newest first."""
@@ -106,6 +114,7 @@ class ExperimentTable(QTableWidget):
             self._fill(row, r, str(r.path) in ticked)
         self.setSortingEnabled(True)
         self._filling = False
+        self.fit_columns()
 
     def update_run(self, run) -> bool:
         """Write one run's row again (a running run's epochs and best); False when it is not listed."""
@@ -117,6 +126,7 @@ class ExperimentTable(QTableWidget):
                 self._fill(row, run, it.checkState() == Qt.Checked)
                 self.setSortingEnabled(True)
                 self._filling = False
+                self.fit_columns()
                 return True
         return False
 

@@ -120,6 +120,9 @@ class RunControl:
             self.epoch_bar.setValue(0)
             self.epoch_bar.setFormat("epoch %v / %m")
             self.batch_bar.setValue(0)
+            self.epoch_bar.show()
+            self.batch_bar.show()
+            self.runs.ensemble.show()  # its room now, not when the run first appears in the table
         self._say(note)
         self.worker = start_worker(job, background=True)  # spawning stays off the UI thread
         self.paused = False
@@ -174,8 +177,8 @@ class RunControl:
             if msg.get("run_dir"):
                 run_dir = self.live_dir = Path(msg["run_dir"])
                 self.session.set_run(run_dir)  # the inspection panels follow it live
-                # in the table and "show" at once, on the next turn: this one's work and that
-                # relayout (the run table grows, the ensemble box appears) are two short pauses
+                # in the table and "show" at once, on the next turn: this one's work and the
+                # table's new row are two short pauses
                 QTimer.singleShot(0, self.runs, lambda: self.runs.refresh(select=run_dir))
         elif t == "batch":
             self.batch_bar.setRange(0, msg["batches"])

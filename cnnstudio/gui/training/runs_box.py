@@ -4,17 +4,60 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QStyle,
+                               QStyleOptionComboBox)
 
 from ...core.train.runs import load_run
 from .ensemble import EnsemblePanel
 from .experiments import ExperimentTable
 
 
+SHORT_ROLE = Qt.UserRole + 1  # (name, what follows it) of a run's line
+
+
+class RunCombo(QComboBox):
+    """The run to show. Its list has each run's whole line; the box shows the run's name (its
+    date and time: the project's name, the same for all, left out), status, epochs and best
+    score, the name shortened from its start (the year) when the box is still too narrow, and its tooltip
+    the whole line."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        # a run's line is long: it must not set the dock's width (the list shows it whole)
+        self.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(24)
+        self.currentIndexChanged.connect(lambda *_: self.setToolTip(self.currentText()))
+
+    def add_run(self, run) -> None:
+        self.addItem(run.label, str(run.path))
+        self.set_run(self.count() - 1, run)
+
+    def set_run(self, i: int, run) -> None:
+        from ...core.train.metrics import fmt
+        best, n = run.info.get("best") or {}, len(run.metrics)
+        rest = f" — {run.status}, {n} epoch{'' if n == 1 else 's'}"
+        if best.get("value") is not None:
+            rest += f", best {fmt(str(best.get('metric')), best['value'])}"
+        self.setItemText(i, run.label)
+        project = run.path.parent.name.removesuffix(".runs")
+        self.setItemData(i, (run.path.name.removesuffix("-" + project) or run.path.name, rest), SHORT_ROLE)
+        if i == self.currentIndex():
+            self.setToolTip(run.label)
+
+    def initStyleOption(self, option: QStyleOptionComboBox) -> None:
+        """What the closed box shows (Qt paints this option)."""
+        super().initStyleOption(option)
+        name, rest = self.currentData(SHORT_ROLE) or (self.currentText(), "")
+        fm = self.fontMetrics()
+        field = self.style().subControlRect(QStyle.CC_ComboBox, option, QStyle.SC_ComboBoxEditField, self).width()
+        room = max(field - fm.horizontalAdvance(rest) - 4, fm.horizontalAdvance("2026…tiny"))
+        option.currentText = fm.elidedText(name, Qt.ElideLeft, room) + rest  # the year goes first
+
+
 class RunsBox(QGroupBox):
     chosen = Signal()  # the user picked a run to show: read `current()`
-    refreshed = Signal()  # the list of runs was read again
+    refreshed = Signal(list)  # the project's runs as just read (core.train.runs.Run), newest first
     refused = Signal(str)  # a folder that is not a run, in words
 
     def __init__(self, project_runs, parent=None):
@@ -22,10 +65,7 @@ class RunsBox(QGroupBox):
         super().__init__("Runs", parent)
         self._project_runs = project_runs
         self.opened: list[Path] = []  # runs opened from elsewhere (e.g. trained with --out)
-        self.history = QComboBox()
-        # a run's label is long: it must not set the dock's width (the list shows it whole)
-        self.history.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.history.setMinimumContentsLength(24)
+        self.history = RunCombo()
         self.history.activated.connect(lambda *_: self.chosen.emit())
         self.experiments = ExperimentTable()
         self.experiments.run_chosen.connect(self._choose_from_table)
@@ -59,12 +99,13 @@ class RunsBox(QGroupBox):
         combo.clear()
         combo.addItem("(current)", None)
         for r in runs:
-            combo.addItem(r.label, str(r.path))
+            combo.add_run(r)
         for p in self.opened:
             if combo.findData(str(p)) < 0:
                 combo.addItem(f"{p.name} (opened)", str(p))
         combo.setCurrentIndex(max(combo.findData(str(select) if select else keep), 0))
         combo.blockSignals(False)
+        combo.setToolTip(combo.currentText())
         opened = []
         for p in self.opened:
             if all(r.path != p for r in runs):
@@ -74,7 +115,7 @@ class RunsBox(QGroupBox):
                     pass
         self.experiments.set_runs(runs + opened)
         self.ensemble.setVisible(bool(runs or opened))  # nothing to tick yet: no room taken
-        self.refreshed.emit()
+        self.refreshed.emit(runs)  # one read of the folder for every list of runs
 
     def update_run(self, path: Path) -> None:
         """A running run finished an epoch: its line in "show" and its table row say so (one run
@@ -85,7 +126,7 @@ class RunsBox(QGroupBox):
             return
         i = self.history.findData(str(path))
         if i >= 0:
-            self.history.setItemText(i, run.label)
+            self.history.set_run(i, run)
         self.experiments.update_run(run)
 
     def say_where(self, folder: Path | None) -> None:

@@ -43,11 +43,11 @@ class LazyCombo(QComboBox):
 class TransferBox(QGroupBox):
     said = Signal(str, bool)  # a message for the dock's status line, and whether it is an error
 
-    def __init__(self, session, backbone_lr, project_runs, parent=None):
-        """`backbone_lr`: the settings form's "backbone lr ×" spin box (its value is the form's);
-        `project_runs()`: the open project's runs, newest first."""
+    def __init__(self, session, backbone_lr, parent=None):
+        """`backbone_lr`: the settings form's "backbone lr ×" spin box (its value is the form's).
+        The project's runs come from the run box's list (`refresh_runs`), read once for both."""
         super().__init__("Transfer learning", parent)
-        self.session, self.project_runs = session, project_runs
+        self.session, self.runs = session, []
         self.start_from = QComboBox()
         self.start_from.setToolTip("The weights the next run starts from. A run's best weights are copied beside "
                                    "the project and become its starting weights (saved with it).")
@@ -73,9 +73,12 @@ class TransferBox(QGroupBox):
         session.project_replaced.connect(self._changed)
 
     # --- start from -------------------------------------------------------------------------
-    def refresh_runs(self) -> None:
-        """The choices of weights: fresh, the project's file, each run's best (runs change
-        only when one starts, ends or the project is opened or saved)."""
+    def refresh_runs(self, runs: list | None = None) -> None:
+        """The choices of weights: fresh, the project's file, each run's best (`runs`: the
+        project's runs, newest first, when they were read again: a run started or ended, the
+        project was opened or saved)."""
+        if runs is not None:
+            self.runs = runs
         s = self.session
         combo = self.start_from
         combo.blockSignals(True)
@@ -84,7 +87,7 @@ class TransferBox(QGroupBox):
         if s.project.weights:
             combo.addItem(f"the project's weights ({s.project.weights})", PROJECT)
         saved = s.path is not None
-        for run in self.project_runs():
+        for run in self.runs:
             if has_weights(run.path):
                 combo.addItem(f"best weights of {run.path.name}", str(run.path))
                 if not saved:
