@@ -59,7 +59,7 @@ def test_vary_run_watch_and_open_a_trial(qtbot, make_window, project_file, monke
     assert bar.value() == 0 and view.tabs.currentWidget() is view.table  # the trials and their header in view
     qtbot.waitUntil(lambda: view.process is None, timeout=240_000)
     # while it ran, the table showed the trial in progress (read live from the study), Stop enabled
-    assert seen and seen[0] == (True, True)
+    assert seen and seen[0] == (True, True), (seen, view.status.text(), view.table.rowCount())
     qtbot.waitUntil(lambda: view.table.rowCount() == 2, timeout=5000)
     states = {view.table.item(i, 1).text() for i in range(2)}
     assert states == {"complete"} and "2 trials: 2 complete" in view.status.text()
@@ -98,3 +98,23 @@ def test_processes_per_trial_come_from_the_study_and_go_to_the_sweep(qtbot, make
         qtbot.keyClicks(view.nproc, typed)
         command = view.command()
         assert (command[command.index("--nproc") + 1] if "--nproc" in command else None) == expect
+
+
+def test_a_refused_sweep_says_why_beside_the_study_it_would_resume(qtbot, make_window, project_file, monkeypatch):  # noqa: F811
+    """The study's summary, read again when the sweep's process ends, hid the reason it refused."""
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the sweep the window starts imports this copy
+    from cnnstudio.core.sweep.setup import new_study
+    from cnnstudio.core.sweep.space import parse_vary
+    new_study(project_file, [parse_vary("lr=0.01,0.1")], sampler="grid")  # an earlier sweep's study
+    win = make_window()
+    win.docs.open_path(project_file)
+    view = win.experiments
+    view.reveal()
+    qtbot.waitUntil(lambda: view.settings is not None, timeout=30_000)
+    summary = view.status.text()
+    view.objective.setCurrentIndex(view.objective.findData("score,latency"))
+    view.nproc.setValue(2)  # latency is timed in the trial's own process: refused with several
+    qtbot.mouseClick(view.run_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: view.process is None, timeout=120_000)
+    assert "leave --nproc out" in view.status.text() and view.status.text() != summary
+    assert view.run_button.isEnabled()
