@@ -1,5 +1,6 @@
 """Weights of imported models: a source model's tensors mapped onto the compiled graph's names,
-written as safetensors, and a run's checkpoint adopted as a project's starting weights."""
+written as safetensors. (A run's checkpoint adopted as a project's starting weights is a file
+copy, torch-free: core/train/transfer.adopt_run_weights.)"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +9,6 @@ import torch
 
 from ..build.compiler import compile_graph
 from ..graph import Graph
-from ..project.weights import project_weights_path
 from .errors import InteropError
 
 
@@ -88,22 +88,3 @@ def _unshared(weights: dict) -> dict:
         tensors[k] = v
     return tensors
 
-
-def adopt_run_weights(run_dir, project_path, checkpoint: str = "best") -> str:
-    """Copy a run's checkpoint beside the project as its new starting weights (e.g. to fine-tune
-    after training the head). → the file name for the project's "weights"."""
-    import shutil
-
-    from ..train.runs import load_run
-    try:
-        src = load_run(run_dir).checkpoint(checkpoint)
-    except Exception as e:  # noqa: BLE001 - a damaged run folder is one message
-        raise InteropError(f"{run_dir}: not a readable run folder ({e}).") from None
-    if not src.is_file():
-        raise InteropError(f"{run_dir} has no checkpoint yet: let it finish an epoch first.")
-    name = f"{Path(project_path).stem}-{Path(run_dir).name}.safetensors"
-    dest = project_weights_path(project_path, name)
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    shutil.copyfile(src, tmp)
-    tmp.replace(dest)
-    return name

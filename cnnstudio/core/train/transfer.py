@@ -1,6 +1,11 @@
-"""Transfer learning on the graph (torch-free): freezing the blocks before a block, and fitting
-an imported network to a dataset (its image size and channels, a new head for its classes)."""
+"""Transfer learning on the graph (torch-free): freezing the blocks before a block, fitting an
+imported network to a dataset (its image size and channels, a new head for its classes), and a
+run's best weights adopted as the project's starting weights (a file copy: choosing them in the
+window must not load torch on its UI thread)."""
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 from ..analysis import analyze
 from ..graph.commands import SetFrozen, SetParams
@@ -74,3 +79,27 @@ def fit_to_dataset(graph: Graph, dataset_id: str, freeze: bool = False) -> tuple
             c.do(graph)
             done.append(f"{len(c.before)} blocks before the head frozen")
     return spec, done
+
+
+def adopted_name(project_path, run_dir) -> str:
+    """The file name a run's weights get beside the project: <project>-<run>.safetensors."""
+    return f"{Path(project_path).stem}-{Path(run_dir).name}.safetensors"
+
+
+def adopt_run_weights(run_dir, project_path, checkpoint: str = "best") -> str:
+    """Copy a run's checkpoint beside the project as its new starting weights (e.g. to fine-tune
+    after training the head), atomically. → the file name for the project's "weights".
+    ValueError (in the user's terms) when the run has no such checkpoint."""
+    from .runs import load_run
+    try:
+        src = load_run(run_dir).checkpoint(checkpoint)
+    except Exception as e:  # noqa: BLE001 - a damaged run folder is one message
+        raise ValueError(f"{run_dir}: not a readable run folder ({e}).") from None
+    if not src.is_file():
+        raise ValueError(f"{run_dir} has no checkpoint yet: let it finish an epoch first.")
+    name = adopted_name(project_path, run_dir)
+    dest = Path(project_path).resolve().parent / name  # where the project's "weights" are looked for
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    shutil.copyfile(src, tmp)
+    tmp.replace(dest)
+    return name

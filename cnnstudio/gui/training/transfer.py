@@ -1,7 +1,7 @@
 """Transfer learning in one place: the weights the next run starts from, which blocks are
 frozen, and the learning rate of the frozen-or-not backbone. Freezing is an undo step on the
 graph (the canvas draws the locks); starting from a run copies its best weights beside the
-project as the project's starting weights (core.interop.weights.adopt_run_weights)."""
+project as the project's starting weights (core.train.transfer.adopt_run_weights)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,7 +10,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel
 
 from ...core.graph.commands import Macro, SetFrozen
-from ...core.train.transfer import ancestors
+from ...core.train.transfer import adopt_run_weights, adopted_name, ancestors
 
 FRESH, PROJECT, CUSTOM = "", "project", "custom"
 
@@ -109,11 +109,9 @@ class TransferBox(QGroupBox):
             s.set_weights(None)
             self.said.emit("The next run starts from fresh weights.", False)
         elif data not in (PROJECT, None):
-            from ...core.interop import InteropError
-            from ...core.interop.weights import adopt_run_weights
             try:
                 name = adopt_run_weights(Path(data), s.path)
-            except (InteropError, OSError, TypeError) as e:
+            except (ValueError, OSError, TypeError) as e:
                 self.said.emit(str(e), True)
                 self.refresh_runs()
                 return
@@ -182,11 +180,6 @@ def has_weights(run_dir: Path) -> bool:
     from ...core.train.pointer import checkpoint_file
     f = checkpoint_file(run_dir, "best")
     return f is not None and f.exists()
-
-
-def adopted_name(project_path, run_dir) -> str:
-    """The file name adopt_run_weights gives a run's weights beside the project."""
-    return f"{Path(project_path).stem}-{Path(run_dir).name}.safetensors"
 
 
 def weighted_blocks(graph, analysis) -> list[str]:
