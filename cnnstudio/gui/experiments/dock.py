@@ -188,6 +188,7 @@ class ExperimentsDock(SweepProcess, QDockWidget):
         self.arrangement.show_setup()
         if dialog.exec():
             self.add_dim(dialog.dim)
+            self.reveal()  # room again for what it says of the new space
 
     def reveal(self) -> None:
         """Vary…: the view in front, opened as View → Experiments opens it."""
