@@ -50,6 +50,7 @@ class Session(QObject):
     dirty_changed = Signal(bool)  # unsaved changes or not
     path_changed = Signal(object)  # Path or None
     run_changed = Signal(object)  # Path of the training run to inspect, or None
+    runs_written = Signal()  # runs made outside the Training dock (a sweep's trials): its run list is stale
     scope_changed = Signal()  # entered or left a user block: the canvas shows another graph
     notice = Signal(str)  # why an edit was not made, for the status bar
 

@@ -63,6 +63,9 @@ def test_vary_run_watch_and_open_a_trial(qtbot, make_window, project_file, monke
     qtbot.waitUntil(lambda: view.table.rowCount() == 2, timeout=5000)
     states = {view.table.item(i, 1).text() for i in range(2)}
     assert states == {"complete"} and "2 trials: 2 complete" in view.status.text()
+    runs = win.training.runs.experiments  # the trials' runs in the Training dock's run table too
+    trial = [runs.horizontalHeaderItem(c).text() for c in range(runs.columnCount())].index("trial")
+    assert runs.rowCount() == 2 and all(runs.item(r, trial).text() for r in range(2))
 
     view.tabs.setCurrentWidget(view.scatter_page)  # accuracy against parameters: click a dot, see its run
     assert view.tabs.tabText(view.tabs.indexOf(view.scatter_page)) == "Accuracy vs cost"

@@ -61,3 +61,4 @@ class SweepProcess:
         if refused:
             self.status.setText(refused)
         self._update_buttons()
+        self.session.runs_written.emit()  # its trials' runs, for the Training dock's table

@@ -124,6 +124,7 @@ class TrainingDock(RunControl, RunHistory, QDockWidget):
         session.project_replaced.connect(self._load_project)
         session.analysis_changed.connect(self._follow_project)
         session.path_changed.connect(self._path_changed)
+        session.runs_written.connect(lambda: self.running or self.runs.refresh())  # a sweep's trials listed
         self._load_project()
 
     # --- project ↔ form ------------------------------------------------------------------------
