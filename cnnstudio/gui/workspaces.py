@@ -93,6 +93,10 @@ class Workspaces(QObject):
             predictions.raise_()
             width = max(w.width(), 900)
             w.resizeDocks([features, predictions], [int(width * 0.4), int(width * 0.4)], Qt.Horizontal)
+        host = {"design": w.properties, "train": w.training}.get(name)
+        if host is not None and w.experiments.isVisible():  # opened in another workspace: a tab behind
+            w.tabifyDockWidget(host, w.experiments)        # this one's own dock, not a strip above it
+            host.raise_()
 
     @staticmethod
     def _show(docks, hide) -> None:

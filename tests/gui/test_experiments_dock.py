@@ -123,3 +123,19 @@ def test_the_view_opens_with_room_for_its_setup_from_the_menu_or_vary(qtbot, mak
     assert view.height() >= 250 and view.width() >= 500
     _vary(qtbot, view, "c1.out_channels", "3,6,12")  # a small space: the grid note appears under the list
     qtbot.waitUntil(lambda: view.plan.isVisible() and all(map(_whole_in_view, setup + [view.plan])), timeout=10_000)
+
+
+def test_opened_in_design_it_waits_behind_the_training_dock_in_train(qtbot, make_window):  # noqa: F811
+    """It sat above the Training dock as a strip, its settings squeezed into a scroll box."""
+    win = make_window(show=False)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    win.docs.open_path(ROOT / "sample_projects" / "lenet5.cnnproj")
+    next(a for a in win.view_menu.actions() if a.text() == "Experiments").trigger()
+    qtbot.waitUntil(lambda: win.experiments.isVisible())
+    bar = win.workspaces.bar
+    qtbot.mouseClick(bar, Qt.LeftButton, pos=bar.tabRect(1).center())  # Train
+    assert win.workspaces.current == "train"
+    assert win.experiments in win.tabifiedDockWidgets(win.training)
+    qtbot.waitUntil(lambda: _whole_in_view(win.training.start_button) and win.training.height() > 600)

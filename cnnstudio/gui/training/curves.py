@@ -45,7 +45,8 @@ def prepare() -> None:
             _SPARE.append(parts)
         finally:  # without a spare the view makes its figure itself
             _MATPLOTLIB.set()
-    threading.Thread(target=load, name="import-matplotlib", daemon=True).start()
+    # not a daemon: the interpreter waits for it at exit (killed in matplotlib's C++ code, it aborted)
+    threading.Thread(target=load, name="import-matplotlib").start()
 
 
 def _figure():

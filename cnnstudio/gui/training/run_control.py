@@ -46,7 +46,7 @@ def prepare_start() -> None:
             import multiprocessing.popen_spawn_posix  # noqa: F401
         except ImportError:  # Windows spawns another way
             pass
-    threading.Thread(target=load, name="import-worker", daemon=True).start()
+    threading.Thread(target=load, name="import-worker").start()  # not a daemon: see curves.prepare
 
 
 class RunControl:
