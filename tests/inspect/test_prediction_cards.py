@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtGui import QFontMetrics
 
 from cnnstudio.gui.inspect.gallery import THUMB
 
+from ..gui.conftest import config_dir, make_window  # noqa: F401 - the window fixtures
 from .test_panels import LOAD_MS, settle
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_projects"
@@ -57,15 +57,8 @@ def assert_every_card_whole(gallery, insp) -> None:
             assert fm.horizontalAdvance(f"{prob:.0%}") <= score.width() and score.right() <= card.right()
 
 
-def test_multilabel_cards_show_their_labels_whole_at_1280x800(qtbot, multilabel_run, tmp_path, monkeypatch):
-    monkeypatch.setenv("CNNSTUDIO_CONFIG_DIR", str(tmp_path))
-    from PySide6.QtWidgets import QApplication
-
-    from cnnstudio.gui import theme
-    from cnnstudio.gui.main_window import MainWindow
-    theme.apply(QApplication.instance())
-    win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
-    qtbot.addWidget(win, before_close_func=lambda w: setattr(w.docs, "ask_save", lambda: True))
+def test_multilabel_cards_show_their_labels_whole_at_1280x800(qtbot, multilabel_run, make_window):  # noqa: F811
+    win = make_window(show=False)
     win.resize(1280, 800)
     win.show()
     win.docs.open_path(multilabel_run / "project.cnnproj")
@@ -80,7 +73,6 @@ def test_multilabel_cards_show_their_labels_whole_at_1280x800(qtbot, multilabel_
     gallery, insp = predictions.gallery, state.inspection
     qtbot.waitUntil(lambda: len(gallery.indices) > 0, timeout=LOAD_MS)
     assert_every_card_whole(gallery, insp)
-    gallery.grab().save(str(tmp_path / "cards.png"))
     # a low threshold predicts every class: the longest "pred:" line there is
     predictions.threshold.setValue(0.01)
     qtbot.waitUntil(lambda: "threshold 0.01" in predictions.status.text(), timeout=LOAD_MS)
