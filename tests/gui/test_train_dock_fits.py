@@ -23,8 +23,15 @@ def project(tmp_path):
 
 
 @SIZES
-def test_the_show_box_names_the_run_shown(make_window, qtbot, project, size):
-    run = fake_run(project.parent / "tiny.runs", "20261206-110000-tiny", project, epochs=12)
+def test_the_show_box_names_the_run_shown(make_window, qtbot, tmp_path, size):
+    """A project named unlike its file (LeNet-5 (MNIST) in lenet.cnnproj): the box showed
+    "…Net-5-MNIST — finished, …" for every run, its date and time cut away."""
+    project = tmp_path / "lenet.cnnproj"
+    p = small_project()
+    p.name = "LeNet-5 (MNIST)"
+    save_project(p, project)
+    fake_run(project.parent / "lenet.runs", "20261206-100000-LeNet-5-MNIST--trial0", project, trial=0)
+    run = fake_run(project.parent / "lenet.runs", "20261206-110000-LeNet-5-MNIST", project, epochs=12)
     win = train_window(make_window, project, size)
     combo = win.training.runs.history
     assert combo.currentData() == str(run)
@@ -42,6 +49,10 @@ def test_the_show_box_names_the_run_shown(make_window, qtbot, project, size):
     qtbot.waitUntil(lambda: combo.view().isVisible())
     assert combo.view().width() >= combo.view().fontMetrics().horizontalAdvance(combo.currentText())
     combo.hidePopup()
+    combo.setCurrentIndex(combo.findData(str(project.parent / "lenet.runs" / "20261206-100000-LeNet-5-MNIST--trial0")))
+    opt = QStyleOptionComboBox()
+    combo.initStyleOption(opt)
+    assert opt.currentText.startswith("20261206-100000 trial0 — finished"), opt.currentText  # a sweep's trial
 
 
 @SIZES

@@ -38,9 +38,14 @@ def runs_folder(project_path: Path | None) -> Path:
     return data_root().parent / "runs"
 
 
+def run_slug(name: str) -> str:
+    """What a project's (or a study's) name gives a run folder's name after its date and time."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:40]
+
+
 def new_run_dir(parent: Path, name: str = "") -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:40]
+    slug = run_slug(name)
     base = f"{stamp}-{slug}" if slug else stamp
     path, i = Path(parent) / base, 2
     while path.exists():

@@ -2,13 +2,14 @@
 evaluation, and runs opened from elsewhere. It lists and picks runs; the dock shows them."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QStyle,
                                QStyleOptionComboBox)
 
-from ...core.train.runs import load_run
+from ...core.train.runs import load_run, run_slug
 from .ensemble import EnsemblePanel
 from .experiments import ExperimentTable
 
@@ -40,8 +41,9 @@ class RunCombo(QComboBox):
         if best.get("value") is not None:
             rest += f", best {fmt(str(best.get('metric')), best['value'])}"
         self.setItemText(i, run.label)
-        project = run.path.parent.name.removesuffix(".runs")
-        self.setItemData(i, (run.path.name.removesuffix("-" + project) or run.path.name, rest), SHORT_ROLE)
+        slug = run_slug(run.project.name)  # the project's name, the same in every run: left out
+        short = run.path.name.replace(f"-{slug}", "", 1) if slug else run.path.name
+        self.setItemData(i, (re.sub(r"-{2,}", " ", short), rest), SHORT_ROLE)  # a trial's "--trial0"
         if i == self.currentIndex():
             self.setToolTip(run.label)
 
