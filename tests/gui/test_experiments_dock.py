@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 
 from cnnstudio.core import save_project
 
-from ..sweep.conftest import ROOT, tiny_project
+from ..sweep.conftest import ROOT, project_file, tiny_project  # noqa: F401 - project_file: a fixture
 from .conftest import config_dir, make_window  # noqa: F401 - the window fixtures
 
 
@@ -139,3 +139,26 @@ def test_opened_in_design_it_waits_behind_the_training_dock_in_train(qtbot, make
     assert win.workspaces.current == "train"
     assert win.experiments in win.tabifiedDockWidgets(win.training)
     qtbot.waitUntil(lambda: _whole_in_view(win.training.start_button) and win.training.height() > 600)
+
+
+def test_a_study_shows_its_search_as_asked_and_as_it_will_resume(qtbot, make_window, project_file):  # noqa: F811
+    """A grid the sweep chose was shown as if the user had picked it (Search "grid", 3 trials: a
+    float range added then was refused); raising the trials of a sampling study said "each is
+    tried once (a grid…)" while the sweep, resuming it, goes on sampling."""
+    from cnnstudio.core.sweep.setup import new_study
+    from cnnstudio.core.sweep.space import parse_vary
+    new_study(project_file, [parse_vary("c1.out_channels=2,4,6")], trials=5, sampler="tpe", name="enumerated")
+    new_study(project_file, [parse_vary("c1.out_channels=2,4,6")], trials=2, sampler="tpe", name="sampled")
+    win = make_window()
+    win.docs.open_path(project_file)
+    view = win.experiments
+    view.reveal()
+    qtbot.waitUntil(lambda: view.settings is not None and view.study.count() == 2, timeout=30_000)
+    view.study.setCurrentText("enumerated")
+    qtbot.waitUntil(lambda: view.settings["study"] == "enumerated" and view.space.count() == 1, timeout=10_000)
+    assert (view.sampler.currentText(), view.trials.value()) == ("tpe", 5)  # as asked; the note says it is a grid
+    assert "each is tried once" in view.plan.text()
+    view.study.setCurrentText("sampled")
+    qtbot.waitUntil(lambda: view.settings["study"] == "sampled" and view.space.count() == 1, timeout=10_000)
+    view.trials.setValue(5)
+    assert "each is tried once" not in view.plan.text()  # resuming it, the sweep samples on

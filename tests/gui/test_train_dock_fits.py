@@ -55,6 +55,19 @@ def test_the_show_box_names_the_run_shown(make_window, qtbot, tmp_path, size):
     assert opt.currentText.startswith("20261206-100000 trial0 — finished"), opt.currentText  # a sweep's trial
 
 
+def test_a_project_named_by_a_number_keeps_its_runs_times_whole(qtbot, tmp_path):
+    from cnnstudio.gui.training.runs_box import SHORT_ROLE, RunCombo
+    from cnnstudio.core.train.runs import load_run
+    project = tmp_path / "p.cnnproj"
+    p = small_project()
+    p.name = "12"
+    save_project(p, project)
+    combo = RunCombo()
+    qtbot.addWidget(combo)
+    combo.add_run(load_run(fake_run(tmp_path / "p.runs", "20261207-123456-12", project)))
+    assert combo.itemData(0, SHORT_ROLE)[0] == "20261207-123456"  # not 202612073456-12
+
+
 @SIZES
 def test_every_run_table_column_is_read_without_scrolling_sideways(make_window, qtbot, project, size):
     for i in range(8):  # more runs than the table has rows: its vertical scroll bar shows

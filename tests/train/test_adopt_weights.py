@@ -2,6 +2,7 @@
 dock): a plain copy, so choosing it in the window does not load torch on the UI thread."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 
@@ -32,3 +33,12 @@ def test_a_run_without_a_checkpoint_is_one_message(tmp_path):
     from cnnstudio.core.train.transfer import adopt_run_weights
     with pytest.raises(ValueError, match="not a readable run folder"):
         adopt_run_weights(tmp_path / "nothing", tmp_path / "tiny.cnnproj")
+
+
+def test_a_run_that_finished_no_epoch_says_so(tmp_path):
+    from cnnstudio.core.train.transfer import adopt_run_weights
+    run = tmp_path / "tiny.runs" / "stopped-early"
+    assert Trainer(small_project(training={"epochs": 1}), run).run()["status"] == "finished"
+    shutil.rmtree(run / "checkpoints")  # as a run stopped in its first epoch leaves it
+    with pytest.raises(ValueError, match="has no checkpoint yet: let it finish an epoch first"):
+        adopt_run_weights(run, tmp_path / "tiny.cnnproj")

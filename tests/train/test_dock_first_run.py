@@ -94,3 +94,21 @@ def test_the_running_run_counts_its_epochs_in_the_table(qtbot, monkeypatch, tmp_
     assert status == "running" and f"running, {done} epoch(s)" in line
     qtbot.waitUntil(lambda: not dock.running, timeout=60000)
     assert table.item(0, 2).text() == "3" and "finished, 3 epoch(s)" in dock.runs.history.currentText()
+
+
+def test_a_resumed_run_is_listed_once(qtbot, monkeypatch, tmp_path):
+    """Stop, then Resume, in a project not saved yet: the run was listed twice (and its first
+    save offered to keep "2 run(s)")."""
+    _, dock = unsaved_dock(qtbot, monkeypatch, tmp_path, epochs=3)
+    qtbot.mouseClick(dock.start_button, Qt.LeftButton)
+    table = dock.runs.experiments
+    qtbot.waitUntil(lambda: not dock.running or (table.rowCount() == 1 and table.item(0, 2).text() in ("1", "2")),
+                    timeout=60000)
+    qtbot.mouseClick(dock.stop_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not dock.running, timeout=60000)
+    if table.item(0, 1).text() == "stopped":  # a loaded machine may let it finish first: nothing to resume then
+        qtbot.waitUntil(dock.resume_button.isEnabled, timeout=10000)
+        qtbot.mouseClick(dock.resume_button, Qt.LeftButton)
+        qtbot.waitUntil(lambda: not dock.running, timeout=60000)
+    assert table.rowCount() == 1 and dock.runs.history.count() == 2  # "(current)" and the run
+    assert table.item(0, 1).text() == "finished" and table.item(0, 2).text() == "3"

@@ -43,17 +43,27 @@ def new_study(project_path, dims: list[Dim], *, trials: int | None = None, sampl
     name = name or project.name
     url = storage or st.default_url(project_path)
     store = st.open_storage(url)
-    kept = (st.existing(store, name) or {}).get("sampler")
-    if kept != sampler and kept in (requested, "grid") and (kept != "grid" or combinations(dims)):
-        sampler, trials, notes = plan(dims, asked, kept, objectives, kept)  # a resumed study keeps its search
+    sampler, trials, notes = search(dims, asked, requested, objectives, (st.existing(store, name) or {}).get("sampler"))
     if prune != "none" and len(objectives) > 1:
         notes.append("pruning needs a single objective; the trials of this study all run to the end.")
     settings = {"study": name, "project": project_to_dict(project), "project_path": str(Path(project_path).absolute()),
                 "runs": str(runs_folder(Path(project_path)).absolute()), "space": {d.name: d.to_doc() for d in dims},
                 "trials": trials, "objectives": objectives, "sampler": sampler, "prune": prune, "epochs": epochs,
                 "seed": seed, "nproc": nproc}
+    if sampler != requested:  # enumerated for them: what the user asked for, for the window to show again
+        settings["asked"] = {"sampler": requested, "trials": asked}
     st.create(store, name, settings)
     return url, name, notes
+
+
+def search(dims: list[Dim], trials: int | None, requested: str, objectives=(OBJECTIVE,),
+           kept: str | None = None) -> tuple[str, int | None, list[str]]:
+    """plan() for a new study, or for resuming one whose search was `kept` (a study that sampled
+    goes on sampling; one enumerated as a grid stays a grid). The CLI and the window both ask here."""
+    sampler, n, notes = plan(dims, trials, requested, objectives)
+    if kept and kept != sampler and kept in (requested, "grid") and (kept != "grid" or combinations(dims)):
+        return plan(dims, trials, kept, objectives, kept)
+    return sampler, n, notes
 
 
 def combinations(dims: list[Dim]) -> int | None:

@@ -92,10 +92,14 @@ def adopt_run_weights(run_dir, project_path, checkpoint: str = "best") -> str:
     ValueError (in the user's terms) when the run has no such checkpoint."""
     from .runs import load_run
     try:
-        src = load_run(run_dir).checkpoint(checkpoint)
+        run = load_run(run_dir)
     except Exception as e:  # noqa: BLE001 - a damaged run folder is one message
         raise ValueError(f"{run_dir}: not a readable run folder ({e}).") from None
-    if not src.is_file():
+    try:
+        src = run.checkpoint(checkpoint)
+    except (OSError, ValueError):
+        src = None
+    if src is None or not src.is_file():
         raise ValueError(f"{run_dir} has no checkpoint yet: let it finish an epoch first.")
     name = adopted_name(project_path, run_dir)
     dest = Path(project_path).resolve().parent / name  # where the project's "weights" are looked for

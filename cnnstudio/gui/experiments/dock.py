@@ -212,8 +212,9 @@ class ExperimentsDock(SweepProcess, QDockWidget):
 
     def _show_plan(self) -> None:
         """What the search does with this space, as `cnnstudio sweep` will (core/sweep/setup.plan)."""
+        same = self.settings and {d.name: d.to_doc() for d in self.dims} == self.settings["space"]
         self.plan.setText(plan_text(self.dims, self.trials.value(), self.sampler.currentText(),
-                                    self.objective.currentData()))
+                                    self.objective.currentData(), same and self.settings["sampler"] or None))
         self.plan.setVisible(bool(self.plan.text()))
 
     def add_dim(self, dim) -> None:
@@ -235,8 +236,9 @@ class ExperimentsDock(SweepProcess, QDockWidget):
         from ...core.sweep.space import parse_space_doc
         for dim in parse_space_doc(settings["space"]):
             self.add_dim(dim)
-        self.trials.setValue(settings["trials"])
-        self.sampler.setCurrentText(settings["sampler"])
+        asked = settings.get("asked") or {}  # a search the sweep made a grid: as the user asked it
+        self.trials.setValue(asked.get("trials") or settings["trials"])
+        self.sampler.setCurrentText(asked.get("sampler") or settings["sampler"])
         objective = ",".join("score" if o == S.OBJECTIVE else o for o in settings["objectives"])
         self.objective.setCurrentIndex(max(0, self.objective.findData(objective)))
         self.epochs.setValue(settings.get("epochs") or 0)

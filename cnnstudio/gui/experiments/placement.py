@@ -21,7 +21,7 @@ def reveal(dock) -> None:
         dock.toggleViewAction().trigger()  # → opened()
     else:
         dock.raise_()
-        QTimer.singleShot(0, lambda: fit(dock))
+        QTimer.singleShot(0, dock, lambda: fit(dock))
 
 
 def opened(dock, shown: bool) -> None:
@@ -34,7 +34,7 @@ def opened(dock, shown: bool) -> None:
     if host is not None:
         window.tabifyDockWidget(host, dock)
     dock.raise_()
-    QTimer.singleShot(0, lambda: fit(dock))  # once the window has laid it out
+    QTimer.singleShot(0, dock, lambda: fit(dock))  # once the window has laid it out
 
 
 def fit(dock, tries: int = 3) -> None:
@@ -60,4 +60,4 @@ def fit(dock, tries: int = 3) -> None:
         if giver is not None:
             window.resizeDocks([giver], [max(LEAST_PX, giver.height() - short - 4)], Qt.Vertical)
             if tries > 1:
-                QTimer.singleShot(0, lambda: fit(dock, tries - 1))
+                QTimer.singleShot(0, dock, lambda: fit(dock, tries - 1))

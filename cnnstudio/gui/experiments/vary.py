@@ -63,11 +63,12 @@ class VaryDialog(QDialog):
         super().accept()
 
 
-def plan_text(dims, trials: int, sampler: str, objective: str) -> str:
-    """The sweep's notes on its search (a small space listed once as a grid), as the CLI prints them."""
-    from ...core.sweep.setup import plan
+def plan_text(dims, trials: int, sampler: str, objective: str, kept: str | None = None) -> str:
+    """The sweep's notes on its search (a small space listed once as a grid), as the CLI prints them;
+    `kept`: the search of the study it would resume."""
+    from ...core.sweep.setup import search
     try:
-        notes = plan(dims, trials, sampler, objective.split(","))[2] if dims else []
+        notes = search(dims, trials, sampler, objective.split(","), kept)[2] if dims else []
     except SweepError as e:  # a grid over a float range: what the sweep would refuse
         notes = [str(e)]
-    return " ".join(n[0].upper() + n[1:] for n in notes)
+    return " ".join(n[:1].upper() + n[1:] if n.startswith(("the ", "pruning")) else n for n in notes)

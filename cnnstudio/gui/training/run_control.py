@@ -111,7 +111,7 @@ class RunControl:
         if job.get("run_dir"):
             self.run_dir = Path(job["run_dir"])
             self.world = job.get("nproc", 1)
-            if self.session.path is None:
+            if self.session.path is None and self.run_dir not in self._unsaved_runs:  # Resume: the same run
                 self._unsaved_runs.append(self.run_dir)
             # the curves take the width while it trains: folded on the next turn of the event
             # loop, so that relayout and Start's own work are two short pauses, not one long one

@@ -41,8 +41,9 @@ class RunCombo(QComboBox):
         if best.get("value") is not None:
             rest += f", best {fmt(str(best.get('metric')), best['value'])}"
         self.setItemText(i, run.label)
-        slug = run_slug(run.project.name)  # the project's name, the same in every run: left out
-        short = run.path.name.replace(f"-{slug}", "", 1) if slug else run.path.name
+        # the project's name, the same in every run, left out after the run's date and time
+        slug = re.escape(run_slug(run.project.name))
+        short = re.sub(rf"^(\d{{8}}-\d{{6}})-{slug}(?=-|$)", r"\1", run.path.name) if slug else run.path.name
         self.setItemData(i, (re.sub(r"-{2,}", " ", short), rest), SHORT_ROLE)  # a trial's "--trial0"
         if i == self.currentIndex():
             self.setToolTip(run.label)
