@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from cnnstudio.core.project import Project, dumps_project
 
+from ..gui.conftest import closable
 from .fuzz_cases import SAMPLES, as_text, drive, mutate, sample_docs
 from .test_random_graphs import random_graph
 
@@ -52,7 +53,7 @@ def test_the_windows_open_path_takes_mutated_files_all_or_nothing(qtbot, tmp_pat
     from cnnstudio.gui.documents import Documents
     from cnnstudio.gui.main_window import MainWindow
     win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
-    qtbot.addWidget(win, before_close_func=lambda w: setattr(w.docs, "ask_save", lambda: True))
+    qtbot.addWidget(win, before_close_func=closable)
     errors = []
     monkeypatch.setattr(Documents, "error", lambda self, title, text: errors.append(text))
     rng = random.Random(seed)

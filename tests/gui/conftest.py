@@ -23,8 +23,7 @@ def make_window(qtbot, config_dir):
 
     def make(show=True):
         win = MainWindow(settings=QSettings(str(config_dir / "cnnstudio.ini"), QSettings.IniFormat))
-        # never block teardown on the unsaved-changes question
-        qtbot.addWidget(win, before_close_func=lambda w: setattr(w.docs, "ask_save", lambda: True))
+        qtbot.addWidget(win, before_close_func=closable)
         win.resize(1400, 900)
         if show:
             win.show()
@@ -34,6 +33,13 @@ def make_window(qtbot, config_dir):
         return win
 
     return make
+
+
+def closable(win) -> None:
+    """Teardown never waits on a question (unsaved changes, a run still training: after a test
+    failed mid-run that modal question hung the whole suite)."""
+    win.docs.ask_save = lambda: True
+    win.training.shutdown()
 
 
 def show_themed(qtbot, dialog):

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QCheckBox, QStyle, QStyleOptionButto
 from cnnstudio.core import load_project, save_project
 from cnnstudio.gui import recovery
 
-from .conftest import answer_dialogs, click_item
+from .conftest import answer_dialogs, click_item, closable
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_projects"
 LEFT = Qt.LeftButton
@@ -249,7 +249,7 @@ def test_the_first_window_fits_a_1400_by_900_screen_and_train_shows_its_table_wh
     free = QRect(0, 0, 1400, 868)  # a 1400×900 screen with a 32 px panel
     monkeypatch.setattr(QScreen, "availableGeometry", lambda self: free)
     win = MainWindow(settings=QSettings(str(config_dir / "first.ini"), QSettings.IniFormat))
-    qtbot.addWidget(win, before_close_func=lambda w: setattr(w.docs, "ask_save", lambda: True))
+    qtbot.addWidget(win, before_close_func=closable)
     win.show()
     qtbot.waitExposed(win)
     # the window and its frame (title bar, borders) fit: no panel starts cut off

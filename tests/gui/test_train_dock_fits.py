@@ -43,10 +43,10 @@ def test_the_show_box_names_the_run_shown(make_window, qtbot, tmp_path, size):
         assert combo.fontMetrics().horizontalAdvance(opt.currentText) <= field.width(), opt.currentText
         assert "1206-110000" in opt.currentText, opt.currentText  # its day and time, whatever the width
         assert opt.currentText.endswith(" — finished, 12 epochs, best 90.0%"), opt.currentText
-    qtbot.waitUntil(readable, timeout=5000)
+    qtbot.waitUntil(readable, timeout=20000)  # the dock's width settles later on a loaded machine
     assert combo.toolTip() == combo.currentText() == f"{run.name} — finished, 12 epoch(s), best validation accuracy 90.0%"
     combo.showPopup()  # the list has the whole line
-    qtbot.waitUntil(lambda: combo.view().isVisible())
+    qtbot.waitUntil(lambda: combo.view().isVisible(), timeout=10000)
     assert combo.view().width() >= combo.view().fontMetrics().horizontalAdvance(combo.currentText())
     combo.hidePopup()
     combo.setCurrentIndex(combo.findData(str(project.parent / "lenet.runs" / "20261206-100000-LeNet-5-MNIST--trial0")))

@@ -41,7 +41,7 @@ def test_the_curves_keep_their_size_from_start_to_the_end_of_a_run(make_window, 
     resizes = Resizes(dock.curves)
     dock.form.epochs.setValue(3)  # the first epoch's end in the middle of the run
     qtbot.mouseClick(dock.start_button, Qt.LeftButton)
-    assert dock.epoch_bar.isVisible() and dock.batch_bar.isVisible()
+    qtbot.waitUntil(lambda: dock.epoch_bar.isVisible() and dock.batch_bar.isVisible(), timeout=5000)  # next turn
     qtbot.waitUntil(lambda: not dock.running, timeout=120_000)
     assert "Trained 3 epoch" in dock.message.text()
     assert len(dock.curves.rows) == 3

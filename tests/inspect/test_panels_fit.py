@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QToolButton
 
 from cnnstudio.gui.inspect.gallery import CELL_W
 
+from ..gui.conftest import closable
 from .test_panels import LOAD_MS, settle
 
 
@@ -24,7 +25,7 @@ def test_inspect_workspace_at_1280x800(qtbot, small_run, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QApplication
     theme.apply(QApplication.instance())
     win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
-    qtbot.addWidget(win, before_close_func=lambda w: setattr(w.docs, "ask_save", lambda: True))
+    qtbot.addWidget(win, before_close_func=closable)
     win.resize(1280, 770)
     win.show()
     import shutil

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt
 from cnnstudio.core import load_project, save_project
 from cnnstudio.core.train.runs import read_metrics
 
+from ..gui.conftest import closable
 from .conftest import small_project
 
 LEFT = Qt.LeftButton
@@ -279,7 +280,7 @@ def test_the_canvas_problems_and_the_dock_agree_on_the_dataset_fit(qtbot, tmp_pa
     project.dataset = {"id": "shapes", "image_size": 32}  # 3×32×32 colour images, 5 classes
     save_project(project, path)
     win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
-    qtbot.addWidget(win, before_close_func=lambda w: setattr(w.docs, "ask_save", lambda: True))
+    qtbot.addWidget(win, before_close_func=closable)
     win.docs.open_path(path)
     dock = win.training
     problems = win.problems

@@ -113,21 +113,25 @@ class RunControl:
             self.world = job.get("nproc", 1)
             if self.session.path is None and self.run_dir not in self._unsaved_runs:  # Resume: the same run
                 self._unsaved_runs.append(self.run_dir)
-            # the curves take the width while it trains: folded on the next turn of the event
-            # loop, so that relayout and Start's own work are two short pauses, not one long one
-            QTimer.singleShot(0, self.settings_panel, lambda: self.running and self.settings_panel.set_folded(True))
+            # the curves take the width while it trains, the bars and the ensemble row their room:
+            # on the next turn of the event loop, so that one relayout and Start's own work are two
+            # short pauses, not one long one
+            QTimer.singleShot(0, self.settings_panel, lambda: self.running and self._lay_out_running())
             self.epoch_bar.setRange(0, self.form.epochs.value())
             self.epoch_bar.setValue(0)
             self.epoch_bar.setFormat("epoch %v / %m")
             self.batch_bar.setValue(0)
-            self.epoch_bar.show()
-            self.batch_bar.show()
-            self.runs.ensemble.show()  # its room now, not when the run first appears in the table
         self._say(note)
         self.worker = start_worker(job, background=True)  # spawning stays off the UI thread
         self.paused = False
         self.timer.start()
         self._set_buttons()
+
+    def _lay_out_running(self) -> None:
+        self.epoch_bar.show()
+        self.batch_bar.show()
+        self.runs.ensemble.show()  # its room now, not when the run first appears in the table
+        self.settings_panel.set_folded(True)
 
     def _resumable(self) -> Path | None:
         candidates = []
