@@ -2,6 +2,9 @@
 computed again only when the complete trials changed."""
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+
 from . import results as R
 from .study import ATTR, open_storage
 
@@ -17,7 +20,10 @@ class StudyReader:
         return self.storage
 
     def studies(self) -> list[str]:
+        """The studies' names; none while a sweep is still making the storage."""
         import optuna
+        if self.storage is None and self.url.startswith("sqlite:///") and not made(self.url[len("sqlite:///"):]):
+            return []
         return sorted(s.study_name for s in optuna.get_all_study_summaries(self._open(), include_best_trial=False))
 
     def _study(self, name: str):
@@ -45,3 +51,14 @@ class StudyReader:
         if self.storage is not None:
             self.storage.engine.dispose()
             self.storage = None
+
+
+def made(path: str) -> bool:
+    """Whether a sweep has finished making the SQLite storage at `path`: Optuna stamps its schema
+    version last. Opening it before that would have the reader write the version rows too, at the
+    moment the sweep writes them (a sweep started from the window failed on the duplicate row)."""
+    try:
+        with contextlib.closing(sqlite3.connect(path, timeout=5)) as db:
+            return db.execute("SELECT count(*) FROM alembic_version").fetchone()[0] > 0
+    except sqlite3.Error:  # no such table yet, or a busy database: not made yet, read it again soon
+        return False
