@@ -51,6 +51,31 @@ def test_dock_module_loads_without_torch_or_matplotlib():
     assert out.split() == ["False", "False"]
 
 
+def test_start_spawns_after_the_dock_is_laid_out_and_stop_at_once_ends_cleanly(qtbot, dock):
+    """Start's click does the dock's own work; the process is spawned a few frames later (a spawning
+    thread beside that work made it ≈20 ms longer). Stop in between ends the run with no process."""
+    ended = []
+    dock.run_finished.connect(ended.append)
+    qtbot.mouseClick(dock.start_button, LEFT)
+    assert dock.running and dock.stop_button.isEnabled() and not dock.start_button.isEnabled()
+    assert dock.worker.process is None and not dock.worker.started.is_set()  # not in the click's turn
+    qtbot.mouseClick(dock.stop_button, LEFT)
+    qtbot.waitUntil(lambda: not dock.running, timeout=10_000)
+    assert dock.worker.process is None
+    assert "Stopped before the training process started" in dock.message.toolTip()
+    assert dock.start_button.isEnabled() and dock.form.isEnabled() and not dock.settings_panel.folded
+    dock.epoch_bar.setRange(0, 9)
+    dock.epoch_bar.setValue(7)  # as a longer run before this one left it
+    qtbot.mouseClick(dock.start_button, LEFT)  # and Start again trains
+    assert (dock.epoch_bar.value(), dock.epoch_bar.maximum()) == (0, dock.form.epochs.value())  # this run's, at once
+    assert dock.batch_bar.text() == "batch" and dock.speed_label.text() == ""  # not the last run's batches and speed
+    qtbot.waitUntil(lambda: dock.worker.process is not None, timeout=5_000)
+    assert dock.settings_panel.folded and not dock.form.isEnabled() and dock.epoch_bar.isVisible()
+    qtbot.waitUntil(lambda: not dock.running, timeout=120_000)
+    assert [m["status"] for m in ended] == ["stopped", "finished"], ended[-1]["message"]
+    assert dock.form.isEnabled()
+
+
 def test_start_live_curves_stop_resume(qtbot, dock, session, tmp_path):
     from PySide6.QtCore import QTimer
     dock.form.epochs.setValue(300)

@@ -41,3 +41,22 @@ def test_worker_reports_a_broken_job_as_a_message(tmp_path):
         time.sleep(0.02)
     assert got[-1]["type"] == "done" and got[-1]["status"] == "failed"
     assert "not a CNN Studio project" in got[-1]["message"]
+
+
+def test_a_worker_stopped_before_its_launch_spawns_nothing(tmp_path):
+    """The window makes the handle at Start and launches it a few frames later: Stop in between
+    ends it as stopped, with no process and no run folder; join() does not wait for a launch."""
+    p = small_project(training={"epochs": 1})
+    handle = start_worker({"project": project_to_dict(p), "run_dir": str(tmp_path / "run")}, background=True,
+                          later=True)
+    assert handle.poll() == [] and not handle.finished  # not launched: nothing yet, still running
+    handle.stop()
+    t = time.monotonic()
+    handle.join()
+    assert time.monotonic() - t < 1
+    got = handle.poll()
+    assert [(m["type"], m["status"]) for m in got] == [("done", "stopped")] and handle.finished
+    assert "before the training process started" in got[0]["message"]
+    assert handle.process is None and not (tmp_path / "run").exists()
+    handle.launch()  # a launch step still queued in the window: nothing more
+    assert handle.process is None and handle.poll() == []

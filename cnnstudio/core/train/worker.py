@@ -133,20 +133,36 @@ def overfit_check(project, overrides, send, project_path=None) -> dict:
 class WorkerHandle:
     """The window's side of one running training process. With `background`, the process is
     spawned on a thread of its own (spawning costs the caller 20–300 ms: two fork/execs and the
-    queue's semaphores); until it is up, poll() returns nothing and stop/pause are kept for it."""
+    queue's semaphores); until it is up, poll() returns nothing and stop/pause are kept for it.
+    `later`: the thread starts at launch(), when the caller's own work is done (the spawning
+    thread holds the interpreter lock for ≈10 ms, which stretched the window's work beside it)."""
 
-    def __init__(self, job: dict, background: bool = False):
+    def __init__(self, job: dict, background: bool = False, later: bool = False):
         self.job = job
         self.finished = False
         self.queue = self.process = None
         self._lock = threading.Lock()
         self._asked: dict[str, bool] = {}  # stop/pause asked before the process was up
-        self._failed: str | None = None
+        self._ended: tuple[str, str] | None = None  # (status, message) when no process came up
+        self._launched = False
         self.started = threading.Event()
-        if background:
-            threading.Thread(target=self._spawn, name="cnnstudio-spawn", daemon=True).start()
-        else:
+        if not background:
+            self._launched = True
             self._spawn()
+        elif not later:
+            self.launch()
+
+    def launch(self) -> None:
+        """Spawn the process on a thread of its own (once); none when it was stopped before."""
+        with self._lock:
+            if self._launched:
+                return
+            self._launched = True
+            if self._asked.get("stop"):
+                self._ended = ("stopped", "Stopped before the training process started.")
+                self.started.set()
+                return
+        threading.Thread(target=self._spawn, name="cnnstudio-spawn", daemon=True).start()
 
     def _spawn(self) -> None:
         try:
@@ -164,7 +180,7 @@ class WorkerHandle:
             process.start()
             self.queue, self.process = queue, process
         except Exception as e:  # noqa: BLE001 - out of processes or memory: one message, never a traceback
-            self._failed = f"Could not start the training process: {e.__class__.__name__}: {e}"
+            self._ended = ("failed", f"Could not start the training process: {e.__class__.__name__}: {e}")
         finally:
             self.started.set()
 
@@ -172,10 +188,10 @@ class WorkerHandle:
         """Messages waiting now (never blocks). Adds a "done" if the process died without one."""
         if not self.started.is_set() or self.finished:
             return []
-        if self._failed:
+        if self._ended:
             self.finished = True
-            return [{"type": "done", "status": "failed", "run_dir": self.job.get("run_dir"),
-                     "check": self.job.get("check"), "message": self._failed}]
+            return [{"type": "done", "status": self._ended[0], "run_dir": self.job.get("run_dir"),
+                     "check": self.job.get("check"), "message": self._ended[1]}]
         out = []
         for _ in range(limit):
             try:
@@ -221,6 +237,7 @@ class WorkerHandle:
         self._set("pause", False)
 
     def join(self, timeout: float = 10.0) -> None:
+        self.launch()  # not launched yet: now (stopped before, it spawns nothing and ends as stopped)
         self.started.wait(timeout)
         if self.process is None:
             return
@@ -230,5 +247,5 @@ class WorkerHandle:
             self.process.join(2)
 
 
-def start_worker(job: dict, background: bool = False) -> WorkerHandle:
-    return WorkerHandle(job, background)
+def start_worker(job: dict, background: bool = False, later: bool = False) -> WorkerHandle:
+    return WorkerHandle(job, background, later)

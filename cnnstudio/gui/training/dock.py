@@ -42,6 +42,7 @@ class TrainingDock(RunControl, RunHistory, QDockWidget):
         self.setObjectName("TrainingDock")
         self.session = session
         self.worker = None
+        self._steps = []  # Start's steps still to come (run_control._launch)
         self.run_dir: Path | None = None
         self.fix: dict | None = None
 
@@ -96,6 +97,9 @@ class TrainingDock(RunControl, RunHistory, QDockWidget):
             top.addWidget(b)
         for bar in (self.epoch_bar, self.batch_bar):
             top.addWidget(bar, 1)
+            policy = bar.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)  # shown at Start without laying the dock out again
+            bar.setSizePolicy(policy)
             bar.hide()  # a training process's progress: shown from Start (empty bars say nothing)
         top.addStretch()  # the buttons keep their size while the bars are hidden
         self.settings_panel = SettingsPanel(self.form, self._summary)
@@ -118,6 +122,9 @@ class TrainingDock(RunControl, RunHistory, QDockWidget):
         self.setWidget(FitArea(main))
 
         self.timer = QTimer(self, interval=POLL_MS, timeout=self._poll)
+        # Start's later steps (run_control._launch), a frame apart: each is painted and the window's
+        # other timers run between them (a 0 ms call would run in the same pass as Start's own work)
+        self.next_step = QTimer(self, singleShot=True, interval=16, timeout=self._next_step)
         self.form.changed.connect(self._store)
         self.form.dataset_changed.connect(self._check)
         self.form.dataset_changed.connect(self._data_note)
@@ -176,6 +183,8 @@ class TrainingDock(RunControl, RunHistory, QDockWidget):
         """Settings are part of the project file: keep its dicts in step with the form (an undo step)."""
         p = self.session.project
         dataset, training = self.form.dataset_dict(p.dataset), self.form.training_dict(p.training)
+        if (dataset, training) == (p.dataset, p.training):
+            return  # nothing new (Start stores again): `ready` follows every change of the project
         self._shown = copy.deepcopy((dataset, training))
         self.session.set_settings(dataset, training)
         self._check()
