@@ -40,3 +40,8 @@ def test_a_made_storage_lists_its_study(project_file):  # noqa: F811
     settings, rows, _ = reader.read(name)
     assert settings["sampler"] == "grid" and rows == []
     reader.close()
+
+
+def test_asking_about_a_storage_that_is_not_there_makes_none(tmp_path):
+    from cnnstudio.core.sweep.reader import made
+    assert not made(str(tmp_path / "sweeps.db")) and not (tmp_path / "sweeps.db").exists()

@@ -76,6 +76,48 @@ def test_start_spawns_after_the_dock_is_laid_out_and_stop_at_once_ends_cleanly(q
     assert dock.form.isEnabled()
 
 
+def test_what_happens_during_starts_steps_keeps_its_effect(qtbot, dock, session, tmp_path):
+    """Pause, a stop from the window's closing, an overfit check stopped at once: none is undone by
+    Start's steps still to come; the last run's "Apply: …" fix does not stay up during the next."""
+    node = next(iter(session.graph.nodes))
+    dock.handle({"type": "done", "status": "failed", "message": "The head does not fit.", "kind": "head",
+                 "fix": {"node": node, "params": {"out_features": 3}}, "run_dir": None})
+    assert dock.fix_button.isVisibleTo(dock)
+    qtbot.mouseClick(dock.start_button, LEFT)
+    assert not dock.fix_button.isVisibleTo(dock)
+    qtbot.mouseClick(dock.pause_button, LEFT)
+    qtbot.wait(200)  # Start's note, folding and bars are due meanwhile
+    assert dock.message.toolTip().startswith("Pausing")
+    dock.shutdown()  # what closing the window does once the user says Yes
+    assert not dock.running and dock.form.isEnabled()
+    other = tmp_path / "other.cnnproj"
+    save_project(small_project(), other)
+    session.set_project(load_project(other), other)
+    qtbot.wait(200)
+    assert dock.form.isEnabled() and not dock.settings_panel.folded and not dock.epoch_bar.isVisible()
+    assert "Starting" not in dock.message.toolTip()
+    qtbot.mouseClick(dock.overfit_button, LEFT)
+    assert not dock.form.isEnabled()
+    qtbot.mouseClick(dock.stop_button, LEFT)
+    qtbot.waitUntil(lambda: not dock.running, timeout=10_000)
+    assert dock.form.isEnabled() and dock.worker.process is None
+
+
+def test_start_stopped_before_its_folder_keeps_the_run_shown_before(qtbot, dock):
+    dock.form.epochs.setValue(300)
+    qtbot.mouseClick(dock.start_button, LEFT)
+    qtbot.waitUntil(lambda: len(dock.curves.rows) >= 1, timeout=120_000)
+    dock.stop()
+    qtbot.waitUntil(lambda: not dock.running, timeout=60_000)
+    first = dock.runs.current()
+    assert first is not None and dock.resume_button.isEnabled()
+    qtbot.mouseClick(dock.start_button, LEFT)
+    qtbot.mouseClick(dock.stop_button, LEFT)
+    qtbot.waitUntil(lambda: not dock.running, timeout=10_000)
+    assert not dock.run_dir.exists()  # nothing was made
+    assert dock.runs.current() == first and dock.resume_button.isEnabled()
+
+
 def test_start_live_curves_stop_resume(qtbot, dock, session, tmp_path):
     from PySide6.QtCore import QTimer
     dock.form.epochs.setValue(300)

@@ -3,6 +3,7 @@ computed again only when the complete trials changed."""
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 
 from . import results as R
@@ -57,6 +58,8 @@ def made(path: str) -> bool:
     """Whether a sweep has finished making the SQLite storage at `path`: Optuna stamps its schema
     version last. Opening it before that would have the reader write the version rows too, at the
     moment the sweep writes them (a sweep started from the window failed on the duplicate row)."""
+    if not os.path.isfile(path):  # connecting would make an empty one
+        return False
     try:
         with contextlib.closing(sqlite3.connect(path, timeout=5)) as db:
             return db.execute("SELECT count(*) FROM alembic_version").fetchone()[0] > 0

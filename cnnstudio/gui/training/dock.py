@@ -42,7 +42,7 @@ class TrainingDock(RunControl, RunHistory, QDockWidget):
         self.setObjectName("TrainingDock")
         self.session = session
         self.worker = None
-        self._steps = []  # Start's steps still to come (run_control._launch)
+        self._steps, self._note = [], None  # Start's steps still to come and its note (run_control._launch)
         self.run_dir: Path | None = None
         self.fix: dict | None = None
 
@@ -183,8 +183,6 @@ class TrainingDock(RunControl, RunHistory, QDockWidget):
         """Settings are part of the project file: keep its dicts in step with the form (an undo step)."""
         p = self.session.project
         dataset, training = self.form.dataset_dict(p.dataset), self.form.training_dict(p.training)
-        if (dataset, training) == (p.dataset, p.training):
-            return  # nothing new (Start stores again): `ready` follows every change of the project
         self._shown = copy.deepcopy((dataset, training))
         self.session.set_settings(dataset, training)
         self._check()

@@ -95,6 +95,7 @@ class RunControl:
 
     def pause(self) -> None:
         if self.running:
+            self._note = None  # Start's note, still to come, would hide this one
             self.worker.pause()
             self._say("Pausing after this batch…")
 
@@ -128,7 +129,8 @@ class RunControl:
         # row; last the process, spawned off the UI thread (a spawning thread beside the window's
         # own work held the interpreter lock and made each ≈20 ms longer)
         self.worker = start_worker(job, background=True, later=True)
-        self._steps = [lambda: self._say(note)] + \
+        self._note = note
+        self._steps = [self._say_note] + \
             ([self._fold_running, self._show_progress] if job.get("run_dir") else []) + [self.worker.launch]
         self.next_step.start()
         self.paused = False
@@ -140,6 +142,10 @@ class RunControl:
             self._steps.pop(0)()
         if self._steps:
             self.next_step.start()  # after this step's relayout and painting (posted events come first)
+
+    def _say_note(self) -> None:
+        if self._note:
+            self._say(self._note)
 
     def _fold_running(self) -> None:
         self.settings_panel.set_folded(True)
@@ -247,7 +253,8 @@ class RunControl:
             run_dir = Path(msg["run_dir"]) if msg.get("run_dir") else None
             if run_dir and (run_dir / "run.json").exists():
                 self.session.set_run(run_dir)
-            self.runs.refresh(select=run_dir)
+            # a run stopped before its folder was made: the run shown before stays shown (and resumable)
+            self.runs.refresh(select=run_dir if run_dir and run_dir.is_dir() else None)
             self.run_finished.emit(msg)
             if ok:
                 self.batch_bar.setValue(self.batch_bar.maximum())
@@ -269,6 +276,6 @@ class RunControl:
         """Stop a running training and wait for it (the window is closing). Hiding the dock
         does not stop anything: training runs on while its panel is closed."""
         if self.running:
-            self.worker.stop()  # the worker finishes its batch and keeps the last full epoch
+            self.stop()  # the worker finishes its batch and keeps the last full epoch (Start's steps end)
             self.worker.join(timeout)
             self._poll()  # its last messages, "done" included: the dock is idle afterwards
