@@ -1,9 +1,10 @@
-"""Small projects and datasets for the training tests: a few hundred tiny images, 1-2 epochs."""
+"""Small projects and datasets for the training tests (a few hundred tiny images, 1-2 epochs), and
+a Training dock on one of them."""
 from __future__ import annotations
 
 import pytest
 
-from cnnstudio.core import Graph, Project, save_project
+from cnnstudio.core import Graph, Project, load_project, save_project
 
 SMALL_SHAPES = {"id": "shapes", "image_size": 16, "count": 240, "classes": ["circle", "square", "cross"]}
 
@@ -28,3 +29,23 @@ def project_file(tmp_path):
     path = tmp_path / "tiny.cnnproj"
     save_project(small_project(), path)
     return path
+
+
+@pytest.fixture
+def session(qtbot, tmp_path):
+    from cnnstudio.gui.session import Session
+    path = tmp_path / "tiny.cnnproj"
+    save_project(small_project(training={"epochs": 2, "lr": 0.005}), path)  # small batches: keep SGD calm
+    s = Session()
+    s.set_project(load_project(path), path)
+    return s
+
+
+@pytest.fixture
+def dock(qtbot, session):
+    from cnnstudio.gui.training.dock import TrainingDock
+    d = TrainingDock(session)
+    qtbot.addWidget(d)
+    d.resize(480, 1200)
+    d.show()
+    return d

@@ -47,8 +47,7 @@ def test_a_worker_stopped_before_its_launch_spawns_nothing(tmp_path):
     """The window makes the handle at Start and launches it a few frames later: Stop in between
     ends it as stopped, with no process and no run folder; join() does not wait for a launch."""
     p = small_project(training={"epochs": 1})
-    handle = start_worker({"project": project_to_dict(p), "run_dir": str(tmp_path / "run")}, background=True,
-                          later=True)
+    handle = start_worker({"project": project_to_dict(p), "run_dir": str(tmp_path / "run")}, background=True)
     assert handle.poll() == [] and not handle.finished  # not launched: nothing yet, still running
     handle.stop()
     t = time.monotonic()

@@ -132,12 +132,12 @@ def overfit_check(project, overrides, send, project_path=None) -> dict:
 
 class WorkerHandle:
     """The window's side of one running training process. With `background`, the process is
-    spawned on a thread of its own (spawning costs the caller 20–300 ms: two fork/execs and the
-    queue's semaphores); until it is up, poll() returns nothing and stop/pause are kept for it.
-    `later`: the thread starts at launch(), when the caller's own work is done (the spawning
-    thread holds the interpreter lock for ≈10 ms, which stretched the window's work beside it)."""
+    spawned at launch(), on a thread of its own (spawning costs the caller 20–300 ms: two
+    fork/execs and the queue's semaphores), once the caller's own work is done (the spawning
+    thread holds the interpreter lock for ≈10 ms, which stretched the window's work beside it);
+    until it is up, poll() returns nothing and stop/pause are kept for it."""
 
-    def __init__(self, job: dict, background: bool = False, later: bool = False):
+    def __init__(self, job: dict, background: bool = False):
         self.job = job
         self.finished = False
         self.queue = self.process = None
@@ -149,8 +149,6 @@ class WorkerHandle:
         if not background:
             self._launched = True
             self._spawn()
-        elif not later:
-            self.launch()
 
     def launch(self) -> None:
         """Spawn the process on a thread of its own (once); none when it was stopped before."""
@@ -247,5 +245,5 @@ class WorkerHandle:
             self.process.join(2)
 
 
-def start_worker(job: dict, background: bool = False, later: bool = False) -> WorkerHandle:
-    return WorkerHandle(job, background, later)
+def start_worker(job: dict, background: bool = False) -> WorkerHandle:
+    return WorkerHandle(job, background)

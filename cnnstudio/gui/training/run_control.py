@@ -128,7 +128,7 @@ class RunControl:
         # the note; the settings folding so the curves take the width; the bars and the ensemble
         # row; last the process, spawned off the UI thread (a spawning thread beside the window's
         # own work held the interpreter lock and made each ≈20 ms longer)
-        self.worker = start_worker(job, background=True, later=True)
+        self.worker = start_worker(job, background=True)
         self._note = note
         self._steps = [self._say_note] + \
             ([self._fold_running, self._show_progress] if job.get("run_dir") else []) + [self.worker.launch]
